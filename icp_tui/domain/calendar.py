@@ -1,0 +1,140 @@
+"""Chinese statutory business days, precomputed so that due() and elapsed() are O(1).
+
+A business day is Monday to Friday, minus public holidays, plus adjusted working days. The
+official schedule comes from chinese-calendar; staff may add or correct whole years (see
+`YearSchedule`). For a year with neither, only weekends are rest days and the year is reported
+as unverified: the tool warns instead of guessing holidays.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import chinese_calendar
+
+from icp_tui.domain.filing import BEIJING
+
+END_OF_DAY = time(23, 59, 59)
+
+
+@dataclass(frozen=True, slots=True)
+class YearSchedule:
+    """A whole year's schedule given by staff: it replaces the library's for that year."""
+
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+
+
+def _library_says_workday(day: date) -> bool | None:
+    """The official answer, or None where the library has no schedule for the year."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
+
+
+class BusinessCalendar:
+    """Business-day arithmetic in Beijing time over a precomputed span of years."""
+
+    def __init__(
+        self,
+        overrides: Mapping[int, YearSchedule] | None = None,
+        first_year: int = 2015,
+        last_year: int = 2035,
+    ) -> None:
+        self._overrides = dict(overrides or {})
+        self._unverified: set[int] = set()
+        self._build(first_year, last_year)
+
+    def _build(self, first_year: int, last_year: int) -> None:
+        self.first_year, self.last_year = first_year, last_year
+        self._base = date(first_year, 1, 1).toordinal()
+        span = date(last_year, 12, 31).toordinal() - self._base + 1
+        # _count[i]: business days in [base, base + i]; _days: ordinals of business days.
+        self._count: list[int] = [0] * span
+        self._days: list[int] = []
+        self._unverified.clear()
+        total = 0
+        for i in range(span):
+            ordinal = self._base + i
+            if self._decide(date.fromordinal(ordinal)):
+                total += 1
+                self._days.append(ordinal)
+            self._count[i] = total
+
+    def _decide(self, day: date) -> bool:
+        schedule = self._overrides.get(day.year)
+        if schedule is not None:
+            if day in schedule.workdays:
+                return True
+            return day.weekday() < 5 and day not in schedule.holidays
+        official = _library_says_workday(day)
+        if official is None:
+            self._unverified.add(day.year)
+            return day.weekday() < 5
+        return official
+
+    def _index(self, day: date) -> int:
+        if not self.first_year <= day.year <= self.last_year:
+            self._build(min(self.first_year, day.year - 1), max(self.last_year, day.year + 1))
+        return day.toordinal() - self._base
+
+    # -- questions about days ------------------------------------------------------------
+
+    def is_business_day(self, day: date) -> bool:
+        """Whether staff, the applicant's bank and the authority work on `day`."""
+        i = self._index(day)
+        return self._count[i] != (self._count[i - 1] if i else 0)
+
+    def is_verified(self, year: int) -> bool:
+        """Whether `year` has an official or staff-given schedule."""
+        self._index(date(year, 6, 30))
+        return year not in self._unverified
+
+    def unverified_years(self, years: Iterable[int]) -> list[int]:
+        """The years among `years` that have no official schedule, in order."""
+        return sorted({y for y in years if not self.is_verified(y)})
+
+    # -- arithmetic (DOMAIN.md's counting convention) -----------------------------------
+
+    def elapsed(self, start: datetime, end: datetime) -> int:
+        """Business days d with date(start) < d <= date(end) (0 when end is not later)."""
+        a, b = _beijing_date(start), _beijing_date(end)
+        if b <= a:
+            return 0
+        self._index(a)
+        last = self._index(b)  # both in the span first: widening it moves the base
+        return self._count[last] - self._count[a.toordinal() - self._base]
+
+    def nth_business_day(self, start: datetime, n: int) -> date:
+        """The n-th business day strictly after the calendar date of `start` (n >= 1)."""
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        day = _beijing_date(start)
+        # Reach far enough ahead first (a rebuild moves the base): fewer than 2 days per bd.
+        self._index(day + timedelta(days=2 * n + 30))
+        i = self._index(day)
+        return date.fromordinal(self._days[self._count[i] + n - 1])
+
+    def due(self, start: datetime, n: int) -> datetime:
+        """23:59:59 Beijing time on the n-th business day after the date of `start`."""
+        return datetime.combine(self.nth_business_day(start, n), END_OF_DAY, BEIJING)
+
+    def start_of_business_day(self, start: datetime, n: int) -> datetime:
+        """00:00 Beijing time on the n-th business day after `start`: when elapsed reaches n."""
+        return datetime.combine(self.nth_business_day(start, n), time(0), BEIJING)
+
+    def business_days_between(self, first: date, last: date) -> list[date]:
+        """The business days from `first` to `last`, both included."""
+        self._index(last)
+        self._index(first)
+        lo = bisect_right(self._days, first.toordinal() - 1)
+        hi = bisect_right(self._days, last.toordinal())
+        return [date.fromordinal(o) for o in self._days[lo:hi]]
+
+
+def _beijing_date(moment: datetime) -> date:
+    return moment.astimezone(BEIJING).date()

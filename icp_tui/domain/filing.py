@@ -1,0 +1,320 @@
+"""The Filing record, its history of transitions and notes, and their stored form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Any
+
+from icp_tui.domain.errors import InvalidRecord
+from icp_tui.domain.stages import CLOSED, Stage, can_move
+
+#: Beijing time has had no daylight saving since 1991, so a fixed offset is exact.
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+class EntityType(StrEnum):
+    """Who applies: a company (or other organisation) or a person."""
+
+    COMPANY = "company"
+    INDIVIDUAL = "individual"
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One entry of a filing's history: who moved it, when, from where to where, and why."""
+
+    at: datetime
+    by: str
+    source: Stage | None
+    target: Stage
+    reason: str = ""
+    undo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A free-text note by a member of staff."""
+
+    at: datetime
+    by: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Checklist:
+    """What the applicant has provided besides the application itself."""
+
+    admin_photo: bool = False
+    materials_mailed: bool = False
+    materials_received: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """One ICP filing application and everything the tool records about it."""
+
+    id: str
+    domain: str
+    entity: str
+    entity_type: EntityType
+    province: str
+    stage: Stage
+    entered_at: datetime
+    submitted_at: datetime
+    history: tuple[Transition, ...]
+    version: int = 1
+    assignee: str | None = None
+    checklist: Checklist = field(default_factory=Checklist)
+    ticket: str | None = None
+    icp_number: str | None = None
+    notes: tuple[Note, ...] = ()
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+    @property
+    def closed(self) -> bool:
+        """Approved, rejected or withdrawn."""
+        return self.stage in CLOSED
+
+    @property
+    def last_transition(self) -> Transition:
+        """The history entry that put the filing in its current stage."""
+        return self.history[-1]
+
+    def changed(self, at: datetime, by: str, **fields: Any) -> Filing:
+        """A copy with `fields` replaced, the version bumped and the change attributed."""
+        return replace(self, version=self.version + 1, updated_at=at, updated_by=by, **fields)
+
+
+def to_record(filing: Filing) -> dict[str, Any]:
+    """The stored (JSON) form of a filing."""
+    return {
+        "id": filing.id,
+        "version": filing.version,
+        "domain": filing.domain,
+        "entity": filing.entity,
+        "entity_type": filing.entity_type.value,
+        "province": filing.province,
+        "stage": filing.stage.value,
+        "entered_at": filing.entered_at.isoformat(),
+        "submitted_at": filing.submitted_at.isoformat(),
+        "assignee": filing.assignee,
+        "checklist": {
+            "admin_photo": filing.checklist.admin_photo,
+            "materials_mailed": filing.checklist.materials_mailed,
+            "materials_received": filing.checklist.materials_received,
+        },
+        "ticket": filing.ticket,
+        "icp_number": filing.icp_number,
+        "notes": [{"at": n.at.isoformat(), "by": n.by, "text": n.text} for n in filing.notes],
+        "history": [_transition_record(t) for t in filing.history],
+        "updated_at": filing.updated_at.isoformat() if filing.updated_at else None,
+        "updated_by": filing.updated_by,
+    }
+
+
+def _transition_record(t: Transition) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "at": t.at.isoformat(),
+        "by": t.by,
+        "from": t.source.value if t.source else None,
+        "to": t.target.value,
+        "reason": t.reason,
+    }
+    if t.undo:
+        record["undo"] = True
+    return record
+
+
+_REQUIRED = ("id", "domain", "entity", "entity_type", "province", "stage", "entered_at")
+
+
+def from_record(record: Any) -> Filing:
+    """Read and check a stored filing; InvalidRecord says which filing and field is wrong."""
+    if not isinstance(record, dict):
+        raise InvalidRecord(f"a filing is {type(record).__name__}, not an object")
+    fid = record.get("id")
+    where = f"filing {fid!r}" if isinstance(fid, str) else "a filing"
+    for key in _REQUIRED:
+        if key not in record:
+            raise InvalidRecord(f"{where} has no {key!r}")
+    reader = _FieldReader(where, record)
+    history = tuple(
+        _transition(where, i, item) for i, item in enumerate(reader.list_of("history", dict))
+    )
+    notes = tuple(_note(where, i, item) for i, item in enumerate(reader.list_of("notes", dict)))
+    checklist_raw = record.get("checklist")
+    if checklist_raw is None:
+        checklist_raw = {}
+    if not isinstance(checklist_raw, dict):
+        raise InvalidRecord(f"{where}: 'checklist' must be an object")
+    checklist = Checklist(
+        **{
+            key: _FieldReader(where, checklist_raw).boolean(key)
+            for key in ("admin_photo", "materials_mailed", "materials_received")
+        }
+    )
+    version = record.get("version", 1)
+    if type(version) is not int or version < 1:
+        raise InvalidRecord(f"{where}: 'version' must be a whole number from 1, not {version!r}")
+    try:
+        entity_type = EntityType(reader.text("entity_type"))
+    except ValueError:
+        raise InvalidRecord(
+            f"{where}: 'entity_type' must be company or individual, not {record['entity_type']!r}"
+        ) from None
+    filing = Filing(
+        id=reader.text("id"),
+        domain=reader.text("domain"),
+        entity=reader.text("entity"),
+        entity_type=entity_type,
+        province=reader.text("province"),
+        stage=reader.stage("stage"),
+        entered_at=reader.time("entered_at"),
+        submitted_at=reader.time("submitted_at", default=reader.time("entered_at")),
+        history=history,
+        version=version,
+        assignee=reader.optional_text("assignee"),
+        checklist=checklist,
+        ticket=reader.optional_text("ticket"),
+        icp_number=reader.optional_text("icp_number"),
+        notes=notes,
+        updated_at=reader.optional_time("updated_at"),
+        updated_by=reader.optional_text("updated_by"),
+    )
+    check_history(filing)
+    return filing
+
+
+def check_history(filing: Filing) -> None:
+    """Refuse a filing whose history contradicts itself or its stage."""
+    where = f"filing {filing.id!r}"
+    if not filing.history:
+        raise InvalidRecord(f"{where} has an empty history")
+    first = filing.history[0]
+    if first.source is not None or first.target is not Stage.PRELIMINARY_REVIEW:
+        raise InvalidRecord(
+            f"{where}: history must start with the submission to preliminary_review"
+        )
+    previous = first
+    for entry in filing.history[1:]:
+        if entry.source is not previous.target:
+            raise InvalidRecord(
+                f"{where}: history moves from {entry.source} at {entry.at.isoformat()} "
+                f"but the filing was in {previous.target}"
+            )
+        allowed = can_move(entry.source, entry.target) or (
+            entry.undo and _undoes_into(filing.history, entry)
+        )
+        if not allowed:
+            raise InvalidRecord(
+                f"{where}: history has a move {entry.source} -> {entry.target}, "
+                "which the stage table does not allow"
+            )
+        if entry.at < previous.at:
+            raise InvalidRecord(f"{where}: history goes back in time at {entry.at.isoformat()}")
+        previous = entry
+    if previous.target is not filing.stage:
+        raise InvalidRecord(
+            f"{where}: stage is {filing.stage} but its history ends in {previous.target}"
+        )
+    # An undo puts the clock back to when the filing first entered the stage it returns to.
+    if previous.at != filing.entered_at and not (
+        previous.undo and filing.entered_at <= previous.at
+    ):
+        raise InvalidRecord(
+            f"{where}: entered_at {filing.entered_at.isoformat()} is not the time of its "
+            f"last move {previous.at.isoformat()}"
+        )
+
+
+def _undoes_into(history: tuple[Transition, ...], entry: Transition) -> bool:
+    """An undo returns to a stage the filing really was in before."""
+    return any(t.target is entry.target for t in history if t.at <= entry.at and t is not entry)
+
+
+def _transition(where: str, index: int, item: dict[str, Any]) -> Transition:
+    reader = _FieldReader(f"{where} history[{index}]", item)
+    source = item.get("from")
+    return Transition(
+        at=reader.time("at"),
+        by=reader.text("by"),
+        source=None if source is None else reader.stage("from"),
+        target=reader.stage("to"),
+        reason=reader.optional_text("reason") or "",
+        undo=reader.boolean("undo"),
+    )
+
+
+def _note(where: str, index: int, item: dict[str, Any]) -> Note:
+    reader = _FieldReader(f"{where} notes[{index}]", item)
+    return Note(at=reader.time("at"), by=reader.text("by"), text=reader.text("text"))
+
+
+class _FieldReader:
+    """Typed access to one stored object, with messages that name the object and field."""
+
+    __slots__ = ("record", "where")
+
+    def __init__(self, where: str, record: dict[str, Any]) -> None:
+        self.where = where
+        self.record = record
+
+    def _fail(self, key: str, expected: str) -> InvalidRecord:
+        value = self.record.get(key)
+        shown = repr(value) if len(repr(value)) < 60 else repr(value)[:57] + "..."
+        return InvalidRecord(f"{self.where}: {key!r} must be {expected}, not {shown}")
+
+    def text(self, key: str) -> str:
+        value = self.record.get(key)
+        if not isinstance(value, str) or not value:
+            raise self._fail(key, "a non-empty string")
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        value = self.record.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self._fail(key, "a string or null")
+        return value
+
+    def boolean(self, key: str) -> bool:
+        value = self.record.get(key, False)
+        if not isinstance(value, bool):
+            raise self._fail(key, "true or false")
+        return value
+
+    def stage(self, key: str) -> Stage:
+        value = self.record.get(key)
+        if not isinstance(value, str):
+            raise self._fail(key, "a known stage")
+        try:
+            return Stage(value)
+        except ValueError:
+            raise self._fail(key, "a known stage") from None
+
+    def time(self, key: str, default: datetime | None = None) -> datetime:
+        value = self.record.get(key)
+        if value is None and default is not None:
+            return default
+        if not isinstance(value, str):
+            raise self._fail(key, "an ISO 8601 time with offset")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise self._fail(key, "an ISO 8601 time with offset") from None
+        if parsed.tzinfo is None:
+            raise self._fail(key, "a time with a time zone offset")
+        return parsed
+
+    def optional_time(self, key: str) -> datetime | None:
+        return None if self.record.get(key) is None else self.time(key)
+
+    def list_of(self, key: str, kind: type) -> list[Any]:
+        value = self.record.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, kind) for v in value):
+            raise self._fail(key, f"a list of {kind.__name__ if kind is not dict else 'objects'}")
+        return value

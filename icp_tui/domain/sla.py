@@ -1,0 +1,250 @@
+"""SLA targets and health of a filing at a given time.
+
+The clock of a stage starts when the filing enters it and stops when it leaves. Health only
+changes at a few instants (at risk, breached, escalation), so `SlaTimes` computes those instants
+once per filing and `SlaTimes.health(now)` is a pair of comparisons: that is what lets a clock
+tick re-check 50,000 filings in a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from icp_tui.domain.calendar import BusinessCalendar
+from icp_tui.domain.filing import BEIJING, Filing
+from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Clock, Stage, rule
+
+
+class Health(StrEnum):
+    """SLA health; each has a glyph and a word so it reads without colour."""
+
+    BREACHED = "breached"
+    AT_RISK = "at_risk"
+    ON_TRACK = "on_track"
+    WAITING = "waiting"
+    DONE = "done"
+
+    @property
+    def glyph(self) -> str:
+        return _GLYPHS[self]
+
+    @property
+    def word(self) -> str:
+        return self.value.replace("_", " ")
+
+    @property
+    def rank(self) -> int:
+        """Position in DOMAIN.md's "most urgent first" order."""
+        return _RANKS[self]
+
+
+_GLYPHS = {
+    Health.BREACHED: "✖",
+    Health.AT_RISK: "▲",
+    Health.ON_TRACK: "●",
+    Health.WAITING: "○",
+    Health.DONE: "✔",
+}
+HEALTH_ORDER: tuple[Health, ...] = tuple(Health)
+_RANKS = {health: i for i, health in enumerate(HEALTH_ORDER)}
+
+DEFAULT_AUTHORITY_TARGET_BD = 20
+NEVER = math.inf
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """Targets and thresholds; the per-province targets come from an editable data file."""
+
+    calendar: BusinessCalendar
+    authority_targets: Mapping[str, int] = field(default_factory=dict)
+    default_authority_target: int = DEFAULT_AUTHORITY_TARGET_BD
+    at_risk_fraction: float = 0.75
+    review_target_bd: int = 1
+    sms_hours: int = 24
+    escalate_after_bd: int = 3
+
+    def target(self, stage: Stage, province: str) -> int | None:
+        """The stage's target: business days, hours for the SMS check, None if no clock runs."""
+        clock = rule(stage).clock
+        if clock is Clock.WALL_HOURS:
+            return self.sms_hours
+        if clock is not Clock.BUSINESS_DAYS:
+            return None
+        if stage is Stage.AUTHORITY_REVIEW:
+            return self.authority_targets.get(province, self.default_authority_target)
+        return self.review_target_bd
+
+
+@dataclass(frozen=True, slots=True)
+class SlaTimes:
+    """The instants (epoch seconds) at which a filing's health changes in its current stage."""
+
+    clock: Clock
+    entered_at: datetime
+    target: int | None
+    due_at: datetime | None
+    risk_at: float
+    breach_at: float
+    escalate_at: float
+
+    def health(self, now: float) -> Health:
+        """Health at `now` (epoch seconds): O(1)."""
+        if self.clock is Clock.STOPPED:
+            return Health.DONE
+        if self.clock is Clock.PAUSED:
+            return Health.WAITING
+        if now >= self.breach_at:
+            return Health.BREACHED
+        if now >= self.risk_at:
+            return Health.AT_RISK
+        return Health.ON_TRACK
+
+    def escalate(self, now: float) -> bool:
+        """Alibaba Cloud review has taken more than 3 bd since the latest submission."""
+        return now >= self.escalate_at
+
+    def next_change(self, now: float) -> float:
+        """The next instant after `now` at which health or escalation changes (inf: never)."""
+        later = [t for t in (self.risk_at, self.breach_at, self.escalate_at) if t > now]
+        return min(later, default=NEVER)
+
+    def sort_key(self, health: Health) -> float:
+        """Within a health: most overdue / soonest due / longest waiting / latest closed first."""
+        if health is Health.WAITING:
+            return self.entered_at.timestamp()
+        if health is Health.DONE:
+            return -self.entered_at.timestamp()
+        return self.due_at.timestamp() if self.due_at else NEVER
+
+
+def sla_times(filing: Filing, policy: SlaPolicy) -> SlaTimes:
+    """Compute the instants for `filing` once; O(length of its history)."""
+    clock = rule(filing.stage).clock
+    target = policy.target(filing.stage, filing.province)
+    cal = policy.calendar
+    entered = filing.entered_at
+    due_at: datetime | None = None
+    risk_at = breach_at = NEVER
+    if clock is Clock.BUSINESS_DAYS and target is not None:
+        due_at = cal.due(entered, target)
+        risk_day = max(1, math.ceil(policy.at_risk_fraction * target - 1e-9))
+        risk_at = cal.start_of_business_day(entered, min(risk_day, target)).timestamp()
+        # DOMAIN.md: breached when elapsed > N, i.e. from the start of business day N + 1.
+        breach_at = cal.start_of_business_day(entered, target + 1).timestamp()
+    elif clock is Clock.WALL_HOURS and target is not None:
+        due_at = entered + timedelta(hours=target)
+        risk_at = (entered + timedelta(hours=target * policy.at_risk_fraction)).timestamp()
+        breach_at = due_at.timestamp()
+    return SlaTimes(
+        clock=clock,
+        entered_at=entered,
+        target=target,
+        due_at=due_at,
+        risk_at=risk_at,
+        breach_at=breach_at,
+        escalate_at=_escalate_at(filing, policy),
+    )
+
+
+def review_days_used(filing: Filing, policy: SlaPolicy, now: datetime) -> int:
+    """Business days spent in Alibaba Cloud review stages since the latest submission."""
+    used = 0
+    history = filing.history
+    for entry, following in zip(history, (*history[1:], None), strict=True):
+        if entry.at < filing.submitted_at or entry.target not in ALIBABA_CLOUD_REVIEW:
+            continue
+        if entry.at >= now:
+            break
+        left = min(following.at, now) if following else now
+        used += policy.calendar.elapsed(entry.at, left)
+    return used
+
+
+def _escalate_at(filing: Filing, policy: SlaPolicy) -> float:
+    if filing.stage not in ALIBABA_CLOUD_REVIEW:
+        return NEVER
+    # Days used since submission up to the last move; the current stretch runs from that move
+    # (not from entered_at, which an undo puts back to the first entry into the stage).
+    since = filing.last_transition.at
+    before = review_days_used(filing, policy, since)
+    remaining = policy.escalate_after_bd - before
+    if remaining < 0:
+        return since.timestamp()
+    return policy.calendar.start_of_business_day(since, remaining + 1).timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class SlaStatus:
+    """A filing's SLA as a person reads it at one moment."""
+
+    health: Health
+    target: int | None
+    unit: str
+    used: int | None
+    due_at: datetime | None
+    left: str
+    escalate: bool
+
+
+def sla_status(filing: Filing, policy: SlaPolicy, now: datetime) -> SlaStatus:
+    """Health, time used and left in words, and the escalation flag at `now`."""
+    return status_from_times(sla_times(filing, policy), policy, now)
+
+
+def status_from_times(times: SlaTimes, policy: SlaPolicy, now: datetime) -> SlaStatus:
+    """Like `sla_status`, from already computed instants."""
+    stamp = now.timestamp()
+    health = times.health(stamp)
+    used = time_used(times, policy.calendar, now)
+    return SlaStatus(
+        health=health,
+        target=times.target,
+        unit={Clock.BUSINESS_DAYS: "bd", Clock.WALL_HOURS: "h"}.get(times.clock, ""),
+        used=used,
+        due_at=times.due_at,
+        left=left_in_words(times, health, used, now),
+        escalate=times.escalate(stamp),
+    )
+
+
+def time_used(times: SlaTimes, calendar: BusinessCalendar, now: datetime) -> int | None:
+    """Business days (or whole hours for the SMS check) used in the stage; None if paused."""
+    if times.clock is Clock.BUSINESS_DAYS:
+        return calendar.elapsed(times.entered_at, now)
+    if times.clock is Clock.WALL_HOURS:
+        return int((now - times.entered_at).total_seconds() // 3600)
+    return None
+
+
+def left_in_words(times: SlaTimes, health: Health, used: int | None, now: datetime) -> str:
+    """ "due today", "2 bd left", "3 bd over", "5 h left", "waiting 3 d", "closed"."""
+    if health is Health.DONE:
+        return "closed"
+    if health is Health.WAITING:
+        return "waiting " + duration_in_words(now - times.entered_at)
+    assert times.due_at is not None and times.target is not None and used is not None
+    if times.clock is Clock.WALL_HOURS:
+        delta = times.due_at - now
+        if health is Health.BREACHED:
+            return duration_in_words(-delta) + " over"
+        return duration_in_words(delta) + " left"
+    if health is Health.BREACHED:
+        return f"{used - times.target} bd over"
+    if now.astimezone(BEIJING).date() == times.due_at.date():
+        return "due today"
+    return f"{times.target - used} bd left"
+
+
+def duration_in_words(delta: timedelta) -> str:
+    """A short wall-clock duration: "40 min", "5 h", "3 d"."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 48 * 3600:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"

@@ -1,0 +1,206 @@
+"""Stages of an ICP filing, who owns each, the transition table and the withdraw rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """Where a filing stands. The values are the ids stored in the database."""
+
+    PRELIMINARY_REVIEW = "preliminary_review"
+    RETURNED = "returned"
+    AWAITING_PHOTO = "awaiting_photo"
+    PHOTO_REVIEW = "photo_review"
+    AWAITING_SUBMISSION = "awaiting_submission"
+    SMS_VERIFICATION = "sms_verification"
+    AUTHORITY_REVIEW = "authority_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Owner(StrEnum):
+    """Who has to act for the filing to move on."""
+
+    ALIBABA_CLOUD = "Alibaba Cloud"
+    APPLICANT = "applicant"
+    AUTHORITY = "authority"
+    NOBODY = "-"
+
+
+class Clock(StrEnum):
+    """How the SLA clock behaves in a stage."""
+
+    BUSINESS_DAYS = "business days"
+    WALL_HOURS = "wall clock"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class StageRule:
+    """One row of the stage table in DOMAIN.md."""
+
+    stage: Stage
+    label: str
+    short: str
+    owner: Owner
+    clock: Clock
+    may_withdraw: bool
+    next_stages: tuple[Stage, ...]
+    happy_next: Stage | None
+
+
+S = Stage
+STAGE_RULES: dict[Stage, StageRule] = {
+    rule.stage: rule
+    for rule in (
+        StageRule(
+            S.PRELIMINARY_REVIEW,
+            "Alibaba Cloud preliminary review",
+            "preliminary",
+            Owner.ALIBABA_CLOUD,
+            Clock.BUSINESS_DAYS,
+            True,
+            (S.AWAITING_PHOTO, S.RETURNED, S.WITHDRAWN),
+            S.AWAITING_PHOTO,
+        ),
+        StageRule(
+            S.RETURNED,
+            "Returned to applicant for correction",
+            "returned",
+            Owner.APPLICANT,
+            Clock.PAUSED,
+            True,
+            (S.PRELIMINARY_REVIEW, S.WITHDRAWN),
+            S.PRELIMINARY_REVIEW,
+        ),
+        StageRule(
+            S.AWAITING_PHOTO,
+            "Waiting for the administrator photo (and mailed materials where the province asks)",
+            "await photo",
+            Owner.APPLICANT,
+            Clock.PAUSED,
+            True,
+            (S.PHOTO_REVIEW, S.WITHDRAWN),
+            S.PHOTO_REVIEW,
+        ),
+        StageRule(
+            S.PHOTO_REVIEW,
+            "Facial verification photo review",
+            "photo review",
+            Owner.ALIBABA_CLOUD,
+            Clock.BUSINESS_DAYS,
+            True,
+            (S.AWAITING_SUBMISSION, S.RETURNED, S.WITHDRAWN),
+            S.AWAITING_SUBMISSION,
+        ),
+        StageRule(
+            S.AWAITING_SUBMISSION,
+            "Passed Alibaba Cloud review; to be submitted to the communications administration",
+            "to submit",
+            Owner.ALIBABA_CLOUD,
+            Clock.BUSINESS_DAYS,
+            True,
+            (S.SMS_VERIFICATION, S.WITHDRAWN),
+            S.SMS_VERIFICATION,
+        ),
+        StageRule(
+            S.SMS_VERIFICATION,
+            "MIIT SMS check by the applicant",
+            "SMS check",
+            Owner.APPLICANT,
+            Clock.WALL_HOURS,
+            False,
+            (S.AUTHORITY_REVIEW, S.RETURNED),
+            S.AUTHORITY_REVIEW,
+        ),
+        StageRule(
+            S.AUTHORITY_REVIEW,
+            "Review by the local communications administration",
+            "authority",
+            Owner.AUTHORITY,
+            Clock.BUSINESS_DAYS,
+            False,
+            (S.APPROVED, S.REJECTED),
+            S.APPROVED,
+        ),
+        StageRule(
+            S.APPROVED,
+            "Approved; ICP number issued",
+            "approved",
+            Owner.NOBODY,
+            Clock.STOPPED,
+            False,
+            (),
+            None,
+        ),
+        StageRule(
+            S.REJECTED,
+            "Rejected by the communications administration",
+            "rejected",
+            Owner.APPLICANT,
+            Clock.STOPPED,
+            False,
+            (S.PRELIMINARY_REVIEW,),
+            S.PRELIMINARY_REVIEW,
+        ),
+        StageRule(
+            S.WITHDRAWN, "Withdrawn", "withdrawn", Owner.NOBODY, Clock.STOPPED, False, (), None
+        ),
+    )
+}
+
+#: The seed's "Alibaba Cloud Review": over 3 bd here since the latest submission needs a ticket.
+ALIBABA_CLOUD_REVIEW: frozenset[Stage] = frozenset(
+    {S.PRELIMINARY_REVIEW, S.PHOTO_REVIEW, S.AWAITING_SUBMISSION}
+)
+CLOSED: frozenset[Stage] = frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN})
+#: Stages from which the filing is with the communications administration and cannot be withdrawn.
+SUBMITTED_TO_AUTHORITY: frozenset[Stage] = frozenset(
+    {S.SMS_VERIFICATION, S.AUTHORITY_REVIEW, S.APPROVED, S.REJECTED}
+)
+#: The order stages are shown in (the happy path, then the side exits).
+STAGE_ORDER: tuple[Stage, ...] = tuple(STAGE_RULES)
+PATH_ORDER: tuple[Stage, ...] = (
+    S.PRELIMINARY_REVIEW,
+    S.RETURNED,
+    S.AWAITING_PHOTO,
+    S.PHOTO_REVIEW,
+    S.AWAITING_SUBMISSION,
+    S.SMS_VERIFICATION,
+    S.AUTHORITY_REVIEW,
+    S.APPROVED,
+    S.REJECTED,
+    S.WITHDRAWN,
+)
+
+#: Reasons offered when withdrawing; "other" asks for free text.
+WITHDRAW_REASONS: tuple[str, ...] = (
+    "applicant request",
+    "duplicate application",
+    "wrong entity details",
+    "domain not ready",
+    "other",
+)
+
+
+def rule(stage: Stage) -> StageRule:
+    """The stage table row of `stage`."""
+    return STAGE_RULES[stage]
+
+
+def parse_stage(text: str) -> Stage:
+    """The stage named `text` (its id); ValueError with the known ids otherwise."""
+    try:
+        return Stage(text)
+    except ValueError:
+        known = ", ".join(s.value for s in Stage)
+        raise ValueError(f"unknown stage {text!r} (known: {known})") from None
+
+
+def can_move(source: Stage, target: Stage) -> bool:
+    """Whether the transition table allows source -> target."""
+    return target in STAGE_RULES[source].next_stages

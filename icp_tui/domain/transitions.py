@@ -1,0 +1,208 @@
+"""What staff do to a filing: advance, withdraw, note, ticket, assign, undo. Pure functions.
+
+Each takes the filing as the person saw it, the time and the actor, and returns the changed
+filing (version bumped, history appended) or raises an IcpError that says why not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from icp_tui.domain.errors import InvalidInput, TransitionNotAllowed, WithdrawNotAllowed
+from icp_tui.domain.filing import BEIJING, Checklist, EntityType, Filing, Note, Transition
+from icp_tui.domain.stages import (
+    CLOSED,
+    SUBMITTED_TO_AUTHORITY,
+    Stage,
+    rule,
+)
+
+UNDO_WINDOW = timedelta(minutes=5)
+MAX_TEXT = 10_000
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def advance_targets(stage: Stage) -> tuple[Stage, ...]:
+    """Stages `advance` may move a filing in `stage` to (withdrawal has its own action)."""
+    return tuple(s for s in rule(stage).next_stages if s is not Stage.WITHDRAWN)
+
+
+def advance(
+    filing: Filing,
+    at: datetime,
+    by: str,
+    to: Stage | None = None,
+    reason: str = "",
+    icp_number: str | None = None,
+) -> Filing:
+    """Move to `to`, or to the next stage on the happy path."""
+    current = rule(filing.stage)
+    if filing.stage in CLOSED and not current.next_stages:
+        raise TransitionNotAllowed(
+            f"{filing.id} is {filing.stage.value} since {_stamp(filing.entered_at)}: "
+            "a closed filing does not move"
+        )
+    target = to or current.happy_next
+    if target is Stage.WITHDRAWN:
+        raise TransitionNotAllowed(f"{filing.id}: use withdraw, which asks for a reason")
+    if target is None or target not in current.next_stages:
+        allowed = ", ".join(s.value for s in advance_targets(filing.stage)) or "none"
+        raise TransitionNotAllowed(
+            f"{filing.id} cannot move from {filing.stage.value} to "
+            f"{target.value if target else 'nowhere'} (allowed: {allowed})"
+        )
+    checklist = filing.checklist
+    submitted_at = filing.submitted_at
+    if target is Stage.PHOTO_REVIEW:
+        checklist = replace(checklist, admin_photo=True)
+    if target is Stage.PRELIMINARY_REVIEW:
+        submitted_at = at  # a resubmission restarts the "Alibaba Cloud review" count
+        checklist = Checklist()
+    return filing.changed(
+        at,
+        by,
+        stage=target,
+        entered_at=at,
+        submitted_at=submitted_at,
+        checklist=checklist,
+        icp_number=clean_text(icp_number, "ICP number") if icp_number else filing.icp_number,
+        history=(*filing.history, Transition(at, by, filing.stage, target, clean_reason(reason))),
+    )
+
+
+def submitted_to_authority_at(filing: Filing) -> datetime | None:
+    """When the filing last went to the communications administration (entered SMS check)."""
+    for entry in reversed(filing.history):
+        if entry.target is Stage.SMS_VERIFICATION and entry.at >= filing.submitted_at:
+            return entry.at
+    return None
+
+
+def withdraw_refusal(filing: Filing) -> str | None:
+    """Why `filing` cannot be withdrawn now, or None if it can."""
+    if rule(filing.stage).may_withdraw:
+        return None
+    if filing.stage is Stage.WITHDRAWN:
+        return f"{filing.id} was already withdrawn on {_stamp(filing.entered_at)}"
+    if filing.stage in SUBMITTED_TO_AUTHORITY:
+        since = submitted_to_authority_at(filing) or filing.entered_at
+        return (
+            f"{filing.id} cannot be withdrawn: it was submitted to the communications "
+            f"administration on {_stamp(since)} (now {filing.stage.value}); "
+            "wait for the authority's decision"
+        )
+    return f"{filing.id} cannot be withdrawn from {filing.stage.value}"
+
+
+def withdraw(filing: Filing, at: datetime, by: str, reason: str) -> Filing:
+    """Withdraw before submission to the communications administration; a reason is required."""
+    refusal = withdraw_refusal(filing)
+    if refusal:
+        raise WithdrawNotAllowed(refusal)
+    why = clean_reason(reason)
+    if not why.strip():
+        raise InvalidInput(f"{filing.id}: a withdrawal needs a reason")
+    return filing.changed(
+        at,
+        by,
+        stage=Stage.WITHDRAWN,
+        entered_at=at,
+        history=(*filing.history, Transition(at, by, filing.stage, Stage.WITHDRAWN, why)),
+    )
+
+
+def add_note(filing: Filing, at: datetime, by: str, text: str) -> Filing:
+    """Append a note."""
+    body = clean_text(text, "note")
+    return filing.changed(at, by, notes=(*filing.notes, Note(at, by, body)))
+
+
+def record_ticket(filing: Filing, at: datetime, by: str, ticket: str) -> Filing:
+    """Record the ICP Filing team ticket opened for an escalated filing."""
+    return filing.changed(at, by, ticket=clean_text(ticket, "ticket reference"))
+
+
+def assign(filing: Filing, at: datetime, by: str, assignee: str | None) -> Filing:
+    """Give the filing to `assignee` (None: nobody)."""
+    who = clean_text(assignee, "assignee") if assignee else None
+    return filing.changed(at, by, assignee=who)
+
+
+def undo(current: Filing, before: Filing, after_version: int, at: datetime, by: str) -> Filing:
+    """Undo `by`'s own last change: `before` is the filing as it was, `after_version` the
+    version that change produced. Refused after 5 minutes or once anyone changed it since."""
+    if current.version != after_version:
+        raise TransitionNotAllowed(
+            f"{current.id} was changed by {current.updated_by} at "
+            f"{_stamp(current.updated_at or at)} since your change: nothing to undo"
+        )
+    if current.updated_at is None or at - current.updated_at > UNDO_WINDOW:
+        raise TransitionNotAllowed(f"{current.id}: your change is more than 5 minutes old")
+    entry = Transition(at, by, current.stage, before.stage, "undo of the last change", undo=True)
+    return current.changed(
+        at,
+        by,
+        stage=before.stage,
+        entered_at=before.entered_at if before.stage is not current.stage else current.entered_at,
+        submitted_at=before.submitted_at,
+        checklist=before.checklist,
+        ticket=before.ticket,
+        icp_number=before.icp_number,
+        assignee=before.assignee,
+        notes=before.notes,
+        history=(*current.history, entry),
+    )
+
+
+def clean_reason(reason: str) -> str:
+    """A reason; may be empty."""
+    return clean_text(reason, "reason", required=False)
+
+
+def clean_text(text: str | None, what: str, required: bool = True) -> str:
+    """Free text exactly as typed (the display makes it inert), but not blank or huge."""
+    value = text or ""
+    if required and not value.strip():
+        raise InvalidInput(f"the {what} is empty")
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(f"the {what} is longer than {MAX_TEXT} characters")
+    return value
+
+
+def next_filing_id(existing: set[str], at: datetime) -> str:
+    """A fresh id `ICP-<year>-<seq>`: the year of submission and one past its highest number."""
+    prefix = f"ICP-{at.astimezone(BEIJING).year}-"
+    highest = 0
+    for filing_id in existing:
+        if filing_id.startswith(prefix) and filing_id[len(prefix) :].isdigit():
+            highest = max(highest, int(filing_id[len(prefix) :]))
+    return f"{prefix}{highest + 1:05d}"
+
+
+def submit(
+    filing_id: str,
+    domain: str,
+    entity: str,
+    entity_type: EntityType,
+    province: str,
+    at: datetime,
+    by: str,
+) -> Filing:
+    """A new filing, just submitted for preliminary review."""
+    return Filing(
+        id=filing_id,
+        domain=clean_text(domain, "domain"),
+        entity=clean_text(entity, "entity"),
+        entity_type=entity_type,
+        province=province,
+        stage=Stage.PRELIMINARY_REVIEW,
+        entered_at=at,
+        submitted_at=at,
+        history=(Transition(at, by, None, Stage.PRELIMINARY_REVIEW, "submitted"),),
+        updated_at=at,
+        updated_by=by,
+    )
