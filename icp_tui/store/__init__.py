@@ -1,0 +1,40 @@
+"""Storage of filings: a TinyDB JSON base file plus a journal, safe for concurrent staff.
+
+FilingStore is what the CLI and dashboard use; JournaledStorage lets scripts open the same
+database with TinyDB. The file format is described in journal.py.
+"""
+
+from icp_tui.store.errors import (
+    DatabaseChanged,
+    DatabaseCorrupt,
+    DatabaseExists,
+    DatabaseMissing,
+    DuplicateFiling,
+    NewerSchema,
+    ReadOnlyDatabase,
+    StaleChange,
+    StoreBusy,
+    StoreError,
+)
+from icp_tui.store.filing_store import FilingStore
+from icp_tui.store.journal import MIGRATIONS, SCHEMA_VERSION, journal_path, lock_path
+from icp_tui.store.storage import JournaledStorage
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "DatabaseChanged",
+    "DatabaseCorrupt",
+    "DatabaseExists",
+    "DatabaseMissing",
+    "DuplicateFiling",
+    "FilingStore",
+    "JournaledStorage",
+    "NewerSchema",
+    "ReadOnlyDatabase",
+    "StaleChange",
+    "StoreBusy",
+    "StoreError",
+    "journal_path",
+    "lock_path",
+]

@@ -1,0 +1,660 @@
+"""The on-disk format of a filing database: a base file, its journal, and safe replacement.
+
+A database at path P is two files:
+
+* P, the *base*: valid TinyDB JSON, laid out one filing per line so it can be read without
+  building one 50 MB object tree::
+
+      {"_meta": {"1": {"schema_version": 1, "generation": 7}},
+      "filings": {
+      "1": {...record...},
+      "2": {...record...}
+      }}
+
+  Any tables other than "filings" (e.g. added by a staff script) sit on the first line.
+* P.journal: JSON lines. A header ``{"journal": 1, "generation": G}`` then one line
+  ``{"put": <full record>, "doc_id": n}`` per change. A change is committed once its line,
+  newline included, is fsynced; a last line without newline (or that does not parse) is a
+  torn, uncommitted write and is ignored.
+
+The journal applies to the base of the same generation. Compaction writes base G+1 and then an
+empty journal G+1, each by atomic replacement, so a crash between the two leaves a stale
+journal (G < G+1) that readers ignore because the base already holds its changes.
+
+This module only reads and writes bytes; locking and bookkeeping live in filing_store.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import secrets
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from icp_tui.store.errors import (
+    DatabaseCorrupt,
+    DatabaseMissing,
+    NewerSchema,
+    StoreError,
+)
+
+#: Version of the record layout; a file with a higher one was written by a newer icp-tui.
+SCHEMA_VERSION = 1
+#: Version of the journal line format.
+JOURNAL_FORMAT = 1
+FILINGS = "filings"
+META = "_meta"
+
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+#: MIGRATIONS[n] turns a whole database (TinyDB tables, journal already applied) of schema n
+#: into schema n + 1. Empty while 1 is the only schema.
+MIGRATIONS: dict[int, Migration] = {}
+
+#: A file's identity for change detection: device, inode, mtime (ns) and size.
+FileId = tuple[int, int, int, int]
+#: How many times a reader re-reads when it raced a compaction.
+READ_RETRIES = 8
+
+_TABLE_LINE = b'"filings": {'
+_END_LINE = b"}}"
+_HEADER_PROBE = 128  # a journal header is about 40 bytes
+
+
+def file_id(st: os.stat_result) -> FileId:
+    """What tells us the file is still the one we read (a replacement has a new inode)."""
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def journal_path(path: Path) -> Path:
+    """The journal that goes with the base file `path`."""
+    return path.with_name(path.name + ".journal")
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file that serialises writers of `path`."""
+    return path.with_name(path.name + ".lock")
+
+
+def empty_message(path: Path) -> str:
+    """What to say about a 0-byte base file."""
+    return (
+        f"{path} is empty (0 bytes), which is not a database; restore it from a backup, "
+        "or remove it and create one with `icp-tui init` or `icp-tui demo`"
+    )
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: it triples the time to build many small objects."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# --------------------------------------------------------------------------- reading the base
+
+
+@dataclass(slots=True)
+class BaseFile:
+    """A parsed base file. Records stay raw JSON bytes; they are decoded by whoever needs them."""
+
+    path: Path
+    ident: FileId
+    schema_version: int
+    generation: int
+    #: Every table except "filings" (so "_meta" and anything a script added), kept verbatim.
+    tables: dict[str, Any]
+    #: (doc_id, raw record JSON, line number in the file or None if not one per line).
+    records: list[tuple[int, bytes, int | None]]
+    #: True if the file has our one-record-per-line layout (a person may have reformatted it).
+    laid_out: bool
+    #: Parsed records for a reformatted file, so they are not parsed twice.
+    parsed: dict[int, Any] | None = None
+
+
+def read_bytes(path: Path) -> tuple[bytes, os.stat_result]:
+    """The whole file and the identity of the inode those bytes came from."""
+    try:
+        with open(path, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            return handle.read(), st
+    except FileNotFoundError:
+        raise DatabaseMissing(
+            f"no database at {path}: create one with `icp-tui init` or `icp-tui demo`"
+        ) from None
+    except IsADirectoryError:
+        raise DatabaseCorrupt(f"{path} is a folder, not a database file") from None
+    except OSError as error:
+        raise StoreError(f"cannot read {path}: {error.strerror}") from None
+
+
+def parse_base(path: Path, data: bytes, st: os.stat_result) -> BaseFile:
+    """Parse base-file bytes; DatabaseCorrupt names the file and what is wrong with it."""
+    if not data:
+        raise DatabaseCorrupt(empty_message(path))
+    with gc_paused():
+        laid_out = _parse_laid_out(data)
+        if laid_out is not None:
+            tables, records = laid_out
+            parsed = None
+        else:
+            tables, parsed = _parse_whole(path, data)
+            records = [(doc_id, orjson.dumps(rec), None) for doc_id, rec in parsed.items()]
+    schema_version, generation = _meta(path, tables)
+    return BaseFile(
+        path=path,
+        ident=file_id(st),
+        schema_version=schema_version,
+        generation=generation,
+        tables=tables,
+        records=records,
+        laid_out=laid_out is not None,
+        parsed=parsed,
+    )
+
+
+def _parse_laid_out(
+    data: bytes,
+) -> tuple[dict[str, Any], list[tuple[int, bytes, int | None]]] | None:
+    """Fast path: split our one-record-per-line layout without parsing the records.
+
+    Returns None if the framing is not exactly ours; the caller then parses the whole file,
+    which also produces the precise error message for a broken file. When the framing matches,
+    the file is valid JSON exactly when every record slice is, because a JSON string cannot
+    span lines, so each line break falls between tokens.
+    """
+    end = data.find(b"\n")
+    if end < 0:
+        return None
+    first = data[:end]
+    if not (first.startswith(b"{") and first.endswith(b",")):
+        return None
+    try:
+        tables = orjson.loads(first[:-1] + b"}")
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(tables, dict) or not tables or FILINGS in tables:
+        return None
+    pos = end + 1
+    end = data.find(b"\n", pos)
+    if end < 0 or data[pos:end] != _TABLE_LINE:
+        return None
+    records: list[tuple[int, bytes, int | None]] = []
+    line_no = 3
+    comma_pending = False  # the previous record line ended with a comma
+    while True:
+        pos = end + 1
+        end = data.find(b"\n", pos)
+        if end < 0:
+            end = len(data)
+        if data[pos:end] == _END_LINE:
+            rest = data[end:]
+            if comma_pending or rest not in (b"", b"\n"):
+                return None
+            return tables, records
+        if end == len(data) or data[pos : pos + 1] != b'"':
+            return None
+        if records and not comma_pending:
+            return None
+        colon = data.find(b'": ', pos, end)
+        if colon < 0 or not data[pos + 1 : colon].isdigit():
+            return None
+        comma_pending = data[end - 1 : end] == b","
+        raw = data[colon + 3 : end - 1 if comma_pending else end]
+        records.append((int(data[pos + 1 : colon]), raw, line_no))
+        line_no += 1
+
+
+def _parse_whole(path: Path, data: bytes) -> tuple[dict[str, Any], dict[int, Any]]:
+    """Slow path for a file a person reformatted: parse it whole and check its shape."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise DatabaseCorrupt(
+            f"{path}: not JSON (line {error.lineno} column {error.colno}: {error.msg})"
+        ) from None
+    if not isinstance(document, dict):
+        raise DatabaseCorrupt(
+            f"{path}: not a TinyDB database (the top level is {_kind(document)}, not an object)"
+        )
+    if FILINGS not in document:
+        raise DatabaseCorrupt(f'{path}: no "filings" table')
+    table = document.pop(FILINGS)
+    if not isinstance(table, dict):
+        raise DatabaseCorrupt(f'{path}: the "filings" table is {_kind(table)}, not an object')
+    records: dict[int, Any] = {}
+    for key, record in table.items():
+        if not key.isdigit():
+            raise DatabaseCorrupt(f'{path}: "filings" has a document key {key!r}, not a number')
+        if int(key) in records:
+            raise DatabaseCorrupt(f'{path}: "filings" has document {int(key)} twice')
+        records[int(key)] = record
+    return document, records
+
+
+def _meta(path: Path, tables: dict[str, Any]) -> tuple[int, int]:
+    """Schema version and generation from the "_meta" table."""
+    meta = tables.get(META)
+    if not isinstance(meta, dict) or not meta:
+        raise DatabaseCorrupt(
+            f'{path}: no "_meta" table with a schema_version, so not an icp-tui database '
+            "(or its first line was removed)"
+        )
+    doc = meta.get("1", next(iter(meta.values())))
+    version = doc.get("schema_version") if isinstance(doc, dict) else None
+    if type(version) is not int or version < 1:
+        raise DatabaseCorrupt(f'{path}: "_meta" has no valid schema_version (found {version!r})')
+    generation = doc.get("generation", 0)
+    if type(generation) is not int or generation < 0:
+        raise DatabaseCorrupt(
+            f'{path}: "_meta" generation must be a whole number, not {generation!r}'
+        )
+    return version, generation
+
+
+def load_record(path: Path, doc_id: int, raw: bytes, line: int | None) -> Any:
+    """Parse one record slice of the base; the error points at its line and column."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        column = error.colno + len(b'"%d": ' % doc_id)  # the slice starts after the key
+        raise DatabaseCorrupt(
+            f"{path}: not JSON (line {line} column {column}: {error.msg})"
+        ) from None
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+# ------------------------------------------------------------------------- reading the journal
+
+
+@dataclass(slots=True)
+class JournalEntry:
+    """One committed change: the full record of a filing stored as document `doc_id`."""
+
+    line: int
+    doc_id: int
+    record: dict[str, Any]
+    raw: bytes
+
+
+@dataclass(slots=True)
+class JournalRead:
+    """What a read of the journal found, and where the next incremental read starts."""
+
+    path: Path
+    #: (st_dev, st_ino) of the journal read, None if there is none.
+    ino: tuple[int, int] | None = None
+    #: Generation in the header; None if missing or not even a whole header line (treated as
+    #: absent: a writer replaces it).
+    generation: int | None = None
+    entries: list[JournalEntry] = field(default_factory=list)
+    #: Offset just past the last committed line, and the number of lines before it.
+    end: int = 0
+    lines: int = 0
+    #: Size of the file as read (> end if it has a torn tail).
+    size: int = 0
+    bytes_read: int = 0
+    #: True if this read continued from the given position rather than from the start.
+    resumed: bool = False
+
+
+def read_journal(
+    path: Path,
+    *,
+    resume: tuple[tuple[int, int], int, int, int] | None = None,
+) -> JournalRead:
+    """Read the journal afresh: whole, or from `resume` = (ino, end, lines, generation).
+
+    A resumed read checks the header first, so a new journal that happens to reuse the inode
+    is noticed (its generation differs) and read from the start instead.
+    """
+    result = JournalRead(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return result
+    except OSError as error:
+        raise StoreError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        result.ino = (st.st_dev, st.st_ino)
+        if resume is not None and resume[0] == result.ino:
+            _, start, start_line, generation = resume
+            probe = os.pread(fd, _HEADER_PROBE, 0)
+            result.bytes_read += len(probe)
+            if _header(path, probe) == generation:
+                result.generation, result.resumed = generation, True
+                chunk = _read_from(fd, start)
+                result.bytes_read += len(chunk)
+                result.size = start + len(chunk)
+                _parse_lines(path, chunk, start, start_line, result)
+                return result
+        data = _read_from(fd, 0)
+    finally:
+        os.close(fd)
+    result.bytes_read += len(data)
+    result.size = len(data)
+    newline = data.find(b"\n")
+    if newline < 0:
+        return result  # no whole header: treated as no journal
+    result.generation = _header(path, data[: newline + 1])
+    _parse_lines(path, data[newline + 1 :], newline + 1, 1, result)
+    return result
+
+
+def _read_from(fd: int, offset: int) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        chunk = os.pread(fd, 1 << 20, offset)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        offset += len(chunk)
+
+
+def _header(path: Path, data: bytes) -> int | None:
+    """The generation in a journal header line (None if the line is not whole yet)."""
+    newline = data.find(b"\n")
+    if newline < 0:
+        return None
+    try:
+        header = orjson.loads(data[:newline])
+    except orjson.JSONDecodeError:
+        header = None
+    if not isinstance(header, dict) or type(header.get("journal")) is not int:
+        raise DatabaseCorrupt(f"{path} line 1: not a journal header")
+    if header["journal"] > JOURNAL_FORMAT:
+        raise NewerSchema(
+            f"{path} was written by a newer icp-tui (journal format {header['journal']}, "
+            f"this one knows {JOURNAL_FORMAT})"
+        )
+    generation = header.get("generation")
+    if type(generation) is not int or generation < 0:
+        raise DatabaseCorrupt(f"{path} line 1: the journal header has no valid generation")
+    return generation
+
+
+def _parse_lines(path: Path, chunk: bytes, offset: int, line: int, result: JournalRead) -> None:
+    """Parse whole lines of `chunk` (which starts a line); stop before a torn tail."""
+    pos = 0
+    result.end, result.lines = offset, line
+    while True:
+        newline = chunk.find(b"\n", pos)
+        if newline < 0:
+            return  # an unfinished line: a write in progress or killed
+        line += 1
+        try:
+            entry = orjson.loads(chunk[pos:newline])
+        except orjson.JSONDecodeError as error:
+            if newline + 1 == len(chunk):
+                return  # a last line that does not parse is torn too (never acknowledged)
+            raise DatabaseCorrupt(f"{path} line {line}: not JSON ({error.msg})") from None
+        put = entry.get("put") if isinstance(entry, dict) else None
+        doc_id = entry.get("doc_id") if isinstance(entry, dict) else None
+        if not isinstance(put, dict) or type(doc_id) is not int or doc_id < 1:
+            raise DatabaseCorrupt(f"{path} line {line}: not a journal entry")
+        result.entries.append(JournalEntry(line, doc_id, put, orjson.dumps(put)))
+        pos = newline + 1
+        result.end, result.lines = offset + pos, line
+
+
+# ------------------------------------------------------------------------ a consistent snapshot
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """A base file and the journal that goes with it, read without any lock."""
+
+    base: BaseFile
+    journal: JournalRead
+    bytes_read: int
+
+    @property
+    def live_entries(self) -> list[JournalEntry]:
+        """The journal entries to apply: none if the journal is stale or absent."""
+        if self.journal.generation == self.base.generation:
+            return self.journal.entries
+        return []
+
+
+def read_snapshot(path: Path) -> Snapshot:
+    """Read the base, then its journal; re-read if a compaction happened in between."""
+    journal = journal_path(path)
+    bytes_read = 0
+    for _ in range(READ_RETRIES):
+        data, st = read_bytes(path)
+        bytes_read += len(data)
+        base = parse_base(path, data, st)
+        del data
+        read = read_journal(journal)
+        bytes_read += read.bytes_read
+        if read.generation is None or read.generation <= base.generation:
+            return Snapshot(base, read, bytes_read)
+        # The journal is newer than the base we read: a compaction replaced both meanwhile.
+    raise DatabaseCorrupt(
+        f"{journal}: journal generation {read.generation} is newer than the database's "
+        f"({base.generation}); was {path} restored from an older copy? Move the journal "
+        "aside to open the database as it is"
+    )
+
+
+def merged_tables(snapshot: Snapshot) -> dict[str, Any]:
+    """The current database as TinyDB tables: base plus journal, migrated to SCHEMA_VERSION.
+
+    Records are parsed but not validated, so a script can read (and repair) a bad filing.
+    """
+    base = snapshot.base
+    with gc_paused():
+        if base.parsed is not None:
+            filings = {str(doc_id): rec for doc_id, rec in base.parsed.items()}
+        else:
+            filings = {
+                str(doc_id): load_record(base.path, doc_id, raw, line)
+                for doc_id, raw, line in base.records
+            }
+        for entry in snapshot.live_entries:
+            filings[str(entry.doc_id)] = entry.record
+    tables = dict(base.tables)
+    tables[FILINGS] = filings
+    return migrate(base.path, tables, base.schema_version)
+
+
+def migrate(path: Path, tables: dict[str, Any], version: int) -> dict[str, Any]:
+    """Bring a database of schema `version` up to SCHEMA_VERSION, in memory."""
+    while version < SCHEMA_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise StoreError(f"{path}: no migration from schema {version} to {version + 1}")
+        tables = step(tables)
+        version += 1
+    return tables
+
+
+# ----------------------------------------------------------------------------------- writing
+
+
+def journal_header(generation: int) -> bytes:
+    """The first line of a fresh journal for base generation `generation`."""
+    return b'{"journal": %d, "generation": %d}\n' % (JOURNAL_FORMAT, generation)
+
+
+def journal_line(doc_id: int, raw: bytes) -> bytes:
+    """One committed change: the whole record, so a reader needs nothing else."""
+    return b'{"put": ' + raw + b', "doc_id": %d}\n' % doc_id
+
+
+def base_chunks(
+    tables: dict[str, Any],
+    generation: int,
+    records: Iterable[tuple[int, bytes]],
+) -> Iterator[bytes]:
+    """The base file, one record per line (`tables` = every table but "filings")."""
+    head = dict(tables)
+    meta = dict(head.get(META) or {})
+    meta["1"] = {"schema_version": SCHEMA_VERSION, "generation": generation}
+    head = {META: meta, **{k: v for k, v in head.items() if k not in (META, FILINGS)}}
+    # The stdlib encoder gives the spaced first line people expect to read; it is tiny.
+    yield json.dumps(head, ensure_ascii=False)[:-1].encode() + b",\n" + _TABLE_LINE + b"\n"
+    previous: bytes | None = None
+    for doc_id, raw in records:
+        if previous is not None:
+            yield previous + b",\n"
+        previous = b'"%d": ' % doc_id + raw
+    if previous is not None:
+        yield previous + b"\n"
+    yield _END_LINE + b"\n"
+
+
+def temp_prefix(path: Path) -> str:
+    """Names of our temporary files for `path`; only a lock holder creates them."""
+    return f".{path.name}.tmp-"
+
+
+def clean_temp_files(path: Path) -> int:
+    """Remove temporary files a killed writer left (call only while holding the lock)."""
+    removed = 0
+    prefix = temp_prefix(path)
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return 0
+    for name in names:
+        if name.startswith(prefix):
+            with suppress(FileNotFoundError, PermissionError):
+                os.unlink(path.parent / name)
+                removed += 1
+    return removed
+
+
+def atomic_write(
+    target: Path, chunks: Iterable[bytes], *, tmp_for: Path
+) -> tuple[os.stat_result, int]:
+    """Replace `target` with `chunks` so a reader sees the whole old or the whole new file.
+
+    Keeps the mode and group of the file it replaces; a new file is 0o660 before the umask.
+    Returns the stat of the new file and the bytes written.
+    """
+    try:
+        old = os.stat(target)
+    except FileNotFoundError:
+        old = None
+    tmp = target.parent / f"{temp_prefix(tmp_for)}{os.getpid()}-{secrets.token_hex(4)}"
+    if target != tmp_for:
+        tmp = tmp.with_name(tmp.name + target.name[len(tmp_for.name) :])
+    written = 0
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o660)
+        with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
+            if old is not None:
+                os.fchmod(fd, stat.S_IMODE(old.st_mode))
+                with suppress(OSError):  # a member of the file's group keeps it shared
+                    os.fchown(fd, -1, old.st_gid)
+            for chunk in chunks:
+                handle.write(chunk)
+                written += len(chunk)
+            handle.flush()
+            os.fsync(fd)
+            st = os.fstat(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(target.parent)
+    return st, written
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable (best effort where the platform cannot)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@dataclass(slots=True)
+class Written:
+    """Where a freshly written database stands (for the writer's bookkeeping)."""
+
+    base: os.stat_result
+    journal: os.stat_result
+    journal_end: int
+    bytes_written: int
+
+
+def write_database(
+    path: Path,
+    *,
+    generation: int,
+    tables: dict[str, Any],
+    records: Iterable[tuple[int, bytes]],
+) -> Written:
+    """Write base `generation` then an empty journal of the same generation (lock held).
+
+    The order matters: if we die between the two, the old journal has a lower generation
+    than the new base and readers ignore it.
+    """
+    base_st, base_bytes = atomic_write(path, base_chunks(tables, generation, records), tmp_for=path)
+    header = journal_header(generation)
+    journal_st, journal_bytes = atomic_write(journal_path(path), [header], tmp_for=path)
+    return Written(base_st, journal_st, len(header), base_bytes + journal_bytes)
+
+
+def start_journal(path: Path, generation: int) -> tuple[os.stat_result, int]:
+    """Replace a missing, headerless or stale journal by an empty one for `generation`."""
+    header = journal_header(generation)
+    st, _ = atomic_write(journal_path(path), [header], tmp_for=path)
+    return st, len(header)
+
+
+def append_line(journal: Path, line: bytes, *, ino: tuple[int, int], end: int) -> None:
+    """Append one committed change (lock held): cut a torn tail, one write, then fsync."""
+    fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != ino or st.st_size < end:
+            raise StoreError(f"{journal} changed while locked; nothing was saved, try again")
+        if st.st_size > end:
+            os.ftruncate(fd, end)  # a killed writer's uncommitted half line
+        # One write of the whole line: a reader sees all of it or an unfinished tail.
+        if os.write(fd, line) != len(line):
+            os.ftruncate(fd, end)
+            raise OSError(28, "no space left on device")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def next_generation(path: Path) -> int:
+    """A generation above any the files at `path` have used (for a fresh database)."""
+    highest = 0
+    with suppress(OSError, StoreError, ValueError):
+        data, st = read_bytes(path)
+        if data:
+            highest = parse_base(path, data, st).generation
+    with suppress(OSError, StoreError):
+        highest = max(highest, read_journal(journal_path(path)).generation or 0)
+    return highest + 1

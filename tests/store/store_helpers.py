@@ -1,0 +1,94 @@
+"""Helpers for the storage tests: valid filings, a fresh database, and worker processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+# The package is not installed in the venv: make the repository root importable.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from icp_tui.domain.filing import BEIJING, EntityType, Filing, Transition  # noqa: E402
+from icp_tui.domain.stages import Stage  # noqa: E402
+from icp_tui.domain.transitions import add_note  # noqa: E402
+from icp_tui.store import FilingStore, journal_path  # noqa: E402
+
+T0 = datetime(2026, 11, 20, 14, 3, tzinfo=BEIJING)
+WORKER = Path(__file__).with_name("_worker.py")
+
+
+def fid(n: int) -> str:
+    """The id of the n-th test filing."""
+    return f"ICP-2026-{n:05d}"
+
+
+def make_filing(n: int, *, padding: int = 0, at: datetime = T0) -> Filing:
+    """A valid filing just submitted to preliminary review; `padding` bytes make it bigger."""
+    return Filing(
+        id=fid(n),
+        domain=f"site{n}.example.cn",
+        entity="杭州示例科技有限公司" + "x" * padding,
+        entity_type=EntityType.COMPANY,
+        province="Zhejiang",
+        stage=Stage.PRELIMINARY_REVIEW,
+        entered_at=at,
+        submitted_at=at,
+        history=(Transition(at, "alice", None, Stage.PRELIMINARY_REVIEW, "submitted"),),
+    )
+
+
+def noter(text: str, by: str = "alice", at: datetime | None = None) -> Callable[[Filing], Filing]:
+    """A change for FilingStore.commit that adds a note."""
+    when = at or T0 + timedelta(minutes=5)
+    return lambda filing: add_note(filing, when, by, text)
+
+
+def new_db(folder: Path, count: int = 3, *, padding: int = 0) -> Path:
+    """A fresh database of `count` filings in `folder`; returns its path."""
+    path = folder / "data" / "filings.json"
+    FilingStore.create(path, (make_filing(n, padding=padding) for n in range(1, count + 1)))
+    return path
+
+
+def snapshot_files(path: Path) -> dict[str, bytes | None]:
+    """The bytes of a database's base and journal (None if absent), to prove nothing changed."""
+    result: dict[str, bytes | None] = {}
+    for file in (path, journal_path(path)):
+        result[file.name] = file.read_bytes() if file.exists() else None
+    return result
+
+
+def temp_files(path: Path) -> list[str]:
+    """Temporary files of the database at `path` (a writer was killed mid-replace)."""
+    return sorted(n for n in os.listdir(path.parent) if n.startswith(f".{path.name}.tmp-"))
+
+
+def worker(*args: str, **popen: object) -> subprocess.Popen[str]:
+    """Start tests/store/_worker.py in a new Python process."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
+        [sys.executable, str(WORKER), *args],
+        cwd=REPO_ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **popen,
+    )
+
+
+def wait_ready(process: subprocess.Popen[str]) -> None:
+    """Block until the worker printed "ready" (it has imported and loaded)."""
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if line.strip() != "ready":
+        process.kill()
+        _, err = process.communicate()
+        raise AssertionError(f"worker did not start: {line!r} {err}")
