@@ -194,7 +194,7 @@ class FilingStore:
 
     # ------------------------------------------------------------------------------- reading
 
-    def load(self, visit: Callable[[Filing], None] | None = None) -> int:
+    def load(self, visit: Callable[[Filing], object] | None = None) -> int:
         """Read the whole database afresh, validating every filing; return how many there are.
 
         `visit` gets each current filing (after the journal) once. On an error nothing of this
@@ -359,7 +359,7 @@ class FilingStore:
         self,
         snapshot: Snapshot,
         previous: _State | None,
-        visit: Callable[[Filing], None] | None,
+        visit: Callable[[Filing], object] | None,
     ) -> tuple[_State, list[str]]:
         """Turn a snapshot into a state, validating every record not already known unchanged.
 

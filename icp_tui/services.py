@@ -1,0 +1,181 @@
+"""Use cases: load the filing, apply the domain rule, save through the store.
+
+The command line and the dashboard both act only through `FilingService`, so every change is
+locked, versioned, attributed to the operating-system user and recorded in the history.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from icp_tui.config import Reference
+from icp_tui.domain import transitions
+from icp_tui.domain.errors import InvalidInput, TransitionNotAllowed
+from icp_tui.domain.filing import BEIJING, EntityType, Filing
+from icp_tui.domain.stages import Stage
+from icp_tui.store import FilingStore
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """Now, in Beijing time."""
+    return datetime.now(BEIJING)
+
+
+def fixed_clock(moment: datetime) -> Clock:
+    """A clock stopped at `moment` (for --now, tests and snapshots)."""
+    return lambda: moment
+
+
+def current_actor() -> str:
+    """The operating-system user running the tool: who every change is attributed to."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class UndoableChange:
+    """This user's last change, kept so that it can be undone."""
+
+    before: Filing
+    after_version: int
+    what: str
+
+
+class FilingService:
+    """Every change to filings, for one actor."""
+
+    def __init__(
+        self,
+        store: FilingStore,
+        reference: Reference,
+        actor: str | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.store = store
+        self.reference = reference
+        self.actor = actor or current_actor()
+        self.clock = clock
+        self.last_change: UndoableChange | None = None
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def add(
+        self,
+        domain: str,
+        entity: str,
+        province: str,
+        entity_type: EntityType = EntityType.COMPANY,
+    ) -> Filing:
+        """Record a new submission; the province may be given by its Chinese name."""
+        name = self.reference.provinces.resolve(province).name
+        at = self.now()
+
+        def make(existing: set[str]) -> Filing:
+            filing_id = transitions.next_filing_id(existing, at)
+            return transitions.submit(filing_id, domain, entity, entity_type, name, at, self.actor)
+
+        return self.store.add(make)
+
+    def _change(
+        self,
+        filing_id: str,
+        what: str,
+        apply: Callable[[Filing, datetime], Filing],
+        expected_version: int | None,
+    ) -> Filing:
+        at = self.now()
+        before: list[Filing] = []
+
+        def change(current: Filing) -> Filing:
+            before.append(current)
+            return apply(current, at)
+
+        changed = self.store.commit(filing_id, change, expected_version)
+        self.last_change = UndoableChange(before[-1], changed.version, what)
+        return changed
+
+    def advance(
+        self,
+        filing_id: str,
+        to: Stage | None = None,
+        reason: str = "",
+        expected_version: int | None = None,
+        icp_number: str | None = None,
+    ) -> Filing:
+        """Move the filing on (happy path by default)."""
+        return self._change(
+            filing_id,
+            "advance",
+            lambda f, at: transitions.advance(f, at, self.actor, to, reason, icp_number),
+            expected_version,
+        )
+
+    def withdraw(self, filing_id: str, reason: str, expected_version: int | None = None) -> Filing:
+        """Withdraw with a reason; refused once submitted to the communications administration."""
+        return self._change(
+            filing_id,
+            "withdraw",
+            lambda f, at: transitions.withdraw(f, at, self.actor, reason),
+            expected_version,
+        )
+
+    def note(self, filing_id: str, text: str, expected_version: int | None = None) -> Filing:
+        """Add a note."""
+        return self._change(
+            filing_id,
+            "note",
+            lambda f, at: transitions.add_note(f, at, self.actor, text),
+            expected_version,
+        )
+
+    def record_ticket(
+        self, filing_id: str, ticket: str, expected_version: int | None = None
+    ) -> Filing:
+        """Record the ticket opened with the ICP Filing team."""
+        return self._change(
+            filing_id,
+            "ticket",
+            lambda f, at: transitions.record_ticket(f, at, self.actor, ticket),
+            expected_version,
+        )
+
+    def assign(
+        self, filing_id: str, assignee: str | None, expected_version: int | None = None
+    ) -> Filing:
+        """Give the filing to `assignee` (None: nobody)."""
+        return self._change(
+            filing_id,
+            "assign",
+            lambda f, at: transitions.assign(f, at, self.actor, assignee),
+            expected_version,
+        )
+
+    def undo(self) -> Filing:
+        """Undo this user's last change in this session (5 minutes, nobody changed it since)."""
+        last = self.last_change
+        if last is None:
+            raise TransitionNotAllowed("nothing to undo: you have made no change in this session")
+        undone = self.store.commit(
+            last.before.id,
+            lambda current: transitions.undo(
+                current, last.before, last.after_version, self.now(), self.actor
+            ),
+        )
+        self.last_change = None
+        return undone
+
+
+def parse_entity_type(text: str) -> EntityType:
+    """company or individual."""
+    try:
+        return EntityType(text)
+    except ValueError:
+        raise InvalidInput(f"entity type must be company or individual, not {text!r}") from None
