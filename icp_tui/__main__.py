@@ -1,0 +1,356 @@
+"""Command line: parse, build the store, the service and the app, run; nothing else.
+
+Errors a user can cause print one line on stderr and exit 1, changing nothing; usage errors
+exit 2 (argparse). No traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import arrow
+
+from icp_tui.config import Reference, Settings, default_db_path, load_reference
+from icp_tui.display import inert, inert_json
+from icp_tui.domain.errors import IcpError, InvalidInput
+from icp_tui.domain.filing import BEIJING, Filing, to_record
+from icp_tui.domain.sla import Health, sla_status
+from icp_tui.domain.stages import Stage, parse_stage, rule
+from icp_tui.queue import Queue
+from icp_tui.services import FilingService, fixed_clock, parse_entity_type, system_clock
+from icp_tui.store import DatabaseExists, FilingStore
+
+PROG = "icp-tui"
+DEMO_COUNT = 300
+
+
+def parse_time(text: str, what: str = "time") -> datetime:
+    """An ISO 8601 time (or date); without an offset it is Beijing time."""
+    try:
+        return arrow.get(text, tzinfo=BEIJING).to(BEIJING).datetime
+    except (arrow.parser.ParserError, ValueError, TypeError, OverflowError):
+        raise InvalidInput(
+            f"bad {what} {text!r}: use ISO 8601, e.g. 2026-02-13T17:00+08:00"
+        ) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Dashboard and tools for the ICP filing queue."
+    )
+    parser.add_argument(
+        "--db", type=Path, help="database file (default: $ICP_TUI_DB, else data/filings.json)"
+    )
+    parser.add_argument("--now", help="evaluate as of this ISO 8601 time instead of the clock")
+    parser.add_argument("--demo", action="store_true", help="open the dashboard on fresh demo data")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser("init", help="create an empty database")
+    demo = commands.add_parser("demo", help="write demo filings")
+    demo.add_argument("--count", type=int, default=DEMO_COUNT)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--force", action="store_true", help="replace a non-empty database")
+
+    add = commands.add_parser("add", help="record a new filing (prints its id)")
+    add.add_argument("--domain", required=True)
+    add.add_argument("--entity", required=True)
+    add.add_argument("--province", required=True)
+    add.add_argument("--entity-type", default="company", choices=["company", "individual"])
+
+    listing = commands.add_parser("list", help="filings, most urgent first")
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--stage")
+    listing.add_argument("--health", choices=[h.value for h in Health])
+
+    show = commands.add_parser("show", help="one filing with its history and notes")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true")
+
+    advance = commands.add_parser("advance", help="move a filing on")
+    advance.add_argument("id")
+    advance.add_argument("--to", help="an allowed stage (default: next on the happy path)")
+    advance.add_argument("--reason", default="")
+    advance.add_argument("--icp-number", help="the ICP number, when approving")
+
+    withdraw = commands.add_parser("withdraw", help="withdraw a filing (before submission)")
+    withdraw.add_argument("id")
+    withdraw.add_argument("--reason", required=True)
+
+    note = commands.add_parser("note", help="add a note")
+    note.add_argument("id")
+    note.add_argument("text")
+
+    ticket = commands.add_parser("ticket", help="record the ticket of an escalated filing")
+    ticket.add_argument("id")
+    ticket.add_argument("reference")
+
+    calendar = commands.add_parser("calendar", help="business-day arithmetic")
+    questions = calendar.add_subparsers(dest="question", metavar="QUESTION", required=True)
+    due = questions.add_parser("due", help="due(START, N)")
+    due.add_argument("start")
+    due.add_argument("n", type=int)
+    elapsed = questions.add_parser("elapsed", help="business days from A to B")
+    elapsed.add_argument("a")
+    elapsed.add_argument("b")
+    workday = questions.add_parser("workday", help="is DATE a business day")
+    workday.add_argument("date")
+    return parser
+
+
+class Command:
+    """One run of the command line: options, settings, reference data, clock."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.settings = Settings(db_path=args.db or default_db_path())
+        self.now_fixed = parse_time(args.now, "--now time") if args.now else None
+        self._reference: Reference | None = None
+
+    @property
+    def reference(self) -> Reference:
+        if self._reference is None:
+            self._reference = load_reference(self.settings)
+        return self._reference
+
+    def now(self) -> datetime:
+        return self.now_fixed or system_clock()
+
+    def store(self) -> FilingStore:
+        return FilingStore(self.settings.db_path)
+
+    def service(self) -> FilingService:
+        store = self.store()
+        store.load()
+        clock = fixed_clock(self.now_fixed) if self.now_fixed else system_clock
+        return FilingService(store, self.reference, clock=clock)
+
+    def queue(self) -> tuple[Queue, FilingStore]:
+        store = self.store()
+        queue = Queue(self.reference, self.now())
+        store.load(queue.put)
+        return queue, store
+
+    def warn_unverified(self, years: Sequence[int]) -> None:
+        for year in self.reference.calendar.unverified_years(years):
+            print(
+                f"{PROG}: warning: no official holiday schedule for {year}: counted weekends "
+                f"only; add the year to {self.reference.holidays_file}",
+                file=sys.stderr,
+            )
+
+
+def run_command(cmd: Command) -> int:
+    args = cmd.args
+    name = args.command
+    if name == "init":
+        if cmd.settings.db_path.exists() and cmd.settings.db_path.stat().st_size > 0:
+            raise DatabaseExists(f"{cmd.settings.db_path} already exists; nothing was changed")
+        FilingStore.create(cmd.settings.db_path)
+        print(f"created an empty database at {cmd.settings.db_path}")
+    elif name == "demo":
+        write_demo(
+            cmd.settings.db_path, cmd.reference, cmd.now(), args.count, args.seed, args.force
+        )
+        print(f"wrote {args.count} demo filings to {cmd.settings.db_path}")
+    elif name == "add":
+        service = cmd.service()
+        filing = service.add(
+            args.domain, args.entity, args.province, parse_entity_type(args.entity_type)
+        )
+        print(filing.id)
+        service.store.compact_if_due()
+    elif name == "list":
+        return list_filings(cmd)
+    elif name == "show":
+        return show_filing(cmd)
+    elif name in ("advance", "withdraw", "note", "ticket"):
+        service = cmd.service()
+        if name == "advance":
+            target = parse_stage(args.to) if args.to else None
+            filing = service.advance(args.id, target, args.reason, icp_number=args.icp_number)
+            print(filing.stage.value)
+        elif name == "withdraw":
+            service.withdraw(args.id, args.reason)
+            print(Stage.WITHDRAWN.value)
+        elif name == "note":
+            service.note(args.id, args.text)
+            print(f"note added to {args.id}")
+        else:
+            service.record_ticket(args.id, args.reference)
+            print(f"ticket recorded on {args.id}")
+        service.store.compact_if_due()
+    elif name == "calendar":
+        return calendar_question(cmd)
+    return 0
+
+
+def write_demo(
+    path: Path, reference: Reference, now: datetime, count: int, seed: int, force: bool
+) -> None:
+    """Write `count` demo filings; refuse to replace a non-empty database without `force`."""
+    from icp_tui.demo import generate_filings
+
+    if count < 0 or count > 1_000_000:
+        raise InvalidInput("--count must be from 0 to 1,000,000")
+    if path.exists() and path.stat().st_size > 0 and not force:
+        existing = FilingStore(path)
+        if existing.load() > 0:
+            raise DatabaseExists(
+                f"{path} already holds {len(existing)} filings; use --force to replace them"
+            )
+    filings = generate_filings(count, now, reference.policy, reference.provinces, seed=seed)
+    FilingStore.create(path, filings, overwrite=True)
+
+
+def list_filings(cmd: Command) -> int:
+    args = cmd.args
+    stage = parse_stage(args.stage) if args.stage else None
+    queue, _ = cmd.queue()
+    now = cmd.now()
+    entries = [
+        e
+        for e in queue.select()
+        if (stage is None or e.stage is stage) and (args.health in (None, e.health.value))
+    ]
+    cmd.warn_unverified(sorted({e.times.due_at.year for e in entries if e.times.due_at}))
+    if args.json:
+        print_json([e.summary(cmd.reference, now) for e in entries])
+        return 0
+    for e in entries:
+        print(
+            "  ".join(
+                (
+                    f"{e.health.glyph} {e.health.word:<8}",
+                    e.id,
+                    f"{rule(e.stage).short:<12}",
+                    f"{e.left(cmd.reference, now):<12}",
+                    inert(e.domain),
+                    inert(e.entity),
+                    e.province,
+                    " ".join(e.flags()),
+                )
+            ).rstrip()
+        )
+    return 0
+
+
+def filing_json(filing: Filing, cmd: Command) -> dict[str, Any]:
+    """`show --json`: the `list --json` keys plus the whole record."""
+    now = cmd.now()
+    queue = Queue(cmd.reference, now)
+    summary = queue.put(filing).summary(cmd.reference, now)
+    record = to_record(filing)
+    return {**summary, **record, **{"health": summary["health"], "due": summary["due"]}}
+
+
+def show_filing(cmd: Command) -> int:
+    store = cmd.store()
+    store.load()
+    filing = store.get(cmd.args.id)
+    if cmd.args.json:
+        print_json(filing_json(filing, cmd))
+        return 0
+    now = cmd.now()
+    status = sla_status(filing, cmd.reference.policy, now)
+    lines = [
+        f"{filing.id}  {inert(filing.domain)}  (version {filing.version})",
+        f"entity:    {inert(filing.entity)} ({filing.entity_type.value}), {filing.province}",
+        f"stage:     {rule(filing.stage).label} since {_when(filing.entered_at)}",
+        f"health:    {status.health.glyph} {status.health.word}, {status.left}"
+        + (f", due {_when(status.due_at)}" if status.due_at else ""),
+        f"assignee:  {inert(filing.assignee or '-')}",
+    ]
+    if status.escalate:
+        needed = "NEEDED (over 3 bd in Alibaba Cloud review)"
+        lines.append(f"ticket:    {inert(filing.ticket) if filing.ticket else needed}")
+    if filing.icp_number:
+        lines.append(f"ICP no.:   {inert(filing.icp_number)}")
+    lines.append("history:")
+    for t in filing.history:
+        source = t.source.value if t.source else "(new)"
+        reason = f"  {inert(t.reason)}" if t.reason else ""
+        lines.append(f"  {_when(t.at)}  {inert(t.by)}: {source} -> {t.target.value}{reason}")
+    if filing.notes:
+        lines.append("notes:")
+        lines.extend(f"  {_when(n.at)}  {inert(n.by)}: {inert(n.text)}" for n in filing.notes)
+    print("\n".join(lines))
+    return 0
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def calendar_question(cmd: Command) -> int:
+    args = cmd.args
+    calendar = cmd.reference.calendar
+    if args.question == "due":
+        if args.n < 1:
+            raise InvalidInput("N must be at least 1")
+        start = parse_time(args.start, "START")
+        due = calendar.due(start, args.n)
+        cmd.warn_unverified(range(start.year, due.year + 1))
+        print(due.isoformat())
+    elif args.question == "elapsed":
+        a, b = parse_time(args.a, "A"), parse_time(args.b, "B")
+        cmd.warn_unverified(range(min(a.year, b.year), max(a.year, b.year) + 1))
+        print(calendar.elapsed(a, b))
+    else:
+        day = parse_time(args.date, "DATE").date()
+        cmd.warn_unverified([day.year])
+        print("true" if calendar.is_business_day(day) else "false")
+    return 0
+
+
+def print_json(value: Any) -> None:
+    print(inert_json(json.dumps(value, ensure_ascii=False, indent=2)))
+
+
+def open_dashboard(cmd: Command) -> int:
+    from icp_tui.ui.app import make_app
+
+    clock = fixed_clock(cmd.now_fixed) if cmd.now_fixed else system_clock
+    if cmd.args.demo:
+        folder = Path(tempfile.mkdtemp(prefix="icp-tui-demo-"))
+        path = folder / "filings.json"
+        write_demo(path, cmd.reference, cmd.now(), DEMO_COUNT, 0, force=True)
+    else:
+        path = cmd.settings.db_path
+    app = make_app(path, cmd.reference, clock=clock)
+    app.run()
+    return app.return_code or 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        cmd = Command(args)
+        if args.command is None:
+            return open_dashboard(cmd)
+        return run_command(cmd)
+    except IcpError as error:
+        print(f"{PROG}: {inert(str(error))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; nothing half-saved", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `icp-tui list | head`: the reader left; that is not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as error:
+        print(f"{PROG}: {inert(error.filename or '')}: {error.strerror}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
