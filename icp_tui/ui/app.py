@@ -1,0 +1,587 @@
+"""The dashboard app and its factory (used by the command line and the tests alike)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+
+from rich.console import Group
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from icp_tui.config import Reference, Settings
+from icp_tui.domain.errors import IcpError
+from icp_tui.domain.filing import BEIJING, Filing
+from icp_tui.domain.sla import HEALTH_ORDER, Health
+from icp_tui.domain.stages import Stage, rule
+from icp_tui.domain.transitions import advance_targets, withdraw_refusal
+from icp_tui.queue import Queue, QueueEntry, Sort, View, in_view, matching
+from icp_tui.services import Clock, FilingService, system_clock
+from icp_tui.store import FilingStore, StaleChange
+from icp_tui.ui.detail import FilingDetail, StagePanes
+from icp_tui.ui.modals import (
+    AdvanceScreen,
+    DetailScreen,
+    HelpScreen,
+    TextPromptScreen,
+    WithdrawScreen,
+)
+from icp_tui.ui.table import FilingTable
+
+#: At this width and more, the detail sits beside the table; below, `enter` opens it.
+WIDE = 120
+#: Re-sort by itself only after the user has left the keyboard alone this long (seconds).
+IDLE_RESORT = 60.0
+VIEW_KEYS = dict(zip("123456", View, strict=True))
+WRITE_ACTIONS = frozenset({"advance", "withdraw", "note", "ticket", "undo"})
+
+HELP_KEYS = (
+    ("j / down", "next filing"),
+    ("k / up", "previous filing"),
+    ("pgup / pgdn", "page up / down"),
+    ("home / end", "first / last filing"),
+    ("enter", "open the detail (narrow terminal) or focus it"),
+    ("a", "advance: pick the stage, confirm with y"),
+    ("w", "withdraw: pick the reason, confirm with y"),
+    ("n", "add a note"),
+    ("t", "record the ticket of an escalated filing"),
+    ("u", "undo your own last change (5 minutes)"),
+    ("/", "filter by id, domain, entity, province, assignee"),
+    ("escape", "clear the filter"),
+    ("s", "cycle the sort: urgency, due, stage, province, id"),
+    ("r", "re-sort now (rows never move under you otherwise)"),
+    ("1 .. 6", "queues: all, mine, needs our action, applicant, authority, closed"),
+    ("ctrl+p", "command palette"),
+    ("?", "this help"),
+    ("q", "quit"),
+)
+
+
+class StoreChanged(Message):
+    """Filings changed on disk (another user, the command line)."""
+
+    def __init__(self, filings: list[Filing] | None) -> None:
+        self.filings = filings  # None: the whole database was reloaded
+        super().__init__()
+
+
+class ChangeSaved(Message):
+    """A change of ours is on disk."""
+
+    def __init__(self, filing: Filing, said: str) -> None:
+        self.filing = filing
+        self.said = said
+        super().__init__()
+
+
+class ChangeRefused(Message):
+    """A change of ours was refused; `fresh` is the filing as it now is, if known."""
+
+    def __init__(self, said: str, fresh: Filing | None) -> None:
+        self.said = said
+        self.fresh = fresh
+        super().__init__()
+
+
+class StatusLine(Static):
+    """Data file, Beijing time, counts per health, view, sort, last refresh."""
+
+
+class DashboardScreen(Screen[None]):
+    """The queue table, the detail of the highlighted filing, and the keys that act on it."""
+
+    BINDINGS = [
+        Binding("a", "advance", "Advance", id="advance"),
+        Binding("a", "explain('advance')", show=False),
+        Binding("w", "withdraw", "Withdraw", id="withdraw"),
+        Binding("w", "explain('withdraw')", show=False),
+        Binding("n", "note", "Note", id="note"),
+        Binding("t", "ticket", "Ticket", id="ticket"),
+        Binding("t", "explain('ticket')", show=False),
+        Binding("u", "undo", "Undo", id="undo"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("s", "cycle_sort", "Sort", id="sort"),
+        Binding("r", "resort", "Re-sort", show=False),
+        *(Binding(k, f"view('{v.name}')", v.value, show=False) for k, v in VIEW_KEYS.items()),
+    ]
+
+    def compose(self) -> ComposeResult:
+        app = self.icp
+        yield StatusLine(id="status")
+        yield Static(id="banner")
+        yield Input(placeholder="filter: id, domain, entity, province, assignee", id="filter")
+        with Horizontal(id="main"):
+            yield FilingTable(app.reference, app.clock, id="table")
+            yield FilingDetail(id="detail")
+        yield Footer()
+
+    @property
+    def icp(self) -> IcpApp:
+        assert isinstance(self.app, IcpApp)
+        return self.app
+
+    @property
+    def table(self) -> FilingTable:
+        return self.query_one(FilingTable)
+
+    def on_mount(self) -> None:
+        self.view_name = View.ALL
+        self.sort = Sort.URGENCY
+        self.filter_text = ""
+        self._ordered: list[QueueEntry] = []
+        self._last_input = time.monotonic()
+        self._order_stale = False
+        self.query_one("#filter", Input).display = False
+        self.reselect()
+        self.table.focus()
+        self.update_banner()
+        self.update_status()
+        self.set_interval(1.0, self.tick)
+        self.set_interval(self.icp.refresh_seconds, self.icp.poll_store)
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= WIDE, "wide")
+        self.show_detail()
+
+    # -- selecting what the table shows -----------------------------------------------
+
+    def reselect(self) -> None:
+        """Recompute the sorted view (after a sort, view or re-sort), keep the cursor."""
+        keep = self.table.current.id if self.table.current else None
+        self._ordered = self.icp.queue.select(self.view_name, "", self.icp.service.actor, self.sort)
+        self._order_stale = False
+        self.table.show_rows(matching(self._ordered, self.filter_text), keep)
+        self.update_status()
+
+    def apply_filter(self, text: str) -> None:
+        self.filter_text = text
+        keep = self.table.current.id if self.table.current else None
+        self.table.show_rows(matching(self._ordered, text), keep)
+        self.update_status()
+
+    # -- periodic work ---------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Move health with the clock; re-sort by itself only when the user is idle."""
+        now = self.icp.clock()
+        changed = self.icp.queue.refresh(now)
+        if changed:
+            self._order_stale = True
+            self.table.update_entries(changed)
+            breached = [e for e in changed if e.health is Health.BREACHED]
+            if len(breached) > 3:
+                self.notify(f"{len(breached)} filings have just breached", severity="error")
+            for entry in breached[:3] if len(breached) <= 3 else ():
+                self.notify(
+                    f"{entry.id} has breached ({rule(entry.stage).short})", severity="error"
+                )
+        if self._order_stale and time.monotonic() - self._last_input > IDLE_RESORT:
+            self.reselect()
+        self.table.refresh()  # "left" and "in stage" move with the clock
+        self.update_status()
+
+    def on_key(self) -> None:
+        self._last_input = time.monotonic()
+
+    def filings_changed(self, filings: list[Filing] | None) -> None:
+        queue = self.icp.queue
+        if filings is None:
+            self.reselect()
+        else:
+            entries = [queue.put(f) for f in filings]
+            missing = self.table.update_entries(entries)
+            actor = self.icp.service.actor
+            fresh = [e for e in missing if in_view(self.view_name, e, actor)]
+            if fresh:
+                # New to this view: keep them for the next filter too, until the next re-sort.
+                known = {e.id for e in self._ordered}
+                self._ordered += [e for e in fresh if e.id not in known]
+            self.table.append_entries(matching(fresh, self.filter_text))
+            self._order_stale = True
+        self.icp.last_refresh = self.icp.clock()
+        self.update_banner()
+        self.update_status()
+        self.show_detail()
+
+    # -- header, banner, detail --------------------------------------------------------
+
+    def update_status(self) -> None:
+        app = self.icp
+        counts = app.queue.counts()
+        now = app.clock().astimezone(BEIJING)
+        first = Text()
+        first.append(f" {now:%Y-%m-%d %H:%M} Beijing", "bold")
+        if app.service.store.read_only:
+            first.append("  READ-ONLY", "bold reverse")
+        if app.last_refresh:
+            first.append(f"  refreshed {app.last_refresh.astimezone(BEIJING):%H:%M:%S}", "dim")
+        first.append(f"  {app.display_path}")
+        # View and sort first: at 80 columns the end of this line is cut off.
+        second = Text(" ")
+        second.append(f"{self.view_name.value} · sort {self.sort.value} │ ", "dim")
+        for health in HEALTH_ORDER:
+            style = "bold" if health is Health.BREACHED and counts[health] else ""
+            second.append(f"{health.glyph} {counts[health]} {health.word}  ", style)
+        second.rstrip()
+        if self.filter_text:
+            second.append(f" · filter “{self.filter_text}” ({len(self.table.rows)})", "dim")
+        for line in (first, second):
+            line.no_wrap = True
+            line.overflow = "ellipsis"
+        self.query_one(StatusLine).update(Group(first, second))
+
+    def update_banner(self) -> None:
+        app = self.icp
+        messages = []
+        if app.service.store.read_only:
+            messages.append(f"Read-only: {app.service.store.read_only_reason}")
+        years = {app.clock().year}
+        years |= {e.times.due_at.year for e in app.queue.entries.values() if e.times.due_at}
+        for year in app.reference.calendar.unverified_years(years):
+            messages.append(
+                f"No official holiday schedule for {year}: weekends only are counted; "
+                f"add {year} to {app.reference.holidays_file}"
+            )
+        banner = self.query_one("#banner", Static)
+        banner.update(Text("\n".join(f"⚠ {m}" for m in messages)))
+        banner.display = bool(messages)
+
+    def current_filing(self) -> Filing | None:
+        entry = self.table.current
+        if entry is None:
+            return None
+        try:
+            return self.icp.service.store.get(entry.id)
+        except IcpError:
+            return None
+
+    def show_detail(self) -> None:
+        if self.has_class("wide"):
+            self.query_one(FilingDetail).show(
+                self.current_filing(), self.icp.reference, self.icp.clock()
+            )
+
+    @on(FilingTable.Highlighted)
+    def _highlighted(self) -> None:
+        self.refresh_bindings()
+        # Building the panes is cheap but not free: do it once the cursor rests.
+        if self.has_class("wide"):
+            self.set_timer(0.05, self.show_detail, name="detail")
+
+    @on(FilingTable.Selected)
+    def _selected(self, event: FilingTable.Selected) -> None:
+        if self.has_class("wide"):
+            self.query_one(FilingDetail).focus()
+            return
+        filing = self.current_filing()
+        if filing is not None:
+            body = Static(StagePanes(filing, self.icp.reference, self.icp.clock()).render())
+            self.app.push_screen(DetailScreen(body))
+
+    # -- which keys apply ----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in WRITE_ACTIONS and action != "explain":
+            return True
+        entry = self.table.current if self.is_mounted else None
+        read_only = self.icp.service.store.read_only
+        if action == "explain":
+            kind = str(parameters[0])
+            return entry is not None and not self._may(kind, entry) and not read_only
+        if read_only:
+            return None
+        if action == "undo":
+            return True if self.icp.service.last_change else None
+        if entry is None:
+            return None
+        return True if self._may(action, entry) else None
+
+    def _may(self, action: str, entry: QueueEntry) -> bool:
+        if action == "advance":
+            return bool(advance_targets(entry.stage))
+        if action == "withdraw":
+            return rule(entry.stage).may_withdraw
+        if action == "ticket":
+            return entry.escalate
+        return True
+
+    def action_explain(self, kind: str) -> None:
+        filing = self.current_filing()
+        if filing is None:
+            return
+        if kind == "withdraw":
+            said = withdraw_refusal(filing) or ""
+        elif kind == "advance":
+            said = f"{filing.id} is {filing.stage.value}: a closed filing does not move"
+        else:
+            said = (
+                f"{filing.id} does not need a ticket: it is not over 3 bd in Alibaba Cloud review"
+            )
+        self.notify(Text(said).plain, severity="warning")
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_advance(self) -> None:
+        filing = self.current_filing()
+        if filing is None:
+            return
+        targets = advance_targets(filing.stage)
+        version = filing.version
+
+        def chosen(target: Stage | None) -> None:
+            if target is not None:
+                self.icp.save(
+                    lambda s: s.advance(filing.id, target, expected_version=version),
+                    f"{filing.id} moved to {target}",
+                )
+
+        screen = AdvanceScreen(filing.id, filing.stage, targets, rule(filing.stage).happy_next)
+        self.app.push_screen(screen, chosen)
+
+    def action_withdraw(self) -> None:
+        filing = self.current_filing()
+        if filing is None:
+            return
+        version = filing.version
+
+        def chosen(reason: str | None) -> None:
+            if reason is not None:
+                self.icp.save(
+                    lambda s: s.withdraw(filing.id, reason, expected_version=version),
+                    f"{filing.id} withdrawn ({reason})",
+                )
+
+        self.app.push_screen(WithdrawScreen(filing.id, self.icp.settings.withdraw_reasons), chosen)
+
+    def action_note(self) -> None:
+        self._prompt("note", "Note on {id}:", "what happened, what to do next")
+
+    def action_ticket(self) -> None:
+        self._prompt("ticket", "Ticket opened with the ICP Filing team for {id}:", "e.g. T-12345")
+
+    def _prompt(self, kind: str, prompt: str, placeholder: str) -> None:
+        filing = self.current_filing()
+        if filing is None:
+            return
+        version = filing.version
+
+        def typed(text: str | None) -> None:
+            if text is None:
+                return
+            if kind == "note":
+                self.icp.save(
+                    lambda s: s.note(filing.id, text, expected_version=version),
+                    f"note added to {filing.id}",
+                )
+            else:
+                self.icp.save(
+                    lambda s: s.record_ticket(filing.id, text, expected_version=version),
+                    f"ticket recorded on {filing.id}",
+                )
+
+        self.app.push_screen(TextPromptScreen(prompt.format(id=filing.id), placeholder), typed)
+
+    def action_undo(self) -> None:
+        self.icp.save(lambda s: s.undo(), "your last change was undone")
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.apply_filter("")
+        self.table.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.apply_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def action_cycle_sort(self) -> None:
+        order = list(Sort)
+        self.sort = order[(order.index(self.sort) + 1) % len(order)]
+        self.reselect()
+
+    def action_resort(self) -> None:
+        self.reselect()
+
+    def action_view(self, name: str) -> None:
+        self.view_name = View[name]
+        self.reselect()
+
+
+class FilingCommands(Provider):
+    """The filing actions in the command palette (ctrl+p)."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        commands = [
+            ("Advance the highlighted filing", "advance", "move it to the next stage"),
+            ("Withdraw the highlighted filing", "withdraw", "before submission only"),
+            ("Add a note to the highlighted filing", "note", ""),
+            ("Record a ticket for the highlighted filing", "ticket", "escalated filings"),
+            ("Undo my last change", "undo", "within 5 minutes"),
+            ("Filter the queue", "filter", ""),
+            ("Cycle the sort order", "cycle_sort", ""),
+            ("Re-sort now", "resort", ""),
+        ]
+        commands += [
+            (f"Queue: {v.value}", f"view('{v.name}')", f"key {k}") for k, v in VIEW_KEYS.items()
+        ]
+        return commands
+
+    async def discover(self) -> Hits:
+        screen = self._dashboard()
+        for title, action, help_text in self._commands():
+            yield DiscoveryHit(title, partial(screen.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        screen = self._dashboard()
+        for title, action, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(title),
+                    partial(screen.run_action, action),
+                    help=help_text,
+                )
+
+    def _dashboard(self) -> Screen[None]:
+        return next(s for s in self.app.screen_stack if isinstance(s, DashboardScreen))
+
+
+class IcpApp(App[int]):
+    """The ICP filing queue dashboard."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "icp-tui"
+    COMMANDS = App.COMMANDS | {FilingCommands}
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(
+        self,
+        service: FilingService,
+        queue: Queue,
+        settings: Settings,
+        display_path: str,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.queue = queue
+        self.settings = settings
+        self.reference: Reference = service.reference
+        self.clock: Clock = service.clock
+        self.display_path = display_path
+        self.refresh_seconds = settings.refresh_seconds
+        self.last_refresh: datetime | None = service.clock()
+        # One store operation at a time: polls and saves run in worker threads.
+        self.store_lock = threading.Lock()
+
+    def on_mount(self) -> None:
+        self.push_screen(DashboardScreen())
+
+    @property
+    def dashboard(self) -> DashboardScreen:
+        return next(s for s in self.screen_stack if isinstance(s, DashboardScreen))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(HELP_KEYS))
+
+    # -- disk work, in threads ---------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def poll_store(self) -> None:
+        """Pick up changes made by others: reads only what was appended since last time."""
+        try:
+            with self.store_lock:
+                changed = self.service.store.poll()
+        except IcpError as error:
+            self.call_from_thread(self.notify, f"Cannot refresh: {error}", severity="error")
+            return
+        if changed is None or changed:
+            self.post_message(StoreChanged(changed))
+        else:
+            self.last_refresh = self.clock()
+
+    @work(thread=True, group="save", exit_on_error=False)
+    def save(self, change: Callable[[FilingService], Filing], said: str) -> None:
+        """Run one change through the service (locked, versioned, fsynced), off the UI."""
+        try:
+            with self.store_lock:
+                filing = change(self.service)
+        except StaleChange as error:
+            self.post_message(ChangeRefused(str(error), error.current))
+            return
+        except IcpError as error:
+            self.post_message(ChangeRefused(str(error), None))
+            return
+        self.post_message(ChangeSaved(filing, said))
+        try:
+            with self.store_lock:
+                self.service.store.compact_if_due()
+        except IcpError as error:
+            self.call_from_thread(self.notify, f"Compaction postponed: {error}", severity="warning")
+
+    @on(StoreChanged)
+    def _store_changed(self, message: StoreChanged) -> None:
+        if message.filings is None:
+            self.queue = rebuild_queue(self.service.store, self.reference, self.clock())
+        self.dashboard.filings_changed(message.filings)
+
+    @on(ChangeSaved)
+    def _saved(self, message: ChangeSaved) -> None:
+        self.dashboard.filings_changed([message.filing])
+        self.notify(Text(message.said).plain, timeout=4)
+
+    @on(ChangeRefused)
+    def _refused(self, message: ChangeRefused) -> None:
+        if message.fresh is not None:
+            self.dashboard.filings_changed([message.fresh])
+        self.notify(Text(message.said).plain, severity="error", timeout=8)
+
+
+def rebuild_queue(store: FilingStore, reference: Reference, now: datetime) -> Queue:
+    queue = Queue(reference, now)
+    for filing_id in store.ids():
+        queue.put(store.get(filing_id))
+    return queue
+
+
+def make_app(
+    db_path: Path,
+    reference: Reference,
+    *,
+    settings: Settings | None = None,
+    clock: Clock = system_clock,
+    actor: str | None = None,
+) -> IcpApp:
+    """Load the database (errors surface here, before any screen opens) and build the app."""
+    settings = settings or Settings(db_path=db_path)
+    store = FilingStore(db_path)
+    queue = Queue(reference, clock())
+    store.load(queue.put)
+    service = FilingService(store, reference, actor=actor, clock=clock)
+    return IcpApp(service, queue, settings, display_path=str(db_path))
