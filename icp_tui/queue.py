@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -18,6 +19,7 @@ from icp_tui.config import Reference
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.sla import NEVER, Health, SlaTimes, left_in_words, sla_times, time_used
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, CLOSED, STAGE_ORDER, Owner, Stage, rule
+from icp_tui.domain.summary import FilingSummary, summarize
 
 _MAILING_STAGES = frozenset({Stage.AWAITING_PHOTO, Stage.PHOTO_REVIEW, Stage.AWAITING_SUBMISSION})
 _STAGE_INDEX = {stage: i for i, stage in enumerate(STAGE_ORDER)}
@@ -27,12 +29,12 @@ class QueueEntry:
     """What the table shows of one filing, and its SLA instants."""
 
     __slots__ = (
+        "_haystack",
         "assignee",
         "domain",
         "entity",
         "entity_type",
         "escalate",
-        "haystack",
         "health",
         "id",
         "mailing_pending",
@@ -43,12 +45,12 @@ class QueueEntry:
         "version",
     )
 
-    def __init__(self, filing: Filing, times: SlaTimes, mailing_pending: bool) -> None:
+    def __init__(self, filing: FilingSummary, times: SlaTimes, mailing_pending: bool) -> None:
         self.health = Health.DONE
         self.escalate = False
         self.update(filing, times, mailing_pending)
 
-    def update(self, filing: Filing, times: SlaTimes, mailing_pending: bool) -> None:
+    def update(self, filing: FilingSummary, times: SlaTimes, mailing_pending: bool) -> None:
         """Take a newer version of the filing, in place: rows showing this entry follow."""
         self.id = filing.id
         self.domain = filing.domain
@@ -61,9 +63,16 @@ class QueueEntry:
         self.version = filing.version
         self.times = times
         self.mailing_pending = mailing_pending
-        self.haystack = "\n".join(
-            (filing.id, filing.domain, filing.entity, filing.province, filing.assignee or "")
-        ).casefold()
+        self._haystack: str | None = None
+
+    @property
+    def haystack(self) -> str:
+        """What the filter searches (built on first use: most sessions never filter)."""
+        if self._haystack is None:
+            self._haystack = "\n".join(
+                (self.id, self.domain, self.entity, self.province, self.assignee or "")
+            ).casefold()
+        return self._haystack
 
     def urgency(self) -> tuple[int, float, str]:
         """DOMAIN.md's "most urgent first" order, ties broken by id."""
@@ -162,14 +171,17 @@ class Queue:
         self.entries: dict[str, QueueEntry] = {}
         self._wakeups: list[tuple[float, str, int]] = []
         self._now = now.timestamp()
+        self._bulk = False
 
-    def put(self, filing: Filing) -> QueueEntry:
-        """Add the entry of `filing`, or update it in place; health as of the last refresh."""
+    def put(self, filing: Filing | FilingSummary) -> QueueEntry:
+        """Add the entry of a filing, or update it in place; health as of the last refresh."""
+        if isinstance(filing, Filing):
+            filing = summarize(filing)
         province = self.reference.provinces.get(filing.province)
         mailing = (
             province is not None
             and province.requires_mailing
-            and not filing.checklist.materials_received
+            and not filing.materials_received
             and filing.stage in _MAILING_STAGES
         )
         times = sla_times(filing, self.reference.policy)
@@ -181,16 +193,25 @@ class Queue:
         self._evaluate(entry)
         return entry
 
-    def put_all(self, filings: Iterable[Filing]) -> None:
-        for filing in filings:
-            self.put(filing)
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        """Around a bulk load (opening): one heapify at the end instead of a push per filing."""
+        self._bulk = True
+        try:
+            yield
+        finally:
+            self._bulk = False
+            heapq.heapify(self._wakeups)
 
     def _evaluate(self, entry: QueueEntry) -> None:
         entry.health = entry.times.health(self._now)
         entry.escalate = entry.times.escalate(self._now)
         wake = entry.times.next_change(self._now)
         if wake != NEVER:
-            heapq.heappush(self._wakeups, (wake, entry.id, entry.version))
+            if self._bulk:
+                self._wakeups.append((wake, entry.id, entry.version))
+            else:
+                heapq.heappush(self._wakeups, (wake, entry.id, entry.version))
 
     def refresh(self, now: datetime) -> list[QueueEntry]:
         """Bring every health up to `now`; return the entries whose health or flag changed.

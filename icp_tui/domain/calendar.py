@@ -11,13 +11,25 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 import chinese_calendar
 
 from icp_tui.domain.filing import BEIJING
 
 END_OF_DAY = time(23, 59, 59)
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+_UTC_OFFSET = 8 * 3600  # Beijing
+
+
+def day_of(stamp: float) -> int:
+    """The Beijing calendar date (as a date ordinal) of an epoch time."""
+    return int((stamp + _UTC_OFFSET) // 86400) + _EPOCH_DAY
+
+
+def day_start(day: int) -> float:
+    """Epoch time of 00:00 Beijing on the date ordinal `day`."""
+    return float((day - _EPOCH_DAY) * 86400 - _UTC_OFFSET)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,22 +114,32 @@ class BusinessCalendar:
 
     def elapsed(self, start: datetime, end: datetime) -> int:
         """Business days d with date(start) < d <= date(end) (0 when end is not later)."""
-        a, b = _beijing_date(start), _beijing_date(end)
-        if b <= a:
+        return self.elapsed_days(day_of(start.timestamp()), day_of(end.timestamp()))
+
+    def elapsed_days(self, first: int, last: int) -> int:
+        """`elapsed` on date ordinals: business days d with first < d <= last."""
+        if last <= first:
             return 0
-        self._index(a)
-        last = self._index(b)  # both in the span first: widening it moves the base
-        return self._count[last] - self._count[a.toordinal() - self._base]
+        self._cover(first, last)
+        return self._count[last - self._base] - self._count[first - self._base]
 
     def nth_business_day(self, start: datetime, n: int) -> date:
         """The n-th business day strictly after the calendar date of `start` (n >= 1)."""
+        return date.fromordinal(self.nth_after(day_of(start.timestamp()), n))
+
+    def nth_after(self, day: int, n: int) -> int:
+        """`nth_business_day` on date ordinals (the hot path of SLA computations)."""
         if n < 1:
             raise ValueError("n must be at least 1")
-        day = _beijing_date(start)
-        # Reach far enough ahead first (a rebuild moves the base): fewer than 2 days per bd.
-        self._index(day + timedelta(days=2 * n + 30))
-        i = self._index(day)
-        return date.fromordinal(self._days[self._count[i] + n - 1])
+        # Fewer than 2 calendar days per business day, plus the longest break.
+        self._cover(day, day + 2 * n + 30)
+        return self._days[self._count[day - self._base] + n - 1]
+
+    def _cover(self, first: int, last: int) -> None:
+        """Widen the precomputed span (a rebuild moves the base) to include both ordinals."""
+        if first < self._base or last - self._base >= len(self._count):
+            self._index(date.fromordinal(first))
+            self._index(date.fromordinal(last))
 
     def due(self, start: datetime, n: int) -> datetime:
         """23:59:59 Beijing time on the n-th business day after the date of `start`."""
@@ -134,7 +156,3 @@ class BusinessCalendar:
         lo = bisect_right(self._days, first.toordinal() - 1)
         hi = bisect_right(self._days, last.toordinal())
         return [date.fromordinal(o) for o in self._days[lo:hi]]
-
-
-def _beijing_date(moment: datetime) -> date:
-    return moment.astimezone(BEIJING).date()

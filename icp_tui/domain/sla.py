@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from icp_tui.domain.calendar import BusinessCalendar
+from icp_tui.domain.calendar import BusinessCalendar, day_of, day_start
 from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Clock, Stage, rule
+from icp_tui.domain.summary import FilingSummary, summarize
 
 
 class Health(StrEnum):
@@ -54,6 +55,7 @@ _RANKS = {health: i for i, health in enumerate(HEALTH_ORDER)}
 
 DEFAULT_AUTHORITY_TARGET_BD = 20
 NEVER = math.inf
+_LAST_SECOND = 86399.0  # a business-day target is due at 23:59:59 of its last day
 
 
 @dataclass(frozen=True)
@@ -85,12 +87,21 @@ class SlaTimes:
     """The instants (epoch seconds) at which a filing's health changes in its current stage."""
 
     clock: Clock
-    entered_at: datetime
+    entered_ts: float
     target: int | None
-    due_at: datetime | None
+    due_ts: float | None
     risk_at: float
     breach_at: float
     escalate_at: float
+
+    @property
+    def entered_at(self) -> datetime:
+        return datetime.fromtimestamp(self.entered_ts, BEIJING)
+
+    @property
+    def due_at(self) -> datetime | None:
+        """End of the due day (business days) or the deadline (SMS check), Beijing time."""
+        return None if self.due_ts is None else datetime.fromtimestamp(self.due_ts, BEIJING)
 
     def health(self, now: float) -> Health:
         """Health at `now` (epoch seconds): O(1)."""
@@ -116,35 +127,38 @@ class SlaTimes:
     def sort_key(self, health: Health) -> float:
         """Within a health: most overdue / soonest due / longest waiting / latest closed first."""
         if health is Health.WAITING:
-            return self.entered_at.timestamp()
+            return self.entered_ts
         if health is Health.DONE:
-            return -self.entered_at.timestamp()
-        return self.due_at.timestamp() if self.due_at else NEVER
+            return -self.entered_ts
+        return NEVER if self.due_ts is None else self.due_ts
 
 
-def sla_times(filing: Filing, policy: SlaPolicy) -> SlaTimes:
-    """Compute the instants for `filing` once; O(length of its history)."""
+def sla_times(filing: Filing | FilingSummary, policy: SlaPolicy) -> SlaTimes:
+    """Compute the instants for a filing (or its summary) once: a few array look-ups."""
+    if isinstance(filing, Filing):
+        filing = summarize(filing)
     clock = rule(filing.stage).clock
     target = policy.target(filing.stage, filing.province)
     cal = policy.calendar
-    entered = filing.entered_at
-    due_at: datetime | None = None
+    entered = filing.entered_ts
+    due_ts: float | None = None
     risk_at = breach_at = NEVER
     if clock is Clock.BUSINESS_DAYS and target is not None:
-        due_at = cal.due(entered, target)
+        day = day_of(entered)
+        due_ts = day_start(cal.nth_after(day, target)) + _LAST_SECOND
         risk_day = max(1, math.ceil(policy.at_risk_fraction * target - 1e-9))
-        risk_at = cal.start_of_business_day(entered, min(risk_day, target)).timestamp()
+        risk_at = day_start(cal.nth_after(day, min(risk_day, target)))
         # DOMAIN.md: breached when elapsed > N, i.e. from the start of business day N + 1.
-        breach_at = cal.start_of_business_day(entered, target + 1).timestamp()
+        breach_at = day_start(cal.nth_after(day, target + 1))
     elif clock is Clock.WALL_HOURS and target is not None:
-        due_at = entered + timedelta(hours=target)
-        risk_at = (entered + timedelta(hours=target * policy.at_risk_fraction)).timestamp()
-        breach_at = due_at.timestamp()
+        due_ts = entered + target * 3600
+        risk_at = entered + target * 3600 * policy.at_risk_fraction
+        breach_at = due_ts
     return SlaTimes(
         clock=clock,
-        entered_at=entered,
+        entered_ts=entered,
         target=target,
-        due_at=due_at,
+        due_ts=due_ts,
         risk_at=risk_at,
         breach_at=breach_at,
         escalate_at=_escalate_at(filing, policy),
@@ -165,17 +179,18 @@ def review_days_used(filing: Filing, policy: SlaPolicy, now: datetime) -> int:
     return used
 
 
-def _escalate_at(filing: Filing, policy: SlaPolicy) -> float:
+def _escalate_at(filing: FilingSummary, policy: SlaPolicy) -> float:
     if filing.stage not in ALIBABA_CLOUD_REVIEW:
         return NEVER
     # Days used since submission up to the last move; the current stretch runs from that move
     # (not from entered_at, which an undo puts back to the first entry into the stage).
-    since = filing.last_transition.at
-    before = review_days_used(filing, policy, since)
+    since = filing.last_move_ts
+    cal = policy.calendar
+    before = sum(cal.elapsed_days(day_of(a), day_of(b)) for a, b in filing.review_stretches)
     remaining = policy.escalate_after_bd - before
     if remaining < 0:
-        return since.timestamp()
-    return policy.calendar.start_of_business_day(since, remaining + 1).timestamp()
+        return since
+    return day_start(cal.nth_after(day_of(since), remaining + 1))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,124 @@
+"""FilingSummary: the part of a filing that the queue and its SLA need, and its stored row.
+
+Opening 50,000 filings cannot afford to decode and check every full record (history, notes)
+just to draw a table. The store keeps a summary row per filing beside the database, written
+from checked filings; the queue is built from summaries and full records are read on demand.
+Nothing here depends on the calendar or targets, so editing those never invalidates a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+from icp_tui.domain.errors import InvalidRecord
+from icp_tui.domain.filing import EntityType, Filing
+from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Stage
+
+_STAGES = {stage.value: stage for stage in Stage}
+_ENTITY_TYPES = {kind.value: kind for kind in EntityType}
+
+
+@dataclass(frozen=True, slots=True)
+class FilingSummary:
+    """What the table shows of a filing, plus what its SLA instants are computed from."""
+
+    id: str
+    version: int
+    domain: str
+    entity: str
+    entity_type: EntityType
+    province: str
+    stage: Stage
+    entered_ts: float
+    last_move_ts: float
+    #: Closed stretches (epoch seconds) in Alibaba Cloud review stages since the latest
+    #: submission, for the "over 3 bd: open a ticket" rule; the current one runs from the last move.
+    review_stretches: tuple[tuple[float, float], ...]
+    assignee: str | None
+    ticket: str | None
+    materials_received: bool
+
+    def to_row(self) -> list[Any]:
+        """The stored (JSON) row."""
+        return [
+            self.id,
+            self.version,
+            self.domain,
+            self.entity,
+            self.entity_type.value,
+            self.province,
+            self.stage.value,
+            self.entered_ts,
+            self.last_move_ts,
+            [list(stretch) for stretch in self.review_stretches],
+            self.assignee,
+            self.ticket,
+            self.materials_received,
+        ]
+
+    @classmethod
+    def from_row(cls, row: Any) -> FilingSummary:
+        """Read a stored row; InvalidRecord if it is not one this code wrote."""
+        try:
+            (fid, version, domain, entity, kind, province, stage, entered, moved, stretches,
+             assignee, ticket, received) = row  # fmt: skip
+            summary = cls(
+                fid,
+                version,
+                domain,
+                entity,
+                _ENTITY_TYPES[kind],
+                province,
+                _STAGES[stage],
+                _seconds(entered),
+                _seconds(moved),
+                tuple((_seconds(a), _seconds(b)) for a, b in stretches),
+                assignee,
+                ticket,
+                received,
+            )
+        except (TypeError, ValueError, KeyError):
+            raise InvalidRecord(f"not a filing summary row: {str(row)[:80]}") from None
+        texts = (summary.id, summary.domain, summary.entity, summary.province)
+        if (
+            not all(type(t) is str and t for t in texts)
+            or type(version) is not int
+            or not all(v is None or type(v) is str for v in (assignee, ticket))
+            or type(received) is not bool
+        ):
+            raise InvalidRecord(f"not a filing summary row: {str(row)[:80]}")
+        return summary
+
+
+def _seconds(value: Any) -> float:
+    if type(value) is not float and type(value) is not int:
+        raise TypeError("epoch seconds expected")
+    return float(value)
+
+
+def summarize(filing: Filing) -> FilingSummary:
+    """The summary of a (checked) filing."""
+    history = filing.history
+    last = history[-1]
+    stretches = tuple(
+        (entry.at.timestamp(), following.at.timestamp())
+        for entry, following in pairwise(history)
+        if entry.target in ALIBABA_CLOUD_REVIEW and entry.at >= filing.submitted_at
+    )
+    return FilingSummary(
+        id=filing.id,
+        version=filing.version,
+        domain=filing.domain,
+        entity=filing.entity,
+        entity_type=filing.entity_type,
+        province=filing.province,
+        stage=filing.stage,
+        entered_ts=filing.entered_at.timestamp(),
+        last_move_ts=last.at.timestamp(),
+        review_stretches=stretches,
+        assignee=filing.assignee,
+        ticket=filing.ticket,
+        materials_received=filing.checklist.materials_received,
+    )
