@@ -32,14 +32,27 @@ PROG = "icp-tui"
 DEMO_COUNT = 300
 
 
+#: The years a time typed on the command line may fall in (the calendar counts within them).
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+#: The most business days `calendar due` counts ahead (SLA targets are at most 200).
+MAX_DUE_DAYS = 10_000
+
+
 def parse_time(text: str, what: str = "time") -> datetime:
-    """An ISO 8601 time (or date); without an offset it is Beijing time."""
+    """An ISO 8601 time (or date), in Beijing time; without an offset it is Beijing time."""
     try:
-        return arrow.get(text, tzinfo=BEIJING).to(BEIJING).datetime
+        # Not arrow.get(text, tzinfo=...): that replaces an offset given in the text.
+        parsed = arrow.parser.DateTimeParser().parse_iso(text)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=BEIJING)
+        moment = parsed.astimezone(BEIJING)
     except (arrow.parser.ParserError, ValueError, TypeError, OverflowError):
         raise InvalidInput(
             f"bad {what} {text!r}: use ISO 8601, e.g. 2026-02-13T17:00+08:00"
         ) from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise InvalidInput(f"bad {what} {text!r}: the year must be {FIRST_YEAR} to {LAST_YEAR}")
+    return moment
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="filings, most urgent first")
     listing.add_argument("--json", action="store_true")
-    listing.add_argument("--stage")
+    stages = [s.value for s in Stage]
+    listing.add_argument("--stage", choices=stages, metavar="STAGE")
     listing.add_argument("--health", choices=[h.value for h in Health])
 
     show = commands.add_parser("show", help="one filing with its history and notes")
@@ -76,7 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     advance = commands.add_parser("advance", help="move a filing on")
     advance.add_argument("id")
-    advance.add_argument("--to", help="an allowed stage (default: next on the happy path)")
+    advance.add_argument(
+        "--to",
+        choices=stages,
+        metavar="STAGE",
+        help="an allowed stage (default: next on the happy path)",
+    )
     advance.add_argument("--reason", default="")
     advance.add_argument("--icp-number", help="the ICP number, when approving")
 
@@ -135,7 +154,8 @@ class Command:
     def queue(self) -> tuple[Queue, FilingStore]:
         store = self.store()
         queue = Queue(self.reference, self.now())
-        store.load(queue.put)
+        with queue.loading():
+            store.load(queue.put)
         return queue, store
 
     def warn_unverified(self, years: Sequence[int]) -> None:
@@ -293,10 +313,12 @@ def calendar_question(cmd: Command) -> int:
     args = cmd.args
     calendar = cmd.reference.calendar
     if args.question == "due":
-        if args.n < 1:
-            raise InvalidInput("N must be at least 1")
+        if not 1 <= args.n <= MAX_DUE_DAYS:
+            raise InvalidInput(f"N must be from 1 to {MAX_DUE_DAYS:,}")
         start = parse_time(args.start, "START")
         due = calendar.due(start, args.n)
+        if due.year > LAST_YEAR:
+            raise InvalidInput(f"N is too large: the answer would fall after {LAST_YEAR}")
         cmd.warn_unverified(range(start.year, due.year + 1))
         print(due.isoformat())
     elif args.question == "elapsed":

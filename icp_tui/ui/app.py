@@ -329,7 +329,7 @@ class DashboardScreen(Screen[None]):
             said = (
                 f"{filing.id} does not need a ticket: it is not over 3 bd in Alibaba Cloud review"
             )
-        self.notify(Text(said).plain, severity="warning")
+        self.notify(said, severity="warning", markup=False)
 
     # -- actions -----------------------------------------------------------------------
 
@@ -519,7 +519,9 @@ class IcpApp(App[int]):
             with self.store_lock:
                 changed = self.service.store.poll()
         except IcpError as error:
-            self.call_from_thread(self.notify, f"Cannot refresh: {error}", severity="error")
+            self.call_from_thread(
+                self.notify, f"Cannot refresh: {error}", severity="error", markup=False
+            )
             return
         if changed is None or changed:
             self.post_message(StoreChanged(changed))
@@ -543,7 +545,9 @@ class IcpApp(App[int]):
             with self.store_lock:
                 self.service.store.compact_if_due()
         except IcpError as error:
-            self.call_from_thread(self.notify, f"Compaction postponed: {error}", severity="warning")
+            self.call_from_thread(
+                self.notify, f"Compaction postponed: {error}", severity="warning", markup=False
+            )
 
     @on(StoreChanged)
     def _store_changed(self, message: StoreChanged) -> None:
@@ -554,19 +558,21 @@ class IcpApp(App[int]):
     @on(ChangeSaved)
     def _saved(self, message: ChangeSaved) -> None:
         self.dashboard.filings_changed([message.filing])
-        self.notify(Text(message.said).plain, timeout=4)
+        # Never markup: the message may hold what someone typed (a withdraw reason).
+        self.notify(message.said, timeout=4, markup=False)
 
     @on(ChangeRefused)
     def _refused(self, message: ChangeRefused) -> None:
         if message.fresh is not None:
             self.dashboard.filings_changed([message.fresh])
-        self.notify(Text(message.said).plain, severity="error", timeout=8)
+        self.notify(message.said, severity="error", timeout=8, markup=False)
 
 
 def rebuild_queue(store: FilingStore, reference: Reference, now: datetime) -> Queue:
     queue = Queue(reference, now)
-    for filing_id in store.ids():
-        queue.put(store.get(filing_id))
+    with queue.loading():
+        for filing_id in store.ids():
+            queue.put(store.get(filing_id))
     return queue
 
 
@@ -582,6 +588,7 @@ def make_app(
     settings = settings or Settings(db_path=db_path)
     store = FilingStore(db_path)
     queue = Queue(reference, clock())
-    store.load(queue.put)
+    with queue.loading():
+        store.load(queue.put)
     service = FilingService(store, reference, actor=actor, clock=clock)
     return IcpApp(service, queue, settings, display_path=str(db_path))
