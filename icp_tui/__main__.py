@@ -18,7 +18,7 @@ from typing import Any
 
 import arrow
 
-from icp_tui.config import Reference, Settings, default_db_path, load_reference
+from icp_tui.config import Reference, load_reference, load_settings
 from icp_tui.display import inert, inert_json
 from icp_tui.domain.errors import IcpError, InvalidInput
 from icp_tui.domain.filing import BEIJING, Filing, to_record
@@ -64,9 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--now", help="evaluate as of this ISO 8601 time instead of the clock")
     parser.add_argument("--demo", action="store_true", help="open the dashboard on fresh demo data")
+    parser.add_argument("--config", type=Path, help="settings file (default: see `icp-tui config`)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     commands.add_parser("init", help="create an empty database")
+    commands.add_parser("config", help="print the settings in force and where each came from")
     demo = commands.add_parser("demo", help="write demo filings")
     demo.add_argument("--count", type=int, default=DEMO_COUNT)
     demo.add_argument("--seed", type=int, default=0)
@@ -111,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     ticket.add_argument("id")
     ticket.add_argument("reference")
 
+    assign = commands.add_parser("assign", help="give a filing to a member of staff")
+    assign.add_argument("id")
+    assign.add_argument("user", help="user name, or - for nobody")
+
     calendar = commands.add_parser("calendar", help="business-day arithmetic")
     questions = calendar.add_subparsers(dest="question", metavar="QUESTION", required=True)
     due = questions.add_parser("due", help="due(START, N)")
@@ -129,7 +135,7 @@ class Command:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.settings = Settings(db_path=args.db or default_db_path())
+        self.settings = load_settings(args.config, args.db)
         self.now_fixed = parse_time(args.now, "--now time") if args.now else None
         self._reference: Reference | None = None
 
@@ -175,6 +181,8 @@ def run_command(cmd: Command) -> int:
             raise DatabaseExists(f"{cmd.settings.db_path} already exists; nothing was changed")
         FilingStore.create(cmd.settings.db_path)
         print(f"created an empty database at {cmd.settings.db_path}")
+    elif name == "config":
+        print_settings(cmd)
     elif name == "demo":
         write_demo(
             cmd.settings.db_path, cmd.reference, cmd.now(), args.count, args.seed, args.force
@@ -191,7 +199,7 @@ def run_command(cmd: Command) -> int:
         return list_filings(cmd)
     elif name == "show":
         return show_filing(cmd)
-    elif name in ("advance", "withdraw", "note", "ticket"):
+    elif name in ("advance", "withdraw", "note", "ticket", "assign"):
         service = cmd.service()
         if name == "advance":
             target = parse_stage(args.to) if args.to else None
@@ -203,13 +211,36 @@ def run_command(cmd: Command) -> int:
         elif name == "note":
             service.note(args.id, args.text)
             print(f"note added to {args.id}")
-        else:
+        elif name == "ticket":
             service.record_ticket(args.id, args.reference)
             print(f"ticket recorded on {args.id}")
+        else:
+            user = None if args.user in ("-", "") else args.user
+            service.assign(args.id, user)
+            print(f"{args.id} assigned to {inert(user or 'nobody')}")
         service.store.compact_if_due()
     elif name == "calendar":
         return calendar_question(cmd)
     return 0
+
+
+def print_settings(cmd: Command) -> None:
+    """Each setting in force, with where it came from."""
+    s = cmd.settings
+    print(f"config file       {s.config_file or '(none found)'}")
+    rows = [
+        ("database", s.db_path, "db_path"),
+        ("refresh_seconds", s.refresh_seconds, "refresh_seconds"),
+        ("at_risk_fraction", s.at_risk_fraction, "at_risk_fraction"),
+        ("theme", s.theme, "theme"),
+        ("provinces_file", s.provinces_file, "provinces_file"),
+        ("holidays_file", s.holidays_file, "holidays_file"),
+        ("mailing_file", s.mailing_file, "mailing_file"),
+        ("mailing", "[mailing] table" if s.mailing else "(from mailing_file)", "mailing"),
+        ("withdraw_reasons", ", ".join(s.withdraw_reasons), "withdraw_reasons"),
+    ]
+    for key, value, name in rows:
+        print(f"{key:<17} {inert(str(value))}  ({s.source(name)})")
 
 
 def write_demo(
@@ -346,7 +377,7 @@ def open_dashboard(cmd: Command) -> int:
         write_demo(path, cmd.reference, cmd.now(), DEMO_COUNT, 0, force=True)
     else:
         path = cmd.settings.db_path
-    app = make_app(path, cmd.reference, clock=clock)
+    app = make_app(path, cmd.reference, settings=cmd.settings, clock=clock)
     app.run()
     return app.return_code or 0
 

@@ -35,20 +35,123 @@ def data_file(name: str) -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    """What a run of the tool uses; issue-level defaults, overridable by config and options."""
+    """What a run of the tool uses, and where each value came from (`icp-tui config`)."""
 
     db_path: Path = Path("data/filings.json")
     provinces_file: Path = field(default_factory=lambda: data_file("provinces.toml"))
     holidays_file: Path = field(default_factory=lambda: data_file("holidays.toml"))
     mailing_file: Path = field(default_factory=lambda: data_file("mailing.toml"))
+    mailing: MailingAddress | None = None
     refresh_seconds: float = 1.0
     at_risk_fraction: float = 0.75
+    theme: str = "textual-dark"
     withdraw_reasons: tuple[str, ...] = WITHDRAW_REASONS
+    config_file: Path | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def source(self, key: str) -> str:
+        return self.sources.get(key, "default")
 
 
 def default_db_path() -> Path:
     """`$ICP_TUI_DB`, else data/filings.json under the current directory."""
     return Path(os.environ.get("ICP_TUI_DB") or "data/filings.json")
+
+
+def config_candidates(explicit: Path | None) -> list[Path]:
+    """Where the config file is looked for, in order (the first that exists is used)."""
+    if explicit is not None:
+        return [explicit]
+    found = []
+    if os.environ.get("ICP_TUI_CONFIG"):
+        found.append(Path(os.environ["ICP_TUI_CONFIG"]))
+    found.append(Path("icp-tui.toml"))
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    found.append(Path(xdg) / "icp-tui" / "config.toml")
+    found.append(Path("/etc/icp-tui/config.toml"))
+    return found
+
+
+_KEYS = {
+    "database": "a file path",
+    "refresh_seconds": "a number of seconds from 0.2 to 60",
+    "at_risk_fraction": "a fraction above 0 and below 1 (0.75 = at risk from 75 % used)",
+    "theme": "a Textual theme name, e.g. textual-dark, textual-light, nord, gruvbox",
+    "provinces_file": "a file path",
+    "holidays_file": "a file path",
+    "mailing_file": "a file path",
+    "mailing": "a table with address, addressee, phone, postal_code and optional hours",
+    "withdraw_reasons": 'a list of non-empty strings ending with "other"',
+}
+
+
+def load_settings(config: Path | None = None, db: Path | None = None) -> Settings:
+    """Settings from the config file (if any), then `$ICP_TUI_DB`, then `--db`."""
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    used = next((p for p in config_candidates(config) if p.is_file()), None)
+    if config is not None and used is None:
+        raise ConfigError(f"{config}: config file not found")
+    if used is not None:
+        values = _settings_from_file(used)
+        sources = {key: f"config {used}" for key in values}
+    if os.environ.get("ICP_TUI_DB"):
+        values["db_path"] = Path(os.environ["ICP_TUI_DB"])
+        sources["db_path"] = "$ICP_TUI_DB"
+    if db is not None:
+        values["db_path"] = db
+        sources["db_path"] = "--db"
+    return Settings(**values, config_file=used, sources=sources)
+
+
+def _settings_from_file(path: Path) -> dict[str, Any]:
+    doc = _read_toml(path)
+    values: dict[str, Any] = {}
+    here = path.parent
+
+    def wrong(key: str) -> ConfigError:
+        return ConfigError(f"{path}: {key} must be {_KEYS[key]}, not {doc[key]!r}")
+
+    for key, value in doc.items():
+        if key not in _KEYS:
+            raise ConfigError(f"{path}: unknown key {key!r} (known: {', '.join(_KEYS)})")
+        if key in ("database", "provinces_file", "holidays_file", "mailing_file"):
+            if not isinstance(value, str) or not value.strip():
+                raise wrong(key)
+            name = "db_path" if key == "database" else key
+            values[name] = here / Path(value).expanduser()
+        elif key == "refresh_seconds":
+            if type(value) not in (int, float) or not 0.2 <= value <= 60:
+                raise wrong(key)
+            values[key] = float(value)
+        elif key == "at_risk_fraction":
+            if type(value) not in (int, float) or not 0 < value < 1:
+                raise wrong(key)
+            values[key] = float(value)
+        elif key == "theme":
+            if not isinstance(value, str) or value not in _theme_names():
+                raise wrong(key)
+            values[key] = value
+        elif key == "withdraw_reasons":
+            if (
+                not isinstance(value, list)
+                or not value
+                or not all(isinstance(v, str) and v.strip() for v in value)
+                or value[-1] != "other"
+            ):
+                raise wrong(key)
+            values[key] = tuple(value)
+        elif key == "mailing":
+            if not isinstance(value, dict):
+                raise wrong(key)
+            values[key] = _mailing(path, value, "[mailing] ")
+    return values
+
+
+def _theme_names() -> set[str]:
+    from textual.theme import BUILTIN_THEMES  # only when a config names a theme
+
+    return set(BUILTIN_THEMES)
 
 
 @dataclass(frozen=True)
@@ -72,9 +175,8 @@ def load_reference(settings: Settings) -> Reference:
         default_authority_target=default_target,
         at_risk_fraction=settings.at_risk_fraction,
     )
-    return Reference(
-        provinces, calendar, policy, load_mailing(settings.mailing_file), settings.holidays_file
-    )
+    mailing = settings.mailing or load_mailing(settings.mailing_file)
+    return Reference(provinces, calendar, policy, mailing, settings.holidays_file)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -140,11 +242,20 @@ def load_holidays(path: Path) -> dict[int, YearSchedule]:
 
 def load_mailing(path: Path) -> MailingAddress:
     """The mailing address for verification materials."""
-    doc = _read_toml(path)
+    return _mailing(path, _read_toml(path))
+
+
+def _mailing(path: Path, doc: dict[str, Any], where: str = "") -> MailingAddress:
     values = {}
     for key in ("address", "addressee", "phone", "postal_code"):
         value = doc.get(key)
         if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"{path}: {key!r} must be a non-empty string")
+            raise ConfigError(f"{path}: {where}{key} must be a non-empty string")
         values[key] = value
-    return MailingAddress(**values, hours=str(doc.get("hours", "")))
+    hours = doc.get("hours", "")
+    if not isinstance(hours, str):
+        raise ConfigError(f"{path}: {where}hours must be a string")
+    unknown = set(doc) - {*values, "hours"}
+    if unknown:
+        raise ConfigError(f"{path}: {where}unknown key {sorted(unknown)[0]!r}")
+    return MailingAddress(**values, hours=hours)

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from icp_tui.config import Reference, Settings
+from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
 from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.sla import HEALTH_ORDER, Health
@@ -329,7 +330,7 @@ class DashboardScreen(Screen[None]):
             said = (
                 f"{filing.id} does not need a ticket: it is not over 3 bd in Alibaba Cloud review"
             )
-        self.notify(said, severity="warning", markup=False)
+        self.notify(inert(said), severity="warning", markup=False)
 
     # -- actions -----------------------------------------------------------------------
 
@@ -501,6 +502,7 @@ class IcpApp(App[int]):
         self.store_lock = threading.Lock()
 
     def on_mount(self) -> None:
+        self.theme = self.settings.theme
         self.push_screen(DashboardScreen())
 
     @property
@@ -520,7 +522,7 @@ class IcpApp(App[int]):
                 changed = self.service.store.poll()
         except IcpError as error:
             self.call_from_thread(
-                self.notify, f"Cannot refresh: {error}", severity="error", markup=False
+                self.notify, inert(f"Cannot refresh: {error}"), severity="error", markup=False
             )
             return
         if changed is None or changed:
@@ -546,7 +548,10 @@ class IcpApp(App[int]):
                 self.service.store.compact_if_due()
         except IcpError as error:
             self.call_from_thread(
-                self.notify, f"Compaction postponed: {error}", severity="warning", markup=False
+                self.notify,
+                inert(f"Compaction postponed: {error}"),
+                severity="warning",
+                markup=False,
             )
 
     @on(StoreChanged)
@@ -558,14 +563,14 @@ class IcpApp(App[int]):
     @on(ChangeSaved)
     def _saved(self, message: ChangeSaved) -> None:
         self.dashboard.filings_changed([message.filing])
-        # Never markup: the message may hold what someone typed (a withdraw reason).
-        self.notify(message.said, timeout=4, markup=False)
+        # The message may hold what someone typed (a withdraw reason): inert, never markup.
+        self.notify(inert(message.said), timeout=4, markup=False)
 
     @on(ChangeRefused)
     def _refused(self, message: ChangeRefused) -> None:
         if message.fresh is not None:
             self.dashboard.filings_changed([message.fresh])
-        self.notify(message.said, severity="error", timeout=8, markup=False)
+        self.notify(inert(message.said), severity="error", timeout=8, markup=False)
 
 
 def rebuild_queue(store: FilingStore, reference: Reference, now: datetime) -> Queue:
