@@ -10,13 +10,10 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import arrow
 
 from icp_tui.config import Reference, load_reference, load_settings
 from icp_tui.display import inert, inert_json
@@ -40,6 +37,8 @@ MAX_DUE_DAYS = 10_000
 
 def parse_time(text: str, what: str = "time") -> datetime:
     """An ISO 8601 time (or date), in Beijing time; without an offset it is Beijing time."""
+    import arrow.parser  # only commands given times need it: keep it off the dashboard's start
+
     try:
         # Not arrow.get(text, tzinfo=...): that replaces an offset given in the text.
         parsed = arrow.parser.DateTimeParser().parse_iso(text)
@@ -372,6 +371,8 @@ def open_dashboard(cmd: Command) -> int:
 
     clock = fixed_clock(cmd.now_fixed) if cmd.now_fixed else system_clock
     if cmd.args.demo:
+        import tempfile
+
         folder = Path(tempfile.mkdtemp(prefix="icp-tui-demo-"))
         path = folder / "filings.json"
         write_demo(path, cmd.reference, cmd.now(), DEMO_COUNT, 0, force=True)

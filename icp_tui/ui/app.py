@@ -45,7 +45,9 @@ WIDE = 120
 #: Re-sort by itself only after the user has left the keyboard alone this long (seconds).
 IDLE_RESORT = 60.0
 VIEW_KEYS = dict(zip("123456", View, strict=True))
-WRITE_ACTIONS = frozenset({"advance", "withdraw", "note", "ticket", "undo"})
+WRITE_ACTIONS = frozenset({"advance", "withdraw", "note", "ticket", "undo", "take"})
+#: Smaller than this, the layout cannot show what staff need: say so instead.
+MIN_SIZE = (80, 24)
 
 HELP_KEYS = (
     ("j / down", "next filing"),
@@ -58,6 +60,8 @@ HELP_KEYS = (
     ("n", "add a note"),
     ("t", "record the ticket of an escalated filing"),
     ("u", "undo your own last change (5 minutes)"),
+    ("o", "take the filing: assign it to me"),
+    ("m", "mine only: toggle the queue of filings assigned to me"),
     ("/", "filter by id, domain, entity, province, assignee"),
     ("escape", "clear the filter"),
     ("s", "cycle the sort: urgency, due, stage, province, id"),
@@ -111,6 +115,8 @@ class DashboardScreen(Screen[None]):
         Binding("t", "ticket", "Ticket", id="ticket"),
         Binding("t", "explain('ticket')", show=False),
         Binding("u", "undo", "Undo", id="undo"),
+        Binding("o", "take", "Take", id="take"),
+        Binding("m", "mine", "Mine", id="mine"),
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("s", "cycle_sort", "Sort", id="sort"),
@@ -122,6 +128,7 @@ class DashboardScreen(Screen[None]):
         app = self.icp
         yield StatusLine(id="status")
         yield Static(id="banner")
+        yield Static(id="too-small")
         yield Input(placeholder="filter: id, domain, entity, province, assignee", id="filter")
         with Horizontal(id="main"):
             yield FilingTable(app.reference, app.clock, id="table")
@@ -153,7 +160,18 @@ class DashboardScreen(Screen[None]):
         self.set_interval(self.icp.refresh_seconds, self.icp.poll_store)
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width >= WIDE, "wide")
+        width, height = self.size
+        self.set_class(width >= WIDE, "wide")
+        small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        self.set_class(small, "too-small")
+        if small:
+            self.query_one("#too-small", Static).update(
+                Text(
+                    f"Enlarge the window to at least {MIN_SIZE[0]}x{MIN_SIZE[1]} "
+                    f"(it is {width}x{height} now).",
+                    justify="center",
+                )
+            )
         self.show_detail()
 
     # -- selecting what the table shows -----------------------------------------------
@@ -257,7 +275,7 @@ class DashboardScreen(Screen[None]):
             )
         banner = self.query_one("#banner", Static)
         banner.update(Text("\n".join(f"⚠ {m}" for m in messages)))
-        banner.display = bool(messages)
+        banner.set_class(bool(messages), "shown")
 
     def current_filing(self) -> Filing | None:
         entry = self.table.current
@@ -393,6 +411,20 @@ class DashboardScreen(Screen[None]):
                 )
 
         self.app.push_screen(TextPromptScreen(prompt.format(id=filing.id), placeholder), typed)
+
+    def action_take(self) -> None:
+        filing = self.current_filing()
+        if filing is None:
+            return
+        me, version = self.icp.service.actor, filing.version
+        self.icp.save(
+            lambda s: s.assign(filing.id, me, expected_version=version),
+            f"{filing.id} assigned to you ({me})",
+        )
+
+    def action_mine(self) -> None:
+        self.view_name = View.ALL if self.view_name is View.MINE else View.MINE
+        self.reselect()
 
     def action_undo(self) -> None:
         self.icp.save(lambda s: s.undo(), "your last change was undone")
