@@ -1,0 +1,558 @@
+"""The daily report on the queue: counts, breaches, tickets needed, authority review times.
+
+`build_report` computes everything once into a `Report`; the renderers (text for a mail from
+cron, Markdown, JSON) and the dashboard's statistics screen only present it. Counts come from
+the same `Queue` as `list --json`, so the report and the list always agree.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from icp_tui.config import Reference
+from icp_tui.display import inert
+from icp_tui.domain.filing import BEIJING, Filing
+from icp_tui.domain.sla import HEALTH_ORDER, Health, SlaPolicy, review_days_used
+from icp_tui.domain.stages import STAGE_ORDER, Clock, Stage, rule
+from icp_tui.queue import Queue
+
+#: How many days the breaches-per-day series covers (today included).
+BREACH_DAYS = 30
+#: Longest domain or entity shown in the text and Markdown reports (the JSON has them whole).
+SHOWN_TEXT = 48
+
+
+@dataclass(frozen=True, slots=True)
+class BreachedFiling:
+    """A filing past its due time, and how far over."""
+
+    id: str
+    domain: str
+    entity: str
+    province: str
+    stage: Stage
+    over: str
+    due: datetime | None
+    assignee: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketNeeded:
+    """Over 3 bd of Alibaba Cloud review since the latest submission, and no ticket yet."""
+
+    id: str
+    domain: str
+    entity: str
+    stage: Stage
+    review_days: int
+    assignee: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProvinceReview:
+    """How long one province's communications administration took over finished reviews."""
+
+    province: str
+    target_bd: int
+    reviews: int
+    median_bd: float
+    longest_bd: int
+
+    @property
+    def over_target(self) -> bool:
+        return self.median_bd > self.target_bd
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedFiling:
+    """A filing approved, rejected or withdrawn today (Beijing date)."""
+
+    id: str
+    domain: str
+    entity: str
+    stage: Stage
+    at: datetime
+    icp_number: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    """The queue at `now`, summarised; built by `build_report`."""
+
+    now: datetime
+    total: int
+    #: Every stage (STAGE_ORDER) -> every health (HEALTH_ORDER) -> filings; zeros included.
+    by_stage: Mapping[Stage, Mapping[Health, int]]
+    by_health: Mapping[Health, int]
+    #: Most overdue first (the dashboard's urgency order).
+    breached: tuple[BreachedFiling, ...]
+    #: Longest in review first.
+    needs_ticket: tuple[TicketNeeded, ...]
+    #: Provinces with at least one finished authority review, by name.
+    authority_review: tuple[ProvinceReview, ...]
+    #: In the order they closed.
+    closed_today: tuple[ClosedFiling, ...]
+    #: The last BREACH_DAYS Beijing dates, oldest first, with how many SLA breaches began then.
+    breaches_per_day: tuple[tuple[date, int], ...]
+    #: Years the due dates fall in that have no official holiday schedule.
+    unverified_years: tuple[int, ...] = ()
+
+    @property
+    def breached_count(self) -> int:
+        """Filings breached now (`report --fail-on-breach` exits 3 when this is not 0)."""
+        return self.by_health[Health.BREACHED]
+
+    def stage_total(self, stage: Stage) -> int:
+        return sum(self.by_stage[stage].values())
+
+
+def build_report(
+    filings: Iterable[Filing], reference: Reference, now: datetime, *, days: int = BREACH_DAYS
+) -> Report:
+    """Summarise `filings` at `now` in one pass (filings may be a generator over the store)."""
+    policy = reference.policy
+    queue = Queue(reference, now)
+    today = now.astimezone(BEIJING).date()
+    first_day = today - timedelta(days=days - 1)
+    window_start = datetime.combine(first_day, datetime.min.time(), BEIJING)
+    breach_days: dict[date, int] = {first_day + timedelta(days=i): 0 for i in range(days)}
+    review_days: dict[str, list[int]] = {}
+    tickets: list[TicketNeeded] = []
+    closed: list[ClosedFiling] = []
+
+    for filing in filings:
+        entry = queue.put(filing)
+        if entry.needs_ticket:
+            tickets.append(
+                TicketNeeded(
+                    filing.id,
+                    filing.domain,
+                    filing.entity,
+                    filing.stage,
+                    review_days_used(filing, policy, now),
+                    filing.assignee,
+                )
+            )
+        for days_taken in authority_review_days(filing, policy):
+            review_days.setdefault(filing.province, []).append(days_taken)
+        for moment in breach_instants(filing, policy, now, since=window_start):
+            breach_days[moment.astimezone(BEIJING).date()] += 1
+        closed_at = filing.entered_at
+        if filing.closed and closed_at <= now and closed_at.astimezone(BEIJING).date() == today:
+            closed.append(
+                ClosedFiling(
+                    filing.id,
+                    filing.domain,
+                    filing.entity,
+                    filing.stage,
+                    closed_at,
+                    filing.icp_number,
+                )
+            )
+
+    by_stage = {stage: dict.fromkeys(HEALTH_ORDER, 0) for stage in STAGE_ORDER}
+    for entry in queue.entries.values():
+        by_stage[entry.stage][entry.health] += 1
+    counts = queue.counts()
+    by_health = {health: counts.get(health, 0) for health in HEALTH_ORDER}
+
+    breached = tuple(
+        BreachedFiling(
+            e.id,
+            e.domain,
+            e.entity,
+            e.province,
+            e.stage,
+            e.left(reference, now),
+            e.times.due_at,
+            e.assignee,
+        )
+        for e in sorted(
+            (e for e in queue.entries.values() if e.health is Health.BREACHED),
+            key=lambda e: e.urgency(),
+        )
+    )
+    authority = tuple(
+        ProvinceReview(
+            province,
+            policy.target(Stage.AUTHORITY_REVIEW, province) or policy.default_authority_target,
+            len(taken),
+            float(statistics.median(taken)),
+            max(taken),
+        )
+        for province, taken in sorted(review_days.items())
+    )
+    due_years = {e.times.due_at.year for e in queue.entries.values() if e.times.due_at}
+    return Report(
+        now=now,
+        total=len(queue.entries),
+        by_stage=by_stage,
+        by_health=by_health,
+        breached=breached,
+        needs_ticket=tuple(sorted(tickets, key=lambda t: (-t.review_days, t.id))),
+        authority_review=authority,
+        closed_today=tuple(sorted(closed, key=lambda c: (c.at, c.id))),
+        breaches_per_day=tuple(breach_days.items()),
+        unverified_years=tuple(reference.calendar.unverified_years(due_years | {today.year})),
+    )
+
+
+# -- what the history says ---------------------------------------------------------------------
+
+
+def authority_review_days(filing: Filing, policy: SlaPolicy) -> Iterator[int]:
+    """Business days of each finished authority review of `filing` (entry to decision).
+
+    A decision that was later undone does not count; the review it reopened keeps its first
+    entry time, as the SLA clock does after an undo.
+    """
+    entered: datetime | None = None
+    finished: list[int] = []
+    for entry in filing.history:
+        if entry.target is Stage.AUTHORITY_REVIEW:
+            if entry.undo:
+                if entry.source in (Stage.APPROVED, Stage.REJECTED) and finished:
+                    finished.pop()
+                continue  # the review goes on from its first entry
+            entered = entry.at
+        elif entry.source is Stage.AUTHORITY_REVIEW and entered is not None:
+            if entry.target in (Stage.APPROVED, Stage.REJECTED):
+                finished.append(policy.calendar.elapsed(entered, entry.at))
+            else:
+                entered = None  # an undo back to the SMS check: not a finished review
+    yield from finished
+
+
+def breach_instants(
+    filing: Filing, policy: SlaPolicy, now: datetime, since: datetime | None = None
+) -> Iterator[datetime]:
+    """When each stage clock of `filing` breached, up to `now` (and not before `since`).
+
+    Each stay in a stage with a clock counts once, from the history: it breached if it was
+    still in the stage at its breach instant, computed as `sla.sla_times` does (start of
+    business day N + 1, or entry + 24 h for the SMS check). The current stay starts at
+    `entered_at`, which an undo puts back to the first entry, like the health shown.
+    """
+    stays: list[tuple[Stage, datetime]] = []
+    for entry in filing.history:
+        if entry.undo and stays and stays[-1][0] is entry.target:
+            continue  # undoing a note or a ticket is not a new stay in the stage
+        stays.append((entry.target, entry.at))
+    last = len(stays) - 1
+    for index, (stage, entered) in enumerate(stays):
+        start = filing.entered_at if index == last else entered
+        end = now if index == last else min(stays[index + 1][1], now)
+        if since is not None and end < since:
+            continue  # left the stage before the window: any breach was earlier still
+        breach = _breach_at(stage, filing.province, start, policy)
+        if breach is not None and breach <= end and (since is None or breach >= since):
+            yield breach
+
+
+def _breach_at(stage: Stage, province: str, start: datetime, policy: SlaPolicy) -> datetime | None:
+    clock = rule(stage).clock
+    target = policy.target(stage, province)
+    if target is None:
+        return None
+    if clock is Clock.BUSINESS_DAYS:
+        return policy.calendar.start_of_business_day(start, target + 1)
+    if clock is Clock.WALL_HOURS:
+        return start + timedelta(hours=target)
+    return None
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def _short(text: str, width: int = SHOWN_TEXT) -> str:
+    """Inert, and cut to `width` characters (a 10,000-character entity would fill the mail)."""
+    shown = inert(text)
+    return shown if len(shown) <= width else shown[: width - 1] + "…"
+
+
+def _health_line(report: Report) -> str:
+    return ", ".join(f"{h.glyph} {report.by_health[h]} {h.word}" for h in HEALTH_ORDER)
+
+
+def _stage_rows(report: Report) -> Iterator[list[str]]:
+    for stage in STAGE_ORDER:
+        counts = report.by_stage[stage]
+        yield [
+            rule(stage).short,
+            str(report.stage_total(stage)),
+            *(str(counts[h]) for h in HEALTH_ORDER),
+        ]
+
+
+_STAGE_HEADINGS = ["stage", "total", *(h.word for h in HEALTH_ORDER)]
+
+
+def _province_rows(
+    report: Report, shown: Callable[[str, int], str] = _short
+) -> Iterator[list[str]]:
+    for p in report.authority_review:
+        yield [
+            shown(p.province, 20),
+            f"{p.median_bd:g}",
+            str(p.target_bd),
+            str(p.longest_bd),
+            str(p.reviews),
+            "OVER TARGET" if p.over_target else "ok",
+        ]
+
+
+_PROVINCE_HEADINGS = ["province", "median bd", "target bd", "longest bd", "reviews", ""]
+
+
+def _warnings(report: Report) -> list[str]:
+    return [
+        f"no official holiday schedule for {year}: business days there count weekends only"
+        for year in report.unverified_years
+    ]
+
+
+def render_text(report: Report) -> str:
+    """Plain text for a terminal or a mail; every data string is made inert."""
+    out: list[str] = [
+        f"ICP filing queue at {_when(report.now)} (Beijing time)",
+        f"{report.total} filings: {_health_line(report)}",
+        "",
+    ]
+    out += _table(_STAGE_HEADINGS, list(_stage_rows(report)), "lrrrrrr")
+    out += ["", f"Breached ({len(report.breached)}), most overdue first:"]
+    out += [
+        "  "
+        + "  ".join(
+            (
+                f"{_short(b.id, 20):<14}",
+                f"{b.over:<10}",
+                f"{rule(b.stage).short:<12}",
+                f"{_short(b.province, 20):<12}",
+                _short(b.assignee or "-", 16).ljust(10),
+                _short(b.domain),
+                _short(b.entity),
+            )
+        )
+        for b in report.breached
+    ] or ["  none"]
+    out += ["", f"Needing a ticket ({len(report.needs_ticket)}): over 3 bd in review, no ticket:"]
+    out += [
+        "  "
+        + "  ".join(
+            (
+                f"{_short(t.id, 20):<14}",
+                f"{t.review_days} bd".ljust(10),
+                f"{rule(t.stage).short:<12}",
+                _short(t.assignee or "-", 16).ljust(10),
+                _short(t.domain),
+                _short(t.entity),
+            )
+        )
+        for t in report.needs_ticket
+    ] or ["  none"]
+    out += ["", "Authority review time by province (finished reviews, business days):"]
+    rows = list(_province_rows(report))
+    out += _table(_PROVINCE_HEADINGS, rows, "lrrrrl", indent=2) if rows else ["  none yet"]
+    out += ["", f"Closed today ({len(report.closed_today)}):"]
+    out += [
+        "  "
+        + "  ".join(
+            (
+                f"{_short(c.id, 20):<14}",
+                f"{c.at.astimezone(BEIJING):%H:%M}",
+                f"{c.stage.value:<9}",
+                _short(c.domain),
+                _short(c.entity),
+                _short(c.icp_number or ""),
+            )
+        ).rstrip()
+        for c in report.closed_today
+    ] or ["  none"]
+    warnings = _warnings(report)
+    if warnings:
+        out += ["", *(f"Warning: {w}" for w in warnings)]
+    return "\n".join(line.rstrip() for line in out) + "\n"
+
+
+def _table(headings: list[str], rows: list[list[str]], align: str, indent: int = 0) -> list[str]:
+    """Columns padded to their widest cell; `align` has an "l" or "r" per column."""
+    widths = [max(len(row[i]) for row in [headings, *rows]) for i in range(len(headings))]
+
+    def line(cells: list[str]) -> str:
+        return " " * indent + "  ".join(
+            cell.rjust(width) if how == "r" else cell.ljust(width)
+            for cell, width, how in zip(cells, widths, align, strict=True)
+        )
+
+    return [line(headings), *(line(row) for row in rows)]
+
+
+# Inside a table cell only these can start markup (list and heading marks need a line start).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~>#])")
+
+
+def _md(text: str, width: int = SHOWN_TEXT) -> str:
+    """Data for a Markdown table cell: inert, markup characters escaped, no HTML."""
+    shown = _short(text, width).replace("&", "&amp;").replace("<", "&lt;")
+    return _MD_SPECIAL.sub(r"\\\1", shown)
+
+
+def _md_table(headings: list[str], rows: Iterable[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    """Markdown (GitHub flavour) for a mail or a wiki page; data is escaped and inert."""
+    out = [
+        f"# ICP filing queue at {_when(report.now)} (Beijing time)",
+        "",
+        f"**{report.total} filings**: {_health_line(report)}",
+        "",
+        "## By stage",
+        "",
+        *_md_table(_STAGE_HEADINGS, _stage_rows(report)),
+        "",
+        f"## Breached ({len(report.breached)})",
+        "",
+    ]
+    if report.breached:
+        out += _md_table(
+            ["id", "over", "stage", "province", "assignee", "domain", "entity"],
+            (
+                [
+                    _md(b.id),
+                    b.over,
+                    rule(b.stage).short,
+                    _md(b.province),
+                    _md(b.assignee or "-"),
+                    _md(b.domain),
+                    _md(b.entity),
+                ]
+                for b in report.breached
+            ),
+        )
+    else:
+        out.append("None.")
+    out += ["", f"## Needing a ticket ({len(report.needs_ticket)})", ""]
+    if report.needs_ticket:
+        out += _md_table(
+            ["id", "in review", "stage", "assignee", "domain", "entity"],
+            (
+                [
+                    _md(t.id),
+                    f"{t.review_days} bd",
+                    rule(t.stage).short,
+                    _md(t.assignee or "-"),
+                    _md(t.domain),
+                    _md(t.entity),
+                ]
+                for t in report.needs_ticket
+            ),
+        )
+    else:
+        out.append("None.")
+    out += ["", "## Authority review time by province", ""]
+    if report.authority_review:
+        out += _md_table([*_PROVINCE_HEADINGS[:-1], "status"], _province_rows(report, _md))
+    else:
+        out.append("No finished reviews yet.")
+    out += ["", f"## Closed today ({len(report.closed_today)})", ""]
+    if report.closed_today:
+        out += _md_table(
+            ["id", "at", "stage", "domain", "entity", "ICP number"],
+            (
+                [
+                    _md(c.id),
+                    f"{c.at.astimezone(BEIJING):%H:%M}",
+                    c.stage.value,
+                    _md(c.domain),
+                    _md(c.entity),
+                    _md(c.icp_number or ""),
+                ]
+                for c in report.closed_today
+            ),
+        )
+    else:
+        out.append("None.")
+    warnings = _warnings(report)
+    if warnings:
+        out += ["", *(f"> **Warning**: {w}" for w in warnings)]
+    return "\n".join(out) + "\n"
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The report as JSON-ready values (print with `display.inert_json`)."""
+    return {
+        "now": report.now.isoformat(),
+        "total": report.total,
+        "breached_count": report.breached_count,
+        "by_health": {h.value: report.by_health[h] for h in HEALTH_ORDER},
+        "by_stage": {
+            stage.value: {
+                "total": report.stage_total(stage),
+                **{h.value: report.by_stage[stage][h] for h in HEALTH_ORDER},
+            }
+            for stage in STAGE_ORDER
+        },
+        "breached": [
+            {
+                "id": b.id,
+                "domain": b.domain,
+                "entity": b.entity,
+                "province": b.province,
+                "stage": b.stage.value,
+                "over": b.over,
+                "due": b.due.isoformat() if b.due else None,
+                "assignee": b.assignee,
+            }
+            for b in report.breached
+        ],
+        "needs_ticket": [
+            {
+                "id": t.id,
+                "domain": t.domain,
+                "entity": t.entity,
+                "stage": t.stage.value,
+                "review_days": t.review_days,
+                "assignee": t.assignee,
+            }
+            for t in report.needs_ticket
+        ],
+        "authority_review": [
+            {
+                "province": p.province,
+                "median_bd": p.median_bd,
+                "target_bd": p.target_bd,
+                "longest_bd": p.longest_bd,
+                "reviews": p.reviews,
+                "over_target": p.over_target,
+            }
+            for p in report.authority_review
+        ],
+        "closed_today": [
+            {
+                "id": c.id,
+                "domain": c.domain,
+                "entity": c.entity,
+                "stage": c.stage.value,
+                "at": c.at.isoformat(),
+                "icp_number": c.icp_number,
+            }
+            for c in report.closed_today
+        ],
+        "breaches_per_day": [
+            {"date": day.isoformat(), "breaches": n} for day, n in report.breaches_per_day
+        ],
+        "unverified_years": list(report.unverified_years),
+    }

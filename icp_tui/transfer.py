@@ -1,0 +1,658 @@
+"""Export the queue to CSV or JSON, and import filings from a CSV file.
+
+Export writes what `list --json` shows, plus the times an import needs to rebuild the filing
+(`submitted_at`, `entered_at`) and its ICP number. The CSV opens cleanly in a spreadsheet:
+UTF-8 with a byte order mark (so Excel shows Chinese names), and cells that a spreadsheet would
+run as a formula are quoted with a leading apostrophe, which the import takes off again.
+
+Import is all or nothing by default: every row is checked before anything is written, and any
+bad row refuses the whole file, so a spreadsheet with a typo never half-lands in the shared
+database. Importing the same file twice adds nothing the second time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from icp_tui.config import Reference
+from icp_tui.display import inert_json
+from icp_tui.domain import transitions
+from icp_tui.domain.errors import IcpError, InvalidInput
+from icp_tui.domain.filing import BEIJING, EntityType, Filing, check_history
+from icp_tui.domain.stages import Stage, rule
+from icp_tui.queue import QueueEntry
+from icp_tui.store import FilingStore
+
+#: The keys of `list --json`, in its order.
+LIST_KEYS: tuple[str, ...] = (
+    "id",
+    "domain",
+    "entity",
+    "entity_type",
+    "province",
+    "stage",
+    "health",
+    "due",
+    "left",
+    "escalate",
+    "assignee",
+    "ticket",
+    "version",
+)
+#: What an import needs besides the `list --json` keys to rebuild a filing.
+EXTRA_KEYS: tuple[str, ...] = ("submitted_at", "entered_at", "icp_number")
+CSV_KEYS: tuple[str, ...] = LIST_KEYS + EXTRA_KEYS
+
+#: The reason recorded on every history entry an import makes.
+IMPORT_REASON = "imported"
+#: How often (in rows) the progress callbacks are called.
+PROGRESS_EVERY = 500
+
+FilingLookup = Callable[[str], Filing]
+Progress = Callable[[int, int], None]
+
+
+class ImportRefused(IcpError):
+    """The CSV file has bad rows (or cannot be read), so nothing was imported."""
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+def export_rows(
+    entries: Iterable[QueueEntry],
+    filing: FilingLookup,
+    reference: Reference,
+    now: datetime,
+    progress: Progress | None = None,
+) -> list[dict[str, Any]]:
+    """One row per entry, in the entries' order: its `list --json` object plus EXTRA_KEYS.
+
+    `filing` looks a filing up by id (`store.get`, or a dict's `__getitem__`).
+    """
+    chosen = list(entries)
+    total = len(chosen)
+    rows = []
+    for done, entry in enumerate(chosen, 1):
+        record = filing(entry.id)
+        row = entry.summary(reference, now)
+        row["submitted_at"] = record.submitted_at.astimezone(BEIJING).isoformat()
+        row["entered_at"] = record.entered_at.astimezone(BEIJING).isoformat()
+        row["icp_number"] = record.icp_number
+        rows.append(row)
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+            progress(done, total)
+    return rows
+
+
+def write_csv(rows: Iterable[dict[str, Any]], handle: TextIO, *, bom: bool = True) -> int:
+    """Write `rows` as CSV with the CSV_KEYS header; return how many rows were written.
+
+    `handle` is a text file opened with encoding="utf-8" and newline="" (the csv module does
+    the line endings). The BOM is written here, so do not open it with "utf-8-sig" as well.
+    """
+    if bom:
+        handle.write("\ufeff")
+    writer = csv.writer(handle, lineterminator="\r\n")
+    writer.writerow(CSV_KEYS)
+    count = 0
+    for row in rows:
+        writer.writerow([_cell(row.get(key)) for key in CSV_KEYS])
+        count += 1
+    return count
+
+
+def write_json(
+    rows: Iterable[dict[str, Any]], handle: TextIO, *, keys: Sequence[str] = LIST_KEYS
+) -> int:
+    """Write `rows` as a JSON array of `list --json` objects (`keys=CSV_KEYS`: everything).
+
+    Formatted like `list --json`: UTF-8, indented, C1 and bidi characters escaped.
+    """
+    chosen = [{key: row.get(key) for key in keys} for row in rows]
+    handle.write(inert_json(json.dumps(chosen, ensure_ascii=False, indent=2)))
+    handle.write("\n")
+    return len(chosen)
+
+
+def save_csv(path: Path, rows: Iterable[dict[str, Any]]) -> int:
+    """Write `rows` to the CSV file `path` atomically (a reader never sees half a file)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            count = write_csv(rows, handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count
+
+
+def export_file_name(now: datetime) -> str:
+    """A default file name for an export made at `now`: icp-filings-20261125-1500.csv."""
+    return f"icp-filings-{now.astimezone(BEIJING):%Y%m%d-%H%M}.csv"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return defuse_formula(value)
+    return str(value)
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection). Leading
+# apostrophes are counted too, so that quoting is reversible: see defuse_formula.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_DEFUSED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def defuse_formula(text: str) -> str:
+    """`text` with an apostrophe in front if a spreadsheet would run it as a formula.
+
+    Excel shows "=1+1" written as "'=1+1" as the text =1+1. `restore_formula` undoes it
+    exactly, for every text: a text already starting with apostrophes then a formula character
+    gets one more apostrophe, so nothing is ambiguous.
+    """
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def restore_formula(text: str) -> str:
+    """The text `defuse_formula` was given."""
+    return text[1:] if _DEFUSED.match(text) else text
+
+
+# -- import ------------------------------------------------------------------------------------
+
+#: Columns a CSV to import must have, and those it may have (any others are ignored).
+REQUIRED_COLUMNS: tuple[str, ...] = ("domain", "entity", "province", "submitted_at")
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "entity_type",
+    "stage",
+    "assignee",
+    "id",
+    "entered_at",
+    "ticket",
+    "icp_number",
+)
+_ID = re.compile(r"ICP-([0-9]{4})-([0-9]{5,})")
+_ENTITY_TYPES: dict[str, EntityType] = {
+    "company": EntityType.COMPANY,
+    "企业": EntityType.COMPANY,
+    "individual": EntityType.INDIVIDUAL,
+    "个人": EntityType.INDIVIDUAL,
+}
+NOT_UTF8 = "the file is not UTF-8 text; save it as 'CSV UTF-8' (Excel) or UTF-8 and try again"
+#: Earlier than this is a typo (and would make the calendar count from year 1).
+_EARLIEST_YEAR = 2000
+
+NaturalKey = tuple[str, str, str, datetime]
+
+
+@dataclass
+class ImportPlan:
+    """What importing a CSV file would do; nothing is written until `apply_import`."""
+
+    #: New filings to add, in the order of the file.
+    filings: list[Filing] = field(default_factory=list)
+    #: Rows skipped because the filing is already in the database (or earlier in the file).
+    skipped_duplicates: int = 0
+    #: One `line N: why` per bad row, in the order of the file.
+    errors: list[str] = field(default_factory=list)
+    #: Data rows read (blank rows not counted).
+    rows: int = 0
+    #: The file itself is unusable (no header, not UTF-8, broken quoting): never import.
+    fatal: bool = False
+    #: Ids this plan made up for rows without one (may be renumbered if taken meanwhile).
+    generated: set[str] = field(default_factory=set)
+
+    @property
+    def refused(self) -> bool:
+        """Whether `apply_import` without skip_bad would refuse the whole file."""
+        return bool(self.errors)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One checked row."""
+
+    line: int
+    id: str | None
+    domain: str
+    entity: str
+    entity_type: EntityType
+    province: str
+    submitted_at: datetime
+    entered_at: datetime
+    stage: Stage
+    assignee: str | None
+    ticket: str | None
+    icp_number: str | None
+
+    @property
+    def key(self) -> NaturalKey:
+        return natural_key(self.domain, self.entity, self.province, self.submitted_at)
+
+
+def natural_key(domain: str, entity: str, province: str, submitted_at: datetime) -> NaturalKey:
+    """What makes a row without id the same filing: domain (any case), entity, province and
+    the instant of submission."""
+    return (domain.casefold(), entity, province, submitted_at)
+
+
+def stored_filings(store: FilingStore) -> Iterator[Filing]:
+    """Every filing of `store` (for `plan_import`'s `existing`)."""
+    for filing_id in store.ids():
+        yield store.get(filing_id)
+
+
+def plan_import_file(
+    path: Path,
+    reference: Reference,
+    existing: Iterable[Filing],
+    actor: str,
+    now: datetime,
+) -> ImportPlan:
+    """`plan_import` of the file at `path`, which must be UTF-8 (a BOM is fine).
+
+    A file in another encoding (GBK from a Chinese Excel) is refused with the line of the
+    first byte that is not UTF-8. OSError (no such file...) is left to the caller.
+    """
+    data = Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        return ImportPlan(
+            errors=[f"line {line}: {NOT_UTF8}"],
+            fatal=True,
+        )
+    return plan_import(io.StringIO(text, newline=""), reference, existing, actor, now)
+
+
+def plan_import(
+    handle: Iterable[str],
+    reference: Reference,
+    existing: Iterable[Filing],
+    actor: str,
+    now: datetime,
+) -> ImportPlan:
+    """Read and check every row of the CSV `handle` (a text file opened with newline="").
+
+    `existing` are the filings already in the database: a row whose id is taken, or whose
+    domain, entity, province and submission time match a filing's (any of its submissions),
+    is a duplicate and skipped. Rows without id get fresh ids after the highest in use.
+    """
+    plan = ImportPlan()
+    known_ids: set[str] = set()
+    known_keys: set[NaturalKey] = set()
+    for filing in existing:
+        known_ids.add(filing.id)
+        known_keys.update(_submission_keys(filing))
+
+    reader = csv.reader(handle)
+    header_line, header = _next_row(reader, plan)
+    if header is None:
+        if not plan.errors:
+            plan.errors.append(
+                f"line {header_line}: the file is empty; expected a header row with "
+                + ", ".join(REQUIRED_COLUMNS)
+            )
+        plan.fatal = True
+        return plan
+    columns = _columns(header, header_line, plan)
+    if columns is None:
+        plan.fatal = True
+        return plan
+
+    rows: list[_Row] = []
+    reserved: set[str] = set(known_ids)  # ids in use or claimed by the file, even on bad rows
+    while True:
+        line, cells = _next_row(reader, plan)
+        if cells is None:
+            break
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line, or a spreadsheet's empty ",,,," row
+        plan.rows += 1
+        values = {
+            name: restore_formula(cells[index]) if index < len(cells) else ""
+            for name, index in columns.items()
+        }
+        claimed = values.get("id", "").strip()
+        if _ID.fullmatch(claimed):
+            reserved.add(claimed)
+        checked = _check_row(line, values, reference, now)
+        if isinstance(checked, str):
+            plan.errors.append(f"line {line}: {checked}")
+        else:
+            rows.append(checked)
+
+    _plan_filings(plan, rows, known_ids, known_keys, reserved, actor)
+    plan.errors.sort(key=_line_of)  # a clash between two rows is found after both were read
+    return plan
+
+
+def _line_of(error: str) -> int:
+    return int(error.removeprefix("line ").partition(":")[0])
+
+
+def apply_import(
+    store: FilingStore,
+    plan: ImportPlan,
+    progress: Progress | None = None,
+    *,
+    skip_bad: bool = False,
+) -> int:
+    """Add the planned filings to `store`; return how many were added.
+
+    Refuses (ImportRefused, nothing written) if the plan has bad rows, unless `skip_bad`; a
+    file that could not be read through is refused even then. A filing added by someone else
+    meanwhile is skipped; a made-up id taken meanwhile is renumbered. If a save fails half
+    way, what was added stays: importing the file again adds the rest and nothing twice.
+    """
+    if plan.fatal:
+        raise ImportRefused(f"{plan.errors[0]}; nothing was imported")
+    if plan.errors and not skip_bad:
+        bad = len(plan.errors)
+        raise ImportRefused(
+            f"{bad} bad row{'s' if bad != 1 else ''}: nothing was imported "
+            "(--skip-bad imports the good rows and reports the rest)"
+        )
+    planned = {filing.id for filing in plan.filings}
+    total = len(plan.filings)
+    added = 0
+    for done, filing in enumerate(plan.filings, 1):
+        try:
+            store.add(_maker(filing, filing.id in plan.generated, planned))
+            added += 1
+        except _AlreadyThere:
+            pass
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+            progress(done, total)
+    return added
+
+
+class _AlreadyThere(Exception):
+    """Someone added this filing between the plan and the save."""
+
+
+def _maker(filing: Filing, generated: bool, planned: set[str]) -> Callable[[set[str]], Filing]:
+    def make(existing: set[str]) -> Filing:
+        if filing.id not in existing:
+            return filing
+        if not generated:
+            raise _AlreadyThere(filing.id)
+        # Rare (another import raced us): the full scan of next_filing_id is fine here.
+        fresh = transitions.next_filing_id(existing | planned, filing.submitted_at)
+        planned.add(fresh)
+        return replace(filing, id=fresh)
+
+    return make
+
+
+def _next_row(reader: Any, plan: ImportPlan) -> tuple[int, list[str] | None]:
+    """The next record and the physical line it starts on; None at the end or on a CSV error."""
+    line = int(reader.line_num) + 1
+    try:
+        return line, next(reader)
+    except StopIteration:
+        return line, None
+    except csv.Error as error:
+        plan.errors.append(f"line {line}: not readable as CSV ({error})")
+    except UnicodeDecodeError:  # a handle opened by the caller (plan_import_file checks first)
+        plan.errors.append(f"line {line}: {NOT_UTF8}")
+    plan.fatal = True
+    return line, None
+
+
+def _column_name(text: str) -> str:
+    # "Submitted at", "submitted-at" and "submitted_at" all name the same column.
+    return re.sub(r"[\s\-]+", "_", text.lstrip("\ufeff").strip().casefold())
+
+
+def _columns(header: list[str], line: int, plan: ImportPlan) -> dict[str, int] | None:
+    """Column name -> index for the columns we read; None (and an error) if unusable."""
+    wanted = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    columns: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        name = _column_name(raw)
+        if name not in wanted:
+            continue
+        if name in columns:
+            plan.errors.append(f"line {line}: the column {name!r} appears twice in the header")
+            return None
+        columns[name] = index
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        plan.errors.append(
+            f"line {line}: the header has no column "
+            + ", ".join(missing)
+            + " (it needs "
+            + ", ".join(REQUIRED_COLUMNS)
+            + ")"
+        )
+        return None
+    return columns
+
+
+def _check_row(
+    line: int, values: dict[str, str], reference: Reference, now: datetime
+) -> _Row | str:
+    """The checked row, or every reason it is bad, joined with "; "."""
+    problems: list[str] = []
+
+    def text(name: str, required: bool) -> str | None:
+        value = values.get(name, "")
+        if not value.strip():
+            if required:
+                problems.append(f"{name} is empty")
+            return None
+        try:  # stored exactly as given: only emptiness and length are checked
+            return transitions.clean_text(value, name)
+        except InvalidInput as error:
+            problems.append(str(error).removeprefix("the "))
+            return None
+
+    domain = text("domain", required=True)
+    entity = text("entity", required=True)
+    assignee = text("assignee", required=False)
+    ticket = text("ticket", required=False)
+    icp_number = text("icp_number", required=False)
+
+    filing_id = values.get("id", "").strip() or None
+    if filing_id is not None and not _ID.fullmatch(filing_id):
+        problems.append(f"id {_shown(filing_id)} is not like ICP-2026-00042")
+
+    kind = values.get("entity_type", "").strip()
+    entity_type = _ENTITY_TYPES.get(kind.casefold()) if kind else EntityType.COMPANY
+    if entity_type is None:
+        problems.append(f"entity_type {_shown(kind)} is not company or individual (企业 / 个人)")
+
+    province_text = values.get("province", "")
+    province = reference.provinces.get(province_text.strip()) if province_text.strip() else None
+    if not province_text.strip():
+        problems.append("province is empty")
+    elif province is None:
+        problems.append(f"unknown province {_shown(province_text.strip())}")
+
+    stage_text = values.get("stage", "").strip()
+    stage: Stage | None = Stage.PRELIMINARY_REVIEW
+    if stage_text:
+        try:
+            stage = Stage(stage_text.casefold())
+        except ValueError:
+            stage = None
+            problems.append(f"unknown stage {_shown(stage_text)}")
+
+    submitted_at = _time(values, "submitted_at", now, problems, required=True)
+    entered_at = _time(values, "entered_at", now, problems, required=False)
+    if submitted_at is not None and entered_at is not None and entered_at < submitted_at:
+        problems.append("entered_at is before submitted_at")
+    if stage is Stage.PRELIMINARY_REVIEW or entered_at is None:
+        entered_at = submitted_at  # in preliminary review, the submission is the entry
+
+    if problems:
+        return "; ".join(problems)
+    assert domain is not None and entity is not None and entity_type is not None
+    assert province is not None and stage is not None
+    assert submitted_at is not None and entered_at is not None
+    return _Row(
+        line=line,
+        id=filing_id,
+        domain=domain,
+        entity=entity,
+        entity_type=entity_type,
+        province=province.name,
+        submitted_at=submitted_at,
+        entered_at=entered_at,
+        stage=stage,
+        assignee=assignee,
+        ticket=ticket,
+        icp_number=icp_number,
+    )
+
+
+def _shown(value: str) -> str:
+    """A value quoted for a one-line message: escapes visible, cut short."""
+    quoted = repr(value)
+    return quoted if len(quoted) <= 42 else quoted[:40] + "…'"
+
+
+def _time(
+    values: dict[str, str], name: str, now: datetime, problems: list[str], required: bool
+) -> datetime | None:
+    """An ISO 8601 time; without an offset it is Beijing time."""
+    raw = values.get(name, "").strip()
+    if not raw:
+        if required:
+            problems.append(f"{name} is empty")
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        problems.append(f"{name} {_shown(raw)} is not an ISO 8601 time like 2026-11-20T10:30+08:00")
+        return None
+    # The year first: converting a time near year 1 or 9999 to Beijing time could overflow.
+    if not _EARLIEST_YEAR <= moment.year <= now.year + 1:
+        problems.append(f"{name} {_shown(raw)} is not a plausible year")
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=BEIJING)
+    if moment > now:
+        problems.append(f"{name} {_shown(raw)} is in the future")
+        return None
+    return moment.astimezone(BEIJING)
+
+
+def _submission_keys(filing: Filing) -> Iterator[NaturalKey]:
+    """The natural keys of every submission of `filing` (a resubmission moves submitted_at)."""
+    yield natural_key(filing.domain, filing.entity, filing.province, filing.submitted_at)
+    for entry in filing.history:
+        if entry.target is Stage.PRELIMINARY_REVIEW and not entry.undo:
+            yield natural_key(filing.domain, filing.entity, filing.province, entry.at)
+
+
+def _plan_filings(
+    plan: ImportPlan,
+    rows: list[_Row],
+    known_ids: set[str],
+    known_keys: set[NaturalKey],
+    reserved: set[str],
+    actor: str,
+) -> None:
+    """Drop duplicates, give ids, and build the filings of the good rows."""
+    seen_ids: dict[str, _Row] = {}
+    seen_keys: set[NaturalKey] = set()
+    fresh: list[_Row] = []
+    for row in rows:
+        if row.id is not None and row.id in seen_ids:
+            first = seen_ids[row.id]
+            if first.key == row.key:
+                plan.skipped_duplicates += 1
+            else:
+                plan.errors.append(
+                    f"line {row.line}: id {row.id} is also on line {first.line}, for another filing"
+                )
+            continue
+        if row.id is not None:
+            seen_ids[row.id] = row
+        duplicate = row.key in known_keys or row.key in seen_keys
+        if duplicate or (row.id is not None and row.id in known_ids):
+            plan.skipped_duplicates += 1
+            continue
+        seen_keys.add(row.key)
+        fresh.append(row)
+
+    # Per year, the highest id in use: next_filing_id then only needs that one id, instead of
+    # scanning every id for each of thousands of rows.
+    highest: dict[str, str] = {}
+    for taken in reserved:
+        match = _ID.fullmatch(taken)
+        if match:
+            prefix = f"ICP-{match.group(1)}-"
+            current = highest.get(prefix)
+            if current is None or int(match.group(2)) > int(current[len(prefix) :]):
+                highest[prefix] = taken
+    for row in fresh:
+        if row.id is not None:
+            filing_id = row.id
+        else:
+            prefix = f"ICP-{row.submitted_at.astimezone(BEIJING).year}-"
+            last = highest.get(prefix)
+            filing_id = transitions.next_filing_id({last} if last else set(), row.submitted_at)
+            highest[prefix] = filing_id
+            plan.generated.add(filing_id)
+        plan.filings.append(_build_filing(row, filing_id, actor))
+
+
+def _path_to(stage: Stage) -> list[Stage]:
+    """The stages an imported filing passes through after preliminary review to `stage`."""
+    if stage in (Stage.RETURNED, Stage.WITHDRAWN):
+        return [stage]
+    if stage is Stage.REJECTED:
+        return [*_path_to(Stage.AUTHORITY_REVIEW), Stage.REJECTED]
+    path: list[Stage] = []
+    current = Stage.PRELIMINARY_REVIEW
+    while current is not stage:
+        following = rule(current).happy_next
+        assert following is not None, stage
+        path.append(following)
+        current = following
+    return path
+
+
+def _build_filing(row: _Row, filing_id: str, actor: str) -> Filing:
+    """The filing of a checked row, moved to its stage with the domain's own transitions.
+
+    Every move is by `actor` with the reason "imported"; all happen at the submission time
+    except the last, at `entered_at` (so the stage's SLA clock survives an export and import).
+    """
+    at = row.submitted_at
+    filing = transitions.submit(
+        filing_id, row.domain, row.entity, row.entity_type, row.province, at, actor
+    )
+    filing = replace(filing, history=(replace(filing.history[0], reason=IMPORT_REASON),))
+    path = _path_to(row.stage)
+    for index, target in enumerate(path):
+        when = row.entered_at if index == len(path) - 1 else at
+        if target is Stage.WITHDRAWN:
+            filing = transitions.withdraw(filing, when, actor, IMPORT_REASON)
+        else:
+            filing = transitions.advance(filing, when, actor, target, IMPORT_REASON)
+    # Set directly, not with assign(): these are the filing's state, not a change by the actor.
+    filing = replace(filing, assignee=row.assignee, ticket=row.ticket, icp_number=row.icp_number)
+    check_history(filing)
+    return filing
