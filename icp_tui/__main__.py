@@ -10,8 +10,9 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from icp_tui.domain.errors import IcpError, InvalidInput
 from icp_tui.domain.filing import BEIJING, Filing, to_record
 from icp_tui.domain.sla import Health, sla_status
 from icp_tui.domain.stages import Stage, parse_stage, rule
-from icp_tui.queue import Queue
+from icp_tui.queue import Queue, QueueEntry
 from icp_tui.services import FilingService, fixed_clock, parse_entity_type, system_clock
 from icp_tui.store import DatabaseExists, FilingStore
 
@@ -112,6 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
     ticket.add_argument("id")
     ticket.add_argument("reference")
 
+    export = commands.add_parser("export", help="write filings as CSV (or JSON)")
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument("--stage")
+    export.add_argument("--health", choices=[h.value for h in Health])
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+
+    importing = commands.add_parser("import", help="add filings from a CSV file")
+    importing.add_argument("file", type=Path)
+    importing.add_argument("--skip-bad", action="store_true", help="import the good rows")
+
+    report = commands.add_parser("report", help="the daily report (for mail or monitoring)")
+    report.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    report.add_argument("--fail-on-breach", action="store_true", help="exit 3 if any breach")
+
     assign = commands.add_parser("assign", help="give a filing to a member of staff")
     assign.add_argument("id")
     assign.add_argument("user", help="user name, or - for nobody")
@@ -135,6 +150,11 @@ class Command:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.settings = load_settings(args.config, args.db)
+        if not self.settings.db_path.name:  # --db "", --db /, ICP_TUI_DB=/
+            raise InvalidInput(
+                f"{str(self.settings.db_path)!r} is not a database file path "
+                "(from " + self.settings.source("db_path") + ")"
+            )
         self.now_fixed = parse_time(args.now, "--now time") if args.now else None
         self._reference: Reference | None = None
 
@@ -196,6 +216,12 @@ def run_command(cmd: Command) -> int:
         service.store.compact_if_due()
     elif name == "list":
         return list_filings(cmd)
+    elif name == "export":
+        return export_filings(cmd)
+    elif name == "import":
+        return import_filings(cmd)
+    elif name == "report":
+        return daily_report(cmd)
     elif name == "show":
         return show_filing(cmd)
     elif name in ("advance", "withdraw", "note", "ticket", "assign"):
@@ -257,19 +283,29 @@ def write_demo(
                 f"{path} already holds {len(existing)} filings; use --force to replace them"
             )
     filings = generate_filings(count, now, reference.policy, reference.provinces, seed=seed)
-    FilingStore.create(path, filings, overwrite=True)
+    show = progress("writing") if count >= 10_000 else None
+    FilingStore.create(
+        path, filings, overwrite=True, progress=(lambda done: show(done, count)) if show else None
+    )
 
 
-def list_filings(cmd: Command) -> int:
+def selected_entries(cmd: Command) -> tuple[list[QueueEntry], FilingStore]:
+    """The queue, most urgent first, narrowed by --stage and --health."""
     args = cmd.args
     stage = parse_stage(args.stage) if args.stage else None
-    queue, _ = cmd.queue()
-    now = cmd.now()
+    queue, store = cmd.queue()
     entries = [
         e
         for e in queue.select()
         if (stage is None or e.stage is stage) and (args.health in (None, e.health.value))
     ]
+    return entries, store
+
+
+def list_filings(cmd: Command) -> int:
+    args = cmd.args
+    now = cmd.now()
+    entries, _ = selected_entries(cmd)
     cmd.warn_unverified(sorted({e.times.due_at.year for e in entries if e.times.due_at}))
     if args.json:
         print_json([e.summary(cmd.reference, now) for e in entries])
@@ -290,6 +326,69 @@ def list_filings(cmd: Command) -> int:
             ).rstrip()
         )
     return 0
+
+
+def export_filings(cmd: Command) -> int:
+    from icp_tui.transfer import export_rows, save_csv, write_csv, write_json
+
+    args = cmd.args
+    entries, store = selected_entries(cmd)
+    rows = export_rows(entries, store.get, cmd.reference, cmd.now(), progress("exporting"))
+    if args.output is None:
+        (write_json if args.format == "json" else partial(write_csv, bom=False))(rows, sys.stdout)
+    elif args.format == "json":
+        with args.output.open("w", encoding="utf-8") as handle:
+            write_json(rows, handle)
+    else:
+        save_csv(args.output, rows)
+    if args.output is not None:
+        print(f"wrote {len(rows)} filings to {args.output}", file=sys.stderr)
+    return 0
+
+
+def import_filings(cmd: Command) -> int:
+    from icp_tui.transfer import apply_import, plan_import_file, stored_filings
+
+    service = cmd.service()
+    store = service.store
+    plan = plan_import_file(
+        cmd.args.file, cmd.reference, stored_filings(store), service.actor, cmd.now()
+    )
+    for line in plan.errors:
+        print(f"{PROG}: {cmd.args.file}: {inert(line)}", file=sys.stderr)
+    added = apply_import(store, plan, progress("importing"), skip_bad=cmd.args.skip_bad)
+    print(
+        f"imported {added} filings from {cmd.args.file}; "
+        f"{plan.skipped_duplicates} already present; {len(plan.errors)} bad rows"
+    )
+    store.compact_if_due()
+    return 0
+
+
+def daily_report(cmd: Command) -> int:
+    from icp_tui.report import build_report, render_markdown, render_text, report_json
+    from icp_tui.transfer import stored_filings
+
+    store = cmd.store()
+    store.load()
+    report = build_report(stored_filings(store), cmd.reference, cmd.now())
+    if cmd.args.format == "json":
+        print_json(report_json(report))
+    else:
+        print((render_markdown if cmd.args.format == "markdown" else render_text)(report))
+    return 3 if cmd.args.fail_on_breach and report.breached_count else 0
+
+
+def progress(label: str) -> Callable[[int, int], None] | None:
+    """A one-line progress counter on stderr, only when a person is watching."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done >= total else ""
+        print(f"\r{label} {done:,}/{total:,}", end=end, file=sys.stderr, flush=True)
+
+    return show
 
 
 def filing_json(filing: Filing, cmd: Command) -> dict[str, Any]:

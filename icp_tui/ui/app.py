@@ -28,8 +28,10 @@ from icp_tui.domain.sla import HEALTH_ORDER, Health
 from icp_tui.domain.stages import Stage, rule
 from icp_tui.domain.transitions import advance_targets, withdraw_refusal
 from icp_tui.queue import Queue, QueueEntry, Sort, View, in_view, matching
+from icp_tui.report import build_report
 from icp_tui.services import Clock, FilingService, system_clock
 from icp_tui.store import FilingStore, StaleChange
+from icp_tui.transfer import export_file_name, export_rows, save_csv, stored_filings
 from icp_tui.ui.detail import FilingDetail, StagePanes
 from icp_tui.ui.modals import (
     AdvanceScreen,
@@ -38,6 +40,7 @@ from icp_tui.ui.modals import (
     TextPromptScreen,
     WithdrawScreen,
 )
+from icp_tui.ui.stats import StatsScreen
 from icp_tui.ui.table import FilingTable
 
 #: At this width and more, the detail sits beside the table; below, `enter` opens it.
@@ -62,6 +65,8 @@ HELP_KEYS = (
     ("u", "undo your own last change (5 minutes)"),
     ("o", "take the filing: assign it to me"),
     ("m", "mine only: toggle the queue of filings assigned to me"),
+    ("e", "export the view as it is (filter, sort) to a CSV file"),
+    ("g", "stats: filings per stage and health, breaches per day, review times"),
     ("/", "filter by id, domain, entity, province, assignee"),
     ("escape", "clear the filter"),
     ("s", "cycle the sort: urgency, due, stage, province, id"),
@@ -117,6 +122,8 @@ class DashboardScreen(Screen[None]):
         Binding("u", "undo", "Undo", id="undo"),
         Binding("o", "take", "Take", id="take"),
         Binding("m", "mine", "Mine", id="mine"),
+        Binding("e", "export", "Export", id="export"),
+        Binding("g", "stats", "Stats", id="stats"),
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("s", "cycle_sort", "Sort", id="sort"),
@@ -422,6 +429,12 @@ class DashboardScreen(Screen[None]):
             f"{filing.id} assigned to you ({me})",
         )
 
+    def action_export(self) -> None:
+        self.icp.export_view(list(self.table.rows))
+
+    def action_stats(self) -> None:
+        self.icp.open_stats()
+
     def action_mine(self) -> None:
         self.view_name = View.ALL if self.view_name is View.MINE else View.MINE
         self.reselect()
@@ -585,6 +598,34 @@ class IcpApp(App[int]):
                 severity="warning",
                 markup=False,
             )
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def export_view(self, entries: list[QueueEntry]) -> None:
+        """Write the rows as shown (filter, sort) to a CSV file in the current folder."""
+        now = self.clock()
+        path = Path(export_file_name(now)).resolve()
+        try:
+            with self.store_lock:
+                rows = export_rows(entries, self.service.store.get, self.reference, now)
+            save_csv(path, rows)
+        except (IcpError, OSError) as error:
+            said, severity = f"Export failed: {error}", "error"
+        else:
+            said, severity = f"Exported {len(rows)} filings to {path}", "information"
+        self.call_from_thread(self.notify, inert(said), severity=severity, markup=False)
+
+    @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
+    def open_stats(self) -> None:
+        """Build the report off the UI thread (it reads every filing's history)."""
+        try:
+            with self.store_lock:
+                report = build_report(
+                    stored_filings(self.service.store), self.reference, self.clock()
+                )
+        except IcpError as error:
+            self.call_from_thread(self.notify, inert(str(error)), severity="error", markup=False)
+            return
+        self.call_from_thread(self.push_screen, StatsScreen(report))
 
     @on(StoreChanged)
     def _store_changed(self, message: StoreChanged) -> None:
