@@ -24,7 +24,13 @@ from itertools import accumulate
 from icp_tui.domain.filing import BEIJING, EntityType, Filing, Transition
 from icp_tui.domain.provinces import Province, ProvinceTable
 from icp_tui.domain.sla import Health, SlaPolicy, sla_times
-from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, CLOSED, WITHDRAW_REASONS, Stage
+from icp_tui.domain.stages import (
+    ALIBABA_CLOUD_REVIEW,
+    CLOSED,
+    HAPPY_PATH,
+    WITHDRAW_REASONS,
+    Stage,
+)
 from icp_tui.domain.transitions import add_note, advance, assign, record_ticket, withdraw
 
 S = Stage
@@ -36,15 +42,6 @@ OPEN = time(9, 0)
 CLOSE = time(18, 0)
 OFFICE_HOURS = timedelta(hours=9)
 MINUTE = timedelta(minutes=1)
-HAPPY_PATH: tuple[Stage, ...] = (
-    S.PRELIMINARY_REVIEW,
-    S.AWAITING_PHOTO,
-    S.PHOTO_REVIEW,
-    S.AWAITING_SUBMISSION,
-    S.SMS_VERIFICATION,
-    S.AUTHORITY_REVIEW,
-    S.APPROVED,
-)
 
 # -- places and names --------------------------------------------------------------------------
 

@@ -177,6 +177,17 @@ PATH_ORDER: tuple[Stage, ...] = (
     S.WITHDRAWN,
 )
 
+
+def _happy_path() -> tuple[Stage, ...]:
+    path = [S.PRELIMINARY_REVIEW]
+    while (following := STAGE_RULES[path[-1]].happy_next) is not None:
+        path.append(following)
+    return tuple(path)
+
+
+#: Submission to approval with nothing going wrong, as the stage table defines it.
+HAPPY_PATH: tuple[Stage, ...] = _happy_path()
+
 #: Reasons offered when withdrawing; "other" asks for free text.
 WITHDRAW_REASONS: tuple[str, ...] = (
     "applicant request",
