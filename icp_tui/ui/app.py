@@ -18,6 +18,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from icp_tui.config import Reference, Settings
@@ -111,6 +112,8 @@ class StatusLine(Static):
 class DashboardScreen(Screen[None]):
     """The queue table, the detail of the highlighted filing, and the keys that act on it."""
 
+    _detail_timer: Timer | None = None
+
     BINDINGS = [
         Binding("a", "advance", "Advance", id="advance"),
         Binding("a", "explain('advance')", show=False),
@@ -120,10 +123,10 @@ class DashboardScreen(Screen[None]):
         Binding("t", "ticket", "Ticket", id="ticket"),
         Binding("t", "explain('ticket')", show=False),
         Binding("u", "undo", "Undo", id="undo"),
-        Binding("o", "take", "Take", id="take"),
-        Binding("m", "mine", "Mine", id="mine"),
-        Binding("e", "export", "Export", id="export"),
-        Binding("g", "stats", "Stats", id="stats"),
+        Binding("o", "take", "Take", id="take", show=False),
+        Binding("m", "mine", "Mine", id="mine", show=False),
+        Binding("e", "export", "Export", id="export", show=False),
+        Binding("g", "stats", "Stats", id="stats", show=False),
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("s", "cycle_sort", "Sort", id="sort"),
@@ -140,7 +143,7 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="main"):
             yield FilingTable(app.reference, app.clock, id="table")
             yield FilingDetail(id="detail")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     @property
     def icp(self) -> IcpApp:
@@ -304,7 +307,9 @@ class DashboardScreen(Screen[None]):
         self.refresh_bindings()
         # Building the panes is cheap but not free: do it once the cursor rests.
         if self.has_class("wide"):
-            self.set_timer(0.05, self.show_detail, name="detail")
+            if self._detail_timer is not None:
+                self._detail_timer.stop()  # the cursor moved on: only the last one counts
+            self._detail_timer = self.set_timer(0.05, self.show_detail, name="detail")
 
     @on(FilingTable.Selected)
     def _selected(self, event: FilingTable.Selected) -> None:
@@ -545,6 +550,7 @@ class IcpApp(App[int]):
         self.last_refresh: datetime | None = service.clock()
         # One store operation at a time: polls and saves run in worker threads.
         self.store_lock = threading.Lock()
+        self._poll_error: str | None = None  # the refresh error last told, while it lasts
 
     def on_mount(self) -> None:
         self.theme = self.settings.theme
@@ -566,10 +572,12 @@ class IcpApp(App[int]):
             with self.store_lock:
                 changed = self.service.store.poll()
         except IcpError as error:
-            self.call_from_thread(
-                self.notify, inert(f"Cannot refresh: {error}"), severity="error", markup=False
-            )
+            said = f"Cannot refresh: {error}"
+            if said != self._poll_error:  # once, not at every poll while it lasts
+                self._poll_error = said
+                self.call_from_thread(self.notify, inert(said), severity="error", markup=False)
             return
+        self._poll_error = None
         if changed is None or changed:
             self.post_message(StoreChanged(changed))
         else:

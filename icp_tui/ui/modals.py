@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -171,7 +171,8 @@ class HelpScreen(ModalScreen[None]):
             text.append(f"  {key:<12}", "bold")
             text.append(f"{what}\n")
         text.append("\nescape / q / ?: close this help", "dim")
-        with Vertical(classes="dialog help"):
+        # Taller than 24 lines: scrollable, and focused so that the arrow keys scroll it.
+        with VerticalScroll(classes="dialog help"):
             yield Static(text)
 
     def action_close(self) -> None:
@@ -188,7 +189,8 @@ class DetailScreen(ModalScreen[None]):
         self.body = body
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog detail"):
+        # A long history does not fit: scrollable, and focused so that the arrow keys scroll it.
+        with VerticalScroll(classes="dialog detail"):
             yield self.body
 
     def action_close(self) -> None:

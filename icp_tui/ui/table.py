@@ -101,7 +101,7 @@ class FilingTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "select", "Detail", id="detail"),
+        Binding("enter", "select", "Detail", id="detail", show=False),
     ]
     COMPONENT_CLASSES = {
         "filing-table--header",

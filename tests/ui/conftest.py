@@ -1,0 +1,52 @@
+"""Fixtures of the dashboard tests (the helpers are in ui_helpers.py).
+
+The package is not installed in the venv: ui_helpers puts the repository root on sys.path.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
+
+HERE = str(Path(__file__).resolve().parent)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+from ui_helpers import DB, DEMO_COUNT, DEMO_SEED, NOW  # noqa: E402
+
+from icp_tui.config import Reference, Settings, load_reference  # noqa: E402
+from icp_tui.demo import generate_filings  # noqa: E402
+from icp_tui.domain.filing import Filing  # noqa: E402
+from icp_tui.store import FilingStore  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def reference() -> Reference:
+    """The project's data files (provinces, holidays, mailing address)."""
+    return load_reference(Settings())
+
+
+@pytest.fixture(scope="session")
+def demo(reference: Reference) -> list[Filing]:
+    """A fixed demo queue as of NOW: every stage and every health occurs."""
+    return generate_filings(DEMO_COUNT, NOW, reference.policy, reference.provinces, seed=DEMO_SEED)
+
+
+@pytest.fixture
+def make_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Iterable[Filing]], Path]:
+    """`make_db(filings)`: a fresh database in tmp_path, which becomes the current directory."""
+    monkeypatch.chdir(tmp_path)
+
+    def make(filings: Iterable[Filing]) -> Path:
+        FilingStore.create(tmp_path / DB, filings)
+        return tmp_path / DB
+
+    return make
+
+
+@pytest.fixture
+def demo_db(make_db: Callable[[Iterable[Filing]], Path], demo: list[Filing]) -> Path:
+    """The demo queue written to tmp_path/filings.json."""
+    return make_db(demo)

@@ -1,0 +1,1063 @@
+"""The dashboard driven with the keys a member of staff uses, checked against the stored database.
+
+Saves run in a worker thread; every test waits for them, then reads the database through a
+fresh FilingStore handle: what is on disk is what the next user (and the audit) will see.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from textual import events
+from textual.widgets import Input, OptionList, Static
+from textual.widgets._footer import FooterKey
+from ui_helpers import (
+    ACTOR,
+    DB,
+    NOW,
+    REPO_ROOT,
+    build_app,
+    db_bytes,
+    first,
+    hand_filing,
+    highlight,
+    notifications,
+    screen_text,
+    settle,
+    stored,
+    text_of,
+    type_text,
+    wait_for,
+)
+
+from icp_tui.config import Reference, Settings
+from icp_tui.domain.filing import Filing
+from icp_tui.domain.sla import Health
+from icp_tui.domain.stages import WITHDRAW_REASONS, Stage, rule
+from icp_tui.domain.transitions import add_note, advance
+from icp_tui.queue import Sort
+from icp_tui.store import FilingStore
+from icp_tui.ui.app import DashboardScreen, IcpApp, make_app
+from icp_tui.ui.modals import (
+    AdvanceScreen,
+    DetailScreen,
+    HelpScreen,
+    TextPromptScreen,
+    WithdrawScreen,
+)
+
+MakeDb = Callable[[Iterable[Filing]], Path]
+
+
+def current_id(app: IcpApp) -> str | None:
+    entry = app.dashboard.table.current
+    return entry.id if entry else None
+
+
+def current_stage(app: IcpApp) -> Stage | None:
+    entry = app.dashboard.table.current
+    return entry.stage if entry else None
+
+
+# -- advance ---------------------------------------------------------------------------------------
+
+
+async def test_advance_moves_the_highlighted_filing_to_the_next_stage(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    filings = [hand_filing(1, Stage.AUTHORITY_REVIEW), hand_filing(2, Stage.PRELIMINARY_REVIEW)]
+    db = make_db(filings)
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await highlight(pilot, "ICP-2026-00002")
+        await pilot.press("a")
+        assert isinstance(app.screen, AdvanceScreen)
+        options = app.screen.query_one(OptionList)
+        assert options.highlighted is not None
+        assert app.screen.targets[options.highlighted] is Stage.AWAITING_PHOTO  # preselected
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.dashboard.table.current is not None
+        assert app.dashboard.table.current.stage is Stage.AWAITING_PHOTO
+    saved = stored(db, "ICP-2026-00002")
+    assert saved.stage is Stage.AWAITING_PHOTO
+    assert saved.version == filings[1].version + 1
+    last = saved.history[-1]
+    assert (last.by, last.source, last.target) == (
+        ACTOR,
+        Stage.PRELIMINARY_REVIEW,
+        Stage.AWAITING_PHOTO,
+    )
+    assert last.at == NOW
+    assert stored(db, "ICP-2026-00001") == filings[0]
+
+
+async def test_advance_to_another_allowed_stage(make_db: MakeDb, reference: Reference) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("a", "down", "y")  # awaiting_photo, then returned
+        await settle(pilot)
+    assert stored(db, "ICP-2026-00001").stage is Stage.RETURNED
+
+
+# -- withdraw --------------------------------------------------------------------------------------
+
+
+async def test_withdraw_with_a_listed_reason(make_db: MakeDb, reference: Reference) -> None:
+    filing = hand_filing(1, Stage.PHOTO_REVIEW)
+    db = make_db([filing])
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("w")
+        assert isinstance(app.screen, WithdrawScreen)
+        await pilot.press("down")  # applicant request -> duplicate application
+        assert WITHDRAW_REASONS[1] == "duplicate application"
+        await pilot.press("y")
+        await settle(pilot)
+    saved = stored(db, "ICP-2026-00001")
+    assert saved.stage is Stage.WITHDRAWN
+    assert saved.history[-1].reason == "duplicate application"
+    assert saved.history[-1].by == ACTOR
+    assert saved.version == filing.version + 1
+
+
+async def test_withdraw_for_another_reason_asks_for_the_words(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    before = db_bytes(db)
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("w", *["down"] * WITHDRAW_REASONS.index("other"))
+        screen = app.screen
+        assert isinstance(screen, WithdrawScreen)
+        box = screen.query_one("#other-reason", Input)
+        assert box.display
+        # y before any words: refused with a hint, the typing box takes the focus, nothing saved
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.focused is box
+        assert any("Type the reason" in n for n in notifications(app))
+        # y and n are letters while typing, not answers
+        await type_text(pilot, "company renamed, yes")
+        assert app.screen is screen
+        assert box.value == "company renamed, yes"
+        await pilot.press("enter", "y")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+    assert before != db_bytes(db)
+    saved = stored(db, "ICP-2026-00001")
+    assert saved.stage is Stage.WITHDRAWN
+    assert saved.history[-1].reason == "other: company renamed, yes"
+
+
+@pytest.mark.parametrize("stage", [Stage.SMS_VERIFICATION, Stage.AUTHORITY_REVIEW])
+async def test_withdraw_refused_once_submitted_to_the_authority(
+    make_db: MakeDb, reference: Reference, stage: Stage
+) -> None:
+    db = make_db([hand_filing(1, stage)])
+    before = db_bytes(db)
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)  # no modal
+        said = notifications(app)
+        assert len(said) == 1
+        assert "communications administration" in said[0]
+        assert "ICP-2026-00001" in said[0]
+        # and pressing y (as if a modal had opened) changes nothing either
+        await pilot.press("y")
+        await settle(pilot)
+    assert db_bytes(db) == before
+
+
+async def test_write_keys_are_greyed_out_where_they_do_not_apply(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    make_db(
+        [
+            hand_filing(1, Stage.AUTHORITY_REVIEW),
+            hand_filing(2, Stage.PRELIMINARY_REVIEW, hours_ago=1),
+            hand_filing(3, Stage.APPROVED, hours_ago=3),
+        ]
+    )
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.dashboard
+        await highlight(pilot, "ICP-2026-00001")
+        assert screen.check_action("withdraw", ()) is None
+        assert screen.check_action("explain", ("withdraw",)) is True
+        assert screen.check_action("advance", ()) is True
+        assert screen.check_action("ticket", ()) is None
+        assert screen.check_action("note", ()) is True
+        assert screen.check_action("undo", ()) is None  # nothing of ours to undo yet
+        await highlight(pilot, "ICP-2026-00002")
+        assert screen.check_action("withdraw", ()) is True
+        assert screen.check_action("explain", ("withdraw",)) is False
+        await highlight(pilot, "ICP-2026-00003")
+        assert screen.check_action("advance", ()) is None
+        assert screen.check_action("withdraw", ()) is None
+        # the footer shows the disabled bindings greyed out, not hidden
+        await highlight(pilot, "ICP-2026-00001")
+        active = app.screen.active_bindings
+        assert (active["w"].binding.action, active["w"].enabled) == ("withdraw", False)
+        assert (active["a"].binding.action, active["a"].enabled) == ("advance", True)
+        keys = {k.key: k for k in app.screen.query(FooterKey)}
+        assert keys["w"].has_class("-disabled")
+        assert not keys["a"].has_class("-disabled")
+
+
+async def test_advance_on_a_closed_filing_explains(make_db: MakeDb, reference: Reference) -> None:
+    db = make_db([hand_filing(1, Stage.APPROVED)])
+    before = db_bytes(db)
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert any("closed filing does not move" in n for n in notifications(app))
+    assert db_bytes(db) == before
+
+
+# -- notes and tickets -----------------------------------------------------------------------------
+
+
+async def test_note_is_stored_exactly_as_typed(make_db: MakeDb, reference: Reference) -> None:
+    db = make_db([hand_filing(1, Stage.AUTHORITY_REVIEW)])
+    text = "[red]hi[/red] [b]bold?[/b] 50% done q y n /"
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        assert isinstance(app.screen, TextPromptScreen)
+        await type_text(pilot, text)
+        assert isinstance(app.screen, TextPromptScreen)  # q, / and ? stayed letters
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+    saved = stored(db, "ICP-2026-00001")
+    assert [(n.text, n.by, n.at) for n in saved.notes] == [(text, ACTOR, NOW)]
+    assert saved.stage is Stage.AUTHORITY_REVIEW
+
+
+async def test_pasted_note_with_control_characters_is_stored_and_shown_inert(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    """A paste is how escape sequences reach the prompt; they are kept, and shown visibly."""
+    db = make_db([hand_filing(1, Stage.AUTHORITY_REVIEW)])
+    text = "[red]hi[/red] \x1b]0;pwned\x07"
+    app = build_app(reference)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("n")
+        box = app.screen.query_one(Input)
+        box.post_message(events.Paste(text))
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        saved = stored(db, "ICP-2026-00001")
+        assert [(n.text, n.by) for n in saved.notes] == [(text, ACTOR)]  # exactly as pasted
+        # the detail beside the table shows the note as characters, never as markup or escapes
+        await pilot.pause(0.1)
+        body = app.dashboard.query_one("#detail-body", Static)
+        rendered = text_of(body)
+        assert "[red]hi[/red]" in rendered
+        assert "\x1b" not in rendered and "\x07" not in rendered
+
+
+async def test_empty_note_is_not_saved(make_db: MakeDb, reference: Reference) -> None:
+    db = make_db([hand_filing(1, Stage.AUTHORITY_REVIEW)])
+    before = db_bytes(db)
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n", "space", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TextPromptScreen)
+        assert any("Nothing typed" in n for n in notifications(app))
+        await pilot.press("escape")
+        await settle(pilot)
+    assert db_bytes(db) == before
+
+
+async def test_ticket_on_an_escalated_filing(
+    demo_db: Path, demo: list[Filing], reference: Reference
+) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        entry = next(e for e in app.queue.entries.values() if e.needs_ticket)
+        await highlight(pilot, entry.id)
+        await pilot.press("t")
+        assert isinstance(app.screen, TextPromptScreen)
+        await type_text(pilot, "T-123")
+        await pilot.press("enter")
+        await settle(pilot)
+        row = app.dashboard.table.current
+        assert row is not None and row.id == entry.id and row.ticket == "T-123"
+        assert "ticket T-123" in row.flags()
+    saved = stored(demo_db, entry.id)
+    before = next(f for f in demo if f.id == entry.id)
+    assert saved.ticket == "T-123"
+    assert saved.version == before.version + 1
+    assert saved.updated_by == ACTOR
+
+
+async def test_ticket_key_does_nothing_on_a_filing_that_is_not_escalated(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    before = db_bytes(db)
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert any("does not need a ticket" in n for n in notifications(app))
+        await type_text(pilot, "T-123")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, (DashboardScreen, DetailScreen))
+    assert db_bytes(db) == before
+
+
+# -- cancelling ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("keys", "modal"),
+    [
+        (("a", "escape"), AdvanceScreen),
+        (("a", "n"), AdvanceScreen),
+        (("w", "escape"), WithdrawScreen),
+        (("w", "n"), WithdrawScreen),
+        (("w", "down", "down", "down", "down", "enter", "x", "escape"), WithdrawScreen),
+        (("n", "h", "i", "escape"), TextPromptScreen),
+        (("n", "n", "o", "escape"), TextPromptScreen),
+    ],
+    ids=[
+        "advance-escape",
+        "advance-n",
+        "withdraw-escape",
+        "withdraw-n",
+        "withdraw-other-typing-escape",
+        "note-escape",
+        "note-typed-n-escape",
+    ],
+)
+async def test_cancel_leaves_the_database_untouched(
+    make_db: MakeDb, reference: Reference, keys: tuple[str, ...], modal: type
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    before = db_bytes(db)
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(keys[0])
+        assert isinstance(app.screen, modal)
+        await pilot.press(*keys[1:])
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.service.last_change is None
+    assert db_bytes(db) == before
+
+
+async def test_cancel_a_ticket(demo_db: Path, reference: Reference) -> None:
+    before = db_bytes(demo_db)
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        entry = next(e for e in app.queue.entries.values() if e.needs_ticket)
+        await highlight(pilot, entry.id)
+        await pilot.press("t", "T", "escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+    assert db_bytes(demo_db) == before
+
+
+# -- filter and sort -------------------------------------------------------------------------------
+
+
+async def test_filter_as_you_type_then_escape(demo_db: Path, reference: Reference) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.dashboard.table
+        everything = [e.id for e in table.rows]
+        assert len(everything) == 40
+        await pilot.press("slash")
+        await type_text(pilot, "dingsheng")
+        await pilot.pause()
+        shown = table.rows
+        assert 0 < len(shown) < len(everything)
+        assert all("dingsheng" in (e.domain + e.entity).casefold() for e in shown)
+        # the same order as before, only fewer
+        assert [e.id for e in shown] == [i for i in everything if i in {e.id for e in shown}]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert [e.id for e in table.rows] == everything
+        assert not app.dashboard.query_one("#filter", Input).display
+        assert app.focused is table
+
+
+async def test_filter_by_entity_in_chinese_and_by_id(demo_db: Path, reference: Reference) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.dashboard.table
+        await pilot.press("slash")
+        box = app.dashboard.query_one("#filter", Input)
+        box.insert_text_at_cursor("鼎盛")  # typed through an input method
+        await pilot.pause()
+        assert table.rows and all("鼎盛" in e.entity for e in table.rows)
+        await pilot.press("escape", "slash")
+        await type_text(pilot, "ICP-2026-00007")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [e.id for e in table.rows] == ["ICP-2026-00007"]
+        assert app.focused is table
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(table.rows) == 40
+        assert current_id(app) == "ICP-2026-00007"  # the cursor stayed on it
+
+
+async def test_filter_matching_nothing_leaves_no_action(
+    demo_db: Path, reference: Reference
+) -> None:
+    before = db_bytes(demo_db)
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("slash")
+        await type_text(pilot, "no-such-filing")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.dashboard.table.rows == []
+        for key in "awnt":
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, DashboardScreen)
+    assert db_bytes(demo_db) == before
+
+
+def _expected_order(app: IcpApp, sort: Sort) -> list[str]:
+    entries = list(app.queue.entries.values())
+    stage_index = {s: i for i, s in enumerate(Stage)}
+    keys: dict[Sort, Callable[..., object]] = {
+        Sort.URGENCY: lambda e: e.urgency(),
+        Sort.DUE: lambda e: (e.times.due_at or NOW.replace(year=9999), e.id),
+        Sort.STAGE: lambda e: (stage_index[e.stage], *e.urgency()),
+        Sort.PROVINCE: lambda e: (e.province, *e.urgency()),
+        Sort.ID: lambda e: e.id,
+    }
+    return [e.id for e in sorted(entries, key=keys[sort])]  # type: ignore[arg-type,return-value]
+
+
+async def test_sort_cycles_and_rows_follow(demo_db: Path, reference: Reference) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.dashboard
+        table = screen.table
+        ids = [e.id for e in table.rows]
+        assert screen.sort is Sort.URGENCY
+        assert ids == _expected_order(app, Sort.URGENCY)
+        # most urgent first: the breached rows are on top, most overdue first
+        healths = [e.health for e in table.rows]
+        assert healths[0] is Health.BREACHED
+        assert healths == sorted(healths, key=lambda h: h.rank)
+        seen = []
+        for expected in (Sort.DUE, Sort.STAGE, Sort.PROVINCE, Sort.ID, Sort.URGENCY):
+            await pilot.press("s")
+            await pilot.pause()
+            seen.append(screen.sort)
+            assert [e.id for e in table.rows] == _expected_order(app, expected), expected
+        assert seen == [Sort.DUE, Sort.STAGE, Sort.PROVINCE, Sort.ID, Sort.URGENCY]
+        await pilot.press("s", "s", "s", "s")
+        assert [e.id for e in table.rows] == sorted(ids)
+        provinces_sorted = _expected_order(app, Sort.PROVINCE)
+        assert provinces_sorted != sorted(ids)
+
+
+async def test_sort_keeps_the_cursor_on_its_filing(demo_db: Path, reference: Reference) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await highlight(pilot, "ICP-2026-00021")
+        for _ in range(5):
+            await pilot.press("s")
+            await pilot.pause()
+            assert current_id(app) == "ICP-2026-00021"
+        # at 80 columns the status line still says which sort is in force
+        status = app.dashboard.query_one("#status", Static)
+        assert "sort urgency" in text_of(status)
+        await pilot.press("s")
+        await pilot.pause()
+        assert "sort due" in text_of(status)
+
+
+# -- queues ----------------------------------------------------------------------------------------
+
+
+async def test_queue_keys_select_the_views(demo_db: Path, reference: Reference) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.dashboard.table
+        await pilot.press("5")
+        await pilot.pause()
+        assert table.rows and all(e.stage is Stage.AUTHORITY_REVIEW for e in table.rows)
+        await pilot.press("6")
+        await pilot.pause()
+        closed = {Stage.APPROVED, Stage.REJECTED, Stage.WITHDRAWN}
+        assert table.rows and all(e.stage in closed for e in table.rows)
+        await pilot.press("2")
+        await pilot.pause()
+        assert table.rows == []  # nothing is assigned to alice
+        await pilot.press("1")
+        await pilot.pause()
+        assert len(table.rows) == 40
+
+
+# -- other users' changes --------------------------------------------------------------------------
+
+CHANGE_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from datetime import datetime
+    from icp_tui.domain.filing import BEIJING
+    from icp_tui.domain.stages import Stage
+    from icp_tui.domain.transitions import advance
+    from icp_tui.store import FilingStore
+
+    at = datetime(2026, 11, 25, 15, 0, tzinfo=BEIJING)
+    store = FilingStore(sys.argv[1])
+    store.commit(sys.argv[2], lambda f: advance(f, at, "bob", Stage(sys.argv[3])))
+    """
+)
+
+
+def change_in_another_process(db: Path, filing_id: str, to: Stage) -> None:
+    """Another member of staff (bob) moves a filing, from their own icp-tui process."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    subprocess.run(
+        [sys.executable, "-c", CHANGE_SCRIPT, str(db), filing_id, to.value],
+        check=True,
+        env=env,
+        timeout=30,
+    )
+
+
+async def test_live_update_from_another_process_keeps_the_cursor(
+    demo_db: Path, demo: list[Filing], reference: Reference
+) -> None:
+    target = first(demo, Stage.AWAITING_SUBMISSION)
+    app = build_app(reference, refresh_seconds=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.dashboard.table
+        await highlight(pilot, target.id)
+        position = table.cursor
+        order = [e.id for e in table.rows]
+        change_in_another_process(demo_db, target.id, Stage.SMS_VERIFICATION)
+        await wait_for(pilot, lambda: current_stage(app) is Stage.SMS_VERIFICATION, timeout=3.0)
+        assert current_id(app) == target.id
+        assert table.cursor == position
+        assert [e.id for e in table.rows] == order  # rows never move under the user
+        line = table.render_line(position - round(table.scroll_y) + 1).text
+        assert target.id in line and rule(Stage.SMS_VERIFICATION).short in line
+        # the keys follow: it can no longer be withdrawn
+        assert app.dashboard.check_action("withdraw", ()) is None
+        # r re-sorts, and the cursor still stays on the filing
+        await pilot.press("r")
+        await pilot.pause()
+        assert current_id(app) == target.id
+    assert stored(demo_db, target.id).history[-1].by == "bob"
+
+
+async def test_new_filing_from_another_handle_appears(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    app = build_app(reference, refresh_seconds=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.dashboard.table
+        FilingStore(db).add(lambda existing: hand_filing(2, Stage.PRELIMINARY_REVIEW, hours_ago=1))
+        await wait_for(pilot, lambda: len(table.rows) == 2)
+        assert current_id(app) == "ICP-2026-00001"
+        # still there when a filter is typed and cleared
+        await pilot.press("slash")
+        await type_text(pilot, "00002")
+        await pilot.pause()
+        assert [e.id for e in table.rows] == ["ICP-2026-00002"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert sorted(e.id for e in table.rows) == ["ICP-2026-00001", "ICP-2026-00002"]
+
+
+async def test_stale_change_is_refused_and_names_the_other_user(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("a")
+        assert isinstance(app.screen, AdvanceScreen)
+        other = FilingStore(db)
+        bobs = other.commit("ICP-2026-00001", lambda f: advance(f, NOW, "bob", Stage.RETURNED))
+        after_bob = db_bytes(db)
+        await pilot.press("y")
+        await settle(pilot)
+        said = notifications(app)
+        assert any("bob" in n and "not saved" in n for n in said), said
+        await wait_for(pilot, lambda: current_stage(app) is Stage.RETURNED)
+    assert db_bytes(db) == after_bob
+    saved = stored(db, "ICP-2026-00001")
+    assert saved == bobs
+    assert [t.by for t in saved.history][-1] == "bob"
+
+
+async def test_stale_note_is_refused(make_db: MakeDb, reference: Reference) -> None:
+    db = make_db([hand_filing(1, Stage.AUTHORITY_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        await type_text(pilot, "mine")
+        FilingStore(db).commit("ICP-2026-00001", lambda f: add_note(f, NOW, "bob", "bob's"))
+        after_bob = db_bytes(db)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any("bob" in n for n in notifications(app))
+    assert db_bytes(db) == after_bob
+
+
+# -- undo ------------------------------------------------------------------------------------------
+
+
+async def test_undo_own_last_change(make_db: MakeDb, reference: Reference) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("a", "y")
+        await settle(pilot)
+        assert stored(db, "ICP-2026-00001").stage is Stage.AWAITING_PHOTO
+        assert app.dashboard.check_action("undo", ()) is True
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.dashboard.table.current is not None
+        assert app.dashboard.table.current.stage is Stage.PRELIMINARY_REVIEW
+    saved = stored(db, "ICP-2026-00001")
+    assert saved.stage is Stage.PRELIMINARY_REVIEW
+    assert saved.history[-1].undo and saved.history[-1].by == ACTOR
+    assert saved.version == 3
+
+
+# -- read-only -------------------------------------------------------------------------------------
+
+
+async def test_read_only_database(
+    make_db: MakeDb, reference: Reference, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW), hand_filing(2, Stage.APPROVED)])
+    before = db_bytes(db)
+    real_access = os.access
+
+    def no_write_here(path: object, mode: int, *args: object, **kwargs: object) -> bool:
+        if mode & os.W_OK and Path(str(path)).resolve().is_relative_to(tmp_path.resolve()):
+            return False
+        return real_access(path, mode, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "access", no_write_here)
+    app = build_app(reference)
+    assert app.service.store.read_only
+    async with app.run_test(size=(80, 24)) as pilot:
+        banner = app.dashboard.query_one("#banner", Static)
+        assert banner.display
+        assert "Read-only" in text_of(banner)
+        status = app.dashboard.query_one("#status", Static)
+        assert "READ-ONLY" in text_of(status)
+        for key in ("a", "y", "w", "y", "n", "x", "t", "u", "o"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, DashboardScreen), key
+        assert app.dashboard.check_action("advance", ()) is None
+        assert app.dashboard.check_action("explain", ("withdraw",)) is False
+        # the filter and the sort still work
+        await pilot.press("s", "slash", "0", "0", "0", "0", "1")
+        await pilot.pause()
+        assert [e.id for e in app.dashboard.table.rows] == ["ICP-2026-00001"]
+    assert db_bytes(db) == before
+
+
+# -- help, detail, quit ----------------------------------------------------------------------------
+
+
+async def test_help_opens_and_closes(make_db: MakeDb, reference: Reference) -> None:
+    make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for close in ("escape", "question_mark", "q"):
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press(close)
+            await pilot.pause()
+            assert isinstance(app.screen, DashboardScreen), close
+        assert app.is_running
+
+
+async def test_enter_opens_the_detail_on_a_narrow_terminal(
+    demo_db: Path, demo: list[Filing], reference: Reference
+) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        target = first(demo, Stage.APPROVED)
+        await highlight(pilot, target.id)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        text = text_of(app.screen.body)
+        assert target.id in text and "(current)" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert current_id(app) == target.id
+
+
+async def test_wide_terminal_shows_the_detail_beside_the_table(
+    demo_db: Path, demo: list[Filing], reference: Reference
+) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(140, 40)) as pilot:
+        target = first(demo, Stage.WITHDRAWN)
+        await highlight(pilot, target.id)
+        body = app.dashboard.query_one("#detail-body", Static)
+        await wait_for(pilot, lambda: target.id in text_of(body))
+        assert target.history[-1].reason in text_of(body)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)  # no modal: the detail takes the focus
+        assert app.focused is not None and app.focused.id == "detail"
+
+
+async def test_q_quits(make_db: MakeDb, reference: Reference) -> None:
+    make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+# -- 80 x 24 ---------------------------------------------------------------------------------------
+
+
+async def test_80x24_shows_ten_filings_with_health_id_stage_and_due(
+    demo_db: Path, reference: Reference
+) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.dashboard.table
+        assert table.size.width >= 70
+        assert table.size.height - 1 >= 10
+        # no banner here (2026 has its official holiday schedule): every line between the
+        # two status lines and the footer is the table's
+        assert not app.dashboard.query_one("#banner").display
+        assert table.size.height == 24 - 2 - 1
+        header = table.render_line(0).text
+        for heading in ("HEALTH", "ID", "STAGE", "DUE/LEFT"):
+            assert heading in header
+        for y in range(1, table.size.height):
+            entry = table.rows[y - 1]
+            line = table.render_line(y).text
+            assert len(line) <= table.size.width
+            assert entry.health.word in line, line
+            assert entry.id in line, line
+            assert rule(entry.stage).short in line, line
+            assert entry.left(reference, NOW) in line, line
+
+
+async def test_detail_modal_and_help_scroll_with_the_keys(
+    demo_db: Path, demo: list[Filing], reference: Reference
+) -> None:
+    """At 80 x 24 a long history does not fit: the keys must reach the end of it."""
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        longest = max(demo, key=lambda f: len(f.history))
+        await highlight(pilot, longest.id)
+        await pilot.press("enter")
+        await pilot.pause()
+        box = app.screen.query_one(".dialog")
+        assert box.max_scroll_y > 0
+        await pilot.press("end")
+        await pilot.pause()
+        assert box.scroll_y == box.max_scroll_y
+        assert "Notes" in text_of(app.screen.body) or "no notes" in text_of(app.screen.body)
+        await pilot.press("escape", "question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        box = app.screen.query_one(".dialog")
+        await pilot.press("pagedown", "pagedown", "end")
+        await pilot.pause()
+        assert box.scroll_y == box.max_scroll_y
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.is_running
+
+
+# -- what people type never becomes markup or escape sequences -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["[red]x[/red] y", "oops [/b] z", "50% [link=http://x]here[/link]"],
+    ids=["markup", "unbalanced-markup", "link"],
+)
+async def test_withdraw_reason_with_markup_is_shown_as_typed(
+    make_db: MakeDb, reference: Reference, typed: str
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(120, 24), notifications=True) as pilot:
+        await pilot.press("w", *["down"] * WITHDRAW_REASONS.index("other"), "enter")
+        await type_text(pilot, typed)
+        await pilot.press("enter", "y")
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert app.is_running  # an unbalanced tag used to crash the dashboard
+        said = f"ICP-2026-00001 withdrawn (other: {typed})"
+        assert said in notifications(app)
+        await wait_for(pilot, lambda: typed.split()[0] in screen_text(app))
+    assert stored(db, "ICP-2026-00001").history[-1].reason == f"other: {typed}"
+
+
+async def test_pasted_escape_sequence_in_a_reason_is_stored_but_shown_inert(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(120, 24), notifications=True) as pilot:
+        await pilot.press("w", *["down"] * WITHDRAW_REASONS.index("other"), "enter")
+        app.screen.query_one("#other-reason", Input).post_message(
+            events.Paste("x \x1b]0;pwned\x07 y")
+        )
+        await pilot.pause()
+        await pilot.press("enter", "y")
+        await settle(pilot)
+        said = notifications(app)
+        assert said and all("\x1b" not in n and "\x07" not in n for n in said)
+        assert any("\\x1b]0;pwned\\x07" in n for n in said)
+    assert stored(db, "ICP-2026-00001").history[-1].reason == "other: x \x1b]0;pwned\x07 y"
+
+
+# -- the command palette obeys the same rules as the keys ------------------------------------------
+
+
+async def test_command_palette_actions(make_db: MakeDb, reference: Reference) -> None:
+    db = make_db([hand_filing(1, Stage.AUTHORITY_REVIEW)])
+    before = db_bytes(db)
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "Withdraw the highlighted")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)  # refused: submitted to the authority
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "Advance the highlighted")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AdvanceScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+    assert db_bytes(db) == before
+
+
+# -- the clock moves: health follows, rows stay put until r ----------------------------------------
+
+
+class MovingClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_health_follows_the_clock_and_rows_stay_until_resort(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    at_risk = hand_filing(1, Stage.AUTHORITY_REVIEW, hours_ago=24 * 22)
+    sms = hand_filing(2, Stage.SMS_VERIFICATION, hours_ago=1)
+    make_db([at_risk, sms])
+    clock = MovingClock(NOW)
+    settings = Settings(db_path=DB)
+    app = make_app(DB, reference, settings=settings, clock=clock, actor=ACTOR)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.dashboard.table
+        assert [(e.id, e.health) for e in table.rows] == [
+            (at_risk.id, Health.AT_RISK),
+            (sms.id, Health.ON_TRACK),
+        ]
+        clock.now = NOW + timedelta(hours=24)  # the 24 hours of the SMS check are over
+        await wait_for(pilot, lambda: table.rows[1].health is Health.BREACHED)
+        assert [e.id for e in table.rows] == [at_risk.id, sms.id]  # not moved under the cursor
+        assert any(sms.id in n and "breached" in n for n in notifications(app))
+        assert "SMS check" in table.render_line(2).text and "over" in table.render_line(2).text
+        await pilot.press("r")
+        await pilot.pause()
+        assert [e.id for e in table.rows] == [sms.id, at_risk.id]
+        assert current_id(app) == at_risk.id  # the cursor followed its filing
+
+
+async def test_too_small_a_terminal_says_so_and_comes_back(
+    demo_db: Path, reference: Reference
+) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(70, 20)) as pilot:
+        await pilot.pause()
+        assert "80x24" in screen_text(app)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "80x24" not in text
+        table = app.dashboard.table
+        assert table.size.height - 1 >= 10
+        assert table.rows[0].id in text
+
+
+# -- take and mine ---------------------------------------------------------------------------------
+
+
+async def test_take_assigns_the_filing_to_me_and_m_shows_mine(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW), hand_filing(2, Stage.PHOTO_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await highlight(pilot, "ICP-2026-00002")
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("m")
+        await pilot.pause()
+        assert [e.id for e in app.dashboard.table.rows] == ["ICP-2026-00002"]
+        await pilot.press("m")
+        await pilot.pause()
+        assert len(app.dashboard.table.rows) == 2
+    saved = stored(db, "ICP-2026-00002")
+    assert (saved.assignee, saved.updated_by) == (ACTOR, ACTOR)
+    assert stored(db, "ICP-2026-00001").assignee is None
+
+
+# -- the database under the dashboard --------------------------------------------------------------
+
+
+async def test_compaction_by_another_process_is_followed(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW), hand_filing(2, Stage.PHOTO_REVIEW)])
+    app = build_app(reference, refresh_seconds=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await highlight(pilot, "ICP-2026-00002")
+        other = FilingStore(db)
+        other.commit("ICP-2026-00002", lambda f: advance(f, NOW, "bob", Stage.RETURNED))
+        other.compact()  # the base file is replaced, the journal emptied
+        await wait_for(pilot, lambda: current_stage(app) is Stage.RETURNED)
+        assert current_id(app) == "ICP-2026-00002"
+        await pilot.press("a", "y")  # returned -> preliminary_review, on the new base
+        await settle(pilot)
+    assert stored(db, "ICP-2026-00002").stage is Stage.PRELIMINARY_REVIEW
+
+
+async def test_a_vanished_database_is_reported_once_and_followed_when_back(
+    make_db: MakeDb, reference: Reference, tmp_path: Path
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    app = build_app(reference, refresh_seconds=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        moved = tmp_path / "moved.json"
+        db.rename(moved)
+        await wait_for(pilot, lambda: notifications(app))
+        await pilot.pause(0.6)  # several polls
+        said = notifications(app)
+        assert len(said) == 1 and "Cannot refresh" in said[0] and "filings.json" in said[0]
+        moved.rename(db)
+        FilingStore(db).commit("ICP-2026-00001", lambda f: advance(f, NOW, "bob", Stage.RETURNED))
+        await wait_for(pilot, lambda: current_stage(app) is Stage.RETURNED)
+
+
+async def test_undo_is_refused_once_someone_else_changed_the_filing(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("a", "y")
+        await settle(pilot)
+        FilingStore(db).commit("ICP-2026-00001", lambda f: add_note(f, NOW, "bob", "called them"))
+        after_bob = db_bytes(db)
+        await pilot.press("u")
+        await settle(pilot)
+        assert any("bob" in n and "nothing to undo" in n for n in notifications(app))
+    assert db_bytes(db) == after_bob
+    assert stored(db, "ICP-2026-00001").stage is Stage.AWAITING_PHOTO
+
+
+async def test_wide_detail_follows_a_saved_change(make_db: MakeDb, reference: Reference) -> None:
+    make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(140, 40)) as pilot:
+        body = app.dashboard.query_one("#detail-body", Static)
+        await wait_for(pilot, lambda: "ICP-2026-00001" in text_of(body))
+        await pilot.press("a", "y")
+        await settle(pilot)
+        await wait_for(pilot, lambda: "v2" in text_of(body))
+        text = text_of(body)
+        current = text[text.index("▶") :]
+        assert current.startswith("▶ Waiting for the administrator photo")
+        assert "by alice" in current
+
+
+async def test_wide_detail_is_built_once_the_cursor_rests(
+    demo_db: Path, reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause(0.1)
+        screen = app.dashboard
+        built: list[str | None] = []
+        show = screen.show_detail
+
+        def counting() -> None:
+            built.append(current_id(app))
+            show()
+
+        monkeypatch.setattr(screen, "show_detail", counting)
+        await type_text(pilot, "j" * 12)  # a held-down key
+        await wait_for(pilot, lambda: built)
+        await pilot.pause(0.1)
+        assert built == [app.dashboard.table.rows[12].id]
+
+
+async def test_a_year_without_official_holidays_is_announced(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    december = datetime(2026, 12, 21, 10, 0, tzinfo=NOW.tzinfo)
+    # entered authority review a few hours ago: due in January 2027
+    make_db([hand_filing(1, Stage.AUTHORITY_REVIEW, now=december)])
+    assert not reference.calendar.unverified_years({2026})
+    if not reference.calendar.unverified_years({2027}):
+        pytest.skip("the holiday schedule of 2027 is known by now")
+    settings = Settings(db_path=DB)
+    app = make_app(DB, reference, settings=settings, clock=lambda: december, actor=ACTOR)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        banner = app.dashboard.query_one("#banner", Static)
+        assert banner.display
+        assert "No official holiday schedule for 2027" in text_of(banner)
+        assert app.dashboard.table.size.height - 1 >= 10

@@ -1,0 +1,201 @@
+"""Helpers for the dashboard tests: a fixed clock, hand-built filings, the app, the keys.
+
+Every test builds the app with `make_app` exactly as the command line does, on a database in
+its own temporary folder (the current directory is moved there, so the header shows the
+relative path "filings.json" and snapshots stay the same from one machine to the next).
+The fixtures are in conftest.py.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from rich.cells import cell_len
+
+# The package is not installed in the venv: make the repository root importable.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from textual import events  # noqa: E402
+from textual.keys import _character_to_key  # noqa: E402
+from textual.pilot import Pilot  # noqa: E402
+from textual.widget import Widget  # noqa: E402
+
+from icp_tui.config import Reference, Settings  # noqa: E402
+from icp_tui.domain.filing import BEIJING, EntityType, Filing  # noqa: E402
+from icp_tui.domain.stages import Stage  # noqa: E402
+from icp_tui.domain.transitions import advance, submit  # noqa: E402
+from icp_tui.services import fixed_clock  # noqa: E402
+from icp_tui.store import FilingStore, journal_path  # noqa: E402
+from icp_tui.ui.app import IcpApp, make_app  # noqa: E402
+
+#: The frozen "now" of every dashboard test: a Wednesday afternoon, Beijing time.
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=BEIJING)
+DB = Path("filings.json")
+ACTOR = "alice"
+DEMO_COUNT = 40
+DEMO_SEED = 1
+HAPPY = (
+    Stage.AWAITING_PHOTO,
+    Stage.PHOTO_REVIEW,
+    Stage.AWAITING_SUBMISSION,
+    Stage.SMS_VERIFICATION,
+    Stage.AUTHORITY_REVIEW,
+    Stage.APPROVED,
+)
+
+
+def hand_filing(
+    n: int,
+    stage: Stage,
+    *,
+    hours_ago: float = 2.0,
+    province: str = "Beijing",
+    now: datetime = NOW,
+) -> Filing:
+    """A filing built with the domain's transitions, now in `stage` (on the happy path).
+
+    It was submitted `hours_ago` before `now` (by "carol") and moved one minute per stage.
+    """
+    at = now - timedelta(hours=hours_ago)
+    filing = submit(
+        f"ICP-2026-{n:05d}",
+        f"site{n}.example.cn",
+        f"Example {n} Co., Ltd.",
+        EntityType.COMPANY,
+        province,
+        at,
+        "carol",
+    )
+    for target in HAPPY[: HAPPY.index(stage) + 1] if stage in HAPPY else ():
+        at += timedelta(minutes=1)
+        filing = advance(filing, at, "carol", target)
+    assert filing.stage is stage
+    return filing
+
+
+def build_app(reference: Reference, *, refresh_seconds: float = 1.0) -> IcpApp:
+    """The dashboard on ./filings.json, frozen at NOW, acting as alice."""
+    settings = Settings(db_path=DB, refresh_seconds=refresh_seconds)
+    return make_app(DB, reference, settings=settings, clock=fixed_clock(NOW), actor=ACTOR)
+
+
+# -- reading the database as a user would rely on it ---------------------------------------------
+
+
+def stored(path: Path, filing_id: str) -> Filing:
+    """The filing as stored on disk now, through a fresh handle."""
+    store = FilingStore(path)
+    store.load()
+    return store.get(filing_id)
+
+
+def db_bytes(path: Path) -> dict[str, bytes | None]:
+    """The bytes of the base file and its journal, to prove that nothing was written."""
+    return {p.name: p.read_bytes() if p.exists() else None for p in (path, journal_path(path))}
+
+
+# -- driving the app -----------------------------------------------------------------------------
+
+
+async def wait_for(
+    pilot: Pilot[object], condition: Callable[[], object], timeout: float = 3.0
+) -> None:
+    """Let the app run until `condition()` is true; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {condition}")
+        await pilot.pause(0.02)
+
+
+async def settle(pilot: Pilot[object]) -> None:
+    """Wait for the save workers to finish and their messages to be handled."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def type_text(pilot: Pilot[object], text: str) -> None:
+    """Type `text` key by key into the focused input, at typing speed rather than test speed.
+
+    The same key events as `pilot.press`, sent in one go: pressing waits for the app to be
+    idle after every key, which costs a tenth of a second a character on a busy machine.
+    Use it only where no key of `text` opens or closes a screen.
+    """
+    driver = pilot.app._driver
+    assert driver is not None
+    for char in text:
+        key = char if char.isalnum() else _character_to_key(char)
+        event = events.Key(key, char)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def highlight(pilot: Pilot[object], filing_id: str) -> None:
+    """Put the cursor on `filing_id` with the keys a user would use: page up / down, j / k."""
+    app = pilot.app
+    assert isinstance(app, IcpApp)
+    table = app.dashboard.table
+    target = next(i for i, e in enumerate(table.rows) if e.id == filing_id)
+    for _ in range(len(table.rows) + 2):
+        gap = target - table.cursor
+        if not gap:
+            break
+        page = max(1, table.size.height - 2)
+        if abs(gap) >= page:
+            await pilot.press("pagedown" if gap > 0 else "pageup")
+        else:
+            await pilot.press(*["j" if gap > 0 else "k"] * abs(gap))
+    await pilot.pause()
+    assert table.current is not None and table.current.id == filing_id
+
+
+def text_of(widget: Widget) -> str:
+    """The plain text a widget shows now, line by line."""
+    return "\n".join(strip.text for strip in widget.render_lines(widget.size.region))
+
+
+_SVG_TEXT = re.compile(
+    r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+    r'clip-path="url\(#terminal-(?:\d+-)?line-(\d+)\)">(.*?)</text>'
+)
+
+
+def screen_text(app: IcpApp) -> str:
+    """The whole terminal as plain text lines (toasts and modals included)."""
+    return svg_text(app.export_screenshot())
+
+
+def svg_text(svg: str) -> str:
+    """The text of a screenshot (Textual's SVG export), line by line."""
+    rows: dict[int, list[tuple[int, str]]] = {}
+    for x, line, text in _SVG_TEXT.findall(svg):
+        cell = round(float(x) / 12.2)  # Rich's SVG export: 12.2 px per cell
+        rows.setdefault(int(line), []).append((cell, html.unescape(text).replace("\xa0", " ")))
+    out = []
+    for line in sorted(rows):
+        text = ""
+        for cell, part in sorted(rows[line]):
+            text += " " * (cell - cell_len(text)) + part
+        out.append(text.rstrip())
+    return "\n".join(out)
+
+
+def notifications(app: IcpApp) -> list[str]:
+    """The text of the notifications currently shown (or queued)."""
+    return [str(n.message) for n in app._notifications]
+
+
+def first(filings: Iterable[Filing], stage: Stage) -> Filing:
+    """The first filing of the demo in `stage`."""
+    return next(f for f in filings if f.stage is stage)
