@@ -1,4 +1,5 @@
-"""Storage of filings: a TinyDB JSON base file plus a journal, safe for concurrent staff.
+"""Storage of filings: a TinyDB JSON base file plus a journal and a summary sidecar, safe for
+concurrent staff.
 
 FilingStore is what the CLI and dashboard use; JournaledStorage lets scripts open the same
 database with TinyDB. The file format is described in journal.py.
@@ -17,7 +18,13 @@ from icp_tui.store.errors import (
     StoreError,
 )
 from icp_tui.store.filing_store import FilingStore
-from icp_tui.store.journal import MIGRATIONS, SCHEMA_VERSION, journal_path, lock_path
+from icp_tui.store.journal import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    journal_path,
+    lock_path,
+    summary_path,
+)
 from icp_tui.store.storage import JournaledStorage
 
 __all__ = [
@@ -37,4 +44,5 @@ __all__ = [
     "StoreError",
     "journal_path",
     "lock_path",
+    "summary_path",
 ]

@@ -17,6 +17,7 @@ from tinydb.storages import Storage
 
 from icp_tui.domain.errors import InvalidRecord
 from icp_tui.domain.filing import from_record
+from icp_tui.domain.summary import summarize
 from icp_tui.store.errors import (
     DatabaseChanged,
     DatabaseMissing,
@@ -29,6 +30,7 @@ from icp_tui.store.journal import (
     Snapshot,
     clean_temp_files,
     file_id,
+    gc_paused,
     lock_path,
     merged_tables,
     next_generation,
@@ -40,7 +42,8 @@ _Position = tuple[Any, ...]
 
 
 class JournaledStorage(Storage):
-    """TinyDB storage: read() = base + journal; write() = validated atomic full rewrite.
+    """TinyDB storage: read() = base + journal; write() = validated atomic full rewrite (with
+    a fresh summary sidecar, like a compaction).
 
     read() does not validate filings, so a script can read (and repair) a bad record; write()
     refuses invalid filings, and refuses with DatabaseChanged if anyone saved since the read
@@ -108,9 +111,12 @@ class JournaledStorage(Storage):
         for target in (self.path, self.path.parent):
             if target.exists() and not os.access(target, os.W_OK):
                 raise ReadOnlyDatabase(f"you may not write {target}: nothing was written")
-        records = self._records(data.get(FILINGS) or {}, old)
-        tables = {name: table for name, table in data.items() if name != FILINGS}
-        written = write_database(self.path, generation=generation, tables=tables, records=records)
+        with gc_paused():
+            records, rows = self._records(data.get(FILINGS) or {}, old)
+            tables = {name: table for name, table in data.items() if name != FILINGS}
+            written = write_database(
+                self.path, generation=generation, tables=tables, records=records, rows=rows
+            )
         self._read_any = True
         self._seen = (
             file_id(written.base),
@@ -118,9 +124,12 @@ class JournaledStorage(Storage):
             written.journal_end,
         )
 
-    def _records(self, table: dict[str, Any], old: dict[str, Any]) -> list[tuple[int, bytes]]:
-        """Validated records in document order, versions raised where content changed."""
-        records: list[tuple[int, bytes]] = []
+    def _records(
+        self, table: dict[str, Any], old: dict[str, Any]
+    ) -> tuple[list[tuple[int, bytes]], list[Any]]:
+        """Validated records in document order, versions raised where content changed, and
+        their summary rows in the same order."""
+        records: list[tuple[int, bytes, list[Any]]] = []
         seen: dict[str, int] = {}
         for key, given in table.items():
             if not str(key).isdigit():
@@ -141,9 +150,9 @@ class JournaledStorage(Storage):
                     f"{seen[filing.id]} and {key}"
                 )
             seen[filing.id] = int(key)
-            records.append((int(key), orjson.dumps(record)))
-        records.sort()
-        return records
+            records.append((int(key), orjson.dumps(record), summarize(filing).to_row()))
+        records.sort(key=lambda item: item[0])
+        return [(doc_id, raw) for doc_id, raw, _ in records], [row for _, _, row in records]
 
 
 def _position(snapshot: Snapshot) -> _Position:

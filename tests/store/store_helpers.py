@@ -17,7 +17,7 @@ if str(REPO_ROOT) not in sys.path:
 from icp_tui.domain.filing import BEIJING, EntityType, Filing, Transition  # noqa: E402
 from icp_tui.domain.stages import Stage  # noqa: E402
 from icp_tui.domain.transitions import add_note  # noqa: E402
-from icp_tui.store import FilingStore, journal_path  # noqa: E402
+from icp_tui.store import FilingStore, journal_path, summary_path  # noqa: E402
 
 T0 = datetime(2026, 11, 20, 14, 3, tzinfo=BEIJING)
 WORKER = Path(__file__).with_name("_worker.py")
@@ -57,9 +57,10 @@ def new_db(folder: Path, count: int = 3, *, padding: int = 0) -> Path:
 
 
 def snapshot_files(path: Path) -> dict[str, bytes | None]:
-    """The bytes of a database's base and journal (None if absent), to prove nothing changed."""
+    """The bytes of a database's base, journal and sidecar (None if absent), to prove nothing
+    changed."""
     result: dict[str, bytes | None] = {}
-    for file in (path, journal_path(path)):
+    for file in (path, journal_path(path), summary_path(path)):
         result[file.name] = file.read_bytes() if file.exists() else None
     return result
 

@@ -13,6 +13,7 @@ from store_helpers import fid, make_filing, new_db, noter, snapshot_files
 
 from icp_tui.domain.errors import InvalidRecord, UnknownFiling
 from icp_tui.domain.filing import Filing
+from icp_tui.domain.summary import FilingSummary, summarize
 from icp_tui.store import (
     DatabaseExists,
     DuplicateFiling,
@@ -31,10 +32,11 @@ def test_create_then_load_gives_back_the_filings(tmp_path: Path) -> None:
     created = FilingStore.create(path, filings, progress=progress.append)
     assert progress == [1000, 2000, 2500]
     assert len(created) == 2500
-    visited: list[Filing] = []
+    visited: list[FilingSummary] = []
     store = FilingStore(path)
     assert store.load(visited.append) == 2500
-    assert visited == filings
+    assert visited == [summarize(filing) for filing in filings]
+    assert store.summary(fid(7)) == summarize(filings[6])
     assert store.ids()[:2] == [fid(1), fid(2)]
     assert fid(7) in store and "ICP-2026-99999" not in store
     assert store.get(fid(7)) == filings[6]
