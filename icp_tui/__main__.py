@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from icp_tui.config import Reference, load_reference, load_settings
 from icp_tui.display import inert, inert_json
@@ -55,10 +55,16 @@ def parse_time(text: str, what: str = "time") -> datetime:
     return moment
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with what it quotes of the command line in an error made inert."""
+
+    def error(self, message: str) -> NoReturn:
+        # "unrecognized arguments: ..." echoes the typed values raw (escape sequences too).
+        super().error(inert(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="Dashboard and tools for the ICP filing queue."
-    )
+    parser = _Parser(prog=PROG, description="Dashboard and tools for the ICP filing queue.")
     parser.add_argument(
         "--db", type=Path, help="database file (default: $ICP_TUI_DB, else data/filings.json)"
     )
@@ -115,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write filings as CSV (or JSON)")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
-    export.add_argument("--stage")
+    export.add_argument("--stage", choices=stages, metavar="STAGE")
     export.add_argument("--health", choices=[h.value for h in Health])
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
 
@@ -332,6 +338,11 @@ def export_filings(cmd: Command) -> int:
     from icp_tui.transfer import export_rows, save_csv, write_csv, write_json
 
     args = cmd.args
+    if args.output is not None and _is_database_file(args.output, cmd.settings.db_path):
+        raise InvalidInput(
+            f"{args.output} is the database or one of its files: export to another file; "
+            "nothing was written"
+        )
     entries, store = selected_entries(cmd)
     rows = export_rows(entries, store.get, cmd.reference, cmd.now(), progress("exporting"))
     if args.output is None:
@@ -342,8 +353,18 @@ def export_filings(cmd: Command) -> int:
     else:
         save_csv(args.output, rows)
     if args.output is not None:
-        print(f"wrote {len(rows)} filings to {args.output}", file=sys.stderr)
+        print(f"wrote {len(rows)} filings to {inert(str(args.output))}", file=sys.stderr)
     return 0
+
+
+def _is_database_file(path: Path, db: Path) -> bool:
+    """Whether `path` is the database or its journal, sidecar or lock (export must not
+    overwrite them)."""
+    from icp_tui.store import journal_path, lock_path, summary_path
+
+    target = os.path.realpath(path)
+    files = (db, journal_path(db), summary_path(db), lock_path(db))
+    return any(target == os.path.realpath(f) for f in files)
 
 
 def import_filings(cmd: Command) -> int:
@@ -355,10 +376,10 @@ def import_filings(cmd: Command) -> int:
         cmd.args.file, cmd.reference, stored_filings(store), service.actor, cmd.now()
     )
     for line in plan.errors:
-        print(f"{PROG}: {cmd.args.file}: {inert(line)}", file=sys.stderr)
+        print(f"{PROG}: {inert(str(cmd.args.file))}: {inert(line)}", file=sys.stderr)
     added = apply_import(store, plan, progress("importing"), skip_bad=cmd.args.skip_bad)
     print(
-        f"imported {added} filings from {cmd.args.file}; "
+        f"imported {added} filings from {inert(str(cmd.args.file))}; "
         f"{plan.skipped_duplicates} already present; {len(plan.errors)} bad rows"
     )
     store.compact_if_due()

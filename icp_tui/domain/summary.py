@@ -16,6 +16,10 @@ from icp_tui.domain.errors import InvalidRecord
 from icp_tui.domain.filing import EntityType, Filing
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Stage
 
+#: Written into the store's summary sidecar: bump it whenever `to_row`/`from_row` change, so
+#: sidecars in the old layout are ignored (and rewritten) instead of being misread.
+ROW_FORMAT = 2
+
 _STAGES = {stage.value: stage for stage in Stage}
 _ENTITY_TYPES = {kind.value: kind for kind in EntityType}
 

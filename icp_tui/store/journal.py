@@ -19,7 +19,7 @@ A database at path P is three files:
   torn, uncommitted write and is ignored.
 * P.summary, the *sidecar*: one JSON object ::
 
-      {"summary": 1,
+      {"summary": ROW_FORMAT,
        "base": {"generation": G, "size": s, "mtime_ns": m, "ino": i, "crc32": c},
        "rows": [<FilingSummary row>, ...]}
 
@@ -64,6 +64,7 @@ from typing import Any
 
 import orjson
 
+from icp_tui.domain.summary import ROW_FORMAT
 from icp_tui.store.errors import (
     DatabaseCorrupt,
     DatabaseMissing,
@@ -76,7 +77,7 @@ SCHEMA_VERSION = 1
 #: Version of the journal line format.
 JOURNAL_FORMAT = 1
 #: Version of the summary sidecar's layout; a reader ignores a sidecar of any other.
-SUMMARY_FORMAT = 1
+SUMMARY_FORMAT = ROW_FORMAT  # the domain owns the row layout
 FILINGS = "filings"
 META = "_meta"
 

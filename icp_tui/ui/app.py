@@ -82,8 +82,9 @@ HELP_KEYS = (
 class StoreChanged(Message):
     """Filings changed on disk (another user, the command line)."""
 
-    def __init__(self, filings: list[Filing] | None) -> None:
-        self.filings = filings  # None: the whole database was reloaded
+    def __init__(self, filings: list[Filing] | None, queue: Queue | None = None) -> None:
+        self.filings = filings  # None: the whole database was reloaded...
+        self.queue = queue  # ...and this is the queue rebuilt from it
         super().__init__()
 
 
@@ -579,7 +580,11 @@ class IcpApp(App[int]):
             return
         self._poll_error = None
         if changed is None or changed:
-            self.post_message(StoreChanged(changed))
+            fresh = None
+            if changed is None:
+                with self.store_lock:
+                    fresh = rebuild_queue(self.service.store, self.reference, self.clock())
+            self.post_message(StoreChanged(changed, fresh))
         else:
             self.last_refresh = self.clock()
 
@@ -638,7 +643,8 @@ class IcpApp(App[int]):
     @on(StoreChanged)
     def _store_changed(self, message: StoreChanged) -> None:
         if message.filings is None:
-            self.queue = rebuild_queue(self.service.store, self.reference, self.clock())
+            assert message.queue is not None
+            self.queue = message.queue
         self.dashboard.filings_changed(message.filings)
 
     @on(ChangeSaved)
@@ -655,10 +661,11 @@ class IcpApp(App[int]):
 
 
 def rebuild_queue(store: FilingStore, reference: Reference, now: datetime) -> Queue:
+    """A new queue from the store's summaries (after a reload; no record is decoded)."""
     queue = Queue(reference, now)
     with queue.loading():
         for filing_id in store.ids():
-            queue.put(store.get(filing_id))
+            queue.put(store.summary(filing_id))
     return queue
 
 

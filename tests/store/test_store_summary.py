@@ -20,7 +20,7 @@ from icp_tui.domain import filing as filing_module
 from icp_tui.domain.errors import UnknownFiling
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.stages import Stage
-from icp_tui.domain.summary import FilingSummary, summarize
+from icp_tui.domain.summary import ROW_FORMAT, FilingSummary, summarize
 from icp_tui.domain.transitions import advance, assign, record_ticket
 from icp_tui.store import (
     DatabaseCorrupt,
@@ -100,7 +100,7 @@ def test_create_writes_a_sidecar_that_describes_the_base(tmp_path: Path) -> None
     path, filings = varied_db(tmp_path)
     document = sidecar(path)
     st = os.stat(path)
-    assert document["summary"] == 1
+    assert document["summary"] == ROW_FORMAT
     assert document["base"] == {
         "generation": 1,
         "size": st.st_size,
