@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 from icp_tui.config import Reference
-from icp_tui.domain.filing import Filing
+from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.sla import NEVER, Health, SlaTimes, left_in_words, sla_times, time_used
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, CLOSED, STAGE_ORDER, Owner, Stage, rule
 from icp_tui.domain.summary import FilingSummary, summarize
@@ -30,6 +31,7 @@ class QueueEntry:
 
     __slots__ = (
         "_haystack",
+        "_urgency",
         "assignee",
         "domain",
         "entity",
@@ -48,6 +50,7 @@ class QueueEntry:
     def __init__(self, filing: FilingSummary, times: SlaTimes, mailing_pending: bool) -> None:
         self.health = Health.DONE
         self.escalate = False
+        self._urgency: tuple[int, float, str] = (Health.DONE.rank, 0.0, filing.id)
         self.update(filing, times, mailing_pending)
 
     def update(self, filing: FilingSummary, times: SlaTimes, mailing_pending: bool) -> None:
@@ -74,9 +77,17 @@ class QueueEntry:
             ).casefold()
         return self._haystack
 
+    def evaluate(self, now: float) -> float:
+        """Health and escalation at `now`; returns when they will next change."""
+        health = self.health = self.times.health(now)
+        self.escalate = self.times.escalate(now)
+        # Kept with the health it depends on, so sorting 50,000 entries builds no keys.
+        self._urgency = (health.rank, self.times.sort_key(health), self.id)
+        return self.times.next_change(now)
+
     def urgency(self) -> tuple[int, float, str]:
-        """DOMAIN.md's "most urgent first" order, ties broken by id."""
-        return (self.health.rank, self.times.sort_key(self.health), self.id)
+        """DOMAIN.md's "most urgent first" order, ties broken by id (as of the last refresh)."""
+        return self._urgency
 
     @property
     def needs_ticket(self) -> bool:
@@ -154,12 +165,13 @@ def in_view(view: View, entry: QueueEntry, actor: str) -> bool:
     return entry.stage in CLOSED
 
 
-_SORT_KEYS: dict[Sort, Callable[[QueueEntry], Any]] = {
-    Sort.URGENCY: QueueEntry.urgency,
-    Sort.DUE: lambda e: (e.times.due_at.timestamp() if e.times.due_at else NEVER, e.id),
-    Sort.STAGE: lambda e: (_STAGE_INDEX[e.stage], *e.urgency()),
-    Sort.PROVINCE: lambda e: (e.province, *e.urgency()),
-    Sort.ID: lambda e: e.id,
+#: Each order after urgency: a stable sort by this key keeps ties most urgent first.
+_THEN_BY: dict[Sort, Callable[[QueueEntry], Any] | None] = {
+    Sort.URGENCY: None,
+    Sort.DUE: lambda e: NEVER if e.times.due_ts is None else e.times.due_ts,
+    Sort.STAGE: lambda e: _STAGE_INDEX[e.stage],
+    Sort.PROVINCE: attrgetter("province"),
+    Sort.ID: attrgetter("id"),
 }
 
 
@@ -172,6 +184,9 @@ class Queue:
         self._wakeups: list[tuple[float, str, int]] = []
         self._now = now.timestamp()
         self._bulk = False
+        self._counts: Counter[Health] | None = None
+        # Earliest and latest due instant seen: the years whose calendar the queue relies on.
+        self._due_span = (NEVER, -NEVER)
 
     def put(self, filing: Filing | FilingSummary) -> QueueEntry:
         """Add the entry of a filing, or update it in place; health as of the last refresh."""
@@ -190,6 +205,10 @@ class Queue:
             entry = self.entries[filing.id] = QueueEntry(filing, times, mailing)
         else:
             entry.update(filing, times, mailing)
+        due = times.due_ts
+        if due is not None:
+            first, last = self._due_span
+            self._due_span = (min(first, due), max(last, due))
         self._evaluate(entry)
         return entry
 
@@ -204,9 +223,8 @@ class Queue:
             heapq.heapify(self._wakeups)
 
     def _evaluate(self, entry: QueueEntry) -> None:
-        entry.health = entry.times.health(self._now)
-        entry.escalate = entry.times.escalate(self._now)
-        wake = entry.times.next_change(self._now)
+        self._counts = None
+        wake = entry.evaluate(self._now)
         if wake != NEVER:
             if self._bulk:
                 self._wakeups.append((wake, entry.id, entry.version))
@@ -242,17 +260,33 @@ class Queue:
     def remove(self, filing_id: str) -> None:
         """Forget a filing (archived); its pending wakeups are skipped."""
         self.entries.pop(filing_id, None)
+        self._counts = None
+
+    def years_in_use(self) -> range:
+        """The calendar years from now to the latest due date (and any earlier one)."""
+        now_year = datetime.fromtimestamp(self._now, BEIJING).year
+        first, last = self._due_span
+        if first == NEVER:
+            return range(now_year, now_year + 1)
+        low = min(now_year, datetime.fromtimestamp(first, BEIJING).year)
+        high = max(now_year, datetime.fromtimestamp(last, BEIJING).year)
+        return range(low, high + 1)
 
     def counts(self) -> Counter[Health]:
-        """How many filings have each health."""
-        return Counter(entry.health for entry in self.entries.values())
+        """How many filings have each health (recounted only after something changed)."""
+        if self._counts is None:
+            self._counts = Counter(entry.health for entry in self.entries.values())
+        return self._counts
 
     def select(
         self, view: View = View.ALL, text: str = "", actor: str = "", sort: Sort = Sort.URGENCY
     ) -> list[QueueEntry]:
         """The entries in `view` matching `text` (id, domain, entity, province, assignee)."""
         chosen = [e for e in self.entries.values() if view is View.ALL or in_view(view, e, actor)]
-        chosen.sort(key=_SORT_KEYS[sort])
+        chosen.sort(key=QueueEntry.urgency)
+        then = _THEN_BY[sort]
+        if then is not None:
+            chosen.sort(key=then)
         return matching(chosen, text)
 
 

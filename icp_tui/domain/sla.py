@@ -121,8 +121,11 @@ class SlaTimes:
 
     def next_change(self, now: float) -> float:
         """The next instant after `now` at which health or escalation changes (inf: never)."""
-        later = [t for t in (self.risk_at, self.breach_at, self.escalate_at) if t > now]
-        return min(later, default=NEVER)
+        soonest = NEVER
+        for instant in (self.risk_at, self.breach_at, self.escalate_at):
+            if now < instant < soonest:
+                soonest = instant
+        return soonest
 
     def sort_key(self, health: Health) -> float:
         """Within a health: most overdue / soonest due / longest waiting / latest closed first."""

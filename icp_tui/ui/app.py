@@ -277,9 +277,7 @@ class DashboardScreen(Screen[None]):
         messages = []
         if app.service.store.read_only:
             messages.append(f"Read-only: {app.service.store.read_only_reason}")
-        years = {app.clock().year}
-        years |= {e.times.due_at.year for e in app.queue.entries.values() if e.times.due_at}
-        for year in app.reference.calendar.unverified_years(years):
+        for year in app.reference.calendar.unverified_years(app.queue.years_in_use()):
             messages.append(
                 f"No official holiday schedule for {year}: weekends only are counted; "
                 f"add {year} to {app.reference.holidays_file}"

@@ -448,7 +448,8 @@ def _expected_order(app: IcpApp, sort: Sort) -> list[str]:
     stage_index = {s: i for i, s in enumerate(Stage)}
     keys: dict[Sort, Callable[..., object]] = {
         Sort.URGENCY: lambda e: e.urgency(),
-        Sort.DUE: lambda e: (e.times.due_at or NOW.replace(year=9999), e.id),
+        # No due date (waiting, closed) sorts last; every tie stays most urgent first.
+        Sort.DUE: lambda e: (e.times.due_at or NOW.replace(year=9999), *e.urgency()),
         Sort.STAGE: lambda e: (stage_index[e.stage], *e.urgency()),
         Sort.PROVINCE: lambda e: (e.province, *e.urgency()),
         Sort.ID: lambda e: e.id,
