@@ -346,6 +346,8 @@ def export_filings(cmd: Command) -> int:
     entries, store = selected_entries(cmd)
     rows = export_rows(entries, store.get, cmd.reference, cmd.now(), progress("exporting"))
     if args.output is None:
+        if sys.stdout.isatty():  # a person reads it: make stored text inert (files stay exact)
+            rows = [{k: inert(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
         (write_json if args.format == "json" else partial(write_csv, bom=False))(rows, sys.stdout)
     elif args.format == "json":
         with args.output.open("w", encoding="utf-8") as handle:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -529,6 +531,8 @@ class IcpApp(App[int]):
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
+        # Over SSH people press ctrl+c to leave; a focused text box still takes it as copy.
+        Binding("ctrl+c", "quit", "Quit", show=False),
     ]
 
     def __init__(
@@ -553,6 +557,11 @@ class IcpApp(App[int]):
 
     def on_mount(self) -> None:
         self.theme = self.settings.theme
+        # `kill` or a dropped SSH connection: leave like `q` does (the terminal is restored;
+        # a save under way is one fsynced journal line, so it is whole or absent either way).
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, self.exit)
         self.push_screen(DashboardScreen())
 
     @property
