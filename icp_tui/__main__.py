@@ -7,6 +7,7 @@ exit 2 (argparse). No traceback reaches the user.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -501,6 +502,10 @@ def open_dashboard(cmd: Command) -> int:
     else:
         path = cmd.settings.db_path
     app = make_app(path, cmd.reference, settings=cmd.settings, clock=clock)
+    # The loaded filings live as long as the dashboard: spare the cycle collector rescanning
+    # ~1.5 million of them on every full collection (a ~0.1 s hitch at 50,000 filings);
+    # reference counting still frees them.
+    gc.freeze()
     app.run()
     return app.return_code or 0
 

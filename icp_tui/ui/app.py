@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import signal
 import threading
 import time
@@ -692,8 +691,4 @@ def make_app(
     with queue.loading():
         store.load(queue.put)
     service = FilingService(store, reference, actor=actor, clock=clock)
-    # The loaded filings live as long as the dashboard: keep the cycle collector from
-    # rescanning ~1.5 million of them on every full collection (reference counting still
-    # frees them). At 50,000 filings this keeps ticks and sorts linear in the queue's size.
-    gc.freeze()
     return IcpApp(service, queue, settings, display_path=str(db_path))
