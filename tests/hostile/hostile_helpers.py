@@ -21,7 +21,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from icp_tui.domain.filing import BEIJING, EntityType, Filing  # noqa: E402
-from icp_tui.domain.stages import Stage  # noqa: E402
+from icp_tui.domain.stages import HAPPY_PATH, Stage  # noqa: E402
 from icp_tui.domain.transitions import advance, submit  # noqa: E402
 
 #: The frozen "now" of every test: a Wednesday afternoon, Beijing time (no holiday near).
@@ -127,14 +127,7 @@ def decode_inert(shown: str) -> str:
 
 # -- filings -------------------------------------------------------------------------------
 
-HAPPY = (
-    Stage.AWAITING_PHOTO,
-    Stage.PHOTO_REVIEW,
-    Stage.AWAITING_SUBMISSION,
-    Stage.SMS_VERIFICATION,
-    Stage.AUTHORITY_REVIEW,
-    Stage.APPROVED,
-)
+HAPPY = HAPPY_PATH[1:]  # the moves after submission
 
 
 def hand_filing(

@@ -561,7 +561,7 @@ async def test_live_update_from_another_process_keeps_the_cursor(
         position = table.cursor
         order = [e.id for e in table.rows]
         change_in_another_process(demo_db, target.id, Stage.SMS_VERIFICATION)
-        await wait_for(pilot, lambda: current_stage(app) is Stage.SMS_VERIFICATION, timeout=3.0)
+        await wait_for(pilot, lambda: current_stage(app) is Stage.SMS_VERIFICATION, timeout=10.0)
         assert current_id(app) == target.id
         assert table.cursor == position
         assert [e.id for e in table.rows] == order  # rows never move under the user

@@ -30,7 +30,7 @@ from textual.widget import Widget  # noqa: E402
 
 from icp_tui.config import Reference, Settings  # noqa: E402
 from icp_tui.domain.filing import BEIJING, EntityType, Filing  # noqa: E402
-from icp_tui.domain.stages import Stage  # noqa: E402
+from icp_tui.domain.stages import HAPPY_PATH, Stage  # noqa: E402
 from icp_tui.domain.transitions import advance, submit  # noqa: E402
 from icp_tui.services import fixed_clock  # noqa: E402
 from icp_tui.store import FilingStore, journal_path  # noqa: E402
@@ -42,14 +42,7 @@ DB = Path("filings.json")
 ACTOR = "alice"
 DEMO_COUNT = 40
 DEMO_SEED = 1
-HAPPY = (
-    Stage.AWAITING_PHOTO,
-    Stage.PHOTO_REVIEW,
-    Stage.AWAITING_SUBMISSION,
-    Stage.SMS_VERIFICATION,
-    Stage.AUTHORITY_REVIEW,
-    Stage.APPROVED,
-)
+HAPPY = HAPPY_PATH[1:]  # the moves after submission
 
 
 def hand_filing(
@@ -106,7 +99,7 @@ def db_bytes(path: Path) -> dict[str, bytes | None]:
 
 
 async def wait_for(
-    pilot: Pilot[object], condition: Callable[[], object], timeout: float = 3.0
+    pilot: Pilot[object], condition: Callable[[], object], timeout: float = 10.0
 ) -> None:
     """Let the app run until `condition()` is true; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
