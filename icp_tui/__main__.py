@@ -289,8 +289,16 @@ def write_demo(
             raise DatabaseExists(
                 f"{path} already holds {len(existing)} filings; use --force to replace them"
             )
-    filings = generate_filings(count, now, reference.policy, reference.provinces, seed=seed)
-    show = progress("writing") if count >= 10_000 else None
+    big = count >= 10_000  # a progress counter only where one is worth showing
+    filings = generate_filings(
+        count,
+        now,
+        reference.policy,
+        reference.provinces,
+        seed,
+        progress("generating") if big else None,
+    )
+    show = progress("writing") if big else None
     FilingStore.create(
         path, filings, overwrite=True, progress=(lambda done: show(done, count)) if show else None
     )

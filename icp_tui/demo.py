@@ -342,6 +342,7 @@ def generate_filings(
     policy: SlaPolicy,
     provinces: ProvinceTable,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Filing]:
     """`count` demo filings as of `now`, ordered by id; the same for the same arguments.
 
@@ -358,14 +359,19 @@ def generate_filings(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _generate(count, now, policy, provinces, seed)
+        return _generate(count, now, policy, provinces, seed, progress)
     finally:
         if collecting:
             gc.enable()
 
 
 def _generate(
-    count: int, now: datetime, policy: SlaPolicy, provinces: ProvinceTable, seed: int
+    count: int,
+    now: datetime,
+    policy: SlaPolicy,
+    provinces: ProvinceTable,
+    seed: int,
+    progress: Callable[[int, int], None] | None,
 ) -> list[Filing]:
     rng = random.Random(seed)
     maker = _DemoMaker(rng, now.astimezone(BEIJING), policy, provinces)
@@ -381,6 +387,8 @@ def _generate(
         year = plan.times[0].year
         sequence[year] = sequence.get(year, 0) + 1
         filings.append(maker.build(plan, f"ICP-{year}-{sequence[year]:05d}"))
+        if progress is not None and (len(filings) % 1000 == 0 or len(filings) == count):
+            progress(len(filings), count)
     return filings
 
 
