@@ -181,7 +181,10 @@ class Queue:
     def __init__(self, reference: Reference, now: datetime) -> None:
         self.reference = reference
         self.entries: dict[str, QueueEntry] = {}
-        self._wakeups: list[tuple[float, str, int]] = []
+        # Health changes happen at few distinct instants (mostly midnight, Beijing): a heap of
+        # those instants, each with the filings (id, version) to re-check then.
+        self._wake_times: list[float] = []
+        self._wakeups: dict[float, list[tuple[str, int]]] = {}
         self._now = now.timestamp()
         self._bulk = False
         self._counts: Counter[Health] | None = None
@@ -220,16 +223,22 @@ class Queue:
             yield
         finally:
             self._bulk = False
-            heapq.heapify(self._wakeups)
+            heapq.heapify(self._wake_times)
 
     def _evaluate(self, entry: QueueEntry) -> None:
         self._counts = None
         wake = entry.evaluate(self._now)
-        if wake != NEVER:
+        if wake == NEVER:
+            return
+        due = self._wakeups.get(wake)
+        if due is None:
+            self._wakeups[wake] = [(entry.id, entry.version)]
             if self._bulk:
-                self._wakeups.append((wake, entry.id, entry.version))
+                self._wake_times.append(wake)
             else:
-                heapq.heappush(self._wakeups, (wake, entry.id, entry.version))
+                heapq.heappush(self._wake_times, wake)
+        else:
+            due.append((entry.id, entry.version))
 
     def refresh(self, now: datetime) -> list[QueueEntry]:
         """Bring every health up to `now`; return the entries whose health or flag changed.
@@ -240,21 +249,24 @@ class Queue:
         stamp = now.timestamp()
         if stamp < self._now:  # the clock went back (tests, --now): re-check everything
             self._now = stamp
-            self._wakeups = []
-            for entry in self.entries.values():
-                self._evaluate(entry)
+            self._wake_times, self._wakeups = [], {}
+            with self.loading():
+                for entry in self.entries.values():
+                    self._evaluate(entry)
             return list(self.entries.values())
         self._now = stamp
         changed = []
-        while self._wakeups and self._wakeups[0][0] <= stamp:
-            _, filing_id, version = heapq.heappop(self._wakeups)
-            woken = self.entries.get(filing_id)
-            if woken is None or woken.version != version:
-                continue  # superseded by a newer version of the filing
-            before = (woken.health, woken.escalate)
-            self._evaluate(woken)
-            if (woken.health, woken.escalate) != before:
-                changed.append(woken)
+        entries = self.entries
+        while self._wake_times and self._wake_times[0] <= stamp:
+            # Re-checked filings wake next at instants after `stamp`: never this bucket again.
+            for filing_id, version in self._wakeups.pop(heapq.heappop(self._wake_times)):
+                woken = entries.get(filing_id)
+                if woken is None or woken.version != version:
+                    continue  # superseded by a newer version of the filing
+                before = (woken.health, woken.escalate)
+                self._evaluate(woken)
+                if (woken.health, woken.escalate) != before:
+                    changed.append(woken)
         return changed
 
     def remove(self, filing_id: str) -> None:
