@@ -20,19 +20,17 @@ from typing import Any, NoReturn
 from icp_tui.config import Reference, load_reference, load_settings
 from icp_tui.display import inert, inert_json
 from icp_tui.domain.errors import IcpError, InvalidInput
-from icp_tui.domain.filing import BEIJING, Filing, to_record
+from icp_tui.domain.filing import BEIJING, MAX_YEAR, MIN_YEAR, Filing, to_record
 from icp_tui.domain.sla import Health, sla_status
 from icp_tui.domain.stages import Stage, parse_stage, rule
 from icp_tui.queue import Queue, QueueEntry
-from icp_tui.services import FilingService, fixed_clock, parse_entity_type, system_clock
+from icp_tui.services import Clock, FilingService, fixed_clock, parse_entity_type, system_clock
 from icp_tui.store import DatabaseExists, FilingStore
 
 PROG = "icp-tui"
 DEMO_COUNT = 300
 
 
-#: The years a time typed on the command line may fall in (the calendar counts within them).
-FIRST_YEAR, LAST_YEAR = 1970, 2199
 #: The most business days `calendar due` counts ahead (SLA targets are at most 200).
 MAX_DUE_DAYS = 10_000
 
@@ -51,8 +49,8 @@ def parse_time(text: str, what: str = "time") -> datetime:
         raise InvalidInput(
             f"bad {what} {text!r}: use ISO 8601, e.g. 2026-02-13T17:00+08:00"
         ) from None
-    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
-        raise InvalidInput(f"bad {what} {text!r}: the year must be {FIRST_YEAR} to {LAST_YEAR}")
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise InvalidInput(f"bad {what} {text!r}: the year must be {MIN_YEAR} to {MAX_YEAR}")
     return moment
 
 
@@ -478,8 +476,8 @@ def calendar_question(cmd: Command) -> int:
             raise InvalidInput(f"N must be from 1 to {MAX_DUE_DAYS:,}")
         start = parse_time(args.start, "START")
         due = calendar.due(start, args.n)
-        if due.year > LAST_YEAR:
-            raise InvalidInput(f"N is too large: the answer would fall after {LAST_YEAR}")
+        if due.year > MAX_YEAR:
+            raise InvalidInput(f"N is too large: the answer would fall after {MAX_YEAR}")
         cmd.warn_unverified(range(start.year, due.year + 1))
         print(due.isoformat())
     elif args.question == "elapsed":
@@ -498,17 +496,24 @@ def print_json(value: Any) -> None:
 
 
 def open_dashboard(cmd: Command) -> int:
-    from icp_tui.ui.app import make_app
-
     clock = fixed_clock(cmd.now_fixed) if cmd.now_fixed else system_clock
-    if cmd.args.demo:
-        import tempfile
+    if not cmd.args.demo:
+        return run_dashboard(cmd, cmd.settings.db_path, clock)
+    import shutil
+    import tempfile
 
-        folder = Path(tempfile.mkdtemp(prefix="icp-tui-demo-"))
+    folder = Path(tempfile.mkdtemp(prefix="icp-tui-demo-"))
+    try:  # the demo database is the session's own: leave nothing behind on a shared server
         path = folder / "filings.json"
         write_demo(path, cmd.reference, cmd.now(), DEMO_COUNT, 0, force=True)
-    else:
-        path = cmd.settings.db_path
+        return run_dashboard(cmd, path, clock)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_dashboard(cmd: Command, path: Path, clock: Clock) -> int:
+    from icp_tui.ui.app import make_app
+
     app = make_app(path, cmd.reference, settings=cmd.settings, clock=clock)
     # The loaded filings live as long as the dashboard: spare the cycle collector rescanning
     # ~1.5 million of them on every full collection (a ~0.1 s hitch at 50,000 filings);

@@ -53,11 +53,6 @@ class Settings:
         return self.sources.get(key, "default")
 
 
-def default_db_path() -> Path:
-    """`$ICP_TUI_DB`, else data/filings.json under the current directory."""
-    return Path(os.environ.get("ICP_TUI_DB") or "data/filings.json")
-
-
 def config_candidates(explicit: Path | None) -> list[Path]:
     """Where the config file is looked for, in order (the first that exists is used)."""
     if explicit is not None:
@@ -203,6 +198,8 @@ def load_provinces(path: Path) -> tuple[ProvinceTable, int]:
     provinces = []
     for i, entry in enumerate(entries, start=1):
         where = f"{path}: province #{i}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: must be a [[province]] table")
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(f"{where}: 'name' must be a non-empty string")
@@ -216,6 +213,12 @@ def load_provinces(path: Path) -> tuple[ProvinceTable, int]:
         if not isinstance(mailing, bool):
             raise ConfigError(f"{where} ({name}): 'requires_mailing' must be true or false")
         provinces.append(Province(name, tuple(aliases), target, mailing))
+    seen: dict[str, str] = {}
+    for province in provinces:
+        for key in (province.name, *province.aliases):
+            other = seen.setdefault(key.casefold(), province.name)
+            if other != province.name:
+                raise ConfigError(f"{path}: {key!r} names both {other} and {province.name}")
     return ProvinceTable(provinces), default
 
 
@@ -231,7 +234,8 @@ def load_holidays(path: Path) -> dict[int, YearSchedule]:
         days: dict[str, frozenset[date]] = {}
         for kind in ("holidays", "workdays"):
             values = table.get(kind, [])
-            if not isinstance(values, list) or not all(isinstance(v, date) for v in values):
+            # type() not isinstance(): a TOML datetime is a date too, and would never match a day.
+            if not isinstance(values, list) or not all(type(v) is date for v in values):
                 raise ConfigError(f"{path}: [{year}] {kind} must be a list of dates (YYYY-MM-DD)")
             if any(v.year != year for v in values):
                 raise ConfigError(f"{path}: [{year}] {kind} has a date outside {year}")

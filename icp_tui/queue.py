@@ -269,11 +269,6 @@ class Queue:
                     changed.append(woken)
         return changed
 
-    def remove(self, filing_id: str) -> None:
-        """Forget a filing (archived); its pending wakeups are skipped."""
-        self.entries.pop(filing_id, None)
-        self._counts = None
-
     def years_in_use(self) -> range:
         """The calendar years from now to the latest due date (and any earlier one)."""
         now_year = datetime.fromtimestamp(self._now, BEIJING).year

@@ -140,8 +140,8 @@ def save_csv(path: Path, rows: Iterable[dict[str, Any]]) -> int:
 
 
 def export_file_name(now: datetime) -> str:
-    """A default file name for an export made at `now`: icp-filings-20261125-1500.csv."""
-    return f"icp-filings-{now.astimezone(BEIJING):%Y%m%d-%H%M}.csv"
+    """A default file name for an export made at `now`: icp-filings-20261125-150000.csv."""
+    return f"icp-filings-{now.astimezone(BEIJING):%Y%m%d-%H%M%S}.csv"
 
 
 def _cell(value: Any) -> str:
@@ -218,11 +218,6 @@ class ImportPlan:
     fatal: bool = False
     #: Ids this plan made up for rows without one (may be renumbered if taken meanwhile).
     generated: set[str] = field(default_factory=set)
-
-    @property
-    def refused(self) -> bool:
-        """Whether `apply_import` without skip_bad would refuse the whole file."""
-        return bool(self.errors)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,18 +8,25 @@ as unverified: the tool warns instead of guessing holidays.
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import NamedTuple
 
 import chinese_calendar
 
-from icp_tui.domain.filing import BEIJING
+from icp_tui.domain.errors import InvalidInput
+from icp_tui.domain.filing import BEIJING, MAX_YEAR, MIN_YEAR
 
 END_OF_DAY = time(23, 59, 59)
 _EPOCH_DAY = date(1970, 1, 1).toordinal()
 _UTC_OFFSET = 8 * 3600  # Beijing
+
+
+def _weekday(day: date) -> bool:
+    return day.weekday() < 5
 
 
 def day_of(stamp: float) -> int:
@@ -48,8 +55,23 @@ def _library_says_workday(day: date) -> bool | None:
         return None
 
 
+class _Span(NamedTuple):
+    """Precomputed years: running[i] = business days in [base, base + i]; days = their ordinals."""
+
+    first_year: int
+    last_year: int
+    base: int
+    running: list[int]
+    days: list[int]
+    unverified: frozenset[int]
+
+
 class BusinessCalendar:
-    """Business-day arithmetic in Beijing time over a precomputed span of years."""
+    """Business-day arithmetic in Beijing time over a precomputed span of years.
+
+    The span widens on demand; a wider one is built aside and swapped in whole, so a reader
+    in another thread (the dashboard's workers) always sees a complete table.
+    """
 
     def __init__(
         self,
@@ -58,54 +80,67 @@ class BusinessCalendar:
         last_year: int = 2030,
     ) -> None:
         self._overrides = dict(overrides or {})
-        self._unverified: set[int] = set()
-        self._build(first_year, last_year)
+        self._widening = threading.Lock()
+        self._span = self._build(first_year, last_year)
 
-    def _build(self, first_year: int, last_year: int) -> None:
-        self.first_year, self.last_year = first_year, last_year
-        self._base = date(first_year, 1, 1).toordinal()
-        # _count[i]: business days in [base, base + i]; _days: ordinals of business days.
-        self._count: list[int] = []
-        self._days: list[int] = []
-        self._unverified.clear()
+    def _build(self, first_year: int, last_year: int) -> _Span:
+        running: list[int] = []
+        days: list[int] = []
+        unverified = set()
         total = 0
         for year in range(first_year, last_year + 1):
             works = self._year_rule(year)
-            first = date(year, 1, 1).toordinal()
-            for ordinal in range(first, date(year, 12, 31).toordinal() + 1):
+            if works is None:
+                unverified.add(year)
+                works = _weekday
+            for ordinal in range(date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal() + 1):
                 if works(date.fromordinal(ordinal)):
                     total += 1
-                    self._days.append(ordinal)
-                self._count.append(total)
+                    days.append(ordinal)
+                running.append(total)
+        base = date(first_year, 1, 1).toordinal()
+        return _Span(first_year, last_year, base, running, days, frozenset(unverified))
 
-    def _year_rule(self, year: int) -> Callable[[date], bool]:
-        """How to tell a business day in `year`: staff's schedule, the official one, or
-        (unverified) weekdays only. Asked once per year, not once per day."""
+    def _year_rule(self, year: int) -> Callable[[date], bool] | None:
+        """How to tell a business day in `year`: staff's schedule or the official one; None
+        for a year with neither. Asked once per year, not once per day."""
         schedule = self._overrides.get(year)
         if schedule is not None:
             extra, off = schedule.workdays, schedule.holidays
             return lambda day: day in extra or (day.weekday() < 5 and day not in off)
         if _library_says_workday(date(year, 1, 1)) is None:
-            self._unverified.add(year)
-            return lambda day: day.weekday() < 5
+            return None
         return chinese_calendar.is_workday  # type: ignore[no-any-return]
 
-    def _index(self, day: date) -> int:
-        if not self.first_year <= day.year <= self.last_year:
-            self._build(min(self.first_year, day.year - 1), max(self.last_year, day.year + 1))
-        return day.toordinal() - self._base
+    def _covering(self, first: int, last: int) -> _Span:
+        """A span that includes both date ordinals (widened, and swapped in, if needed)."""
+        span = self._span
+        if span.base <= first and last - span.base < len(span.running):
+            return span
+        low, high = date.fromordinal(first).year, date.fromordinal(last).year
+        if not MIN_YEAR <= low <= high <= MAX_YEAR:
+            raise InvalidInput(f"business days are counted from {MIN_YEAR} to {MAX_YEAR} only")
+        with self._widening:
+            span = self._span
+            if not span.first_year <= low <= high <= span.last_year:
+                span = self._span = self._build(
+                    min(span.first_year, low - 1), max(span.last_year, high + 1)
+                )
+        return span
 
     # -- questions about days ------------------------------------------------------------
 
     def is_business_day(self, day: date) -> bool:
         """Whether staff, the applicant's bank and the authority work on `day`."""
-        i = self._index(day)
-        return self._count[i] != (self._count[i - 1] if i else 0)
+        ordinal = day.toordinal()
+        span = self._covering(ordinal, ordinal)
+        i = ordinal - span.base
+        return span.running[i] != (span.running[i - 1] if i else 0)
 
     def is_verified(self, year: int) -> bool:
         """Whether `year` has an official or staff-given schedule."""
-        self._index(date(year, 6, 30))
-        return year not in self._unverified
+        middle = date(year, 6, 30).toordinal()
+        return year not in self._covering(middle, middle).unverified
 
     def unverified_years(self, years: Iterable[int]) -> list[int]:
         """The years among `years` that have no official schedule, in order."""
@@ -121,8 +156,8 @@ class BusinessCalendar:
         """`elapsed` on date ordinals: business days d with first < d <= last."""
         if last <= first:
             return 0
-        self._cover(first, last)
-        return self._count[last - self._base] - self._count[first - self._base]
+        span = self._covering(first, last)
+        return span.running[last - span.base] - span.running[first - span.base]
 
     def nth_business_day(self, start: datetime, n: int) -> date:
         """The n-th business day strictly after the calendar date of `start` (n >= 1)."""
@@ -133,14 +168,8 @@ class BusinessCalendar:
         if n < 1:
             raise ValueError("n must be at least 1")
         # Fewer than 2 calendar days per business day, plus the longest break.
-        self._cover(day, day + 2 * n + 30)
-        return self._days[self._count[day - self._base] + n - 1]
-
-    def _cover(self, first: int, last: int) -> None:
-        """Widen the precomputed span (a rebuild moves the base) to include both ordinals."""
-        if first < self._base or last - self._base >= len(self._count):
-            self._index(date.fromordinal(first))
-            self._index(date.fromordinal(last))
+        span = self._covering(day, day + 2 * n + 30)
+        return span.days[span.running[day - span.base] + n - 1]
 
     def due(self, start: datetime, n: int) -> datetime:
         """23:59:59 Beijing time on the n-th business day after the date of `start`."""
@@ -152,8 +181,7 @@ class BusinessCalendar:
 
     def business_days_between(self, first: date, last: date) -> list[date]:
         """The business days from `first` to `last`, both included."""
-        self._index(last)
-        self._index(first)
-        lo = bisect_right(self._days, first.toordinal() - 1)
-        hi = bisect_right(self._days, last.toordinal())
-        return [date.fromordinal(o) for o in self._days[lo:hi]]
+        days = self._covering(first.toordinal(), last.toordinal()).days
+        lo = bisect_right(days, first.toordinal() - 1)
+        hi = bisect_right(days, last.toordinal())
+        return [date.fromordinal(o) for o in days[lo:hi]]

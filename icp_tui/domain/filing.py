@@ -12,6 +12,9 @@ from icp_tui.domain.stages import CLOSED, Stage, can_move
 
 #: Beijing time has had no daylight saving since 1991, so a fixed offset is exact.
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+#: The calendar counts from MIN_YEAR to MAX_YEAR; a stored time must fall strictly inside, so
+#: that its due dates (up to a year of business days later) do too.
+MIN_YEAR, MAX_YEAR = 1970, 2199
 
 
 class EntityType(StrEnum):
@@ -247,6 +250,7 @@ def _transition(where: str, index: int, item: dict[str, Any]) -> Transition:
         undo = item.get("undo", False)
         if (
             at.tzinfo is not None
+            and MIN_YEAR < at.year < MAX_YEAR
             and type(by) is str
             and by
             and (type(reason) is str)
@@ -338,6 +342,8 @@ class _FieldReader:
             raise self._fail(key, "an ISO 8601 time with offset") from None
         if parsed.tzinfo is None:
             raise self._fail(key, "a time with a time zone offset")
+        if not MIN_YEAR < parsed.year < MAX_YEAR:
+            raise self._fail(key, f"a time after {MIN_YEAR} and before {MAX_YEAR}")
         return parsed
 
     def optional_time(self, key: str) -> datetime | None:

@@ -258,6 +258,8 @@ def left_in_words(times: SlaTimes, health: Health, used: int | None, now: dateti
         return f"{used - times.target} bd over"
     if now.astimezone(BEIJING).date() == times.due_at.date():
         return "due today"
+    if now > times.due_at:  # a weekend or holiday after the due day: breaches on the next bd
+        return "past due"
     return f"{times.target - used} bd left"
 
 

@@ -164,18 +164,6 @@ SUBMITTED_TO_AUTHORITY: frozenset[Stage] = frozenset(
 )
 #: The order stages are shown in (the happy path, then the side exits).
 STAGE_ORDER: tuple[Stage, ...] = tuple(STAGE_RULES)
-PATH_ORDER: tuple[Stage, ...] = (
-    S.PRELIMINARY_REVIEW,
-    S.RETURNED,
-    S.AWAITING_PHOTO,
-    S.PHOTO_REVIEW,
-    S.AWAITING_SUBMISSION,
-    S.SMS_VERIFICATION,
-    S.AUTHORITY_REVIEW,
-    S.APPROVED,
-    S.REJECTED,
-    S.WITHDRAWN,
-)
 
 
 def _happy_path() -> tuple[Stage, ...]:

@@ -55,6 +55,8 @@ def advance(
             f"{filing.id} cannot move from {filing.stage.value} to "
             f"{target.value if target else 'nowhere'} (allowed: {allowed})"
         )
+    if icp_number and target is not Stage.APPROVED:
+        raise InvalidInput(f"{filing.id}: an ICP number is recorded only when approving")
     checklist = filing.checklist
     submitted_at = filing.submitted_at
     if target is Stage.PHOTO_REVIEW:
@@ -88,6 +90,12 @@ def withdraw_refusal(filing: Filing) -> str | None:
         return None
     if filing.stage is Stage.WITHDRAWN:
         return f"{filing.id} was already withdrawn on {_stamp(filing.entered_at)}"
+    if filing.stage in CLOSED:
+        return (
+            f"{filing.id} was {filing.stage.value} by the communications administration on "
+            f"{_stamp(filing.entered_at)}: a decided filing cannot be withdrawn"
+            + (" (resubmit it instead)" if filing.stage is Stage.REJECTED else "")
+        )
     if filing.stage in SUBMITTED_TO_AUTHORITY:
         since = submitted_to_authority_at(filing) or filing.entered_at
         return (

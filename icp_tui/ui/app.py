@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from copy import copy
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -215,10 +216,10 @@ class DashboardScreen(Screen[None]):
             breached = [e for e in changed if e.health is Health.BREACHED]
             if len(breached) > 3:
                 self.notify(f"{len(breached)} filings have just breached", severity="error")
-            for entry in breached[:3] if len(breached) <= 3 else ():
-                self.notify(
-                    f"{entry.id} has breached ({rule(entry.stage).short})", severity="error"
-                )
+            else:
+                for entry in breached:
+                    said = inert(f"{entry.id} has breached ({rule(entry.stage).short})")
+                    self.notify(said, severity="error", markup=False)
         if self._order_stale and time.monotonic() - self._last_input > IDLE_RESORT:
             self.reselect()
         self.table.refresh()  # "left" and "in stage" move with the clock
@@ -289,13 +290,19 @@ class DashboardScreen(Screen[None]):
         banner.set_class(bool(messages), "shown")
 
     def current_filing(self) -> Filing | None:
+        """The highlighted filing as stored; the row follows if the store knows a newer one."""
         entry = self.table.current
         if entry is None:
             return None
         try:
-            return self.icp.service.store.get(entry.id)
-        except IcpError:
+            filing = self.icp.service.store.get(entry.id)
+        except IcpError as error:
+            self.notify(inert(str(error)), severity="error", markup=False)
             return None
+        if filing.version != entry.version:
+            # Our own save caught up with others' changes before the next poll shows them.
+            self.filings_changed([filing])
+        return filing
 
     def show_detail(self) -> None:
         if self.has_class("wide"):
@@ -334,8 +341,8 @@ class DashboardScreen(Screen[None]):
             return entry is not None and not self._may(kind, entry) and not read_only
         if read_only:
             return None
-        if action == "undo":
-            return True if self.icp.service.last_change else None
+        if action == "undo":  # not while a save is on its way: it would undo the one before
+            return True if self.icp.service.last_change and not self.icp.saves_pending else None
         if entry is None:
             return None
         return True if self._may(action, entry) else None
@@ -370,6 +377,9 @@ class DashboardScreen(Screen[None]):
         if filing is None:
             return
         targets = advance_targets(filing.stage)
+        if not targets:  # closed since the row was drawn
+            self.action_explain("advance")
+            return
         version = filing.version
 
         def chosen(target: Stage | None) -> None:
@@ -413,8 +423,9 @@ class DashboardScreen(Screen[None]):
             if text is None:
                 return
             if kind == "note":
+                # Notes only append: saving on top of someone else's change loses nothing.
                 self.icp.save(
-                    lambda s: s.note(filing.id, text, expected_version=version),
+                    lambda s: s.note(filing.id, text),
                     f"note added to {filing.id}",
                 )
             else:
@@ -436,7 +447,8 @@ class DashboardScreen(Screen[None]):
         )
 
     def action_export(self) -> None:
-        self.icp.export_view(list(self.table.rows))
+        # Copies: the worker must not read entries the UI thread updates in place.
+        self.icp.export_view([copy(entry) for entry in self.table.rows])
 
     def action_stats(self) -> None:
         self.icp.open_stats()
@@ -557,6 +569,7 @@ class IcpApp(App[int]):
         self.last_refresh: datetime | None = service.clock()
         # One store operation at a time: polls and saves run in worker threads.
         self.store_lock = threading.Lock()
+        self.saves_pending = 0
         self._poll_error: str | None = None  # the refresh error last told, while it lasts
 
     def on_mount(self) -> None:
@@ -599,9 +612,15 @@ class IcpApp(App[int]):
         else:
             self.last_refresh = self.clock()
 
-    @work(thread=True, group="save", exit_on_error=False)
     def save(self, change: Callable[[FilingService], Filing], said: str) -> None:
-        """Run one change through the service (locked, versioned, fsynced), off the UI."""
+        """Save one change off the UI; counted until done, so `u` waits for the right one."""
+        self.saves_pending += 1
+        self.dashboard.refresh_bindings()
+        self._save(change, said)
+
+    @work(thread=True, group="save", exit_on_error=False)
+    def _save(self, change: Callable[[FilingService], Filing], said: str) -> None:
+        """Run one change through the service (locked, versioned, fsynced)."""
         try:
             with self.store_lock:
                 filing = change(self.service)
@@ -660,12 +679,18 @@ class IcpApp(App[int]):
 
     @on(ChangeSaved)
     def _saved(self, message: ChangeSaved) -> None:
+        self._save_done()
         self.dashboard.filings_changed([message.filing])
         # The message may hold what someone typed (a withdraw reason): inert, never markup.
         self.notify(inert(message.said), timeout=4, markup=False)
 
+    def _save_done(self) -> None:
+        self.saves_pending -= 1
+        self.dashboard.refresh_bindings()
+
     @on(ChangeRefused)
     def _refused(self, message: ChangeRefused) -> None:
+        self._save_done()
         if message.fresh is not None:
             self.dashboard.filings_changed([message.fresh])
         self.notify(inert(message.said), severity="error", timeout=8, markup=False)

@@ -104,6 +104,9 @@ class StagePanes:
         target = policy.target(stage, self.filing.province)
         clock = rule(stage).clock
         end = following.at if following else self.now
+        if following is None:
+            # The current stay runs from entered_at (an undo puts it back to the first entry).
+            entry = Transition(self.filing.entered_at, entry.by, entry.source, stage, entry.reason)
         if clock is Clock.BUSINESS_DAYS and target is not None:
             used = policy.calendar.elapsed(entry.at, end)
             due = policy.calendar.due(entry.at, target)

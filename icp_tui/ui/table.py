@@ -172,20 +172,10 @@ class FilingTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         self.refresh()
 
-    def remove_ids(self, ids: set[str]) -> None:
-        """Drop rows (filings archived or gone), keeping the cursor's filing if it stays."""
-        if ids & self._index.keys():
-            self.show_rows([e for e in self.rows if e.id not in ids])
-
     @property
     def current(self) -> QueueEntry | None:
         """The highlighted filing's entry."""
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
-
-    def visible_ids(self) -> list[str]:
-        """Filings whose rows are on screen now."""
-        top = round(self.scroll_y)
-        return [e.id for e in self.rows[top : top + self.size.height]]
 
     # -- cursor --------------------------------------------------------------------------
 

@@ -618,18 +618,48 @@ async def test_stale_change_is_refused_and_names_the_other_user(
     assert [t.by for t in saved.history][-1] == "bob"
 
 
-async def test_stale_note_is_refused(make_db: MakeDb, reference: Reference) -> None:
+async def test_a_note_typed_while_someone_else_changed_the_filing_is_kept(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    # Notes only append, so a note is saved on top of bob's change instead of being lost.
     db = make_db([hand_filing(1, Stage.AUTHORITY_REVIEW)])
     app = build_app(reference)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n")
         await type_text(pilot, "mine")
         FilingStore(db).commit("ICP-2026-00001", lambda f: add_note(f, NOW, "bob", "bob's"))
-        after_bob = db_bytes(db)
         await pilot.press("enter")
         await settle(pilot)
-        assert any("bob" in n for n in notifications(app))
-    assert db_bytes(db) == after_bob
+    notes = [(n.by, n.text) for n in stored(db, "ICP-2026-00001").notes]
+    assert notes == [("bob", "bob's"), (ACTOR, "mine")]
+
+
+async def test_advance_on_a_filing_closed_meanwhile_explains_instead_of_crashing(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = make_db([hand_filing(1, Stage.AUTHORITY_REVIEW)])
+    app = build_app(reference, refresh_seconds=60)
+    async with app.run_test(size=(80, 24)) as pilot:
+        FilingStore(db).commit("ICP-2026-00001", lambda f: advance(f, NOW, "bob", Stage.APPROVED))
+        app.service.store.poll()  # the store caught up (as our own save does); the rows not yet
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert any("closed filing" in n for n in notifications(app))
+        assert current_stage(app) is Stage.APPROVED  # the row now shows the fresh state
+
+
+async def test_undo_waits_while_a_save_is_on_its_way(make_db: MakeDb, reference: Reference) -> None:
+    make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("o")
+        await settle(pilot)
+        screen = app.dashboard
+        assert screen.check_action("undo", ()) is True
+        app.saves_pending += 1  # as while the next save's worker runs
+        assert screen.check_action("undo", ()) is None
+        app.saves_pending -= 1
 
 
 # -- undo ------------------------------------------------------------------------------------------
