@@ -454,6 +454,9 @@ def show_filing(cmd: Command) -> int:
         lines.append(f"ICP no.:   {inert(filing.icp_number)}")
     lines.append("history:")
     for t in filing.history:
+        if not t.moved:  # a change recorded in place: a note, a ticket, an assignment
+            lines.append(f"  {_when(t.at)}  {inert(t.by)}: {inert(t.reason)} ({t.target.value})")
+            continue
         source = t.source.value if t.source else "(new)"
         reason = f"  {inert(t.reason)}" if t.reason else ""
         lines.append(f"  {_when(t.at)}  {inert(t.by)}: {source} -> {t.target.value}{reason}")

@@ -214,6 +214,8 @@ def authority_review_days(filing: Filing, policy: SlaPolicy) -> Iterator[int]:
     entered: datetime | None = None
     finished: list[int] = []
     for entry in filing.history:
+        if not entry.moved:
+            continue  # a note, ticket or assignment: the review goes on
         if entry.target is Stage.AUTHORITY_REVIEW:
             if entry.undo:
                 if entry.source in (Stage.APPROVED, Stage.REJECTED) and finished:
@@ -240,8 +242,8 @@ def breach_instants(
     """
     stays: list[tuple[Stage, datetime]] = []
     for entry in filing.history:
-        if entry.undo and stays and stays[-1][0] is entry.target:
-            continue  # undoing a note or a ticket is not a new stay in the stage
+        if not entry.moved:
+            continue  # a note, a ticket or their undo is not a new stay in the stage
         stays.append((entry.target, entry.at))
     last = len(stays) - 1
     for index, (stage, entered) in enumerate(stays):

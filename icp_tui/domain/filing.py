@@ -35,6 +35,11 @@ class Transition:
     reason: str = ""
     undo: bool = False
 
+    @property
+    def moved(self) -> bool:
+        """A move between stages; otherwise a change recorded in place (note, ticket, ...)."""
+        return self.source is not self.target
+
 
 @dataclass(frozen=True, slots=True)
 class Note:
@@ -83,8 +88,13 @@ class Filing:
 
     @property
     def last_transition(self) -> Transition:
-        """The history entry that put the filing in its current stage."""
+        """The latest history entry (a move, or a change recorded in place)."""
         return self.history[-1]
+
+    @property
+    def last_move(self) -> Transition:
+        """The history entry that put the filing in its current stage."""
+        return next(entry for entry in reversed(self.history) if entry.moved)
 
     def changed(self, at: datetime, by: str, **fields: Any) -> Filing:
         """A copy with `fields` replaced, the version bumped and the change attributed."""
@@ -202,34 +212,39 @@ def check_history(filing: Filing) -> None:
             f"{where}: history must start with the submission to preliminary_review"
         )
     previous = first
+    # Moves form a timeline; a note or ticket keeps the time it was given (--now may date it).
+    last_move_at = first.at
     for entry in filing.history[1:]:
         if entry.source is not previous.target:
             raise InvalidRecord(
                 f"{where}: history moves from {entry.source} at {entry.at.isoformat()} "
                 f"but the filing was in {previous.target}"
             )
-        allowed = can_move(entry.source, entry.target) or (
-            entry.undo and _undoes_into(filing.history, entry)
+        allowed = (
+            not entry.moved  # a note, ticket or assignment recorded in the stage it was in
+            or can_move(entry.source, entry.target)
+            or (entry.undo and _undoes_into(filing.history, entry))
         )
         if not allowed:
             raise InvalidRecord(
                 f"{where}: history has a move {entry.source} -> {entry.target}, "
                 "which the stage table does not allow"
             )
-        if entry.at < previous.at:
+        if entry.moved and entry.at < last_move_at:
             raise InvalidRecord(f"{where}: history goes back in time at {entry.at.isoformat()}")
+        if entry.moved:
+            last_move_at = entry.at
         previous = entry
     if previous.target is not filing.stage:
         raise InvalidRecord(
             f"{where}: stage is {filing.stage} but its history ends in {previous.target}"
         )
     # An undo puts the clock back to when the filing first entered the stage it returns to.
-    if previous.at != filing.entered_at and not (
-        previous.undo and filing.entered_at <= previous.at
-    ):
+    move = filing.last_move
+    if move.at != filing.entered_at and not (move.undo and filing.entered_at <= move.at):
         raise InvalidRecord(
             f"{where}: entered_at {filing.entered_at.isoformat()} is not the time of its "
-            f"last move {previous.at.isoformat()}"
+            f"last move {move.at.isoformat()}"
         )
 
 

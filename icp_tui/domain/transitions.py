@@ -79,7 +79,11 @@ def advance(
 def submitted_to_authority_at(filing: Filing) -> datetime | None:
     """When the filing last went to the communications administration (entered SMS check)."""
     for entry in reversed(filing.history):
-        if entry.target is Stage.SMS_VERIFICATION and entry.at >= filing.submitted_at:
+        if (
+            entry.moved
+            and entry.target is Stage.SMS_VERIFICATION
+            and entry.at >= filing.submitted_at
+        ):
             return entry.at
     return None
 
@@ -123,21 +127,35 @@ def withdraw(filing: Filing, at: datetime, by: str, reason: str) -> Filing:
     )
 
 
+def _recorded(filing: Filing, at: datetime, by: str, what: str) -> tuple[Transition, ...]:
+    """The history with a change that is not a move recorded in it (the audit trail)."""
+    return (*filing.history, Transition(at, by, filing.stage, filing.stage, what))
+
+
 def add_note(filing: Filing, at: datetime, by: str, text: str) -> Filing:
     """Append a note."""
     body = clean_text(text, "note")
-    return filing.changed(at, by, notes=(*filing.notes, Note(at, by, body)))
+    return filing.changed(
+        at,
+        by,
+        notes=(*filing.notes, Note(at, by, body)),
+        history=_recorded(filing, at, by, "note added"),
+    )
 
 
 def record_ticket(filing: Filing, at: datetime, by: str, ticket: str) -> Filing:
     """Record the ICP Filing team ticket opened for an escalated filing."""
-    return filing.changed(at, by, ticket=clean_text(ticket, "ticket reference"))
+    reference = clean_text(ticket, "ticket reference")
+    return filing.changed(
+        at, by, ticket=reference, history=_recorded(filing, at, by, f"ticket {reference}")
+    )
 
 
 def assign(filing: Filing, at: datetime, by: str, assignee: str | None) -> Filing:
     """Give the filing to `assignee` (None: nobody)."""
     who = clean_text(assignee, "assignee") if assignee else None
-    return filing.changed(at, by, assignee=who)
+    what = f"assigned to {who}" if who else "unassigned"
+    return filing.changed(at, by, assignee=who, history=_recorded(filing, at, by, what))
 
 
 def undo(current: Filing, before: Filing, after_version: int, at: datetime, by: str) -> Filing:

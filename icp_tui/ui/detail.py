@@ -44,10 +44,16 @@ class StagePanes:
     def render(self) -> RenderableType:
         f = self.filing
         parts: list[RenderableType] = [self._summary()]
-        visits = list(f.history)
-        for i, entry in enumerate(visits):
-            following = visits[i + 1] if i + 1 < len(visits) else None
-            parts.append(self._pane(entry, following))
+        # One pane per stay: a move, and the changes recorded in place until the next move.
+        visits: list[tuple[Transition, list[Transition]]] = []
+        for entry in f.history:
+            if entry.moved or not visits:
+                visits.append((entry, []))
+            else:
+                visits[-1][1].append(entry)
+        for i, (entry, events) in enumerate(visits):
+            following = visits[i + 1][0] if i + 1 < len(visits) else None
+            parts.append(self._pane(entry, following, events))
         parts.append(self._notes())
         return Group(*parts)
 
@@ -74,7 +80,9 @@ class StagePanes:
             )
         return text
 
-    def _pane(self, entry: Transition, following: Transition | None) -> Panel:
+    def _pane(
+        self, entry: Transition, following: Transition | None, events: list[Transition]
+    ) -> Panel:
         stage = entry.target
         current = following is None
         body: list[Text] = [
@@ -82,6 +90,9 @@ class StagePanes:
         ]
         if entry.reason:
             body.append(_line("why", inert(entry.reason)))
+        body.extend(
+            _line("", f"{when(e.at)} {inert(e.by)}: {inert(e.reason)}", "dim") for e in events
+        )
         if following is not None:
             body.append(_line("left", f"{when(following.at)} by {inert(following.by)}"))
         body.extend(self._clock_lines(entry, following))
@@ -152,7 +163,7 @@ class StagePanes:
         elif stage is Stage.APPROVED:
             lines.append(_line("ICP no.", inert(f.icp_number or "not recorded")))
         elif stage is Stage.WITHDRAWN:
-            lines.append(_line("reason", inert(f.last_transition.reason)))
+            lines.append(_line("reason", inert(f.last_move.reason)))
         if current and stage in ALIBABA_CLOUD_REVIEW and (f.ticket or self.status.escalate):
             lines.append(_line("ticket", inert(f.ticket) if f.ticket else "needed", "bold"))
         return lines

@@ -239,9 +239,9 @@ HOSTILE_NOTES = (
 
 def test_show_json_and_hostile_notes(run: Runner) -> None:
     filing_id = new_filing(run, domain="\x1b]0;owned\x07evil.cn", entity="\u202eevil entity")
-    for i, text in enumerate(HOSTILE_NOTES):
-        assert ok(run("note", filing_id, text, now=at(i))).strip()
-    filing = show(run, filing_id, now=at(5))
+    for i, text in enumerate(HOSTILE_NOTES):  # notes from 15:00, when the filing came in
+        assert ok(run("note", filing_id, text, now=at(6 + i))).strip()
+    filing = show(run, filing_id, now=at(11))
     assert filing.keys() >= SHOW_KEYS
     assert filing["id"] == filing_id and filing["domain"] == "\x1b]0;owned\x07evil.cn"
     assert filing["entity"] == "\u202eevil entity"
@@ -249,13 +249,16 @@ def test_show_json_and_hostile_notes(run: Runner) -> None:
     assert [n["text"] for n in filing["notes"]] == list(HOSTILE_NOTES)
     assert all(n["by"] == USER for n in filing["notes"])
     assert [datetime.fromisoformat(n["at"]) for n in filing["notes"]] == [
-        T0 + timedelta(hours=i) for i in range(4)
+        T0 + timedelta(hours=6 + i) for i in range(4)
     ]
+    # Each note is in the audit trail too, recorded in the stage the filing was in.
+    recorded = [h for h in filing["history"] if h["from"] == h["to"]]
+    assert [(h["by"], h["reason"]) for h in recorded] == [(USER, "note added")] * 4
     assert set(filing["history"][0]) >= {"at", "by", "from", "to", "reason"}
 
-    text = ok(run("show", filing_id, now=at(5)))
-    listing = ok(run("list", now=at(5)))
-    raw_json = ok(run("show", filing_id, "--json", now=at(5)))
+    text = ok(run("show", filing_id, now=at(11)))
+    listing = ok(run("list", now=at(11)))
+    raw_json = ok(run("show", filing_id, "--json", now=at(11)))
     for output in (text, listing, raw_json):
         assert "\x1b" not in output and "\u202e" not in output and "\x07" not in output
     assert "[red]x[/red]" in text  # shown as typed, not interpreted

@@ -216,7 +216,8 @@ def test_a_signal_while_saving_leaves_all_or_nothing(
         else:
             assert new["notes"][:-1] == old["notes"]
             assert new["notes"][-1]["text"] == text
-            assert new["history"] == old["history"]
+            assert new["history"][:-1] == old["history"]  # plus the note's audit entry
+            assert new["history"][-1]["reason"] == "note added"
 
     left, journal = temp_files(db.parent), journal_path(db).stat().st_size
     saved = "saved" if changed else "not saved"

@@ -504,7 +504,11 @@ def test_notes_keep_text_exactly(make_filing: MakeFiling, text: str) -> None:
     assert (noted.notes[-1].at, noted.notes[-1].by) == (at, "bob")
     assert noted.version == filing.version + 1
     assert (noted.updated_at, noted.updated_by) == (at, "bob")
-    assert noted.history == filing.history  # a note is not a transition
+    # Not a move, but in the audit trail: who added a note, when, in which stage.
+    assert noted.history[:-1] == filing.history
+    recorded = noted.history[-1]
+    assert (recorded.at, recorded.by, recorded.reason) == (at, "bob", "note added")
+    assert recorded.source is recorded.target is filing.stage and not recorded.moved
     assert noted.stage is filing.stage
     assert noted.entered_at == filing.entered_at
     assert_round_trips(noted)
@@ -539,7 +543,9 @@ def test_record_ticket(make_filing: MakeFiling) -> None:
     assert ticketed.ticket == "TK-20250307-0042"
     assert ticketed.version == filing.version + 1
     assert (ticketed.updated_at, ticketed.updated_by) == (at, "bob")
-    assert ticketed.history == filing.history
+    assert ticketed.history[:-1] == filing.history
+    assert ticketed.history[-1].reason == "ticket TK-20250307-0042"
+    assert not ticketed.history[-1].moved and ticketed.last_move == filing.last_move
     with pytest.raises(InvalidInput):
         record_ticket(filing, at, "bob", "  ")
 
