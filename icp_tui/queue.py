@@ -188,6 +188,8 @@ class Queue:
         self._now = now.timestamp()
         self._bulk = False
         self._counts: Counter[Health] | None = None
+        #: Filings whose clock breached at the last refresh (for a notification).
+        self.newly_breached: list[QueueEntry] = []
         # Earliest and latest due instant seen: the years whose calendar the queue relies on.
         self._due_span = (NEVER, -NEVER)
 
@@ -247,6 +249,7 @@ class Queue:
         clock tick costs almost nothing even at 50,000 filings.
         """
         stamp = now.timestamp()
+        self.newly_breached = []
         if stamp < self._now:  # the clock went back (tests, --now): re-check everything
             self._now = stamp
             self._wake_times, self._wakeups = [], {}
@@ -267,6 +270,8 @@ class Queue:
                 self._evaluate(woken)
                 if (woken.health, woken.escalate) != before:
                     changed.append(woken)
+                    if woken.health is Health.BREACHED and before[0] is not Health.BREACHED:
+                        self.newly_breached.append(woken)
         return changed
 
     def years_in_use(self) -> range:

@@ -195,7 +195,7 @@ def _escalate_at(filing: FilingSummary, policy: SlaPolicy) -> float:
     before = sum(cal.elapsed_days(day_of(a), day_of(b)) for a, b in filing.review_stretches)
     remaining = policy.escalate_after_bd - before
     if remaining < 0:
-        return since
+        return -NEVER  # already over before this stretch began: escalated throughout
     return day_start(cal.nth_after(day_of(since), remaining + 1))
 
 

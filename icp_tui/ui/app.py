@@ -213,7 +213,7 @@ class DashboardScreen(Screen[None]):
         if changed:
             self._order_stale = True
             self.table.update_entries(changed)
-            breached = [e for e in changed if e.health is Health.BREACHED]
+            breached = self.icp.queue.newly_breached
             if len(breached) > 3:
                 self.notify(f"{len(breached)} filings have just breached", severity="error")
             else:

@@ -75,3 +75,33 @@ def test_a_wider_span_is_swapped_in_whole() -> None:
     before = calendar.elapsed(bj(2026, 1, 5, 10), bj(2026, 2, 2, 10))
     calendar.elapsed(bj(2040, 1, 5, 10), bj(2040, 2, 2, 10))  # widens the span
     assert calendar.elapsed(bj(2026, 1, 5, 10), bj(2026, 2, 2, 10)) == before
+
+
+def test_only_a_clock_that_breaches_counts_as_newly_breached(
+    make_filing: MakeFiling,
+) -> None:
+    from icp_tui.config import Settings, load_reference
+    from icp_tui.domain.transitions import add_note
+    from icp_tui.queue import Queue
+
+    reference = load_reference(Settings())
+    # Submitted Monday: over 3 bd in review (escalated) by Friday, breached since Wednesday.
+    monday = bj(2026, 11, 16, 10)
+    filing = make_filing(S.PRELIMINARY_REVIEW, monday)
+    queue = Queue(reference, bj(2026, 11, 17, 12))
+    queue.put(filing)
+    queue.refresh(bj(2026, 11, 18, 12))
+    assert [e.id for e in queue.newly_breached] == [filing.id]
+    # A note later on: still breached and escalated, and nothing new to announce.
+    noted = add_note(filing, bj(2026, 11, 20, 12), ACTOR, "called")
+    entry = queue.put(noted)
+    assert entry.escalate  # at once, not only from the next tick
+    queue.refresh(
+        bj(
+            2026,
+            11,
+            20,
+            12,
+        )
+    )
+    assert queue.newly_breached == []
