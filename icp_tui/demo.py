@@ -623,7 +623,7 @@ class _DemoMaker:
             escalate_at = sla_times(filing, self.policy).escalate_at
             wanted = rng.random() < 0.5 if scenario.ticket is None else scenario.ticket
             if escalate_at <= self.now.timestamp() and wanted:
-                start = max(lower, datetime.fromtimestamp(escalate_at, BEIJING))
+                start = datetime.fromtimestamp(max(lower.timestamp(), escalate_at), BEIJING)
                 at = self.hours.office_time(start, self.now)
                 by = self.staff(assignee)
                 self.tickets += 1
