@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     ticket.add_argument("id")
     ticket.add_argument("reference")
 
+    materials = commands.add_parser("materials", help="record mailed verification materials")
+    materials.add_argument("id")
+    materials.add_argument("state", choices=["mailed", "received"])
+
     export = commands.add_parser("export", help="write filings as CSV (or JSON)")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument("--stage", choices=stages, metavar="STAGE")
@@ -229,7 +233,7 @@ def run_command(cmd: Command) -> int:
         return daily_report(cmd)
     elif name == "show":
         return show_filing(cmd)
-    elif name in ("advance", "withdraw", "note", "ticket", "assign"):
+    elif name in ("advance", "withdraw", "note", "ticket", "assign", "materials"):
         service = cmd.service()
         if name == "advance":
             target = parse_stage(args.to) if args.to else None
@@ -241,6 +245,9 @@ def run_command(cmd: Command) -> int:
         elif name == "note":
             service.note(args.id, args.text)
             print(f"note added to {args.id}")
+        elif name == "materials":
+            service.record_materials(args.id, received=args.state == "received")
+            print(f"materials {args.state} recorded on {args.id}")
         elif name == "ticket":
             service.record_ticket(args.id, args.reference)
             print(f"ticket recorded on {args.id}")

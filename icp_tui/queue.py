@@ -21,8 +21,8 @@ from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.sla import NEVER, Health, SlaTimes, left_in_words, sla_times, time_used
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, CLOSED, STAGE_ORDER, Owner, Stage, rule
 from icp_tui.domain.summary import FilingSummary, summarize
+from icp_tui.domain.transitions import MATERIALS_STAGES
 
-_MAILING_STAGES = frozenset({Stage.AWAITING_PHOTO, Stage.PHOTO_REVIEW, Stage.AWAITING_SUBMISSION})
 _STAGE_INDEX = {stage: i for i, stage in enumerate(STAGE_ORDER)}
 
 
@@ -202,7 +202,7 @@ class Queue:
             province is not None
             and province.requires_mailing
             and not filing.materials_received
-            and filing.stage in _MAILING_STAGES
+            and filing.stage in MATERIALS_STAGES
         )
         times = sla_times(filing, self.reference.policy)
         entry = self.entries.get(filing.id)

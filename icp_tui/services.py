@@ -147,6 +147,17 @@ class FilingService:
             expected_version,
         )
 
+    def record_materials(
+        self, filing_id: str, received: bool, expected_version: int | None = None
+    ) -> Filing:
+        """The applicant mailed the verification materials (received: they arrived)."""
+        return self._change(
+            filing_id,
+            "materials",
+            lambda f, at: transitions.record_materials(f, at, self.actor, received),
+            expected_version,
+        )
+
     def assign(
         self, filing_id: str, assignee: str | None, expected_version: int | None = None
     ) -> Filing:

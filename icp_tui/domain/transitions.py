@@ -151,6 +151,26 @@ def record_ticket(filing: Filing, at: datetime, by: str, ticket: str) -> Filing:
     )
 
 
+#: Stages in which the verification materials a province asks for are being awaited.
+MATERIALS_STAGES = frozenset({Stage.AWAITING_PHOTO, Stage.PHOTO_REVIEW, Stage.AWAITING_SUBMISSION})
+
+
+def record_materials(filing: Filing, at: datetime, by: str, received: bool) -> Filing:
+    """Record that the applicant mailed the verification materials, or that they arrived."""
+    if filing.stage not in MATERIALS_STAGES:
+        raise TransitionNotAllowed(
+            f"{filing.id} is {filing.stage.value}: mailed materials are recorded between the "
+            "preliminary review and the submission to the communications administration"
+        )
+    checklist = replace(
+        filing.checklist,
+        materials_mailed=True,
+        materials_received=received or filing.checklist.materials_received,
+    )
+    what = "materials received" if received else "materials mailed"
+    return filing.changed(at, by, checklist=checklist, history=_recorded(filing, at, by, what))
+
+
 def assign(filing: Filing, at: datetime, by: str, assignee: str | None) -> Filing:
     """Give the filing to `assignee` (None: nobody)."""
     who = clean_text(assignee, "assignee") if assignee else None

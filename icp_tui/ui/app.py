@@ -52,7 +52,9 @@ WIDE = 120
 #: Re-sort by itself only after the user has left the keyboard alone this long (seconds).
 IDLE_RESORT = 60.0
 VIEW_KEYS = dict(zip("123456", View, strict=True))
-WRITE_ACTIONS = frozenset({"advance", "withdraw", "note", "ticket", "undo", "take"})
+WRITE_ACTIONS = frozenset(
+    {"advance", "withdraw", "note", "ticket", "undo", "take", "materials_received"}
+)
 #: Smaller than this, the layout cannot show what staff need: say so instead.
 MIN_SIZE = (80, 24)
 
@@ -68,6 +70,7 @@ HELP_KEYS = (
     ("t", "record the ticket of an escalated filing"),
     ("u", "undo your own last change (5 minutes)"),
     ("o", "take the filing: assign it to me"),
+    ("x", "the mailed verification materials arrived (where the province asks for them)"),
     ("m", "mine only: toggle the queue of filings assigned to me"),
     ("e", "export the view as it is (filter, sort) to a CSV file"),
     ("g", "stats: filings per stage and health, breaches per day, review times"),
@@ -128,6 +131,7 @@ class DashboardScreen(Screen[None]):
         Binding("t", "explain('ticket')", show=False),
         Binding("u", "undo", "Undo", id="undo"),
         Binding("o", "take", "Take", id="take", show=False),
+        Binding("x", "materials_received", "Materials in", id="materials", show=False),
         Binding("m", "mine", "Mine", id="mine", show=False),
         Binding("e", "export", "Export", id="export", show=False),
         Binding("g", "stats", "Stats", id="stats", show=False),
@@ -354,6 +358,8 @@ class DashboardScreen(Screen[None]):
             return rule(entry.stage).may_withdraw
         if action == "ticket":
             return entry.escalate
+        if action == "materials_received":
+            return entry.mailing_pending
         return True
 
     def action_explain(self, kind: str) -> None:
@@ -453,6 +459,16 @@ class DashboardScreen(Screen[None]):
     def action_stats(self) -> None:
         self.icp.open_stats()
 
+    def action_materials_received(self) -> None:
+        filing = self.current_filing()
+        if filing is None:
+            return
+        version = filing.version
+        self.icp.save(
+            lambda s: s.record_materials(filing.id, received=True, expected_version=version),
+            f"materials received recorded on {filing.id} (u undoes it)",
+        )
+
     def action_mine(self) -> None:
         self.view_name = View.ALL if self.view_name is View.MINE else View.MINE
         self.reselect()
@@ -504,6 +520,7 @@ class FilingCommands(Provider):
             ("Record a ticket for the highlighted filing", "ticket", "escalated filings"),
             ("Undo my last change", "undo", "within 5 minutes"),
             ("Take the highlighted filing (assign it to me)", "take", "key o"),
+            ("Mailed materials received", "materials_received", "key x"),
             ("Show only my filings / all filings", "mine", "key m"),
             ("Export the view to a CSV file", "export", "key e"),
             ("Statistics", "stats", "key g"),

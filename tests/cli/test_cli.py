@@ -529,3 +529,19 @@ def test_parallel_notes_are_all_kept(run: Runner) -> None:
         assert mine == [f"{name} note {i}{padding}" for i in range(10)]
     assert all(n["by"] == USER for n in filing["notes"])
     assert filing["version"] == version + 20
+
+
+def test_materials_are_recorded_from_the_command_line(run: Runner) -> None:
+    filing_id = new_filing(run, "Guizhou")
+    ok(run("advance", filing_id))  # awaiting the photo and, in Guizhou, mailed materials
+    said = ok(run("materials", filing_id, "received"))
+    assert said == f"materials received recorded on {filing_id}\n"
+    checklist = show(run, filing_id)["checklist"]
+    assert checklist["materials_received"] and checklist["materials_mailed"]
+    before = snapshot(run.db.parent)
+    usage_error(run("materials", filing_id, "sent"))
+    for _ in range(5):  # on to the SMS check: materials are no longer awaited
+        ok(run("advance", filing_id))
+    after_moves = snapshot(run.db.parent)
+    user_error(run("materials", filing_id, "mailed"), "communications administration")
+    assert snapshot(run.db.parent) == after_moves != before

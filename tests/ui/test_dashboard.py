@@ -1092,3 +1092,28 @@ async def test_a_year_without_official_holidays_is_announced(
         assert banner.display
         assert "No official holiday schedule for 2027" in text_of(banner)
         assert app.dashboard.table.size.height - 1 >= 10
+
+
+async def test_x_records_that_the_mailed_materials_arrived(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    # Guizhou asks for mailed materials; Beijing does not.
+    db = make_db(
+        [
+            hand_filing(1, Stage.AWAITING_PHOTO, province="Guizhou"),
+            hand_filing(2, Stage.AWAITING_PHOTO, province="Beijing", hours_ago=3),
+        ]
+    )
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await highlight(pilot, "ICP-2026-00002")
+        assert app.dashboard.check_action("materials_received", ()) is None
+        await highlight(pilot, "ICP-2026-00001")
+        assert app.dashboard.table.current.mailing_pending
+        await pilot.press("x")
+        await settle(pilot)
+        await wait_for(pilot, lambda: not app.dashboard.table.current.mailing_pending)
+    saved = stored(db, "ICP-2026-00001")
+    assert saved.checklist.materials_received
+    assert (saved.history[-1].by, saved.history[-1].reason) == (ACTOR, "materials received")
+    assert not stored(db, "ICP-2026-00002").checklist.materials_received

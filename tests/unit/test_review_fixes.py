@@ -105,3 +105,20 @@ def test_only_a_clock_that_breaches_counts_as_newly_breached(
         )
     )
     assert queue.newly_breached == []
+
+
+def test_mailed_materials_are_recorded_in_the_checklist_and_the_history(
+    make_filing: MakeFiling,
+) -> None:
+    from icp_tui.domain.errors import TransitionNotAllowed
+    from icp_tui.domain.transitions import record_materials
+
+    waiting = make_filing(S.AWAITING_PHOTO, FRIDAY)
+    mailed = record_materials(waiting, FRIDAY + timedelta(hours=1), ACTOR, received=False)
+    assert (mailed.checklist.materials_mailed, mailed.checklist.materials_received) == (True, False)
+    arrived = record_materials(mailed, FRIDAY + timedelta(hours=2), ACTOR, received=True)
+    assert arrived.checklist.materials_received
+    assert [t.reason for t in arrived.history[-2:]] == ["materials mailed", "materials received"]
+    assert arrived.stage is S.AWAITING_PHOTO and arrived.last_move == waiting.last_move
+    with pytest.raises(TransitionNotAllowed, match="communications administration"):
+        record_materials(make_filing(S.AUTHORITY_REVIEW, FRIDAY), FRIDAY, ACTOR, received=True)
