@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 from icp_tui.config import Reference, load_reference, load_settings
 from icp_tui.display import inert, inert_json
 from icp_tui.domain.errors import IcpError, InvalidInput
-from icp_tui.domain.filing import BEIJING, MAX_YEAR, MIN_YEAR, Filing, to_record
+from icp_tui.domain.filing import BEIJING, MAX_YEAR, MIN_YEAR, Filing, stamp, to_record
 from icp_tui.domain.sla import Health, sla_status
 from icp_tui.domain.stages import Stage, parse_stage, rule
 from icp_tui.queue import Queue, QueueEntry
@@ -205,9 +205,7 @@ def run_command(cmd: Command) -> int:
     args = cmd.args
     name = args.command
     if name == "init":
-        if cmd.settings.db_path.exists() and cmd.settings.db_path.stat().st_size > 0:
-            raise DatabaseExists(f"{cmd.settings.db_path} already exists; nothing was changed")
-        FilingStore.create(cmd.settings.db_path)
+        FilingStore.create(cmd.settings.db_path)  # refuses an existing database
         print(f"created an empty database at {cmd.settings.db_path}")
     elif name == "config":
         print_settings(cmd)
@@ -449,33 +447,30 @@ def show_filing(cmd: Command) -> int:
     lines = [
         f"{filing.id}  {inert(filing.domain)}  (version {filing.version})",
         f"entity:    {inert(filing.entity)} ({filing.entity_type.value}), {filing.province}",
-        f"stage:     {rule(filing.stage).label} since {_when(filing.entered_at)}",
+        f"stage:     {rule(filing.stage).label} since {stamp(filing.entered_at)}",
         f"health:    {status.health.glyph} {status.health.word}, {status.left}"
-        + (f", due {_when(status.due_at)}" if status.due_at else ""),
+        + (f", due {stamp(status.due_at)}" if status.due_at else ""),
         f"assignee:  {inert(filing.assignee or '-')}",
     ]
     if status.escalate:
-        needed = "NEEDED (over 3 bd in Alibaba Cloud review)"
+        over = cmd.reference.policy.escalate_after_bd
+        needed = f"NEEDED (over {over} bd in Alibaba Cloud review)"
         lines.append(f"ticket:    {inert(filing.ticket) if filing.ticket else needed}")
     if filing.icp_number:
         lines.append(f"ICP no.:   {inert(filing.icp_number)}")
     lines.append("history:")
     for t in filing.history:
         if not t.moved:  # a change recorded in place: a note, a ticket, an assignment
-            lines.append(f"  {_when(t.at)}  {inert(t.by)}: {inert(t.reason)} ({t.target.value})")
+            lines.append(f"  {stamp(t.at)}  {inert(t.by)}: {inert(t.reason)} ({t.target.value})")
             continue
         source = t.source.value if t.source else "(new)"
         reason = f"  {inert(t.reason)}" if t.reason else ""
-        lines.append(f"  {_when(t.at)}  {inert(t.by)}: {source} -> {t.target.value}{reason}")
+        lines.append(f"  {stamp(t.at)}  {inert(t.by)}: {source} -> {t.target.value}{reason}")
     if filing.notes:
         lines.append("notes:")
-        lines.extend(f"  {_when(n.at)}  {inert(n.by)}: {inert(n.text)}" for n in filing.notes)
+        lines.extend(f"  {stamp(n.at)}  {inert(n.by)}: {inert(n.text)}" for n in filing.notes)
     print("\n".join(lines))
     return 0
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 def calendar_question(cmd: Command) -> int:

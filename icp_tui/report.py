@@ -16,7 +16,7 @@ from typing import Any
 
 from icp_tui.config import Reference
 from icp_tui.display import inert
-from icp_tui.domain.filing import BEIJING, Filing
+from icp_tui.domain.filing import BEIJING, Filing, stamp
 from icp_tui.domain.sla import HEALTH_ORDER, Health, SlaPolicy, review_days_used
 from icp_tui.domain.stages import STAGE_ORDER, Clock, Stage, rule
 from icp_tui.queue import Queue
@@ -271,10 +271,6 @@ def _breach_at(stage: Stage, province: str, start: datetime, policy: SlaPolicy) 
 # -- rendering ---------------------------------------------------------------------------------
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment else "-"
-
-
 def _short(text: str, width: int = SHOWN_TEXT) -> str:
     """Inert, and cut to `width` characters (a 10,000-character entity would fill the mail)."""
     shown = inert(text)
@@ -325,7 +321,7 @@ def _warnings(report: Report) -> list[str]:
 def render_text(report: Report) -> str:
     """Plain text for a terminal or a mail; every data string is made inert."""
     out: list[str] = [
-        f"ICP filing queue at {_when(report.now)} (Beijing time)",
+        f"ICP filing queue at {stamp(report.now)} (Beijing time)",
         f"{report.total} filings: {_health_line(report)}",
         "",
     ]
@@ -417,7 +413,7 @@ def _md_table(headings: list[str], rows: Iterable[list[str]]) -> list[str]:
 def render_markdown(report: Report) -> str:
     """Markdown (GitHub flavour) for a mail or a wiki page; data is escaped and inert."""
     out = [
-        f"# ICP filing queue at {_when(report.now)} (Beijing time)",
+        f"# ICP filing queue at {stamp(report.now)} (Beijing time)",
         "",
         f"**{report.total} filings**: {_health_line(report)}",
         "",

@@ -12,6 +12,13 @@ from icp_tui.domain.stages import CLOSED, Stage, can_move
 
 #: Beijing time has had no daylight saving since 1991, so a fixed offset is exact.
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def stamp(moment: datetime | None) -> str:
+    """A time as staff read it: Beijing time to the minute ("-" for none)."""
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
 #: The calendar counts from MIN_YEAR to MAX_YEAR; a stored time must fall strictly inside, so
 #: that its due dates (up to a year of business days later) do too.
 MIN_YEAR, MAX_YEAR = 1970, 2199

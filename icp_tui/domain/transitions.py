@@ -10,7 +10,15 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from icp_tui.domain.errors import InvalidInput, TransitionNotAllowed, WithdrawNotAllowed
-from icp_tui.domain.filing import BEIJING, Checklist, EntityType, Filing, Note, Transition
+from icp_tui.domain.filing import (
+    BEIJING,
+    Checklist,
+    EntityType,
+    Filing,
+    Note,
+    Transition,
+    stamp,
+)
 from icp_tui.domain.stages import (
     CLOSED,
     SUBMITTED_TO_AUTHORITY,
@@ -20,10 +28,6 @@ from icp_tui.domain.stages import (
 
 UNDO_WINDOW = timedelta(minutes=5)
 MAX_TEXT = 10_000
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 def advance_targets(stage: Stage) -> tuple[Stage, ...]:
@@ -43,7 +47,7 @@ def advance(
     current = rule(filing.stage)
     if filing.stage in CLOSED and not current.next_stages:
         raise TransitionNotAllowed(
-            f"{filing.id} is {filing.stage.value} since {_stamp(filing.entered_at)}: "
+            f"{filing.id} is {filing.stage.value} since {stamp(filing.entered_at)}: "
             "a closed filing does not move"
         )
     target = to or current.happy_next
@@ -93,18 +97,18 @@ def withdraw_refusal(filing: Filing) -> str | None:
     if rule(filing.stage).may_withdraw:
         return None
     if filing.stage is Stage.WITHDRAWN:
-        return f"{filing.id} was already withdrawn on {_stamp(filing.entered_at)}"
+        return f"{filing.id} was already withdrawn on {stamp(filing.entered_at)}"
     if filing.stage in CLOSED:
         return (
             f"{filing.id} was {filing.stage.value} by the communications administration on "
-            f"{_stamp(filing.entered_at)}: a decided filing cannot be withdrawn"
+            f"{stamp(filing.entered_at)}: a decided filing cannot be withdrawn"
             + (" (resubmit it instead)" if filing.stage is Stage.REJECTED else "")
         )
     if filing.stage in SUBMITTED_TO_AUTHORITY:
         since = submitted_to_authority_at(filing) or filing.entered_at
         return (
             f"{filing.id} cannot be withdrawn: it was submitted to the communications "
-            f"administration on {_stamp(since)} (now {filing.stage.value}); "
+            f"administration on {stamp(since)} (now {filing.stage.value}); "
             "wait for the authority's decision"
         )
     return f"{filing.id} cannot be withdrawn from {filing.stage.value}"
@@ -184,7 +188,7 @@ def undo(current: Filing, before: Filing, after_version: int, at: datetime, by: 
     if current.version != after_version:
         raise TransitionNotAllowed(
             f"{current.id} was changed by {current.updated_by} at "
-            f"{_stamp(current.updated_at or at)} since your change: nothing to undo"
+            f"{stamp(current.updated_at or at)} since your change: nothing to undo"
         )
     if current.updated_at is None or at - current.updated_at > UNDO_WINDOW:
         raise TransitionNotAllowed(f"{current.id}: your change is more than 5 minutes old")

@@ -372,7 +372,8 @@ class DashboardScreen(Screen[None]):
             said = f"{filing.id} is {filing.stage.value}: a closed filing does not move"
         else:
             said = (
-                f"{filing.id} does not need a ticket: it is not over 3 bd in Alibaba Cloud review"
+                f"{filing.id} does not need a ticket: it is not over "
+                f"{self.icp.reference.policy.escalate_after_bd} bd in Alibaba Cloud review"
             )
         self.notify(inert(said), severity="warning", markup=False)
 

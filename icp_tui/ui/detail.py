@@ -18,14 +18,9 @@ from textual.widgets import Static
 
 from icp_tui.config import Reference
 from icp_tui.display import inert
-from icp_tui.domain.filing import BEIJING, Filing, Transition
+from icp_tui.domain.filing import Filing, Transition, stamp
 from icp_tui.domain.sla import Health, sla_status
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Clock, Stage, rule
-
-
-def when(moment: datetime | None) -> str:
-    """A time as staff read it: Beijing time to the minute."""
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 def _line(label: str, value: str, style: str = "") -> Text:
@@ -75,7 +70,8 @@ class StagePanes:
             text.append(
                 f"ticket {inert(f.ticket)}"
                 if f.ticket
-                else "NEEDS A TICKET: Alibaba Cloud review over 3 bd since submission",
+                else "NEEDS A TICKET: Alibaba Cloud review over "
+                f"{self.reference.policy.escalate_after_bd} bd since submission",
                 "bold",
             )
         return text
@@ -86,15 +82,15 @@ class StagePanes:
         stage = entry.target
         current = following is None
         body: list[Text] = [
-            _line("entered", f"{when(entry.at)} by {inert(entry.by)}"),
+            _line("entered", f"{stamp(entry.at)} by {inert(entry.by)}"),
         ]
         if entry.reason:
             body.append(_line("why", inert(entry.reason)))
         body.extend(
-            _line("", f"{when(e.at)} {inert(e.by)}: {inert(e.reason)}", "dim") for e in events
+            _line("", f"{stamp(e.at)} {inert(e.by)}: {inert(e.reason)}", "dim") for e in events
         )
         if following is not None:
-            body.append(_line("left", f"{when(following.at)} by {inert(following.by)}"))
+            body.append(_line("left", f"{stamp(following.at)} by {inert(following.by)}"))
         body.extend(self._clock_lines(entry, following))
         body.extend(self._stage_lines(stage, current))
         title = Text.assemble(("▶ " if current else "", "bold"), rule(stage).label)
@@ -123,14 +119,14 @@ class StagePanes:
             due = policy.calendar.due(entry.at, target)
             outcome = "breached" if used > target else ("met" if following else "running")
             return [
-                _line("due", when(due)),
+                _line("due", stamp(due)),
                 _line("used", f"{used} of {target} bd: {outcome}", "bold" if used > target else ""),
             ]
         if clock is Clock.WALL_HOURS and target is not None:
             hours = (end - entry.at).total_seconds() / 3600
             outcome = "breached" if hours > target else ("met" if following else "running")
             return [
-                _line("deadline", f"{when(entry.at + timedelta(hours=target))} ({target} hours)"),
+                _line("deadline", f"{stamp(entry.at + timedelta(hours=target))} ({target} hours)"),
                 _line("used", f"{hours:.0f} of {target} h: {outcome}"),
             ]
         if clock is Clock.PAUSED:
@@ -173,7 +169,7 @@ class StagePanes:
             return Text("no notes", "dim")
         text = Text()
         for note in self.filing.notes:
-            text.append(f"{when(note.at)} {inert(note.by)}\n", "dim")
+            text.append(f"{stamp(note.at)} {inert(note.by)}\n", "dim")
             text.append(inert(note.text, keep_newlines=True) + "\n")
         return Panel(text, title="Notes", title_align="left", box=box.ROUNDED, padding=(0, 1))
 
