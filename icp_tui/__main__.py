@@ -62,8 +62,19 @@ class _Parser(argparse.ArgumentParser):
         super().error(inert(message))
 
 
+def package_version() -> str:
+    """The installed package's version: pyproject.toml is its one source."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("icp-tui")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Dashboard and tools for the ICP filing queue.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {package_version()}")
     parser.add_argument(
         "--db", type=Path, help="database file (default: $ICP_TUI_DB, else data/filings.json)"
     )
@@ -196,7 +207,7 @@ class Command:
         for year in self.reference.calendar.unverified_years(years):
             print(
                 f"{PROG}: warning: no official holiday schedule for {year}: counted weekends "
-                f"only; add the year to {self.reference.holidays_file}",
+                f"only; {self.reference.holidays_advice(year)}",
                 file=sys.stderr,
             )
 
@@ -268,6 +279,7 @@ def print_settings(cmd: Command) -> None:
         ("refresh_seconds", s.refresh_seconds, "refresh_seconds"),
         ("at_risk_fraction", s.at_risk_fraction, "at_risk_fraction"),
         ("theme", s.theme, "theme"),
+        ("data_dir", s.data_dir or "(none: the shipped reference data)", "data_dir"),
         ("provinces_file", s.provinces_file, "provinces_file"),
         ("holidays_file", s.holidays_file, "holidays_file"),
         ("mailing_file", s.mailing_file, "mailing_file"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,18 +20,18 @@ from icp_tui.domain.provinces import MailingAddress, Province, ProvinceTable
 from icp_tui.domain.sla import DEFAULT_AUTHORITY_TARGET_BD, SlaPolicy
 from icp_tui.domain.stages import WITHDRAW_REASONS
 
-#: The data files shipped with the project (used when ./data has none).
-PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"
+#: The reference data shipped inside the package: used for each file the team's data_dir lacks.
+SHIPPED_DATA = Path(__file__).resolve().parent / "defaults"
+#: The reference data files, as the settings name them (key) and as they sit in a folder.
+REFERENCE_FILES = {
+    "provinces_file": "provinces.toml",
+    "holidays_file": "holidays.toml",
+    "mailing_file": "mailing.toml",
+}
 
 
 class ConfigError(IcpError):
     """A settings or data file is missing or wrong."""
-
-
-def data_file(name: str) -> Path:
-    """`name` in ./data if staff keep their own copy there, else the project's data folder."""
-    local = Path("data") / name
-    return local if local.is_file() else PROJECT_DATA / name
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,11 @@ class Settings:
     """What a run of the tool uses, and where each value came from (`icp-tui config`)."""
 
     db_path: Path = Path("data/filings.json")
-    provinces_file: Path = field(default_factory=lambda: data_file("provinces.toml"))
-    holidays_file: Path = field(default_factory=lambda: data_file("holidays.toml"))
-    mailing_file: Path = field(default_factory=lambda: data_file("mailing.toml"))
+    #: The team's reference data folder: its files override the shipped ones, file by file.
+    data_dir: Path | None = None
+    provinces_file: Path = SHIPPED_DATA / "provinces.toml"
+    holidays_file: Path = SHIPPED_DATA / "holidays.toml"
+    mailing_file: Path = SHIPPED_DATA / "mailing.toml"
     mailing: MailingAddress | None = None
     refresh_seconds: float = 1.0
     at_risk_fraction: float = 0.75
@@ -51,6 +54,17 @@ class Settings:
 
     def source(self, key: str) -> str:
         return self.sources.get(key, "default")
+
+    def holidays_advice(self, year: int) -> str:
+        """Where staff add `year`'s official schedule: never a path inside the package."""
+        if self.holidays_file.parent != SHIPPED_DATA:
+            return f"add {year} to {self.holidays_file}"
+        if self.data_dir is not None:
+            return f"add {year} to {self.data_dir / 'holidays.toml'}"
+        return (
+            f"add {year} to holidays.toml in the team's data folder "
+            "(set data_dir in the config file, or $ICP_TUI_DATA)"
+        )
 
 
 def config_candidates(explicit: Path | None) -> list[Path]:
@@ -69,6 +83,7 @@ def config_candidates(explicit: Path | None) -> list[Path]:
 
 _KEYS = {
     "database": "a file path",
+    "data_dir": "a folder path (its provinces, holidays and mailing files override the shipped)",
     "refresh_seconds": "a number of seconds from 0.2 to 60",
     "at_risk_fraction": "a fraction above 0 and below 1 (0.75 = at risk from 75 % used)",
     "theme": "a Textual theme name, e.g. textual-dark, textual-light, nord, gruvbox",
@@ -90,6 +105,10 @@ def load_settings(config: Path | None = None, db: Path | None = None) -> Setting
     if used is not None:
         values = _settings_from_file(used)
         sources = {key: f"config {used}" for key in values}
+    if os.environ.get("ICP_TUI_DATA"):
+        values["data_dir"] = Path(os.environ["ICP_TUI_DATA"]).expanduser()
+        sources["data_dir"] = "$ICP_TUI_DATA"
+    _reference_files(values, sources)
     if os.environ.get("ICP_TUI_DB"):
         values["db_path"] = Path(os.environ["ICP_TUI_DB"])
         sources["db_path"] = "$ICP_TUI_DB"
@@ -97,6 +116,21 @@ def load_settings(config: Path | None = None, db: Path | None = None) -> Setting
         values["db_path"] = db
         sources["db_path"] = "--db"
     return Settings(**values, config_file=used, sources=sources)
+
+
+def _reference_files(values: dict[str, Any], sources: dict[str, str]) -> None:
+    """Each reference file: as the config names it, else from data_dir if there, else shipped."""
+    data_dir: Path | None = values.get("data_dir")
+    if data_dir is not None and not data_dir.is_dir():
+        raise ConfigError(f"{data_dir}: data_dir is not a folder ({sources['data_dir']})")
+    for key, name in REFERENCE_FILES.items():
+        if key in values:
+            continue
+        if data_dir is not None and (data_dir / name).is_file():
+            values[key] = data_dir / name
+            sources[key] = f"data_dir, {sources['data_dir']}"
+        else:
+            sources[key] = "shipped default"
 
 
 def _settings_from_file(path: Path) -> dict[str, Any]:
@@ -110,7 +144,7 @@ def _settings_from_file(path: Path) -> dict[str, Any]:
     for key, value in doc.items():
         if key not in _KEYS:
             raise ConfigError(f"{path}: unknown key {key!r} (known: {', '.join(_KEYS)})")
-        if key in ("database", "provinces_file", "holidays_file", "mailing_file"):
+        if key in ("database", "data_dir", *REFERENCE_FILES):
             if not isinstance(value, str) or not value.strip():
                 raise wrong(key)
             name = "db_path" if key == "database" else key
@@ -157,7 +191,8 @@ class Reference:
     calendar: BusinessCalendar
     policy: SlaPolicy
     mailing: MailingAddress
-    holidays_file: Path
+    #: Where to add a year's official schedule (see `Settings.holidays_advice`).
+    holidays_advice: Callable[[int], str]
 
 
 def load_reference(settings: Settings) -> Reference:
@@ -171,7 +206,7 @@ def load_reference(settings: Settings) -> Reference:
         at_risk_fraction=settings.at_risk_fraction,
     )
     mailing = settings.mailing or load_mailing(settings.mailing_file)
-    return Reference(provinces, calendar, policy, mailing, settings.holidays_file)
+    return Reference(provinces, calendar, policy, mailing, settings.holidays_advice)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -287,7 +287,7 @@ class DashboardScreen(Screen[None]):
         for year in app.reference.calendar.unverified_years(app.queue.years_in_use()):
             messages.append(
                 f"No official holiday schedule for {year}: weekends only are counted; "
-                f"add {year} to {app.reference.holidays_file}"
+                f"{app.reference.holidays_advice(year)}"
             )
         banner = self.query_one("#banner", Static)
         banner.update(Text("\n".join(f"⚠ {m}" for m in messages)))

@@ -24,7 +24,7 @@ def base_env(private: Path) -> dict[str, str]:
     """The environment of a CLI run: the repository importable; byte code kept under `private`
     (shared by the session, outside the repository and the venv); no inherited ICP_TUI_DB or
     ICP_TUI_CONFIG, and an empty user config folder, so no settings of this machine leak in."""
-    dropped = {"ICP_TUI_DB", "ICP_TUI_CONFIG", "PYTHONDONTWRITEBYTECODE"}
+    dropped = {"ICP_TUI_DB", "ICP_TUI_CONFIG", "ICP_TUI_DATA", "PYTHONDONTWRITEBYTECODE"}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     (private / "config").mkdir(exist_ok=True)
     env.update(

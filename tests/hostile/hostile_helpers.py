@@ -162,7 +162,7 @@ def hand_filing(
 
 def base_env(private: Path) -> dict[str, str]:
     """A CLI run's environment: the repository importable, no settings of this machine."""
-    dropped = {"ICP_TUI_DB", "ICP_TUI_CONFIG", "PYTHONDONTWRITEBYTECODE"}
+    dropped = {"ICP_TUI_DB", "ICP_TUI_CONFIG", "ICP_TUI_DATA", "PYTHONDONTWRITEBYTECODE"}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     (private / "config").mkdir(parents=True, exist_ok=True)
     env.update(

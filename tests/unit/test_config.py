@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from icp_tui.config import (
-    PROJECT_DATA,
+    SHIPPED_DATA,
     ConfigError,
     load_holidays,
     load_provinces,
@@ -24,6 +24,7 @@ def _no_outside_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # No config of the machine's own may leak in.
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ICP_TUI_DB", raising=False)
+    monkeypatch.delenv("ICP_TUI_DATA", raising=False)
     monkeypatch.delenv("ICP_TUI_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
 
@@ -88,7 +89,7 @@ def test_a_named_config_file_that_is_missing_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_shipped_data_files_load() -> None:
-    provinces, default = load_provinces(PROJECT_DATA / "provinces.toml")
+    provinces, default = load_provinces(SHIPPED_DATA / "provinces.toml")
     assert default == 20
     assert provinces.resolve("浙江省").name == "Zhejiang"
     assert provinces.authority_targets()["Zhejiang"] == 30

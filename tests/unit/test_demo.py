@@ -19,6 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import icp_tui.demo
+from icp_tui.config import SHIPPED_DATA
 from icp_tui.demo import STAFF, generate_filings
 from icp_tui.domain.calendar import BusinessCalendar
 from icp_tui.domain.filing import BEIJING, EntityType, Filing, from_record, to_record
@@ -26,8 +28,7 @@ from icp_tui.domain.provinces import Province, ProvinceTable
 from icp_tui.domain.sla import Health, SlaPolicy, sla_status
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, CLOSED, Stage
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "data"
+DATA = SHIPPED_DATA
 WEEKDAY = datetime(2026, 11, 25, 15, 0, tzinfo=BEIJING)  # a Wednesday afternoon
 WEEKEND = datetime(2026, 11, 29, 10, 0, tzinfo=BEIJING)  # a Sunday morning
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -301,7 +302,7 @@ def test_provinces_come_from_the_data_file(
 
 
 def test_the_generator_uses_nothing_but_the_domain() -> None:
-    tree = ast.parse((ROOT / "icp_tui" / "demo.py").read_text(encoding="utf-8"))
+    tree = ast.parse((Path(icp_tui.demo.__file__)).read_text(encoding="utf-8"))
     imported = {
         node.module if isinstance(node, ast.ImportFrom) else alias.name
         for node in ast.walk(tree)
