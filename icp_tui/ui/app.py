@@ -553,7 +553,8 @@ class FilingCommands(Provider):
                 )
 
     def _dashboard(self) -> Screen[None]:
-        return next(s for s in self.app.screen_stack if isinstance(s, DashboardScreen))
+        assert isinstance(self.app, IcpApp)
+        return self.app.dashboard
 
 
 class IcpApp(App[int]):
@@ -589,6 +590,9 @@ class IcpApp(App[int]):
         self.store_lock = threading.Lock()
         self.saves_pending = 0
         self._poll_error: str | None = None  # the refresh error last told, while it lasts
+        # Held, not looked up in the screen stack: shutdown empties the stack while a dialog's
+        # answer or a save's result may still arrive (a signal right after a save key).
+        self.dashboard = DashboardScreen()
 
     def on_mount(self) -> None:
         self.theme = self.settings.theme
@@ -597,11 +601,7 @@ class IcpApp(App[int]):
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, self.exit)
-        self.push_screen(DashboardScreen())
-
-    @property
-    def dashboard(self) -> DashboardScreen:
-        return next(s for s in self.screen_stack if isinstance(s, DashboardScreen))
+        self.push_screen(self.dashboard)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(HELP_KEYS))
