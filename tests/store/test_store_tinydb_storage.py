@@ -109,3 +109,14 @@ def test_removing_a_filing_makes_poll_say_reload(tmp_path: Path) -> None:
     assert dashboard.poll() is None
     assert dashboard.ids() == [fid(1), fid(3)]
     assert dashboard.poll() == []
+
+
+def test_the_readme_snippet_reads_what_the_journal_holds(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    snippet = readme.split("<!-- tinydb-reader -->\n```python\n", 1)[1].split("```", 1)[0]
+    path = new_db(tmp_path)
+    saved = FilingStore(path).commit(fid(2), noter("only in the journal"))
+    scope: dict[str, object] = {}
+    exec(snippet.replace("/srv/icp/filings.json", str(path)), scope)
+    filings = scope["filings"]
+    assert isinstance(filings, list) and to_record(saved) in filings

@@ -115,3 +115,48 @@ def test_holiday_overrides_take_dates_only(tmp_path: Path) -> None:
     bad = write(tmp_path / "b.toml", "[2027]\nholidays = [2027-01-01T00:00:00]\n")
     with pytest.raises(ConfigError, match="list of dates"):
         load_holidays(bad)
+
+
+def test_reference_data_is_the_shipped_set_unless_a_data_dir_has_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A ./data folder in the current directory plays no part any more.
+    (tmp_path / "data").mkdir()
+    write(tmp_path / "data" / "provinces.toml", "x = 1\n")
+    settings = load_settings()
+    assert settings.provinces_file == SHIPPED_DATA / "provinces.toml"
+    assert settings.source("provinces_file") == "shipped default"
+
+    team = tmp_path / "team"
+    team.mkdir()
+    write(team / "holidays.toml", "")
+    write(tmp_path / "icp-tui.toml", 'data_dir = "team"\n')
+    settings = load_settings()
+    assert settings.holidays_file.resolve() == (team / "holidays.toml").resolve()
+    assert settings.source("holidays_file") == "data_dir, config icp-tui.toml"
+    assert settings.mailing_file == SHIPPED_DATA / "mailing.toml"  # file by file
+    assert settings.holidays_advice(2027).startswith("add 2027 to ")
+    assert str(settings.holidays_file) in settings.holidays_advice(2027)
+
+    # The variable wins over the config file, like $ICP_TUI_DB.
+    other = tmp_path / "other"
+    other.mkdir()
+    write(other / "mailing.toml", "")
+    monkeypatch.setenv("ICP_TUI_DATA", str(other))
+    settings = load_settings()
+    assert settings.mailing_file == other / "mailing.toml"
+    assert settings.source("data_dir") == "$ICP_TUI_DATA"
+
+
+def test_without_a_data_dir_the_advice_says_how_to_set_one() -> None:
+    advice = load_settings().holidays_advice(2027)
+    assert "data_dir" in advice and "ICP_TUI_DATA" in advice
+    assert str(SHIPPED_DATA) not in advice
+
+
+def test_a_data_dir_that_is_not_a_folder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ICP_TUI_DATA", str(tmp_path / "nope"))
+    with pytest.raises(ConfigError, match=r"nope: data_dir is not a folder \(\$ICP_TUI_DATA\)"):
+        load_settings()
