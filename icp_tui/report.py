@@ -16,6 +16,7 @@ from typing import Any
 
 from icp_tui.config import Reference
 from icp_tui.display import inert
+from icp_tui.domain.estimate import finished_reviews
 from icp_tui.domain.filing import BEIJING, Filing, stamp
 from icp_tui.domain.sla import HEALTH_ORDER, Health, SlaPolicy, review_days_used
 from icp_tui.domain.stages import STAGE_ORDER, Clock, Stage, rule
@@ -138,8 +139,8 @@ def build_report(
                     filing.assignee,
                 )
             )
-        for days_taken in authority_review_days(filing, policy):
-            review_days.setdefault(filing.province, []).append(days_taken)
+        for review in finished_reviews(filing, policy.calendar):
+            review_days.setdefault(filing.province, []).append(review.days)
         for moment in breach_instants(filing, policy, now, since=window_start):
             breach_days[moment.astimezone(BEIJING).date()] += 1
         closed_at = filing.entered_at
@@ -203,31 +204,6 @@ def build_report(
 
 
 # -- what the history says ---------------------------------------------------------------------
-
-
-def authority_review_days(filing: Filing, policy: SlaPolicy) -> Iterator[int]:
-    """Business days of each finished authority review of `filing` (entry to decision).
-
-    A decision that was later undone does not count; the review it reopened keeps its first
-    entry time, as the SLA clock does after an undo.
-    """
-    entered: datetime | None = None
-    finished: list[int] = []
-    for entry in filing.history:
-        if not entry.moved:
-            continue  # a note, ticket or assignment: the review goes on
-        if entry.target is Stage.AUTHORITY_REVIEW:
-            if entry.undo:
-                if entry.source in (Stage.APPROVED, Stage.REJECTED) and finished:
-                    finished.pop()
-                continue  # the review goes on from its first entry
-            entered = entry.at
-        elif entry.source is Stage.AUTHORITY_REVIEW and entered is not None:
-            if entry.target in (Stage.APPROVED, Stage.REJECTED):
-                finished.append(policy.calendar.elapsed(entered, entry.at))
-            else:
-                entered = None  # an undo back to the SMS check: not a finished review
-    yield from finished
 
 
 def breach_instants(

@@ -11,13 +11,13 @@ import pytest
 
 from icp_tui.config import Reference, Settings, load_reference
 from icp_tui.demo import generate_filings
+from icp_tui.domain.estimate import finished_reviews
 from icp_tui.domain.filing import BEIJING, EntityType, Filing
 from icp_tui.domain.sla import HEALTH_ORDER, Health
 from icp_tui.domain.stages import STAGE_ORDER, Stage
 from icp_tui.domain.transitions import advance, submit, undo, withdraw
 from icp_tui.queue import Queue
 from icp_tui.report import (
-    authority_review_days,
     breach_instants,
     build_report,
     render_markdown,
@@ -147,7 +147,7 @@ def test_an_undone_decision_does_not_count_and_the_review_keeps_its_start(
     approved = reviewed(1, bj(11, 2), bj(11, 5))  # 3 bd, then undone
     reopened = undo(approved, advance_back(approved), approved.version, bj(11, 5, 10, 2), STAFF)
     final = advance(reopened, bj(11, 9), STAFF, Stage.REJECTED)
-    assert list(authority_review_days(final, reference.policy)) == [5]
+    assert [r.days for r in finished_reviews(final, reference.calendar)] == [5]
 
 
 def advance_back(approved: Filing) -> Filing:

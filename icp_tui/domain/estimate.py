@@ -1,0 +1,142 @@
+"""When will it be approved: an estimate from the province's own finished authority reviews.
+
+The communications administrations publish no queue times, but the database holds every review
+the team has watched: how many business days each took, from entry to decision. A filing now in
+`authority_review` is likely decided as its province's recent reviews were: the median (P50) and
+the 90th percentile (P90) of those, counted in business days from the day it entered, with the
+same calendar as every deadline. With too few recent reviews the province's target stands in.
+
+Percentiles are nearest-rank (the smallest sample with at least p % of the samples at or below
+it), so an estimate is always a number of days some real review took.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import insort
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from icp_tui.domain.calendar import END_OF_DAY, BusinessCalendar
+from icp_tui.domain.filing import BEIJING, Filing
+from icp_tui.domain.sla import SlaPolicy
+from icp_tui.domain.stages import Stage
+
+#: Reviews decided within this many days before `now` count (DOMAIN: "a setting").
+DEFAULT_WINDOW_DAYS = 180
+#: Fewer finished reviews than this in the window: the province's target stands in.
+MIN_SAMPLES = 5
+DECISIONS = (Stage.APPROVED, Stage.REJECTED)
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedReview:
+    """One authority review that reached a decision."""
+
+    province: str
+    entered_at: datetime
+    decided_at: datetime
+    days: int  # business days from entry to decision (DOMAIN.md's elapsed)
+
+
+def finished_reviews(filing: Filing, calendar: BusinessCalendar) -> Iterator[FinishedReview]:
+    """Each finished authority review of `filing`, oldest first.
+
+    A decision that was later undone does not count; the review it reopened keeps its first
+    entry time, as the SLA clock does after an undo.
+    """
+    entered: datetime | None = None
+    finished: list[FinishedReview] = []
+    for entry in filing.history:
+        if not entry.moved:
+            continue  # a note, ticket or assignment: the review goes on
+        if entry.target is Stage.AUTHORITY_REVIEW:
+            if entry.undo:
+                if entry.source in DECISIONS and finished:
+                    finished.pop()
+                continue  # the review goes on from its first entry
+            entered = entry.at
+        elif entry.source is Stage.AUTHORITY_REVIEW and entered is not None:
+            if entry.target in DECISIONS:
+                days = calendar.elapsed(entered, entry.at)
+                finished.append(FinishedReview(filing.province, entered, entry.at, days))
+            else:
+                entered = None  # an undo back to the SMS check: not a finished review
+    yield from finished
+
+
+def percentile(ordered: list[int], p: float) -> int:
+    """The nearest-rank p-th percentile (0 < p <= 100) of a non-empty ascending list."""
+    return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1]
+
+
+class Basis(StrEnum):
+    """What an estimate rests on."""
+
+    HISTORY = "history"  # the province's finished reviews in the window
+    TARGET = "target"  # too few of those: the province's target
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalEstimate:
+    """When a filing in authority review is likely decided."""
+
+    p50: datetime  # half of the province's reviews were decided by the same point
+    p90: datetime  # nine in ten
+    samples: int  # finished reviews in the window (those the estimate rests on, or too few)
+    basis: Basis
+    p50_days: int
+    p90_days: int
+
+
+class ReviewHistory:
+    """The finished reviews of each province within a window before `now`, kept sorted by
+    business days taken, so an estimate is a lookup: it costs nothing on a clock tick. Add a
+    review when one closes; build a new one when the window moves (once a day is plenty)."""
+
+    def __init__(
+        self,
+        reviews: Iterable[FinishedReview],
+        now: datetime,
+        window_days: int = DEFAULT_WINDOW_DAYS,
+    ) -> None:
+        self.since = now - timedelta(days=window_days)
+        self._days: dict[str, list[int]] = {}
+        for review in reviews:
+            self.add(review)
+
+    def add(self, review: FinishedReview) -> None:
+        if review.decided_at >= self.since:
+            insort(self._days.setdefault(review.province, []), review.days)
+
+    def days(self, province: str) -> list[int]:
+        """Business days each review of `province` took, ascending."""
+        return list(self._days.get(province, ()))
+
+    def estimate(self, province: str, entered_at: datetime, policy: SlaPolicy) -> ApprovalEstimate:
+        """The estimate for a filing of `province` that entered authority review then."""
+        taken = self._days.get(province, [])
+        if len(taken) >= MIN_SAMPLES:
+            p50, p90, basis = percentile(taken, 50), percentile(taken, 90), Basis.HISTORY
+        else:
+            target = policy.target(Stage.AUTHORITY_REVIEW, province)
+            assert target is not None  # authority review always runs on business days
+            p50 = p90 = target
+            basis = Basis.TARGET
+        return ApprovalEstimate(
+            p50=decided_by(policy.calendar, entered_at, p50),
+            p90=decided_by(policy.calendar, entered_at, p90),
+            samples=len(taken),
+            basis=basis,
+            p50_days=p50,
+            p90_days=p90,
+        )
+
+
+def decided_by(calendar: BusinessCalendar, entered_at: datetime, days: int) -> datetime:
+    """The end of the day a review taking `days` business days is decided (0: the entry day)."""
+    if days < 1:
+        return datetime.combine(entered_at.astimezone(BEIJING).date(), END_OF_DAY, BEIJING)
+    return calendar.due(entered_at, days)

@@ -1,0 +1,138 @@
+"""The approval estimate: percentiles of a province's finished authority reviews in a window,
+counted in business days from the day a filing entered authority review; the target when
+there are too few reviews."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+from conftest import S, bj
+from hypothesis import given
+from hypothesis import strategies as st
+
+from icp_tui.domain.calendar import BusinessCalendar
+from icp_tui.domain.estimate import (
+    MIN_SAMPLES,
+    Basis,
+    FinishedReview,
+    ReviewHistory,
+    decided_by,
+    finished_reviews,
+    percentile,
+)
+from icp_tui.domain.filing import Filing
+from icp_tui.domain.sla import SlaPolicy
+
+NOW = bj(2026, 6, 30, 12)
+
+
+DECIDED = bj(2026, 6, 1, 10)
+
+
+def review(days: int, decided: datetime = DECIDED, province: str = "Beijing") -> FinishedReview:
+    return FinishedReview(province, bj(2026, 5, 1), decided, days)
+
+
+@pytest.mark.parametrize(
+    ("samples", "p50", "p90"),
+    [
+        ([7], 7, 7),
+        ([1, 2, 3, 4, 5], 3, 5),
+        ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 5, 9),
+        ([3, 3, 3, 20, 20, 20], 3, 20),
+        (list(range(1, 101)), 50, 90),
+    ],
+)
+def test_nearest_rank_percentiles_on_known_samples(samples: list[int], p50: int, p90: int) -> None:
+    assert (percentile(samples, 50), percentile(samples, 90)) == (p50, p90)
+
+
+@given(st.lists(st.integers(0, 60), min_size=1, max_size=200))
+def test_a_percentile_is_a_sample_with_enough_at_or_below_it(samples: list[int]) -> None:
+    ordered = sorted(samples)
+    for p in (50, 90):
+        value = percentile(ordered, p)
+        assert value in ordered
+        assert sum(v <= value for v in ordered) >= p / 100 * len(ordered)
+        assert sum(v < value for v in ordered) < p / 100 * len(ordered)
+
+
+def test_the_estimate_counts_business_days_from_entry_across_a_holiday(
+    policy: SlaPolicy,
+) -> None:
+    history = ReviewHistory([review(d) for d in (2, 3, 3, 4, 10)], NOW)
+    # Entered Wed 2026-09-30: 1-7 October are the National Day break and Sat 2026-10-10 is
+    # worked, so the 3rd business day after it is that Saturday (8th, 9th, 10th).
+    estimate = history.estimate("Beijing", bj(2026, 9, 30, 16), policy)
+    assert estimate.basis is Basis.HISTORY and estimate.samples == 5
+    assert (estimate.p50_days, estimate.p90_days) == (3, 10)
+    assert estimate.p50 == policy.calendar.due(bj(2026, 9, 30, 16), 3)
+    assert estimate.p50.date().isoformat() == "2026-10-10"
+    assert estimate.p90 == policy.calendar.due(bj(2026, 9, 30, 16), 10)
+
+
+def test_with_too_few_reviews_the_target_stands_in(policy: SlaPolicy) -> None:
+    few = ReviewHistory([review(2, province="Zhejiang")] * (MIN_SAMPLES - 1), NOW)
+    entered = bj(2026, 6, 1, 9)
+    estimate = few.estimate("Zhejiang", entered, policy)
+    assert estimate.basis is Basis.TARGET and estimate.samples == MIN_SAMPLES - 1
+    assert (estimate.p50_days, estimate.p90_days) == (30, 30)  # Zhejiang's target
+    assert estimate.p50 == estimate.p90 == policy.calendar.due(entered, 30)
+    # Another province's reviews never count for this one.
+    other = ReviewHistory([review(2, province="Beijing")] * 10, NOW)
+    assert other.estimate("Zhejiang", entered, policy).samples == 0
+
+
+def test_only_reviews_decided_within_the_window_count(policy: SlaPolicy) -> None:
+    old = [review(30, decided=bj(2025, 12, 1))] * 10
+    recent = [review(4, decided=bj(2026, 6, 29))] * 5
+    history = ReviewHistory(old + recent, NOW)
+    assert history.days("Beijing") == [4] * 5
+    wider = ReviewHistory(old + recent, NOW, window_days=400)
+    assert len(wider.days("Beijing")) == 15
+
+
+def test_a_review_added_when_it_closes_moves_the_estimate(policy: SlaPolicy) -> None:
+    history = ReviewHistory([review(3)] * 4, NOW)
+    entered = bj(2026, 6, 1, 9)
+    assert history.estimate("Beijing", entered, policy).basis is Basis.TARGET
+    history.add(review(9))
+    estimate = history.estimate("Beijing", entered, policy)
+    assert (estimate.basis, estimate.p50_days, estimate.p90_days) == (Basis.HISTORY, 3, 9)
+
+
+def test_a_review_decided_on_its_entry_day_is_estimated_for_that_day(
+    cal: BusinessCalendar,
+) -> None:
+    assert decided_by(cal, bj(2026, 6, 1, 9), 0) == bj(2026, 6, 1, 23, 59, 59)
+
+
+def test_finished_reviews_read_the_history(
+    filing_from_moves: Callable[..., Filing], cal: BusinessCalendar
+) -> None:
+    moves = [
+        (S.PRELIMINARY_REVIEW, bj(2026, 3, 2, 9)),
+        (S.AWAITING_PHOTO, bj(2026, 3, 2, 10)),
+        (S.PHOTO_REVIEW, bj(2026, 3, 2, 11)),
+        (S.AWAITING_SUBMISSION, bj(2026, 3, 2, 12)),
+        (S.SMS_VERIFICATION, bj(2026, 3, 2, 13)),
+        (S.AUTHORITY_REVIEW, bj(2026, 3, 2, 14)),
+        (S.REJECTED, bj(2026, 3, 6, 10)),  # 4 bd
+        (S.PRELIMINARY_REVIEW, bj(2026, 3, 9, 9)),
+        (S.AWAITING_PHOTO, bj(2026, 3, 9, 10)),
+        (S.PHOTO_REVIEW, bj(2026, 3, 9, 11)),
+        (S.AWAITING_SUBMISSION, bj(2026, 3, 9, 12)),
+        (S.SMS_VERIFICATION, bj(2026, 3, 9, 13)),
+        (S.AUTHORITY_REVIEW, bj(2026, 3, 10, 9)),
+        (S.APPROVED, bj(2026, 3, 17, 9)),  # 5 bd
+    ]
+    filing = filing_from_moves(moves, province="Hebei")
+    reviews = list(finished_reviews(filing, cal))
+    assert [(r.province, r.days, r.decided_at) for r in reviews] == [
+        ("Hebei", 4, bj(2026, 3, 6, 10)),
+        ("Hebei", 5, bj(2026, 3, 17, 9)),
+    ]
+    # A filing still in review has no finished review.
+    assert list(finished_reviews(filing_from_moves(moves[:6]), cal)) == []
