@@ -57,3 +57,18 @@ def test_domain_imports_neither_ui_nor_storage() -> None:
     for forbidden in FORBIDDEN:
         leaked = sorted(m for m in modules if m == forbidden or m.startswith(forbidden + "."))
         assert not leaked, f"importing icp_tui.domain pulled in {leaked}"
+
+
+def test_the_import_contracts_hold() -> None:
+    """The contracts in pyproject.toml: a pure domain, and the layers."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run(
+        [str(lint), "--no-cache", "--no-logo"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 broken" in done.stdout
