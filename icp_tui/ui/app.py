@@ -509,6 +509,33 @@ class DashboardScreen(Screen[None]):
         self.view_name = View[name]
         self.reselect()
 
+    # -- what the workers report (posted here: a screen already closed by a shutdown drops them)
+
+    @on(StoreChanged)
+    def _store_changed(self, message: StoreChanged) -> None:
+        if message.filings is None:
+            assert message.queue is not None
+            self.icp.queue = message.queue
+        self.filings_changed(message.filings)
+
+    @on(ChangeSaved)
+    def _saved(self, message: ChangeSaved) -> None:
+        self._save_done()
+        self.filings_changed([message.filing])
+        # The message may hold what someone typed (a withdraw reason): inert, never markup.
+        self.notify(inert(message.said), timeout=4, markup=False)
+
+    def _save_done(self) -> None:
+        self.icp.saves_pending -= 1
+        self.refresh_bindings()
+
+    @on(ChangeRefused)
+    def _refused(self, message: ChangeRefused) -> None:
+        self._save_done()
+        if message.fresh is not None:
+            self.filings_changed([message.fresh])
+        self.notify(inert(message.said), severity="error", timeout=8, markup=False)
+
 
 class FilingCommands(Provider):
     """The filing actions in the command palette (ctrl+p)."""
@@ -626,7 +653,7 @@ class IcpApp(App[int]):
             if changed is None:
                 with self.store_lock:
                     fresh = rebuild_queue(self.service.store, self.reference, self.clock())
-            self.post_message(StoreChanged(changed, fresh))
+            self.dashboard.post_message(StoreChanged(changed, fresh))
         else:
             self.last_refresh = self.clock()
 
@@ -643,12 +670,12 @@ class IcpApp(App[int]):
             with self.store_lock:
                 filing = change(self.service)
         except StaleChange as error:
-            self.post_message(ChangeRefused(str(error), error.current))
+            self.dashboard.post_message(ChangeRefused(str(error), error.current))
             return
         except IcpError as error:
-            self.post_message(ChangeRefused(str(error), None))
+            self.dashboard.post_message(ChangeRefused(str(error), None))
             return
-        self.post_message(ChangeSaved(filing, said))
+        self.dashboard.post_message(ChangeSaved(filing, said))
         try:
             with self.store_lock:
                 self.service.store.compact_if_due()
@@ -687,31 +714,6 @@ class IcpApp(App[int]):
             self.call_from_thread(self.notify, inert(str(error)), severity="error", markup=False)
             return
         self.call_from_thread(self.push_screen, StatsScreen(report))
-
-    @on(StoreChanged)
-    def _store_changed(self, message: StoreChanged) -> None:
-        if message.filings is None:
-            assert message.queue is not None
-            self.queue = message.queue
-        self.dashboard.filings_changed(message.filings)
-
-    @on(ChangeSaved)
-    def _saved(self, message: ChangeSaved) -> None:
-        self._save_done()
-        self.dashboard.filings_changed([message.filing])
-        # The message may hold what someone typed (a withdraw reason): inert, never markup.
-        self.notify(inert(message.said), timeout=4, markup=False)
-
-    def _save_done(self) -> None:
-        self.saves_pending -= 1
-        self.dashboard.refresh_bindings()
-
-    @on(ChangeRefused)
-    def _refused(self, message: ChangeRefused) -> None:
-        self._save_done()
-        if message.fresh is not None:
-            self.dashboard.filings_changed([message.fresh])
-        self.notify(inert(message.said), severity="error", timeout=8, markup=False)
 
 
 def rebuild_queue(store: FilingStore, reference: Reference, now: datetime) -> Queue:
