@@ -284,9 +284,10 @@ class DashboardScreen(Screen[None]):
         messages = []
         if app.service.store.read_only:
             messages.append(f"Read-only: {app.service.store.read_only_reason}")
-        for year in app.reference.calendar.unverified_years(app.queue.years_in_use()):
+        for year in app.reference.calendar.provisional_years(app.queue.years_in_use()):
             messages.append(
-                f"No official holiday schedule for {year}: weekends only are counted; "
+                f"{year} is provisional: no official holiday schedule yet, so its business days "
+                f"follow the statutory holidays with no adjusted working days; "
                 f"{app.reference.holidays_advice(year)}"
             )
         banner = self.query_one("#banner", Static)
