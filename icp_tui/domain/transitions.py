@@ -26,7 +26,7 @@ from icp_tui.domain.filing import (
     stamp,
     stamp_seconds,
 )
-from icp_tui.domain.provinces import check_icp_number
+from icp_tui.domain.provinces import ICP_ABBREVIATIONS, check_icp_number
 from icp_tui.domain.stages import (
     CLOSED,
     REASONED_STAGES,
@@ -88,9 +88,10 @@ def advance(
     number = filing.icp_number
     if target is Stage.APPROVED:
         if not icp_number or not icp_number.strip():
+            example = ICP_ABBREVIATIONS.get(filing.province, ("浙",))[0] + "ICP备2026012345号-1"
             raise InvalidInput(
                 f"{filing.id}: approving records the ICP number the authority issued "
-                "(e.g. --icp-number 浙ICP备2026012345号-1)"
+                f"(e.g. --icp-number {example})"
             )
         try:
             number = check_icp_number(icp_number, filing.province)
