@@ -205,12 +205,14 @@ class ReasonLists:
     def chosen(self, stage: Stage, text: str) -> str:
         """The listed reason `text` names (any case), else `text` kept as "other: text"."""
         typed = text.strip()
+        if not typed or typed.casefold() == "other":
+            return ""  # no reason given: refused by the transition
         if typed.casefold().startswith("other:") and typed[6:].strip():
             return "other: " + typed[6:].strip()
         for reason in self.offered(stage):
             if reason != "other" and reason.casefold() == typed.casefold():
                 return reason
-        return f"other: {typed}" if typed and typed.casefold() != "other" else ""
+        return f"other: {text}"  # the free text exactly as typed
 
 
 def rule(stage: Stage) -> StageRule:
