@@ -307,6 +307,8 @@ def print_settings(cmd: Command) -> None:
         ("provinces_file", s.provinces_file, "provinces_file"),
         ("holidays_file", s.holidays_file, "holidays_file"),
         ("mailing_file", s.mailing_file, "mailing_file"),
+        ("reasons_file", s.reasons_file, "reasons_file"),
+        ("expiry_file", s.expiry_file, "expiry_file"),
         ("mailing", "[mailing] table" if s.mailing else "(from mailing_file)", "mailing"),
         ("withdraw_reasons", ", ".join(s.withdraw_reasons), "withdraw_reasons"),
     ]
