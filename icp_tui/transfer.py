@@ -31,7 +31,7 @@ from icp_tui.domain.calendar import BusinessCalendar
 from icp_tui.domain.errors import IcpError, InvalidInput
 from icp_tui.domain.filing import BEIJING, EntityType, Filing, Transition, check_history
 from icp_tui.domain.sla import review_days_before_stay
-from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Stage, rule
+from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, CLOSED, Stage, rule
 from icp_tui.queue import QueueEntry
 from icp_tui.store import FilingStore
 
@@ -328,9 +328,13 @@ def plan_import(
     plan = ImportPlan()
     known_ids: set[str] = set()
     known_keys: set[NaturalKey] = set()
+    #: Domains (as DNS compares them) with an open filing: one open filing per domain.
+    open_domains: dict[str, str] = {}
     for filing in existing:
         known_ids.add(filing.id)
         known_keys.update(_submission_keys(filing))
+        if not filing.closed:
+            open_domains[transitions.domain_key(filing.domain)] = filing.id
 
     reader = csv.reader(handle)
     header_line, header = _next_row(reader, plan)
@@ -369,7 +373,9 @@ def plan_import(
         else:
             rows.append(checked)
 
-    _plan_filings(plan, rows, known_ids, known_keys, reserved, actor, reference.calendar)
+    _plan_filings(
+        plan, rows, known_ids, known_keys, reserved, actor, reference.calendar, open_domains
+    )
     plan.errors.sort(key=_line_of)  # a clash between two rows is found after both were read
     return plan
 
@@ -630,8 +636,10 @@ def _plan_filings(
     reserved: set[str],
     actor: str,
     calendar: BusinessCalendar,
+    open_domains: dict[str, str],
 ) -> None:
-    """Drop duplicates, give ids, and build the filings of the good rows."""
+    """Drop duplicates, refuse a second open filing of a domain, give ids, and build the
+    filings of the good rows."""
     seen_ids: dict[str, _Row] = {}
     seen_keys: set[NaturalKey] = set()
     fresh: list[_Row] = []
@@ -652,6 +660,16 @@ def _plan_filings(
             plan.skipped_duplicates += 1
             continue
         seen_keys.add(row.key)
+        if row.stage not in CLOSED:
+            domain = transitions.domain_key(row.domain)
+            other = open_domains.get(domain)
+            if other is not None:
+                plan.errors.append(
+                    f"line {row.line}: {row.domain} already has an open filing "
+                    f"({other}): a domain gets one open filing at a time"
+                )
+                continue
+            open_domains[domain] = row.id or f"line {row.line}"
         fresh.append(row)
 
     # Per year, the highest id in use: next_filing_id then only needs that one id, instead of

@@ -512,3 +512,37 @@ def test_a_malformed_domain_is_refused(domain: str) -> None:
 def test_a_domain_compares_as_dns_does() -> None:
     assert domain_key("例子.中国") == domain_key("XN--fsqu00a.xn--fiqs8s")
     assert domain_key("Example.CN") == "example.cn"
+
+
+def test_an_import_refuses_a_second_open_filing_of_a_domain(reference: Reference) -> None:
+    from icp_tui.transfer import plan_import
+
+    now = bj(2026, 3, 10, 12)
+    existing = [new_filing(bj(2026, 3, 2, 9), domain="例子.中国")]
+    csv_text = (
+        "domain,entity,province,stage,submitted_at\n"
+        "xn--fsqu00a.xn--fiqs8s,A Co,Beijing,,2026-03-03T09:00\n"
+        "b.cn,B Co,Beijing,,2026-03-03T09:00\n"
+        "B.CN,B Co,Beijing,,2026-03-04T09:00\n"
+        "c.cn,C Co,Beijing,withdrawn,2026-03-03T09:00\n"
+        "c.cn,C Co,Beijing,,2026-03-04T09:00\n"
+        "bad_domain,D Co,Beijing,,2026-03-04T09:00\n"
+    )
+    plan = plan_import(io.StringIO(csv_text), reference, existing, "importer", now)
+    assert [e.split(":")[0] for e in plan.errors] == ["line 2", "line 4", "line 7"]
+    assert "ICP-2026-00001" in plan.errors[0]
+    assert "not a domain name" in plan.errors[2]
+    assert [f.domain for f in plan.filings] == ["b.cn", "c.cn", "c.cn"]
+
+
+def test_a_team_s_data_dir_overrides_the_reasons(tmp_path: Path) -> None:
+    from icp_tui.config import load_settings
+
+    (tmp_path / "reasons.toml").write_text(
+        'returned = ["logo missing"]\nrejected = ["not allowed"]\n', encoding="utf-8"
+    )
+    (tmp_path / "config.toml").write_text(f'data_dir = "{tmp_path}"\n', encoding="utf-8")
+    settings = load_settings(tmp_path / "config.toml")
+    reasons = load_reference(settings).reasons
+    assert reasons.offered(S.RETURNED) == ("logo missing", "other")
+    assert reasons.offered(S.REJECTED) == ("not allowed", "other")
