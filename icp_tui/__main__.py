@@ -31,7 +31,7 @@ from icp_tui.domain.filing import (
 )
 from icp_tui.domain.sla import Health, expires_at, expiry_in_words, sla_status
 from icp_tui.domain.stages import Stage, parse_stage, rule
-from icp_tui.domain.transitions import sms_attempts
+from icp_tui.domain.transitions import check_not_ahead, sms_attempts
 from icp_tui.queue import Queue, QueueEntry
 from icp_tui.services import Clock, FilingService, fixed_clock, parse_entity_type, system_clock
 from icp_tui.store import DatabaseExists, FilingStore
@@ -427,6 +427,8 @@ def import_filings(cmd: Command) -> int:
 
     service = cmd.service()
     store = service.store
+    # The rows' times are checked against --now: it may not run ahead of the real clock.
+    check_not_ahead(cmd.now(), system_clock())
     plan = plan_import_file(
         cmd.args.file, cmd.reference, stored_filings(store), service.actor, cmd.now()
     )
