@@ -144,3 +144,12 @@ def test_the_detail_reads_the_history_per_submission(reference: Reference) -> No
 def test_the_approved_pane_shows_the_icp_number(reference: Reference) -> None:
     filing = hand_filing(1, Stage.APPROVED)
     assert "京ICP备2026000001号" in detail_text(filing, reference, timedelta(hours=1))
+
+
+async def test_the_queue_shows_the_order_expiry(make_db: MakeDb, reference: Reference) -> None:
+    make_db([hand_filing(1, Stage.AWAITING_PHOTO, hours_ago=24 * 35)])  # first submitted 35 d ago
+    app = build_app(reference)
+    async with app.run_test(size=(200, 30)) as pilot:
+        await pilot.pause()
+        line = app.dashboard.table.render_line(1).text
+        assert "expires in" in line, line  # the flags column may cut the rest
