@@ -11,7 +11,7 @@ import gc
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -20,9 +20,18 @@ from typing import Any, NoReturn
 from icp_tui.config import Reference, load_reference, load_settings
 from icp_tui.display import inert, inert_json
 from icp_tui.domain.errors import IcpError, InvalidInput
-from icp_tui.domain.filing import BEIJING, MAX_YEAR, MIN_YEAR, Filing, stamp, to_record
-from icp_tui.domain.sla import Health, sla_status
+from icp_tui.domain.filing import (
+    BEIJING,
+    MAX_YEAR,
+    MIN_YEAR,
+    Filing,
+    stamp,
+    submission_groups,
+    to_record,
+)
+from icp_tui.domain.sla import Health, expires_at, expiry_in_words, sla_status
 from icp_tui.domain.stages import Stage, parse_stage, rule
+from icp_tui.domain.transitions import check_not_ahead, sms_attempts
 from icp_tui.queue import Queue, QueueEntry
 from icp_tui.services import Clock, FilingService, fixed_clock, parse_entity_type, system_clock
 from icp_tui.store import DatabaseExists, FilingStore
@@ -114,7 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="STAGE",
         help="an allowed stage (default: next on the happy path)",
     )
-    advance.add_argument("--reason", default="")
+    advance.add_argument(
+        "--reason",
+        default="",
+        help="why (required for returned and rejected: a listed reason, or any text, "
+        'kept as "other: TEXT")',
+    )
     advance.add_argument("--icp-number", help="the ICP number, when approving")
 
     withdraw = commands.add_parser("withdraw", help="withdraw a filing (before submission)")
@@ -128,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     ticket = commands.add_parser("ticket", help="record the ticket of an escalated filing")
     ticket.add_argument("id")
     ticket.add_argument("reference")
+
+    sms = commands.add_parser("sms-resent", help="record that the MIIT SMS was sent again")
+    sms.add_argument("id")
 
     materials = commands.add_parser("materials", help="record mailed verification materials")
     materials.add_argument("id")
@@ -203,13 +220,17 @@ class Command:
             store.load(queue.put)
         return queue, store
 
-    def warn_unverified(self, years: Sequence[int]) -> None:
-        for year in self.reference.calendar.unverified_years(years):
-            print(
-                f"{PROG}: warning: no official holiday schedule for {year}: counted weekends "
-                f"only; {self.reference.holidays_advice(year)}",
-                file=sys.stderr,
-            )
+    def warn_provisional(self, years: Iterable[int]) -> None:
+        for year in self.reference.calendar.provisional_years(years):
+            print(f"{PROG}: warning: {provisional_warning(self.reference, year)}", file=sys.stderr)
+
+
+def provisional_warning(reference: Reference, year: int) -> str:
+    """One line saying that `year`'s business days are provisional, and how to fix it."""
+    return (
+        f"{year} is provisional: no official holiday schedule yet, so its business days follow "
+        f"the statutory holidays with no adjusted working days; {reference.holidays_advice(year)}"
+    )
 
 
 def run_command(cmd: Command) -> int:
@@ -242,7 +263,7 @@ def run_command(cmd: Command) -> int:
         return daily_report(cmd)
     elif name == "show":
         return show_filing(cmd)
-    elif name in ("advance", "withdraw", "note", "ticket", "assign", "materials"):
+    elif name in ("advance", "withdraw", "note", "ticket", "assign", "materials", "sms-resent"):
         service = cmd.service()
         if name == "advance":
             target = parse_stage(args.to) if args.to else None
@@ -254,6 +275,9 @@ def run_command(cmd: Command) -> int:
         elif name == "note":
             service.note(args.id, args.text)
             print(f"note added to {args.id}")
+        elif name == "sms-resent":
+            service.sms_resent(args.id)
+            print(f"SMS resend recorded on {args.id}: the 24 hours restart now")
         elif name == "materials":
             service.record_materials(args.id, received=args.state == "received")
             print(f"materials {args.state} recorded on {args.id}")
@@ -283,6 +307,8 @@ def print_settings(cmd: Command) -> None:
         ("provinces_file", s.provinces_file, "provinces_file"),
         ("holidays_file", s.holidays_file, "holidays_file"),
         ("mailing_file", s.mailing_file, "mailing_file"),
+        ("reasons_file", s.reasons_file, "reasons_file"),
+        ("expiry_file", s.expiry_file, "expiry_file"),
         ("mailing", "[mailing] table" if s.mailing else "(from mailing_file)", "mailing"),
         ("withdraw_reasons", ", ".join(s.withdraw_reasons), "withdraw_reasons"),
     ]
@@ -336,7 +362,9 @@ def list_filings(cmd: Command) -> int:
     args = cmd.args
     now = cmd.now()
     entries, _ = selected_entries(cmd)
-    cmd.warn_unverified(sorted({e.times.due_at.year for e in entries if e.times.due_at}))
+    cmd.warn_provisional(
+        {y for e in entries for y in e.provisional_years(cmd.reference.calendar, now)}
+    )
     if args.json:
         print_json([e.summary(cmd.reference, now) for e in entries])
         return 0
@@ -351,7 +379,7 @@ def list_filings(cmd: Command) -> int:
                     inert(e.domain),
                     inert(e.entity),
                     e.province,
-                    " ".join(e.flags()),
+                    " ".join(e.flags(cmd.reference.policy, now)),
                 )
             ).rstrip()
         )
@@ -369,6 +397,7 @@ def export_filings(cmd: Command) -> int:
         )
     entries, store = selected_entries(cmd)
     rows = export_rows(entries, store.get, cmd.reference, cmd.now(), progress("exporting"))
+    cmd.warn_provisional({y for row in rows for y in row["provisional_years"]})
     if args.output is None:
         if sys.stdout.isatty():  # a person reads it: make stored text inert (files stay exact)
             rows = [{k: inert(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
@@ -398,6 +427,8 @@ def import_filings(cmd: Command) -> int:
 
     service = cmd.service()
     store = service.store
+    # The rows' times are checked against --now: it may not run ahead of the real clock.
+    check_not_ahead(cmd.now(), system_clock())
     plan = plan_import_file(
         cmd.args.file, cmd.reference, stored_filings(store), service.actor, cmd.now()
     )
@@ -444,18 +475,28 @@ def filing_json(filing: Filing, cmd: Command) -> dict[str, Any]:
     queue = Queue(cmd.reference, now)
     summary = queue.put(filing).summary(cmd.reference, now)
     record = to_record(filing)
-    return {**summary, **record, **{"health": summary["health"], "due": summary["due"]}}
+    return {
+        **summary,
+        **record,
+        "health": summary["health"],
+        "due": summary["due"],
+        "submissions": filing.submissions,
+        "sms_attempts": [{"at": t.at.isoformat(), "by": t.by} for t in sms_attempts(filing)],
+    }
 
 
 def show_filing(cmd: Command) -> int:
     store = cmd.store()
     store.load()
     filing = store.get(cmd.args.id)
-    if cmd.args.json:
-        print_json(filing_json(filing, cmd))
-        return 0
     now = cmd.now()
-    status = sla_status(filing, cmd.reference.policy, now)
+    data = filing_json(filing, cmd)
+    cmd.warn_provisional(data["provisional_years"])
+    if cmd.args.json:
+        print_json(data)
+        return 0
+    policy = cmd.reference.policy
+    status = sla_status(filing, policy, now)
     lines = [
         f"{filing.id}  {inert(filing.domain)}  (version {filing.version})",
         f"entity:    {inert(filing.entity)} ({filing.entity_type.value}), {filing.province}",
@@ -464,20 +505,32 @@ def show_filing(cmd: Command) -> int:
         + (f", due {stamp(status.due_at)}" if status.due_at else ""),
         f"assignee:  {inert(filing.assignee or '-')}",
     ]
+    expiry = expiry_in_words(expires_at(filing, policy), policy, now)
+    if expiry:
+        lines.append(f"order:     {expiry} (expires {stamp(expires_at(filing, policy))})")
+    attempts = sms_attempts(filing)
+    if attempts:
+        sent = ", ".join(f"{stamp(t.at)} by {inert(t.by)}" for t in attempts)
+        lines.append(f"SMS sent:  {len(attempts)} time(s): {sent}")
     if status.escalate:
         over = cmd.reference.policy.escalate_after_bd
         needed = f"NEEDED (over {over} bd in Alibaba Cloud review)"
         lines.append(f"ticket:    {inert(filing.ticket) if filing.ticket else needed}")
     if filing.icp_number:
         lines.append(f"ICP no.:   {inert(filing.icp_number)}")
-    lines.append("history:")
-    for t in filing.history:
-        if not t.moved:  # a change recorded in place: a note, a ticket, an assignment
-            lines.append(f"  {stamp(t.at)}  {inert(t.by)}: {inert(t.reason)} ({t.target.value})")
-            continue
-        source = t.source.value if t.source else "(new)"
-        reason = f"  {inert(t.reason)}" if t.reason else ""
-        lines.append(f"  {stamp(t.at)}  {inert(t.by)}: {source} -> {t.target.value}{reason}")
+    groups = submission_groups(filing.history)
+    lines.append(f"history:   {len(groups)} submission(s)")
+    for number, group in enumerate(groups, 1):
+        lines.append(f" submission {number} of {len(groups)}, {stamp(group[0].at)}:")
+        for t in group:
+            if not t.moved:  # a change recorded in place: a note, a ticket, an assignment
+                lines.append(
+                    f"  {stamp(t.at)}  {inert(t.by)}: {inert(t.reason)} ({t.target.value})"
+                )
+                continue
+            source = t.source.value if t.source else "(new)"
+            reason = f"  {inert(t.reason)}" if t.reason else ""
+            lines.append(f"  {stamp(t.at)}  {inert(t.by)}: {source} -> {t.target.value}{reason}")
     if filing.notes:
         lines.append("notes:")
         lines.extend(f"  {stamp(n.at)}  {inert(n.by)}: {inert(n.text)}" for n in filing.notes)
@@ -495,15 +548,15 @@ def calendar_question(cmd: Command) -> int:
         due = calendar.due(start, args.n)
         if due.year > MAX_YEAR:
             raise InvalidInput(f"N is too large: the answer would fall after {MAX_YEAR}")
-        cmd.warn_unverified(range(start.year, due.year + 1))
+        cmd.warn_provisional(range(start.year, due.year + 1))
         print(due.isoformat())
     elif args.question == "elapsed":
         a, b = parse_time(args.a, "A"), parse_time(args.b, "B")
-        cmd.warn_unverified(range(min(a.year, b.year), max(a.year, b.year) + 1))
+        cmd.warn_provisional(range(min(a.year, b.year), max(a.year, b.year) + 1))
         print(calendar.elapsed(a, b))
     else:
         day = parse_time(args.date, "DATE").date()
-        cmd.warn_unverified([day.year])
+        cmd.warn_provisional([day.year])
         print("true" if calendar.is_business_day(day) else "false")
     return 0
 

@@ -14,11 +14,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from icp_tui.domain.calendar import BusinessCalendar, YearSchedule
-from icp_tui.domain.errors import IcpError
+from icp_tui.domain.calendar import BusinessCalendar, YearSchedule, check_year_schedule
+from icp_tui.domain.errors import IcpError, InvalidInput
 from icp_tui.domain.provinces import MailingAddress, Province, ProvinceTable
 from icp_tui.domain.sla import DEFAULT_AUTHORITY_TARGET_BD, SlaPolicy
-from icp_tui.domain.stages import WITHDRAW_REASONS
+from icp_tui.domain.stages import WITHDRAW_REASONS, ReasonLists
 
 #: The reference data shipped inside the package: used for each file the team's data_dir lacks.
 SHIPPED_DATA = Path(__file__).resolve().parent / "defaults"
@@ -27,6 +27,8 @@ REFERENCE_FILES = {
     "provinces_file": "provinces.toml",
     "holidays_file": "holidays.toml",
     "mailing_file": "mailing.toml",
+    "reasons_file": "reasons.toml",
+    "expiry_file": "expiry.toml",
 }
 
 
@@ -44,6 +46,8 @@ class Settings:
     provinces_file: Path = SHIPPED_DATA / "provinces.toml"
     holidays_file: Path = SHIPPED_DATA / "holidays.toml"
     mailing_file: Path = SHIPPED_DATA / "mailing.toml"
+    reasons_file: Path = SHIPPED_DATA / "reasons.toml"
+    expiry_file: Path = SHIPPED_DATA / "expiry.toml"
     mailing: MailingAddress | None = None
     refresh_seconds: float = 1.0
     at_risk_fraction: float = 0.75
@@ -83,13 +87,15 @@ def config_candidates(explicit: Path | None) -> list[Path]:
 
 _KEYS = {
     "database": "a file path",
-    "data_dir": "a folder path (its provinces, holidays and mailing files override the shipped)",
+    "data_dir": "a folder path (its reference data files override the shipped ones)",
     "refresh_seconds": "a number of seconds from 0.2 to 60",
     "at_risk_fraction": "a fraction above 0 and below 1 (0.75 = at risk from 75 % used)",
     "theme": "a Textual theme name, e.g. textual-dark, textual-light, nord, gruvbox",
     "provinces_file": "a file path",
     "holidays_file": "a file path",
     "mailing_file": "a file path",
+    "reasons_file": "a file path",
+    "expiry_file": "a file path",
     "mailing": "a table with address, addressee, phone, postal_code and optional hours",
     "withdraw_reasons": 'a list of non-empty strings ending with "other"',
 }
@@ -191,6 +197,8 @@ class Reference:
     calendar: BusinessCalendar
     policy: SlaPolicy
     mailing: MailingAddress
+    #: Return and rejection reasons offered to staff.
+    reasons: ReasonLists
     #: Where to add a year's official schedule (see `Settings.holidays_advice`).
     holidays_advice: Callable[[int], str]
 
@@ -199,14 +207,18 @@ def load_reference(settings: Settings) -> Reference:
     """Read and check the data files named by `settings`."""
     provinces, default_target = load_provinces(settings.provinces_file)
     calendar = BusinessCalendar(load_holidays(settings.holidays_file))
+    expire_after, shown_from = load_expiry(settings.expiry_file)
     policy = SlaPolicy(
         calendar=calendar,
         authority_targets=provinces.authority_targets(),
         default_authority_target=default_target,
         at_risk_fraction=settings.at_risk_fraction,
+        expire_after_days=expire_after,
+        expiry_shown_from_days=shown_from,
     )
     mailing = settings.mailing or load_mailing(settings.mailing_file)
-    return Reference(provinces, calendar, policy, mailing, settings.holidays_advice)
+    reasons = load_reasons(settings.reasons_file)
+    return Reference(provinces, calendar, policy, mailing, reasons, settings.holidays_advice)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -275,8 +287,49 @@ def load_holidays(path: Path) -> dict[int, YearSchedule]:
             if any(v.year != year for v in values):
                 raise ConfigError(f"{path}: [{year}] {kind} has a date outside {year}")
             days[kind] = frozenset(values)
-        schedules[year] = YearSchedule(days["holidays"], days["workdays"])
+        schedule = YearSchedule(days["holidays"], days["workdays"])
+        try:
+            check_year_schedule(year, schedule)
+        except InvalidInput as error:
+            raise ConfigError(f"{path}: {error}") from None
+        schedules[year] = schedule
     return schedules
+
+
+def load_reasons(path: Path) -> ReasonLists:
+    """The return and rejection reasons offered to staff."""
+    doc = _read_toml(path)
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("returned", "rejected"):
+        values = doc.get(key)
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) and v.strip() for v in values)
+        ):
+            raise ConfigError(f"{path}: {key} must be a non-empty list of reasons (strings)")
+        lists[key] = tuple(values)
+    unknown = set(doc) - set(lists)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {sorted(unknown)[0]!r} (known: returned, rejected)")
+    return ReasonLists(lists["returned"], lists["rejected"])
+
+
+def load_expiry(path: Path) -> tuple[int, int]:
+    """Order expiry: days after the first submission when it expires, and when the countdown
+    is shown from."""
+    doc = _read_toml(path)
+    expire, shown = doc.get("expire_after_days"), doc.get("shown_from_days")
+    if type(expire) is not int or not 1 <= expire <= 3650:
+        raise ConfigError(f"{path}: expire_after_days must be a whole number of days from 1")
+    if type(shown) is not int or not 0 <= shown <= expire:
+        raise ConfigError(
+            f"{path}: shown_from_days must be a whole number of days from 0 to expire_after_days"
+        )
+    unknown = set(doc) - {"expire_after_days", "shown_from_days"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {sorted(unknown)[0]!r}")
+    return expire, shown
 
 
 def load_mailing(path: Path) -> MailingAddress:

@@ -17,9 +17,28 @@ from operator import attrgetter
 from typing import Any
 
 from icp_tui.config import Reference
+from icp_tui.domain.calendar import BusinessCalendar
 from icp_tui.domain.filing import BEIJING, Filing
-from icp_tui.domain.sla import NEVER, Health, SlaTimes, left_in_words, sla_times, time_used
-from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, CLOSED, STAGE_ORDER, Owner, Stage, rule
+from icp_tui.domain.sla import (
+    NEVER,
+    Health,
+    SlaPolicy,
+    SlaTimes,
+    expires_at,
+    expiry_in_words,
+    left_in_words,
+    sla_times,
+    time_used,
+)
+from icp_tui.domain.stages import (
+    ALIBABA_CLOUD_REVIEW,
+    CLOSED,
+    STAGE_ORDER,
+    Clock,
+    Owner,
+    Stage,
+    rule,
+)
 from icp_tui.domain.summary import FilingSummary, summarize
 from icp_tui.domain.transitions import MATERIALS_STAGES
 
@@ -37,6 +56,7 @@ class QueueEntry:
         "entity",
         "entity_type",
         "escalate",
+        "expires_at",
         "health",
         "id",
         "mailing_pending",
@@ -47,13 +67,25 @@ class QueueEntry:
         "version",
     )
 
-    def __init__(self, filing: FilingSummary, times: SlaTimes, mailing_pending: bool) -> None:
+    def __init__(
+        self,
+        filing: FilingSummary,
+        times: SlaTimes,
+        mailing_pending: bool,
+        expires: datetime | None = None,
+    ) -> None:
         self.health = Health.DONE
         self.escalate = False
         self._urgency: tuple[int, float, str] = (Health.DONE.rank, 0.0, filing.id)
-        self.update(filing, times, mailing_pending)
+        self.update(filing, times, mailing_pending, expires)
 
-    def update(self, filing: FilingSummary, times: SlaTimes, mailing_pending: bool) -> None:
+    def update(
+        self,
+        filing: FilingSummary,
+        times: SlaTimes,
+        mailing_pending: bool,
+        expires: datetime | None = None,
+    ) -> None:
         """Take a newer version of the filing, in place: rows showing this entry follow."""
         self.id = filing.id
         self.domain = filing.domain
@@ -66,6 +98,8 @@ class QueueEntry:
         self.version = filing.version
         self.times = times
         self.mailing_pending = mailing_pending
+        #: When the order expires unsubmitted (None once with the authority or closed).
+        self.expires_at = expires
         self._haystack: str | None = None
 
     @property
@@ -93,9 +127,13 @@ class QueueEntry:
     def needs_ticket(self) -> bool:
         return self.escalate and not self.ticket
 
-    def flags(self) -> list[str]:
-        """Short markers: a ticket is needed or recorded, mailed materials awaited."""
+    def flags(self, policy: SlaPolicy | None = None, now: datetime | None = None) -> list[str]:
+        """Short markers: a ticket is needed or recorded, mailed materials awaited, and (given
+        the policy and time) the order's expiry."""
         marks = []
+        expiry = expiry_in_words(self.expires_at, policy, now) if policy and now else None
+        if expiry:
+            marks.append(expiry)
         if self.needs_ticket:
             marks.append("needs ticket")
         elif self.ticket and self.escalate:
@@ -109,9 +147,21 @@ class QueueEntry:
         used = time_used(self.times, reference.calendar, now)
         return left_in_words(self.times, self.health, used, now)
 
+    def provisional_years(self, calendar: BusinessCalendar, now: datetime) -> list[int]:
+        """The provisional calendar years this entry's due date and verdict depend on: from
+        its entry into the stage to the later of its due day and `now` (business days only)."""
+        due = self.times.due_at
+        if self.times.clock is not Clock.BUSINESS_DAYS or due is None:
+            return []
+        entered = self.times.entered_at.astimezone(BEIJING).year
+        moment = now.astimezone(BEIJING).year
+        low, high = min(entered, moment), max(due.year, moment)
+        return calendar.provisional_years(range(low, high + 1))
+
     def summary(self, reference: Reference, now: datetime) -> dict[str, Any]:
         """The `list --json` object (also the CSV columns)."""
         due = self.times.due_at
+        expires = self.expires_at
         return {
             "id": self.id,
             "domain": self.domain,
@@ -126,6 +176,9 @@ class QueueEntry:
             "assignee": self.assignee,
             "ticket": self.ticket,
             "version": self.version,
+            "expires_at": expires.isoformat() if expires else None,
+            "expiry": expiry_in_words(expires, reference.policy, now),
+            "provisional_years": self.provisional_years(reference.calendar, now),
         }
 
 
@@ -205,11 +258,12 @@ class Queue:
             and filing.stage in MATERIALS_STAGES
         )
         times = sla_times(filing, self.reference.policy)
+        expires = expires_at(filing, self.reference.policy)
         entry = self.entries.get(filing.id)
         if entry is None:
-            entry = self.entries[filing.id] = QueueEntry(filing, times, mailing)
+            entry = self.entries[filing.id] = QueueEntry(filing, times, mailing, expires)
         else:
-            entry.update(filing, times, mailing)
+            entry.update(filing, times, mailing, expires)
         due = times.due_ts
         if due is not None:
             first, last = self._due_span

@@ -7,6 +7,7 @@ the same `Queue` as `list --json`, so the report and the list always agree.
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -55,6 +56,22 @@ class TicketNeeded:
 
 
 @dataclass(frozen=True, slots=True)
+class Expiring:
+    """An order not yet with the authority that expires within EXPIRING_DAYS (or has)."""
+
+    id: str
+    domain: str
+    entity: str
+    stage: Stage
+    expires_at: datetime
+    assignee: str | None
+
+
+#: The report lists orders expiring within this many days.
+EXPIRING_DAYS = 5
+
+
+@dataclass(frozen=True, slots=True)
 class ProvinceReview:
     """How long one province's communications administration took over finished reviews."""
 
@@ -100,8 +117,10 @@ class Report:
     closed_today: tuple[ClosedFiling, ...]
     #: The last BREACH_DAYS Beijing dates, oldest first, with how many SLA breaches began then.
     breaches_per_day: tuple[tuple[date, int], ...]
-    #: Years the due dates fall in that have no official holiday schedule.
-    unverified_years: tuple[int, ...] = ()
+    #: Orders expiring within EXPIRING_DAYS, or expired, soonest first.
+    expiring: tuple[Expiring, ...] = ()
+    #: Provisional years (no official holiday schedule) that due dates and verdicts rely on.
+    provisional_years: tuple[int, ...] = ()
 
     @property
     def breached_count(self) -> int:
@@ -188,7 +207,14 @@ def build_report(
         )
         for province, taken in sorted(review_days.items())
     )
-    due_years = {e.times.due_at.year for e in queue.entries.values() if e.times.due_at}
+    years = {
+        y for e in queue.entries.values() for y in e.provisional_years(reference.calendar, now)
+    }
+    soon = now + timedelta(days=EXPIRING_DAYS)
+    expiring = sorted(
+        (e for e in queue.entries.values() if e.expires_at is not None and e.expires_at <= soon),
+        key=lambda e: (e.expires_at, e.id),
+    )
     return Report(
         now=now,
         total=len(queue.entries),
@@ -199,7 +225,12 @@ def build_report(
         authority_review=authority,
         closed_today=tuple(sorted(closed, key=lambda c: (c.at, c.id))),
         breaches_per_day=tuple(breach_days.items()),
-        unverified_years=tuple(reference.calendar.unverified_years(due_years | {today.year})),
+        expiring=tuple(
+            Expiring(e.id, e.domain, e.entity, e.stage, e.expires_at, e.assignee)
+            for e in expiring
+            if e.expires_at is not None
+        ),
+        provisional_years=tuple(reference.calendar.provisional_years(years | {today.year})),
     )
 
 
@@ -213,7 +244,7 @@ def breach_instants(
 
     Each stay in a stage with a clock counts once, from the history: it breached if it was
     still in the stage at its breach instant, computed as `sla.sla_times` does (start of
-    business day N + 1, or entry + 24 h for the SMS check). The current stay starts at
+    the day after the due day, or entry + 24 h for the SMS check). The current stay starts at
     `entered_at`, which an undo puts back to the first entry, like the health shown.
     """
     stays: list[tuple[Stage, datetime]] = []
@@ -224,6 +255,8 @@ def breach_instants(
     last = len(stays) - 1
     for index, (stage, entered) in enumerate(stays):
         start = filing.entered_at if index == last else entered
+        if index == last and filing.sms_sent_at is not None:
+            start = filing.sms_sent_at  # the 24 hours restarted with the latest SMS
         end = now if index == last else min(stays[index + 1][1], now)
         if since is not None and end < since:
             continue  # left the stage before the window: any breach was earlier still
@@ -238,7 +271,8 @@ def _breach_at(stage: Stage, province: str, start: datetime, policy: SlaPolicy) 
     if target is None:
         return None
     if clock is Clock.BUSINESS_DAYS:
-        return policy.calendar.start_of_business_day(start, target + 1)
+        # Past the due time, business day or not (DOMAIN.md): 00:00 after the due day.
+        return policy.calendar.due(start, target) + timedelta(seconds=1)
     if clock is Clock.WALL_HOURS:
         return start + timedelta(hours=target)
     return None
@@ -289,9 +323,16 @@ _PROVINCE_HEADINGS = ["province", "median bd", "target bd", "longest bd", "revie
 
 def _warnings(report: Report) -> list[str]:
     return [
-        f"no official holiday schedule for {year}: business days there count weekends only"
-        for year in report.unverified_years
+        f"{year} is provisional: no official holiday schedule yet, so its business days follow "
+        "the statutory holidays with no adjusted working days"
+        for year in report.provisional_years
     ]
+
+
+def _expiry_words(e: Expiring, now: datetime) -> str:
+    if e.expires_at <= now:
+        return "expired"
+    return f"in {math.ceil((e.expires_at - now).total_seconds() / 86400)} d"
 
 
 def render_text(report: Report) -> str:
@@ -332,6 +373,21 @@ def render_text(report: Report) -> str:
             )
         )
         for t in report.needs_ticket
+    ] or ["  none"]
+    out += ["", f"Orders expiring within {EXPIRING_DAYS} days ({len(report.expiring)}):"]
+    out += [
+        "  "
+        + "  ".join(
+            (
+                f"{_short(e.id, 20):<14}",
+                f"{_expiry_words(e, report.now):<10}",
+                f"{rule(e.stage).short:<12}",
+                _short(e.assignee or "-", 16).ljust(10),
+                _short(e.domain),
+                _short(e.entity),
+            )
+        )
+        for e in report.expiring
     ] or ["  none"]
     out += ["", "Authority review time by province (finished reviews, business days):"]
     rows = list(_province_rows(report))
@@ -436,6 +492,24 @@ def render_markdown(report: Report) -> str:
         )
     else:
         out.append("None.")
+    out += ["", f"## Orders expiring within {EXPIRING_DAYS} days ({len(report.expiring)})", ""]
+    if report.expiring:
+        out += _md_table(
+            ["id", "expires", "stage", "assignee", "domain", "entity"],
+            (
+                [
+                    _md(e.id),
+                    _expiry_words(e, report.now),
+                    rule(e.stage).short,
+                    _md(e.assignee or "-"),
+                    _md(e.domain),
+                    _md(e.entity),
+                ]
+                for e in report.expiring
+            ),
+        )
+    else:
+        out.append("None.")
     out += ["", "## Authority review time by province", ""]
     if report.authority_review:
         out += _md_table([*_PROVINCE_HEADINGS[:-1], "status"], _province_rows(report, _md))
@@ -528,5 +602,16 @@ def report_json(report: Report) -> dict[str, Any]:
         "breaches_per_day": [
             {"date": day.isoformat(), "breaches": n} for day, n in report.breaches_per_day
         ],
-        "unverified_years": list(report.unverified_years),
+        "expiring": [
+            {
+                "id": e.id,
+                "domain": e.domain,
+                "entity": e.entity,
+                "stage": e.stage.value,
+                "expires_at": e.expires_at.isoformat(),
+                "assignee": e.assignee,
+            }
+            for e in report.expiring
+        ],
+        "provisional_years": list(report.provisional_years),
     }

@@ -15,7 +15,7 @@ from icp_tui.config import Reference
 from icp_tui.domain import transitions
 from icp_tui.domain.errors import InvalidInput, TransitionNotAllowed
 from icp_tui.domain.filing import BEIJING, EntityType, Filing
-from icp_tui.domain.stages import Stage
+from icp_tui.domain.stages import CLOSED, REASONED_STAGES, Stage
 from icp_tui.store import FilingStore
 
 Clock = Callable[[], datetime]
@@ -57,15 +57,24 @@ class FilingService:
         reference: Reference,
         actor: str | None = None,
         clock: Clock = system_clock,
+        real_clock: Clock = system_clock,
     ) -> None:
         self.store = store
         self.reference = reference
         self.actor = actor or current_actor()
         self.clock = clock
+        #: The real time, whatever `clock` says: a change may not be stamped far ahead of it.
+        self.real_clock = real_clock
         self.last_change: UndoableChange | None = None
 
     def now(self) -> datetime:
         return self.clock()
+
+    def _stamp(self) -> datetime:
+        """The time to stamp a change with; refused far ahead of the real clock."""
+        at = self.now()
+        transitions.check_not_ahead(at, self.real_clock())
+        return at
 
     def add(
         self,
@@ -76,9 +85,19 @@ class FilingService:
     ) -> Filing:
         """Record a new submission; the province may be given by its Chinese name."""
         name = self.reference.provinces.resolve(province).name
-        at = self.now()
+        at = self._stamp()
+        transitions.check_domain(domain)
+        key = transitions.domain_key(domain)
 
         def make(existing: set[str]) -> Filing:
+            # Under the store's lock, so two staff adding the same domain cannot both succeed.
+            for filing_id in existing:
+                other = self.store.summary(filing_id)
+                if transitions.domain_key(other.domain) == key and other.stage not in CLOSED:
+                    raise DomainTaken(
+                        f"{other.domain} already has an open filing, {other.id} "
+                        f"({other.stage.value}): a domain gets one open filing at a time"
+                    )
             filing_id = transitions.next_filing_id(existing, at)
             return transitions.submit(filing_id, domain, entity, entity_type, name, at, self.actor)
 
@@ -91,7 +110,7 @@ class FilingService:
         apply: Callable[[Filing, datetime], Filing],
         expected_version: int | None,
     ) -> Filing:
-        at = self.now()
+        at = self._stamp()
         before: list[Filing] = []
 
         def change(current: Filing) -> Filing:
@@ -110,7 +129,10 @@ class FilingService:
         expected_version: int | None = None,
         icp_number: str | None = None,
     ) -> Filing:
-        """Move the filing on (happy path by default)."""
+        """Move the filing on (happy path by default). Returning or rejecting needs a reason:
+        a listed one (any case), or any text, kept as "other: text"."""
+        if to in REASONED_STAGES:
+            reason = self.reference.reasons.chosen(to, reason)
         return self._change(
             filing_id,
             "advance",
@@ -147,6 +169,15 @@ class FilingService:
             expected_version,
         )
 
+    def sms_resent(self, filing_id: str, expected_version: int | None = None) -> Filing:
+        """The MIIT SMS was sent again: the 24 hours restart."""
+        return self._change(
+            filing_id,
+            "SMS resent",
+            lambda f, at: transitions.sms_resent(f, at, self.actor),
+            expected_version,
+        )
+
     def record_materials(
         self, filing_id: str, received: bool, expected_version: int | None = None
     ) -> Filing:
@@ -174,14 +205,19 @@ class FilingService:
         last = self.last_change
         if last is None:
             raise TransitionNotAllowed("nothing to undo: you have made no change in this session")
+        at = self._stamp()
         undone = self.store.commit(
             last.before.id,
             lambda current: transitions.undo(
-                current, last.before, last.after_version, self.now(), self.actor
+                current, last.before, last.after_version, at, self.actor
             ),
         )
         self.last_change = None
         return undone
+
+
+class DomainTaken(InvalidInput):
+    """The domain already has an open filing."""
 
 
 def parse_entity_type(text: str) -> EntityType:

@@ -27,9 +27,11 @@ from typing import Any, TextIO
 from icp_tui.config import Reference
 from icp_tui.display import inert_json
 from icp_tui.domain import transitions
+from icp_tui.domain.calendar import BusinessCalendar
 from icp_tui.domain.errors import IcpError, InvalidInput
-from icp_tui.domain.filing import BEIJING, EntityType, Filing, check_history
-from icp_tui.domain.stages import Stage, rule
+from icp_tui.domain.filing import BEIJING, EntityType, Filing, Transition, check_history
+from icp_tui.domain.sla import review_days_before_stay
+from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, CLOSED, Stage, rule
 from icp_tui.queue import QueueEntry
 from icp_tui.store import FilingStore
 
@@ -48,9 +50,22 @@ LIST_KEYS: tuple[str, ...] = (
     "assignee",
     "ticket",
     "version",
+    "expires_at",
+    "expiry",
+    "provisional_years",
 )
 #: What an import needs besides the `list --json` keys to rebuild a filing.
-EXTRA_KEYS: tuple[str, ...] = ("submitted_at", "entered_at", "icp_number")
+EXTRA_KEYS: tuple[str, ...] = (
+    "submitted_at",
+    "entered_at",
+    "icp_number",
+    # What the verdicts also depend on, so that an export followed by an import keeps them:
+    # the order's first submission (expiry), the review days before the current stay
+    # (escalation) and the latest SMS (the SMS check's 24 hours).
+    "order_submitted_at",
+    "review_bd",
+    "sms_sent_at",
+)
 CSV_KEYS: tuple[str, ...] = LIST_KEYS + EXTRA_KEYS
 
 #: The reason recorded on every history entry an import makes.
@@ -59,6 +74,7 @@ IMPORT_REASON = "imported"
 PROGRESS_EVERY = 500
 
 FilingLookup = Callable[[str], Filing]
+_ESCALATING = ALIBABA_CLOUD_REVIEW | {Stage.AWAITING_PHOTO}
 Progress = Callable[[int, int], None]
 
 
@@ -89,6 +105,16 @@ def export_rows(
         row["submitted_at"] = record.submitted_at.astimezone(BEIJING).isoformat()
         row["entered_at"] = record.entered_at.astimezone(BEIJING).isoformat()
         row["icp_number"] = record.icp_number
+        row["order_submitted_at"] = record.order_submitted_at.astimezone(BEIJING).isoformat()
+        # Only where escalation can still follow: after a return, a rejection or the
+        # submission to the authority, only a resubmission (which resets it) leads back.
+        row["review_bd"] = (
+            review_days_before_stay(record, reference.policy)
+            if record.stage in _ESCALATING
+            else None
+        )
+        sent = record.sms_sent_at
+        row["sms_sent_at"] = sent.astimezone(BEIJING).isoformat() if sent else None
         rows.append(row)
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
             progress(done, total)
@@ -149,6 +175,8 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):  # provisional_years
+        return " ".join(str(item) for item in value)
     if isinstance(value, str):
         return defuse_formula(value)
     return str(value)
@@ -187,6 +215,9 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "entered_at",
     "ticket",
     "icp_number",
+    "order_submitted_at",
+    "review_bd",
+    "sms_sent_at",
 )
 _ID = re.compile(r"ICP-([0-9]{4})-([0-9]{5,})")
 _ENTITY_TYPES: dict[str, EntityType] = {
@@ -236,6 +267,9 @@ class _Row:
     assignee: str | None
     ticket: str | None
     icp_number: str | None
+    order_submitted_at: datetime
+    review_bd: int
+    sms_sent_at: datetime | None
 
     @property
     def key(self) -> NaturalKey:
@@ -294,9 +328,13 @@ def plan_import(
     plan = ImportPlan()
     known_ids: set[str] = set()
     known_keys: set[NaturalKey] = set()
+    #: Domains (as DNS compares them) with an open filing: one open filing per domain.
+    open_domains: dict[str, str] = {}
     for filing in existing:
         known_ids.add(filing.id)
         known_keys.update(_submission_keys(filing))
+        if not filing.closed:
+            open_domains[transitions.domain_key(filing.domain)] = filing.id
 
     reader = csv.reader(handle)
     header_line, header = _next_row(reader, plan)
@@ -335,7 +373,9 @@ def plan_import(
         else:
             rows.append(checked)
 
-    _plan_filings(plan, rows, known_ids, known_keys, reserved, actor)
+    _plan_filings(
+        plan, rows, known_ids, known_keys, reserved, actor, reference.calendar, open_domains
+    )
     plan.errors.sort(key=_line_of)  # a clash between two rows is found after both were read
     return plan
 
@@ -462,6 +502,12 @@ def _check_row(
             return None
 
     domain = text("domain", required=True)
+    if domain is not None:
+        try:
+            transitions.check_domain(domain)
+        except InvalidInput as error:
+            problems.append(str(error))
+            domain = None
     entity = text("entity", required=True)
     assignee = text("assignee", required=False)
     ticket = text("ticket", required=False)
@@ -498,6 +544,25 @@ def _check_row(
         problems.append("entered_at is before submitted_at")
     if stage is Stage.PRELIMINARY_REVIEW or entered_at is None:
         entered_at = submitted_at  # in preliminary review, the submission is the entry
+    order_submitted_at = _time(values, "order_submitted_at", now, problems, required=False)
+    if (
+        order_submitted_at is not None
+        and submitted_at is not None
+        and order_submitted_at > submitted_at
+    ):
+        problems.append("order_submitted_at is after submitted_at")
+    sms_sent_at = _time(values, "sms_sent_at", now, problems, required=False)
+    if stage is not Stage.SMS_VERIFICATION:
+        sms_sent_at = None  # only the SMS check counts from the latest SMS
+    elif sms_sent_at is not None and entered_at is not None and sms_sent_at < entered_at:
+        problems.append("sms_sent_at is before entered_at")
+    review_text = values.get("review_bd", "").strip()
+    review_bd = 0  # none known: never invent review days
+    if review_text:
+        if review_text.isdigit() and int(review_text) <= 10_000:
+            review_bd = int(review_text)
+        else:
+            problems.append(f"review_bd {_shown(review_text)} is not a number of business days")
 
     if problems:
         return "; ".join(problems)
@@ -517,6 +582,9 @@ def _check_row(
         assignee=assignee,
         ticket=ticket,
         icp_number=icp_number,
+        order_submitted_at=order_submitted_at or submitted_at,
+        review_bd=review_bd,
+        sms_sent_at=sms_sent_at,
     )
 
 
@@ -567,8 +635,11 @@ def _plan_filings(
     known_keys: set[NaturalKey],
     reserved: set[str],
     actor: str,
+    calendar: BusinessCalendar,
+    open_domains: dict[str, str],
 ) -> None:
-    """Drop duplicates, give ids, and build the filings of the good rows."""
+    """Drop duplicates, refuse a second open filing of a domain, give ids, and build the
+    filings of the good rows."""
     seen_ids: dict[str, _Row] = {}
     seen_keys: set[NaturalKey] = set()
     fresh: list[_Row] = []
@@ -589,6 +660,16 @@ def _plan_filings(
             plan.skipped_duplicates += 1
             continue
         seen_keys.add(row.key)
+        if row.stage not in CLOSED:
+            domain = transitions.domain_key(row.domain)
+            other = open_domains.get(domain)
+            if other is not None:
+                plan.errors.append(
+                    f"line {row.line}: {row.domain} already has an open filing "
+                    f"({other}): a domain gets one open filing at a time"
+                )
+                continue
+            open_domains[domain] = row.id or f"line {row.line}"
         fresh.append(row)
 
     # Per year, the highest id in use: next_filing_id then only needs that one id, instead of
@@ -610,7 +691,7 @@ def _plan_filings(
             filing_id = transitions.next_filing_id({last} if last else set(), row.submitted_at)
             highest[prefix] = filing_id
             plan.generated.add(filing_id)
-        plan.filings.append(_build_filing(row, filing_id, actor))
+        plan.filings.append(_build_filing(row, filing_id, actor, calendar))
 
 
 def _path_to(stage: Stage) -> list[Stage]:
@@ -629,25 +710,60 @@ def _path_to(stage: Stage) -> list[Stage]:
     return path
 
 
-def _build_filing(row: _Row, filing_id: str, actor: str) -> Filing:
+def _build_filing(row: _Row, filing_id: str, actor: str, calendar: BusinessCalendar) -> Filing:
     """The filing of a checked row, moved to its stage with the domain's own transitions.
 
-    Every move is by `actor` with the reason "imported"; all happen at the submission time
-    except the last, at `entered_at` (so the stage's SLA clock survives an export and import).
+    Every move is by `actor` with the reason "imported". The history is made so that the
+    verdicts survive an export and import, and no review day is invented: the stage is
+    entered at `entered_at`; of the gap since the submission, `review_bd` business days are
+    spent in preliminary review and the rest waiting for the photo (the applicant's time). An
+    order first submitted before `submitted_at` gets a return and resubmission at those times.
     """
-    at = row.submitted_at
+    at = row.order_submitted_at
     filing = transitions.submit(
         filing_id, row.domain, row.entity, row.entity_type, row.province, at, actor
     )
     filing = replace(filing, history=(replace(filing.history[0], reason=IMPORT_REASON),))
+    if row.submitted_at > at:
+        filing = transitions.advance(filing, at, actor, Stage.RETURNED, IMPORT_REASON)
+        filing = transitions.advance(
+            filing, row.submitted_at, actor, Stage.PRELIMINARY_REVIEW, IMPORT_REASON
+        )
+    review_left = row.entered_at
+    if row.review_bd > 0:
+        review_left = min(
+            review_left, calendar.start_of_business_day(row.submitted_at, row.review_bd)
+        )
+    else:
+        review_left = row.submitted_at
     path = _path_to(row.stage)
     for index, target in enumerate(path):
-        when = row.entered_at if index == len(path) - 1 else at
+        last = index == len(path) - 1
+        when = review_left if target is Stage.AWAITING_PHOTO and not last else row.entered_at
         if target is Stage.WITHDRAWN:
             filing = transitions.withdraw(filing, when, actor, IMPORT_REASON)
+        elif target is Stage.APPROVED:
+            # Recorded as the file has it: an approval exported before ICP numbers were
+            # required (or in an older form) must still import, so the number is not checked.
+            filing = filing.changed(
+                when,
+                actor,
+                stage=target,
+                entered_at=when,
+                history=(
+                    *filing.history,
+                    Transition(when, actor, filing.stage, target, IMPORT_REASON),
+                ),
+            )
         else:
             filing = transitions.advance(filing, when, actor, target, IMPORT_REASON)
     # Set directly, not with assign(): these are the filing's state, not a change by the actor.
-    filing = replace(filing, assignee=row.assignee, ticket=row.ticket, icp_number=row.icp_number)
+    filing = replace(
+        filing,
+        assignee=row.assignee,
+        ticket=row.ticket,
+        icp_number=row.icp_number,
+        sms_sent_at=row.sms_sent_at,
+    )
     check_history(filing)
     return filing

@@ -2,8 +2,9 @@
 
 A business day is Monday to Friday, minus public holidays, plus adjusted working days. The
 official schedule comes from chinese-calendar; staff may add or correct whole years (see
-`YearSchedule`). For a year with neither, only weekends are rest days and the year is reported
-as unverified: the tool warns instead of guessing holidays.
+`YearSchedule`). A year with neither is *provisional*: its holidays follow the statutory rules
+(computed by the holidays library, lunar dates included) with no adjusted working days, and
+every output that depends on it says so, until staff add the official schedule.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ _EPOCH_DAY = date(1970, 1, 1).toordinal()
 _UTC_OFFSET = 8 * 3600  # Beijing
 
 
-def _weekday(day: date) -> bool:
-    return day.weekday() < 5
+def _statutory_rule(year: int) -> Callable[[date], bool]:
+    rest = statutory_holidays(year)
+    return lambda day: day.weekday() < 5 and day not in rest
 
 
 def day_of(stamp: float) -> int:
@@ -47,6 +49,30 @@ class YearSchedule:
     workdays: frozenset[date]
 
 
+def statutory_holidays(year: int) -> frozenset[date]:
+    """The public holidays the statutory rules give `year` (DOMAIN.md's list), without the
+    State Council's bridging days off and adjusted working days, which only its notice fixes."""
+    import holidays  # only for a year without an official schedule
+
+    days = holidays.country_holidays("CN", years=year, observed=False)
+    return frozenset(day for day, name in days.items() if "substituted" not in name)
+
+
+def check_year_schedule(year: int, schedule: YearSchedule) -> None:
+    """Refuse a staff-given year that contradicts itself or looks like no real schedule."""
+    both = sorted(schedule.holidays & schedule.workdays)
+    if both:
+        raise InvalidInput(
+            f"[{year}] lists {both[0].isoformat()} both as a holiday and as a working day"
+        )
+    statutory = statutory_holidays(year)
+    if statutory and not schedule.holidays & statutory:
+        raise InvalidInput(
+            f"[{year}] has none of the statutory holidays (e.g. {year}-01-01, New Year's Day): "
+            "list the whole year's schedule"
+        )
+
+
 def _library_says_workday(day: date) -> bool | None:
     """The official answer, or None where the library has no schedule for the year."""
     try:
@@ -63,7 +89,7 @@ class _Span(NamedTuple):
     base: int
     running: list[int]
     days: list[int]
-    unverified: frozenset[int]
+    provisional: frozenset[int]
 
 
 class BusinessCalendar:
@@ -86,20 +112,20 @@ class BusinessCalendar:
     def _build(self, first_year: int, last_year: int) -> _Span:
         running: list[int] = []
         days: list[int] = []
-        unverified = set()
+        provisional = set()
         total = 0
         for year in range(first_year, last_year + 1):
             works = self._year_rule(year)
             if works is None:
-                unverified.add(year)
-                works = _weekday
+                provisional.add(year)
+                works = _statutory_rule(year)
             for ordinal in range(date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal() + 1):
                 if works(date.fromordinal(ordinal)):
                     total += 1
                     days.append(ordinal)
                 running.append(total)
         base = date(first_year, 1, 1).toordinal()
-        return _Span(first_year, last_year, base, running, days, frozenset(unverified))
+        return _Span(first_year, last_year, base, running, days, frozenset(provisional))
 
     def _year_rule(self, year: int) -> Callable[[date], bool] | None:
         """How to tell a business day in `year`: staff's schedule or the official one; None
@@ -137,14 +163,14 @@ class BusinessCalendar:
         i = ordinal - span.base
         return span.running[i] != (span.running[i - 1] if i else 0)
 
-    def is_verified(self, year: int) -> bool:
-        """Whether `year` has an official or staff-given schedule."""
+    def is_provisional(self, year: int) -> bool:
+        """Whether `year` has no official or staff-given schedule (statutory rules only)."""
         middle = date(year, 6, 30).toordinal()
-        return year not in self._covering(middle, middle).unverified
+        return year in self._covering(middle, middle).provisional
 
-    def unverified_years(self, years: Iterable[int]) -> list[int]:
-        """The years among `years` that have no official schedule, in order."""
-        return sorted({y for y in years if not self.is_verified(y)})
+    def provisional_years(self, years: Iterable[int]) -> list[int]:
+        """The years among `years` that are provisional, in order."""
+        return sorted({y for y in years if self.is_provisional(y)})
 
     # -- arithmetic (DOMAIN.md's counting convention) -----------------------------------
 

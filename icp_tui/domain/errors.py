@@ -25,3 +25,8 @@ class InvalidRecord(IcpError):
 
 class InvalidInput(IcpError):
     """A value typed by the user (province, date, id, text) is not acceptable."""
+
+
+class HistoryOutOfOrder(InvalidInput):
+    """A change stamped before the filing's latest history entry (or far ahead of the clock):
+    summaries and review-day counts read the history in time order, so it must stay so."""

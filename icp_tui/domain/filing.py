@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
-from icp_tui.domain.errors import InvalidRecord
+from icp_tui.domain.errors import HistoryOutOfOrder, InvalidRecord
 from icp_tui.domain.stages import CLOSED, Stage, can_move
 
 #: Beijing time has had no daylight saving since 1991, so a fixed offset is exact.
@@ -17,6 +17,11 @@ BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 def stamp(moment: datetime | None) -> str:
     """A time as staff read it: Beijing time to the minute ("-" for none)."""
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def stamp_seconds(moment: datetime) -> str:
+    """Beijing time to the second: where two times a minute apart must read as different."""
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 #: The calendar counts from MIN_YEAR to MAX_YEAR; a stored time must fall strictly inside, so
@@ -87,6 +92,9 @@ class Filing:
     notes: tuple[Note, ...] = ()
     updated_at: datetime | None = None
     updated_by: str | None = None
+    #: The latest SMS resend in the SMS check (None: only the one sent on entering it); the
+    #: 24 hours count from it.
+    sms_sent_at: datetime | None = None
 
     @property
     def closed(self) -> bool:
@@ -103,9 +111,56 @@ class Filing:
         """The history entry that put the filing in its current stage."""
         return next(entry for entry in reversed(self.history) if entry.moved)
 
+    @property
+    def latest_at(self) -> datetime:
+        """The time of the latest history entry (the max: older databases may hold notes
+        stamped out of order)."""
+        return max(entry.at for entry in self.history)
+
+    @property
+    def order_submitted_at(self) -> datetime:
+        """When the current order was first submitted: order expiry counts from it. A filing
+        the authority rejected and the applicant resubmitted is a new order."""
+        start = self.history[0].at
+        for entry in self.history:
+            if _submits(entry) and entry.source is Stage.REJECTED:
+                start = entry.at
+        return start
+
+    @property
+    def submissions(self) -> int:
+        """How many times the applicant submitted: the first time and each resubmission."""
+        return sum(1 for entry in self.history if _submits(entry))
+
     def changed(self, at: datetime, by: str, **fields: Any) -> Filing:
-        """A copy with `fields` replaced, the version bumped and the change attributed."""
+        """A copy with `fields` replaced, the version bumped and the change attributed.
+
+        Refused (HistoryOutOfOrder) when `at` is before the latest history entry: every count
+        of review days reads the history in time order.
+        """
+        latest = self.latest_at
+        if at < latest:
+            raise HistoryOutOfOrder(
+                f"{self.id}: its latest history entry is at {stamp_seconds(latest)}; a change "
+                f"stamped {stamp_seconds(at)} is earlier and would break the time order of its "
+                "history: nothing was changed"
+            )
         return replace(self, version=self.version + 1, updated_at=at, updated_by=by, **fields)
+
+
+def _submits(entry: Transition) -> bool:
+    """A (re)submission by the applicant, as opposed to an undo back into preliminary review."""
+    return entry.moved and entry.target is Stage.PRELIMINARY_REVIEW and not entry.undo
+
+
+def submission_groups(history: tuple[Transition, ...]) -> list[tuple[Transition, ...]]:
+    """The history cut where each submission starts: the history is read per submission."""
+    groups: list[list[Transition]] = []
+    for entry in history:
+        if _submits(entry) or not groups:
+            groups.append([])
+        groups[-1].append(entry)
+    return [tuple(group) for group in groups]
 
 
 def to_record(filing: Filing) -> dict[str, Any]:
@@ -132,6 +187,7 @@ def to_record(filing: Filing) -> dict[str, Any]:
         "history": [_transition_record(t) for t in filing.history],
         "updated_at": filing.updated_at.isoformat() if filing.updated_at else None,
         "updated_by": filing.updated_by,
+        "sms_sent_at": filing.sms_sent_at.isoformat() if filing.sms_sent_at else None,
     }
 
 
@@ -203,6 +259,7 @@ def from_record(record: Any) -> Filing:
         notes=notes,
         updated_at=reader.optional_time("updated_at"),
         updated_by=reader.optional_text("updated_by"),
+        sms_sent_at=reader.optional_time("sms_sent_at"),
     )
     check_history(filing)
     return filing

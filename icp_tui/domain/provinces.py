@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -27,6 +28,60 @@ class MailingAddress:
     phone: str
     postal_code: str
     hours: str = ""
+
+
+#: The one-character abbreviations that start a province's ICP numbers (DOMAIN.md), the usual
+#: one first; the second is also seen on issued numbers.
+ICP_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "Beijing": ("京",),
+    "Tianjin": ("津",),
+    "Hebei": ("冀",),
+    "Shanxi": ("晋",),
+    "Inner Mongolia": ("蒙",),
+    "Liaoning": ("辽",),
+    "Jilin": ("吉",),
+    "Heilongjiang": ("黑",),
+    "Shanghai": ("沪",),
+    "Jiangsu": ("苏",),
+    "Zhejiang": ("浙",),
+    "Anhui": ("皖",),
+    "Fujian": ("闽",),
+    "Jiangxi": ("赣",),
+    "Shandong": ("鲁",),
+    "Henan": ("豫",),
+    "Hubei": ("鄂",),
+    "Hunan": ("湘",),
+    "Guangdong": ("粤",),
+    "Guangxi": ("桂",),
+    "Hainan": ("琼",),
+    "Chongqing": ("渝",),
+    "Sichuan": ("蜀", "川"),
+    "Guizhou": ("黔", "贵"),
+    "Yunnan": ("滇", "云"),
+    "Tibet": ("藏",),
+    "Shaanxi": ("陕",),
+    "Gansu": ("陇", "甘"),
+    "Qinghai": ("青",),
+    "Ningxia": ("宁",),
+    "Xinjiang": ("新",),
+}
+_ICP_NUMBER = re.compile(r"([^\x00-\x7f])ICP备([0-9]+)号(?:-([1-9][0-9]*))?")
+
+
+def check_icp_number(number: str, province: str) -> str:
+    """The ICP number as issued to a filing of `province` (outer spaces dropped), or
+    InvalidInput naming the expected form: abbreviation, ICP备, digits, 号, optionally -N."""
+    text = number.strip()
+    known = ICP_ABBREVIATIONS.get(province)
+    match = _ICP_NUMBER.fullmatch(text)
+    expected = (known or ("?",))[0]
+    if match is None or (known is not None and match.group(1) not in known):
+        shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+        raise InvalidInput(
+            f"{shown} is not an ICP number of {province}: expected {expected}ICP备, the digits "
+            f"and 号, optionally -N for the N-th website (e.g. {expected}ICP备2026012345号-1)"
+        )
+    return text
 
 
 class ProvinceTable:

@@ -17,7 +17,14 @@ from typing import NamedTuple
 
 from icp_tui.domain.calendar import BusinessCalendar, day_of, day_start
 from icp_tui.domain.filing import BEIJING, Filing
-from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Clock, Stage, rule
+from icp_tui.domain.stages import (
+    ALIBABA_CLOUD_REVIEW,
+    CLOSED,
+    SUBMITTED_TO_AUTHORITY,
+    Clock,
+    Stage,
+    rule,
+)
 from icp_tui.domain.summary import FilingSummary, summarize
 
 
@@ -70,6 +77,10 @@ class SlaPolicy:
     review_target_bd: int = 1
     sms_hours: int = 24
     escalate_after_bd: int = 3
+    #: Order expiry (DOMAIN.md): calendar days after the order's first submission when it
+    #: expires, and from when the tool counts down to it. Data (expiry.toml), not code.
+    expire_after_days: int = 45
+    expiry_shown_from_days: int = 30
 
     def target(self, stage: Stage, province: str) -> int | None:
         """The stage's target: business days, hours for the SMS check, None if no clock runs."""
@@ -154,11 +165,14 @@ def sla_times(filing: Filing | FilingSummary, policy: SlaPolicy) -> SlaTimes:
         due_ts = day_start(cal.nth_after(day, target)) + _LAST_SECOND
         risk_day = max(1, math.ceil(policy.at_risk_fraction * target - 1e-9))
         risk_at = day_start(cal.nth_after(day, min(risk_day, target)))
-        # DOMAIN.md: breached when elapsed > N, i.e. from the start of business day N + 1.
-        breach_at = day_start(cal.nth_after(day, target + 1))
+        # DOMAIN.md: breached once past the due time, business day or not: a filing due
+        # Friday is breached from Saturday 00:00.
+        breach_at = due_ts + 1
     elif clock is Clock.WALL_HOURS and target is not None:
-        due_ts = entered + target * 3600
-        risk_at = entered + target * 3600 * policy.at_risk_fraction
+        # The 24 hours count from the latest SMS: a resend restarts them.
+        sent = filing.sms_sent_ts if filing.sms_sent_ts is not None else entered
+        due_ts = sent + target * 3600
+        risk_at = sent + target * 3600 * policy.at_risk_fraction
         breach_at = due_ts
     return SlaTimes(
         clock=clock,
@@ -174,7 +188,8 @@ def sla_times(filing: Filing | FilingSummary, policy: SlaPolicy) -> SlaTimes:
 def review_days_used(filing: Filing, policy: SlaPolicy, now: datetime) -> int:
     """Business days spent in Alibaba Cloud review stages since the latest submission."""
     used = 0
-    history = filing.history
+    # Moves only: a note in the stage does not end a stretch (see summarize).
+    history = [entry for entry in filing.history if entry.moved]
     for entry, following in zip(history, (*history[1:], None), strict=True):
         if entry.at < filing.submitted_at or entry.target not in ALIBABA_CLOUD_REVIEW:
             continue
@@ -185,6 +200,15 @@ def review_days_used(filing: Filing, policy: SlaPolicy, now: datetime) -> int:
     return used
 
 
+def review_days_before_stay(filing: Filing | FilingSummary, policy: SlaPolicy) -> int:
+    """Business days in Alibaba Cloud review since the latest submission, before the current
+    stay (what an export carries so that an import keeps the escalation verdict)."""
+    if isinstance(filing, Filing):
+        filing = summarize(filing)
+    cal = policy.calendar
+    return sum(cal.elapsed_days(day_of(a), day_of(b)) for a, b in filing.review_stretches)
+
+
 def _escalate_at(filing: FilingSummary, policy: SlaPolicy) -> float:
     if filing.stage not in ALIBABA_CLOUD_REVIEW:
         return NEVER
@@ -192,7 +216,7 @@ def _escalate_at(filing: FilingSummary, policy: SlaPolicy) -> float:
     # (not from entered_at, which an undo puts back to the first entry into the stage).
     since = filing.last_move_ts
     cal = policy.calendar
-    before = sum(cal.elapsed_days(day_of(a), day_of(b)) for a, b in filing.review_stretches)
+    before = review_days_before_stay(filing, policy)
     remaining = policy.escalate_after_bd - before
     if remaining < 0:
         return -NEVER  # already over before this stretch began: escalated throughout
@@ -238,7 +262,9 @@ def time_used(times: SlaTimes, calendar: BusinessCalendar, now: datetime) -> int
     if times.clock is Clock.BUSINESS_DAYS:
         return calendar.elapsed(times.entered_at, now)
     if times.clock is Clock.WALL_HOURS:
-        return int((now - times.entered_at).total_seconds() // 3600)
+        assert times.due_ts is not None and times.target is not None
+        sent = times.due_ts - times.target * 3600
+        return int((now.timestamp() - sent) // 3600)
     return None
 
 
@@ -255,12 +281,39 @@ def left_in_words(times: SlaTimes, health: Health, used: int | None, now: dateti
             return duration_in_words(-delta) + " over"
         return duration_in_words(delta) + " left"
     if health is Health.BREACHED:
-        return f"{used - times.target} bd over"
+        over = used - times.target
+        if over > 0:
+            return f"{over} bd over"
+        # The weekend or holiday right after the due day: no business day over yet.
+        days = (now.astimezone(BEIJING).date() - times.due_at.date()).days
+        return f"{days} d over"
     if now.astimezone(BEIJING).date() == times.due_at.date():
         return "due today"
-    if now > times.due_at:  # a weekend or holiday after the due day: breaches on the next bd
-        return "past due"
     return f"{times.target - used} bd left"
+
+
+def expires_at(filing: Filing | FilingSummary, policy: SlaPolicy) -> datetime | None:
+    """When the order expires unsubmitted; None once with the authority or closed."""
+    if filing.stage in SUBMITTED_TO_AUTHORITY or filing.stage in CLOSED:
+        return None
+    if isinstance(filing, Filing):
+        start = filing.order_submitted_at.timestamp()
+    else:
+        start = filing.order_submitted_ts
+    return datetime.fromtimestamp(start + policy.expire_after_days * 86400, BEIJING)
+
+
+def expiry_in_words(expiry: datetime | None, policy: SlaPolicy, now: datetime) -> str | None:
+    """ "expires in N d" from the countdown day, "expired" from the expiry; else None."""
+    if expiry is None:
+        return None
+    left = (expiry - now).total_seconds()
+    if left <= 0:
+        return "expired"
+    shown_for = (policy.expire_after_days - policy.expiry_shown_from_days) * 86400
+    if left > shown_for:
+        return None
+    return f"expires in {math.ceil(left / 86400)} d"
 
 
 def duration_in_words(delta: timedelta) -> str:

@@ -182,8 +182,37 @@ WITHDRAW_REASONS: tuple[str, ...] = (
     "duplicate application",
     "wrong entity details",
     "domain not ready",
+    "order expired",
     "other",
 )
+#: The stages a filing goes back to the applicant in, which need a reason from a list.
+REASONED_STAGES: frozenset[Stage] = frozenset({S.RETURNED, S.REJECTED})
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonLists:
+    """Return and rejection reasons offered to staff (from a data file); "other" + free text
+    is always possible."""
+
+    returned: tuple[str, ...]
+    rejected: tuple[str, ...]
+
+    def offered(self, stage: Stage) -> tuple[str, ...]:
+        """The reasons for moving to `stage`, "other" last."""
+        listed = self.rejected if stage is S.REJECTED else self.returned
+        return (*(r for r in listed if r != "other"), "other")
+
+    def chosen(self, stage: Stage, text: str) -> str:
+        """The listed reason `text` names (any case), else `text` kept as "other: text"."""
+        typed = text.strip()
+        if not typed or typed.casefold() == "other":
+            return ""  # no reason given: refused by the transition
+        if typed.casefold().startswith("other:") and typed[6:].strip():
+            return "other: " + typed[6:].strip()
+        for reason in self.offered(stage):
+            if reason != "other" and reason.casefold() == typed.casefold():
+                return reason
+        return f"other: {text}"  # the free text exactly as typed
 
 
 def rule(stage: Stage) -> StageRule:

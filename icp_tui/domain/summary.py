@@ -17,7 +17,7 @@ from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Stage
 
 #: Written into the store's summary sidecar: bump it whenever `to_row`/`from_row` change, so
 #: sidecars in the old layout are ignored (and rewritten) instead of being misread.
-ROW_FORMAT = 2
+ROW_FORMAT = 3
 
 _STAGES = {stage.value: stage for stage in Stage}
 _ENTITY_TYPES = {kind.value: kind for kind in EntityType}
@@ -44,6 +44,10 @@ class FilingSummary(NamedTuple):
     assignee: str | None
     ticket: str | None
     materials_received: bool
+    #: When the current order was first submitted (epoch seconds): order expiry counts from it.
+    order_submitted_ts: float
+    #: The latest SMS resend in the SMS check, if any: its 24 hours count from it.
+    sms_sent_ts: float | None
 
     def to_row(self) -> list[Any]:
         """The stored (JSON) row."""
@@ -61,6 +65,8 @@ class FilingSummary(NamedTuple):
             self.assignee,
             self.ticket,
             self.materials_received,
+            self.order_submitted_ts,
+            self.sms_sent_ts,
         ]
 
     @classmethod
@@ -68,7 +74,7 @@ class FilingSummary(NamedTuple):
         """Read a stored row; InvalidRecord if it is not one this code wrote."""
         try:
             (fid, version, domain, entity, kind, province, stage, entered, moved, stretches,
-             assignee, ticket, received) = row  # fmt: skip
+             assignee, ticket, received, first, sms) = row  # fmt: skip
             if (
                 type(fid) is str
                 and fid
@@ -84,6 +90,8 @@ class FilingSummary(NamedTuple):
                 and (assignee is None or type(assignee) is str)
                 and (ticket is None or type(ticket) is str)
                 and type(received) is bool
+                and type(first) in _NUMBERS
+                and (sms is None or type(sms) in _NUMBERS)
             ):
                 return cls(
                     fid,
@@ -99,6 +107,8 @@ class FilingSummary(NamedTuple):
                     assignee,
                     ticket,
                     received,
+                    float(first),
+                    None if sms is None else float(sms),
                 )
         except (TypeError, ValueError, KeyError):
             pass
@@ -116,11 +126,13 @@ def _seconds(value: Any) -> float:
 
 def summarize(filing: Filing) -> FilingSummary:
     """The summary of a (checked) filing."""
-    history = filing.history
-    last = history[-1]
+    # Moves only: a note or ticket does not change the stage, and an older database may hold
+    # one stamped out of order, which must not cut a stretch short or make one run backwards.
+    moves = [entry for entry in filing.history if entry.moved]
+    last = moves[-1]
     stretches = tuple(
         (entry.at.timestamp(), following.at.timestamp())
-        for entry, following in pairwise(history)
+        for entry, following in pairwise(moves)
         if entry.target in ALIBABA_CLOUD_REVIEW and entry.at >= filing.submitted_at
     )
     return FilingSummary(
@@ -137,4 +149,6 @@ def summarize(filing: Filing) -> FilingSummary:
         assignee=filing.assignee,
         ticket=filing.ticket,
         materials_received=filing.checklist.materials_received,
+        order_submitted_ts=filing.order_submitted_at.timestamp(),
+        sms_sent_ts=filing.sms_sent_at.timestamp() if filing.sms_sent_at else None,
     )

@@ -6,10 +6,16 @@ filing (version bumped, history appended) or raises an IcpError that says why no
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from icp_tui.domain.errors import InvalidInput, TransitionNotAllowed, WithdrawNotAllowed
+from icp_tui.domain.errors import (
+    HistoryOutOfOrder,
+    InvalidInput,
+    TransitionNotAllowed,
+    WithdrawNotAllowed,
+)
 from icp_tui.domain.filing import (
     BEIJING,
     Checklist,
@@ -18,9 +24,12 @@ from icp_tui.domain.filing import (
     Note,
     Transition,
     stamp,
+    stamp_seconds,
 )
+from icp_tui.domain.provinces import ICP_ABBREVIATIONS, check_icp_number
 from icp_tui.domain.stages import (
     CLOSED,
+    REASONED_STAGES,
     SUBMITTED_TO_AUTHORITY,
     Stage,
     rule,
@@ -28,6 +37,21 @@ from icp_tui.domain.stages import (
 
 UNDO_WINDOW = timedelta(minutes=5)
 MAX_TEXT = 10_000
+#: How far ahead of the clock a change may be stamped (clocks of the staff's machines drift a
+#: little); further ahead, it would block every real-time change until the clock caught up.
+MAX_AHEAD = timedelta(minutes=5)
+#: The reason recorded for a resent SMS (the SMS check's 24 hours restart from it).
+SMS_RESENT = "SMS resent"
+
+
+def check_not_ahead(at: datetime, now: datetime) -> None:
+    """Refuse a change stamped more than MAX_AHEAD after the real clock `now`."""
+    if at - now > MAX_AHEAD:
+        raise HistoryOutOfOrder(
+            f"a change stamped {stamp_seconds(at)} is more than 5 minutes ahead of the clock "
+            f"({stamp_seconds(now)}): --now may look ahead only in commands that change "
+            "nothing; nothing was changed"
+        )
 
 
 def advance_targets(stage: Stage) -> tuple[Stage, ...]:
@@ -61,13 +85,32 @@ def advance(
         )
     if icp_number and target is not Stage.APPROVED:
         raise InvalidInput(f"{filing.id}: an ICP number is recorded only when approving")
+    number = filing.icp_number
+    if target is Stage.APPROVED:
+        if not icp_number or not icp_number.strip():
+            example = ICP_ABBREVIATIONS.get(filing.province, ("浙",))[0] + "ICP备2026012345号-1"
+            raise InvalidInput(
+                f"{filing.id}: approving records the ICP number the authority issued "
+                f"(e.g. --icp-number {example})"
+            )
+        try:
+            number = check_icp_number(icp_number, filing.province)
+        except InvalidInput as error:
+            raise InvalidInput(f"{filing.id}: {error}") from None
+    why = clean_reason(reason)
+    if target in REASONED_STAGES and not why.strip():
+        raise InvalidInput(
+            f"{filing.id}: moving to {target.value} needs a reason for the applicant"
+        )
     checklist = filing.checklist
     submitted_at = filing.submitted_at
+    ticket = filing.ticket
     if target is Stage.PHOTO_REVIEW:
         checklist = replace(checklist, admin_photo=True)
     if target is Stage.PRELIMINARY_REVIEW:
         submitted_at = at  # a resubmission restarts the "Alibaba Cloud review" count
         checklist = Checklist()
+        ticket = None  # a ticket belongs to a submission; the old one stays in the history
     return filing.changed(
         at,
         by,
@@ -75,9 +118,30 @@ def advance(
         entered_at=at,
         submitted_at=submitted_at,
         checklist=checklist,
-        icp_number=clean_text(icp_number, "ICP number") if icp_number else filing.icp_number,
-        history=(*filing.history, Transition(at, by, filing.stage, target, clean_reason(reason))),
+        ticket=ticket,
+        icp_number=number,
+        sms_sent_at=None,
+        history=(*filing.history, Transition(at, by, filing.stage, target, why)),
     )
+
+
+def sms_resent(filing: Filing, at: datetime, by: str) -> Filing:
+    """Record that the MIIT SMS was sent again: its 24 hours count from now."""
+    if filing.stage is not Stage.SMS_VERIFICATION:
+        raise TransitionNotAllowed(
+            f"{filing.id} is {filing.stage.value}: an SMS is resent only during the SMS check"
+        )
+    return filing.changed(at, by, sms_sent_at=at, history=_recorded(filing, at, by, SMS_RESENT))
+
+
+def sms_attempts(filing: Filing) -> list[Transition]:
+    """The SMS sends of the current SMS check: entering it, then each resend."""
+    if filing.stage is not Stage.SMS_VERIFICATION:
+        return []
+    entered = filing.last_move
+    return [entered] + [
+        e for e in filing.history if not e.moved and e.reason == SMS_RESENT and e.at >= entered.at
+    ]
 
 
 def submitted_to_authority_at(filing: Filing) -> datetime | None:
@@ -109,7 +173,11 @@ def withdraw_refusal(filing: Filing) -> str | None:
         return (
             f"{filing.id} cannot be withdrawn: it was submitted to the communications "
             f"administration on {stamp(since)} (now {filing.stage.value}); "
-            "wait for the authority's decision"
+            + (
+                "the applicant must complete the SMS check (or it is returned to them)"
+                if filing.stage is Stage.SMS_VERIFICATION
+                else "wait for the authority's decision"
+            )
         )
     return f"{filing.id} cannot be withdrawn from {filing.stage.value}"
 
@@ -202,6 +270,7 @@ def undo(current: Filing, before: Filing, after_version: int, at: datetime, by: 
         checklist=before.checklist,
         ticket=before.ticket,
         icp_number=before.icp_number,
+        sms_sent_at=before.sms_sent_at,
         assignee=before.assignee,
         notes=before.notes,
         history=(*current.history, entry),
@@ -233,6 +302,40 @@ def next_filing_id(existing: set[str], at: datetime) -> str:
     return f"{prefix}{highest + 1:05d}"
 
 
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+
+
+def check_domain(text: str) -> str:
+    """`text` if it is a host name (internationalised names too, e.g. 例子.中国), kept as
+    typed; InvalidInput otherwise."""
+    key = domain_key(text)
+    labels = key.split(".") if key else []
+    valid = (
+        len(labels) >= 2
+        and len(key) <= 253
+        and all(_LABEL.fullmatch(label) for label in labels)
+        and not labels[-1].isdigit()
+    )
+    if not valid:
+        shown = repr(text) if len(text) <= 60 else repr(text[:57] + "...")
+        raise InvalidInput(
+            f"{shown} is not a domain name: expected a host name like example.com or 例子.中国"
+        )
+    return text
+
+
+def domain_key(text: str) -> str:
+    """The domain as DNS compares it (ASCII, lower case): 例子.中国 and its xn-- form match;
+    "" when it cannot be a host name at all."""
+    try:
+        return ".".join(
+            label.encode("idna").decode("ascii").lower() if label else ""
+            for label in text.split(".")
+        )
+    except UnicodeError:
+        return ""
+
+
 def submit(
     filing_id: str,
     domain: str,
@@ -245,7 +348,7 @@ def submit(
     """A new filing, just submitted for preliminary review."""
     return Filing(
         id=filing_id,
-        domain=clean_text(domain, "domain"),
+        domain=check_domain(clean_text(domain, "domain")),
         entity=clean_text(entity, "entity"),
         entity_type=entity_type,
         province=province,

@@ -29,7 +29,7 @@ from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
 from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.sla import HEALTH_ORDER, Health
-from icp_tui.domain.stages import Stage, rule
+from icp_tui.domain.stages import REASONED_STAGES, Stage, rule
 from icp_tui.domain.transitions import advance_targets, withdraw_refusal
 from icp_tui.queue import Queue, QueueEntry, Sort, View, in_view, matching
 from icp_tui.report import build_report
@@ -41,6 +41,7 @@ from icp_tui.ui.modals import (
     AdvanceScreen,
     DetailScreen,
     HelpScreen,
+    ReasonScreen,
     TextPromptScreen,
     WithdrawScreen,
 )
@@ -53,7 +54,7 @@ WIDE = 120
 IDLE_RESORT = 60.0
 VIEW_KEYS = dict(zip("123456", View, strict=True))
 WRITE_ACTIONS = frozenset(
-    {"advance", "withdraw", "note", "ticket", "undo", "take", "materials_received"}
+    {"advance", "withdraw", "note", "ticket", "undo", "take", "materials_received", "sms_resent"}
 )
 #: Smaller than this, the layout cannot show what staff need: say so instead.
 MIN_SIZE = (80, 24)
@@ -71,6 +72,7 @@ HELP_KEYS = (
     ("u", "undo your own last change (5 minutes)"),
     ("o", "take the filing: assign it to me"),
     ("x", "the mailed verification materials arrived (where the province asks for them)"),
+    ("v", "the MIIT SMS was resent: its 24 hours restart (SMS check only)"),
     ("m", "mine only: toggle the queue of filings assigned to me"),
     ("e", "export the view as it is (filter, sort) to a CSV file"),
     ("g", "stats: filings per stage and health, breaches per day, review times"),
@@ -132,6 +134,7 @@ class DashboardScreen(Screen[None]):
         Binding("u", "undo", "Undo", id="undo"),
         Binding("o", "take", "Take", id="take", show=False),
         Binding("x", "materials_received", "Materials in", id="materials", show=False),
+        Binding("v", "sms_resent", "SMS resent", id="sms_resent", show=False),
         Binding("m", "mine", "Mine", id="mine", show=False),
         Binding("e", "export", "Export", id="export", show=False),
         Binding("g", "stats", "Stats", id="stats", show=False),
@@ -284,9 +287,10 @@ class DashboardScreen(Screen[None]):
         messages = []
         if app.service.store.read_only:
             messages.append(f"Read-only: {app.service.store.read_only_reason}")
-        for year in app.reference.calendar.unverified_years(app.queue.years_in_use()):
+        for year in app.reference.calendar.provisional_years(app.queue.years_in_use()):
             messages.append(
-                f"No official holiday schedule for {year}: weekends only are counted; "
+                f"{year} is provisional: no official holiday schedule yet, so its business days "
+                f"follow the statutory holidays with no adjusted working days; "
                 f"{app.reference.holidays_advice(year)}"
             )
         banner = self.query_one("#banner", Static)
@@ -360,6 +364,8 @@ class DashboardScreen(Screen[None]):
             return entry.escalate
         if action == "materials_received":
             return entry.mailing_pending
+        if action == "sms_resent":
+            return entry.stage is Stage.SMS_VERIFICATION
         return True
 
     def action_explain(self, kind: str) -> None:
@@ -389,12 +395,31 @@ class DashboardScreen(Screen[None]):
             return
         version = filing.version
 
+        def save(target: Stage, reason: str = "", number: str | None = None) -> None:
+            self.icp.save(
+                lambda s: s.advance(
+                    filing.id, target, reason, expected_version=version, icp_number=number
+                ),
+                f"{filing.id} moved to {target}",
+            )
+
         def chosen(target: Stage | None) -> None:
-            if target is not None:
-                self.icp.save(
-                    lambda s: s.advance(filing.id, target, expected_version=version),
-                    f"{filing.id} moved to {target}",
+            if target is None:
+                return
+            if target is Stage.APPROVED:  # the stage means "ICP number issued": ask for it
+                prompt = TextPromptScreen(
+                    f"ICP number issued to {filing.id} ({filing.province}):",
+                    "e.g. 浙ICP备2026012345号-1",
                 )
+                self.app.push_screen(prompt, lambda n: save(target, number=n) if n else None)
+            elif target in REASONED_STAGES:
+                reasons = self.icp.reference.reasons.offered(target)
+                self.app.push_screen(
+                    ReasonScreen(filing.id, target, reasons),
+                    lambda r: save(target, reason=r) if r else None,
+                )
+            else:
+                save(target)
 
         screen = AdvanceScreen(filing.id, filing.stage, targets, rule(filing.stage).happy_next)
         self.app.push_screen(screen, chosen)
@@ -468,6 +493,16 @@ class DashboardScreen(Screen[None]):
         self.icp.save(
             lambda s: s.record_materials(filing.id, received=True, expected_version=version),
             f"materials received recorded on {filing.id} (u undoes it)",
+        )
+
+    def action_sms_resent(self) -> None:
+        filing = self.current_filing()
+        if filing is None:
+            return
+        version = filing.version
+        self.icp.save(
+            lambda s: s.sms_resent(filing.id, expected_version=version),
+            f"SMS resend recorded on {filing.id}: the 24 hours restart",
         )
 
     def action_mine(self) -> None:
@@ -549,6 +584,7 @@ class FilingCommands(Provider):
             ("Undo my last change", "undo", "within 5 minutes"),
             ("Take the highlighted filing (assign it to me)", "take", "key o"),
             ("Mailed materials received", "materials_received", "key x"),
+            ("The SMS was resent", "sms_resent", "key v"),
             ("Show only my filings / all filings", "mine", "key m"),
             ("Export the view to a CSV file", "export", "key e"),
             ("Statistics", "stats", "key g"),

@@ -1,4 +1,4 @@
-"""The detail of one filing: a pane per stage on its path, then its notes.
+"""The detail of one filing: its submissions, a pane per stage of each, then its notes.
 
 Everything is built as Rich `Text` from data (never markup), so a domain or note that holds
 `[red]` or an escape sequence shows as the characters it is.
@@ -18,9 +18,10 @@ from textual.widgets import Static
 
 from icp_tui.config import Reference
 from icp_tui.display import inert
-from icp_tui.domain.filing import Filing, Transition, stamp
-from icp_tui.domain.sla import Health, sla_status
+from icp_tui.domain.filing import Filing, Transition, stamp, submission_groups
+from icp_tui.domain.sla import Health, expires_at, expiry_in_words, sla_status
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Clock, Stage, rule
+from icp_tui.domain.transitions import sms_attempts
 
 
 def _line(label: str, value: str, style: str = "") -> Text:
@@ -46,7 +47,15 @@ class StagePanes:
                 visits.append((entry, []))
             else:
                 visits[-1][1].append(entry)
+        # The history is read per submission (DOMAIN.md): a heading where each one starts.
+        groups = submission_groups(f.history)
+        starts = {id(group[0]): n for n, group in enumerate(groups, 1)}
         for i, (entry, events) in enumerate(visits):
+            number = starts.get(id(entry))
+            if number is not None and len(groups) > 1:
+                parts.append(
+                    Text(f"Submission {number} of {len(groups)}, {stamp(entry.at)}", "bold")
+                )
             following = visits[i + 1][0] if i + 1 < len(visits) else None
             parts.append(self._pane(entry, following, events))
         parts.append(self._notes())
@@ -65,6 +74,10 @@ class StagePanes:
         )
         text.append(f"  {s.left}")
         text.append(f"  assignee {inert(f.assignee or '-')}")
+        policy = self.reference.policy
+        expiry = expiry_in_words(expires_at(f, policy), policy, self.now)
+        if expiry:
+            text.append(f"\norder {expiry}", "bold" if expiry == "expired" else "")
         if s.escalate:
             text.append("\n")
             text.append(
@@ -117,17 +130,26 @@ class StagePanes:
         if clock is Clock.BUSINESS_DAYS and target is not None:
             used = policy.calendar.elapsed(entry.at, end)
             due = policy.calendar.due(entry.at, target)
-            outcome = "breached" if used > target else ("met" if following else "running")
+            # Breached once past the due time, as the queue says (the weekend after a Friday
+            # due day too, with no business day over yet).
+            late = end > due
+            outcome = "breached" if late else ("met" if following else "running")
             return [
                 _line("due", stamp(due)),
-                _line("used", f"{used} of {target} bd: {outcome}", "bold" if used > target else ""),
+                _line("used", f"{used} of {target} bd: {outcome}", "bold" if late else ""),
             ]
         if clock is Clock.WALL_HOURS and target is not None:
-            hours = (end - entry.at).total_seconds() / 3600
-            outcome = "breached" if hours > target else ("met" if following else "running")
+            sent = entry.at
+            if following is None and self.filing.sms_sent_at is not None:
+                sent = self.filing.sms_sent_at  # the 24 hours count from the latest SMS
+            deadline = sent + timedelta(hours=target)
+            # Whole hours, never rounded up; breached from the deadline itself, as the queue.
+            hours = int((end - sent).total_seconds() // 3600)
+            late = end >= deadline
+            outcome = "breached" if late else ("met" if following else "running")
             return [
-                _line("deadline", f"{stamp(entry.at + timedelta(hours=target))} ({target} hours)"),
-                _line("used", f"{hours:.0f} of {target} h: {outcome}"),
+                _line("deadline", f"{stamp(deadline)} ({target} hours)"),
+                _line("used", f"{hours} of {target} h: {outcome}", "bold" if late else ""),
             ]
         if clock is Clock.PAUSED:
             return [_line("clock", "paused: waiting for the applicant")]
@@ -153,6 +175,10 @@ class StagePanes:
                     _line("mail to", f"{m.addressee}, {m.address}"),
                     _line("", f"postal code {m.postal_code}, phone {m.phone} ({m.hours})"),
                 ]
+        elif stage is Stage.SMS_VERIFICATION and current:
+            attempts = sms_attempts(f)
+            sent = ", ".join(f"{stamp(t.at)} {inert(t.by)}" for t in attempts)
+            lines.append(_line("SMS sent", f"{len(attempts)}x: {sent}"))
         elif stage is Stage.AUTHORITY_REVIEW:
             target = self.reference.policy.target(stage, f.province)
             lines.append(_line("target", f"{target} bd for {inert(f.province)}"))

@@ -128,6 +128,28 @@ class WithdrawScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class ReasonScreen(WithdrawScreen):
+    """Why a filing goes back to the applicant (returned or rejected): a reason from the data
+    file, or "other" with free text; y confirms. The text field takes the letters typed."""
+
+    BINDINGS = [
+        Binding("y", "confirm", "Yes, move"),
+        Binding("n", "cancel", "No"),
+        Binding("escape", "cancel", "Cancel", show=False),
+    ]
+
+    def __init__(self, filing_id: str, target: Stage, reasons: Sequence[str]) -> None:
+        super().__init__(filing_id, reasons)
+        self.target = target
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(f"Move {self.filing_id} to {rule(self.target).label}? Why:"))
+            yield OptionList(*(Option(Text(r), id=str(i)) for i, r in enumerate(self.reasons)))
+            yield Input(placeholder="the reason, in words (enter when done)", id="other-reason")
+            yield Label("y: move   n / escape: cancel", classes="hint")
+
+
 class TextPromptScreen(ModalScreen[str | None]):
     """One line of text (a note, a ticket reference); enter saves, escape cancels."""
 

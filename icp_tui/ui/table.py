@@ -279,4 +279,4 @@ class FilingTable(ScrollView, can_focus=True):
             return entry.left(self.reference, now)
         if key == "assignee":
             return inert(entry.assignee or "-")
-        return inert(", ".join(entry.flags()))
+        return inert(", ".join(entry.flags(self.reference.policy, now)))

@@ -6,6 +6,7 @@ Each test has its own tmp_path (see conftest.py); the database lives outside the
 from __future__ import annotations
 
 import itertools
+import json
 import sys
 import threading
 from datetime import datetime, timedelta
@@ -57,7 +58,11 @@ def new_filing(run: Runner, province: str = "Zhejiang", *, now: str = NOW, **ext
 
 
 def show(run: Runner, filing_id: str, now: str = NOW) -> dict:
-    return as_json(run("show", filing_id, "--json", now=now))
+    """`show --json`; stderr may only say that a year is provisional (a due date in 2027)."""
+    result = run("show", filing_id, "--json", now=now)
+    assert result.returncode == 0, result.stderr
+    assert all("is provisional" in line for line in result.stderr.splitlines()), result.stderr
+    return json.loads(result.stdout)
 
 
 # -- lifecycle -----------------------------------------------------------------------------
@@ -122,7 +127,8 @@ def test_returned_then_resubmitted(run: Runner) -> None:
         ("preliminary_review", "returned"),
         ("returned", "preliminary_review"),
     ]
-    assert history[1]["reason"] == "blurry licence"
+    # Not one of reasons.toml's reasons: kept as free text after "other" (issue 12).
+    assert history[1]["reason"] == "other: blurry licence"
 
 
 def test_forbidden_transition_is_refused_and_changes_nothing(run: Runner) -> None:
@@ -238,12 +244,17 @@ HOSTILE_NOTES = (
 
 
 def test_show_json_and_hostile_notes(run: Runner) -> None:
-    filing_id = new_filing(run, domain="\x1b]0;owned\x07evil.cn", entity="\u202eevil entity")
+    # A domain must be a host name (issue 12): the hostile one is refused, inertly.
+    ok(run("init"))
+    hostile = ("--domain", "\x1b]0;owned\x07evil.cn", "--entity", "E", "--province", "Beijing")
+    refused = user_error(run("add", *hostile), "not a domain name")
+    assert "\x1b" not in refused and "\x07" not in refused
+    filing_id = new_filing(run, domain="evil.cn", entity="\u202eevil entity")
     for i, text in enumerate(HOSTILE_NOTES):  # notes from 15:00, when the filing came in
         assert ok(run("note", filing_id, text, now=at(6 + i))).strip()
     filing = show(run, filing_id, now=at(11))
     assert filing.keys() >= SHOW_KEYS
-    assert filing["id"] == filing_id and filing["domain"] == "\x1b]0;owned\x07evil.cn"
+    assert filing["id"] == filing_id and filing["domain"] == "evil.cn"
     assert filing["entity"] == "\u202eevil entity"
     assert isinstance(filing["history"], list) and isinstance(filing["notes"], list)
     assert [n["text"] for n in filing["notes"]] == list(HOSTILE_NOTES)
@@ -268,7 +279,7 @@ def test_show_json_and_hostile_notes(run: Runner) -> None:
 
 def test_now_takes_any_offset_and_defaults_to_beijing_time(run: Runner) -> None:
     utc = new_filing(run, now="2026-11-25T01:00:00Z")
-    local = new_filing(run, now="2026-11-25T09:00")
+    local = new_filing(run, now="2026-11-25T09:00", domain="other.example.cn")
     for filing_id in (utc, local):
         entered = show(run, filing_id)["history"][0]["at"]
         assert datetime.fromisoformat(entered) == T0, entered
@@ -313,9 +324,11 @@ def test_calendar_warns_about_a_year_without_a_schedule(run: Runner) -> None:
     for args, answer in [
         (("workday", "2027-03-03"), "true"),
         (("workday", "2027-03-06"), "false"),
-        # Weekends only: Friday 1 January 2027 counts as a business day, with a warning.
-        (("due", "2026-12-31T10:00+08:00", "1"), "2027-01-01T23:59:59+08:00"),
-        (("elapsed", "2026-12-30", "2027-01-05"), "4"),
+        # Provisional (issue 12): the statutory holidays, so Friday 1 January 2027 (New
+        # Year's Day) is not a business day; with a warning.
+        (("due", "2026-12-31T10:00+08:00", "1"), "2027-01-04T23:59:59+08:00"),
+        (("elapsed", "2026-12-30", "2027-01-05"), "3"),
+        (("workday", "2027-02-08"), "false"),  # Spring Festival, lunar date computed
     ]:
         result = run("calendar", *args, db=None, now=None)
         assert result.returncode == 0, result.stderr
@@ -540,8 +553,9 @@ def test_materials_are_recorded_from_the_command_line(run: Runner) -> None:
     assert checklist["materials_received"] and checklist["materials_mailed"]
     before = snapshot(run.db.parent)
     usage_error(run("materials", filing_id, "sent"))
-    for _ in range(5):  # on to the SMS check: materials are no longer awaited
+    for _ in range(4):  # on to the authority: materials are no longer awaited
         ok(run("advance", filing_id))
+    ok(run("advance", filing_id, "--icp-number", "黔ICP备2026012345号"))
     after_moves = snapshot(run.db.parent)
     user_error(run("materials", filing_id, "mailed"), "communications administration")
     assert snapshot(run.db.parent) == after_moves != before

@@ -10,7 +10,7 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -139,11 +139,15 @@ def hand_filing(
     entity: str | None = None,
     province: str = "Beijing",
 ) -> Filing:
-    """A filing built with the domain's own transitions, now in `stage` (on the happy path)."""
+    """A filing built with the domain's own transitions, now in `stage` (on the happy path).
+
+    A hostile `domain` is put in afterwards, as a database written before domains were
+    checked (issue 12) may hold one: the screens must still show it inert.
+    """
     at = NOW - timedelta(hours=hours_ago)
     filing = submit(
         f"ICP-2026-{n:05d}",
-        domain or f"site{n}.example.cn",
+        f"site{n}.example.cn",
         entity or f"Example {n} Co., Ltd.",
         EntityType.COMPANY,
         province,
@@ -152,9 +156,10 @@ def hand_filing(
     )
     for target in HAPPY[: HAPPY.index(stage) + 1] if stage in HAPPY else ():
         at += timedelta(minutes=1)
-        filing = advance(filing, at, "carol", target)
+        number = "京ICP备2026000001号" if target is Stage.APPROVED else None
+        filing = advance(filing, at, "carol", target, icp_number=number)
     assert filing.stage is stage
-    return filing
+    return replace(filing, domain=domain) if domain else filing
 
 
 # -- the command line ----------------------------------------------------------------------

@@ -77,6 +77,7 @@ def test_hostile_cells_are_imported_exactly(
     icp: str,
 ) -> None:
     """Cells written the way export writes them (formula prefixes defused) come back exact."""
+    domain = "hostile.example.cn"  # a host name (issue 12); the other cells stay hostile
     values = [domain, entity, "Beijing", "2026-11-20T10:00+08:00", assignee, ticket, icp]
     text = csv_text([list(COLUMNS), [transfer.defuse_formula(v) for v in values]])
     store = FilingStore(scratch())

@@ -30,7 +30,11 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
+from icp_tui.config import Settings, load_reference
 from icp_tui.display import inert, inert_json
+from icp_tui.domain.errors import InvalidInput
+from icp_tui.domain.stages import Stage
+from icp_tui.domain.transitions import check_domain
 from icp_tui.ui.table import fit
 
 # -- display.inert, in process ---------------------------------------------------------------
@@ -162,6 +166,19 @@ def test_hostile_text_is_stored_exactly_and_shown_inert_by_every_command(
     def cli(*args: str) -> str:
         return _ok(run_cli(list(args), cwd=cli_db.parent, private=private, db=cli_db))
 
+    # A domain must be a host name (issue 12): a hostile one is refused, in one inert line.
+    try:
+        check_domain(domain)
+    except InvalidInput:
+        refused = run_cli(
+            ["add", f"--domain={domain}", f"--entity={entity}", "--province=Beijing"],
+            cwd=cli_db.parent,
+            private=private,
+            db=cli_db,
+        )
+        assert refused.returncode == 1 and refused.stderr.count("\n") == 1, str(refused)
+        assert not raw_controls(refused.stderr, allow_newline=True), str(refused)
+    domain = "hostile.example.cn"
     out = cli("add", f"--domain={domain}", f"--entity={entity}", "--province=Beijing")
     filing_id = out.strip()
     assert out == filing_id + "\n" and filing_id.startswith("ICP-")
@@ -181,7 +198,9 @@ def test_hostile_text_is_stored_exactly_and_shown_inert_by_every_command(
     assert [n["text"] for n in record["notes"]] == [note]
     assert record["assignee"] == (None if user in ("-", "") else user)
     moves = [h for h in record["history"][1:] if h["from"] != h["to"]]
-    assert [h["reason"] for h in moves] == [why, reason]
+    # A return reason not in reasons.toml is kept as free text after "other: " (issue 12).
+    assert [h["reason"] for h in moves] == [load_reference(Settings()).reasons.chosen(
+        Stage.RETURNED, why), reason]  # fmt: skip
 
     # Shown inert: no raw control, escape or bidi character, and each line in its place.
     shown = cli("show", filing_id)
@@ -232,7 +251,7 @@ def test_reports_and_json_export_show_hostile_text_inert(tmp_path: Path, private
     """A breached filing with hostile text, in the daily report (every format) and the JSON
     export: no raw control character; the JSON holds the exact text."""
     db = tmp_path / "db" / "filings.json"
-    domain = "\x1b]0;pwned\x07[@click=app.quit]\u202eevil.cn\x9b2J"
+    domain = "evil.example.cn"  # a host name (issue 12): the hostile text is in the entity
     entity = "[red]深圳市某某科技有限公司😀\r\x1b[31m"
 
     def cli(*args: str, now: str = "2026-11-25T15:00+08:00") -> str:
@@ -252,7 +271,9 @@ def test_reports_and_json_export_show_hostile_text_inert(tmp_path: Path, private
         out = cli("report", f"--format={fmt}")
         assert not raw_controls(out, allow_newline=True), out
         assert filing_id in out
-        assert "x1b" in out and "pwned" in out  # made visible (Markdown escapes it further)
+        assert (
+            "x1b" in out and "深圳市某某科技" in out
+        )  # made visible (Markdown escapes it further)
     dumped = cli("report", "--format=json")
     assert not raw_controls(dumped, allow_newline=True), dumped
     (breached,) = json.loads(dumped)["breached"]

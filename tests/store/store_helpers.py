@@ -44,9 +44,13 @@ def make_filing(n: int, *, padding: int = 0, at: datetime = T0) -> Filing:
 
 
 def noter(text: str, by: str = "alice", at: datetime | None = None) -> Callable[[Filing], Filing]:
-    """A change for FilingStore.commit that adds a note."""
-    when = at or T0 + timedelta(minutes=5)
-    return lambda filing: add_note(filing, when, by, text)
+    """A change for FilingStore.commit that adds a note (by default 5 minutes after T0, or at
+    the filing's latest entry if later: history stays in time order, issue 12)."""
+    if at is not None:
+        return lambda filing: add_note(filing, at, by, text)
+    return lambda filing: add_note(
+        filing, max(T0 + timedelta(minutes=5), filing.latest_at), by, text
+    )
 
 
 def new_db(folder: Path, count: int = 3, *, padding: int = 0) -> Path:

@@ -295,6 +295,6 @@ def test_times_in_the_stale_message_are_beijing_time(tmp_path: Path) -> None:
     path = new_db(tmp_path)
     a, b = FilingStore(path), FilingStore(path)
     b.load()
-    a.commit(fid(1), noter("x", by="carol", at=datetime(2026, 11, 20, 1, 30, tzinfo=UTC)))
-    with pytest.raises(StaleChange, match="changed by carol at 2026-11-20 09:30"):
+    a.commit(fid(1), noter("x", by="carol", at=datetime(2026, 11, 20, 7, 30, tzinfo=UTC)))
+    with pytest.raises(StaleChange, match="changed by carol at 2026-11-20 15:30"):
         b.commit(fid(1), noter("y"), expected_version=1)

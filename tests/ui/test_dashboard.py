@@ -49,6 +49,7 @@ from icp_tui.ui.modals import (
     AdvanceScreen,
     DetailScreen,
     HelpScreen,
+    ReasonScreen,
     TextPromptScreen,
     WithdrawScreen,
 )
@@ -105,8 +106,12 @@ async def test_advance_to_another_allowed_stage(make_db: MakeDb, reference: Refe
     app = build_app(reference)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("a", "down", "y")  # awaiting_photo, then returned
+        assert isinstance(app.screen, ReasonScreen)  # issue 12: returning needs a reason
+        await pilot.press("y")  # the first listed reason
         await settle(pilot)
-    assert stored(db, "ICP-2026-00001").stage is Stage.RETURNED
+    saved = stored(db, "ICP-2026-00001")
+    assert saved.stage is Stage.RETURNED
+    assert saved.last_move.reason == reference.reasons.offered(Stage.RETURNED)[0]
 
 
 # -- withdraw --------------------------------------------------------------------------------------
@@ -533,7 +538,9 @@ CHANGE_SCRIPT = textwrap.dedent(
 
     at = datetime(2026, 11, 25, 15, 0, tzinfo=BEIJING)
     store = FilingStore(sys.argv[1])
-    store.commit(sys.argv[2], lambda f: advance(f, at, "bob", Stage(sys.argv[3])))
+    store.commit(
+        sys.argv[2], lambda f: advance(f, at, "bob", Stage(sys.argv[3]), "materials missing")
+    )
     """
 )
 
@@ -605,7 +612,9 @@ async def test_stale_change_is_refused_and_names_the_other_user(
         await pilot.press("a")
         assert isinstance(app.screen, AdvanceScreen)
         other = FilingStore(db)
-        bobs = other.commit("ICP-2026-00001", lambda f: advance(f, NOW, "bob", Stage.RETURNED))
+        bobs = other.commit(
+            "ICP-2026-00001", lambda f: advance(f, NOW, "bob", Stage.RETURNED, "materials missing")
+        )
         after_bob = db_bytes(db)
         await pilot.press("y")
         await settle(pilot)
@@ -640,7 +649,10 @@ async def test_advance_on_a_filing_closed_meanwhile_explains_instead_of_crashing
     db = make_db([hand_filing(1, Stage.AUTHORITY_REVIEW)])
     app = build_app(reference, refresh_seconds=60)
     async with app.run_test(size=(80, 24)) as pilot:
-        FilingStore(db).commit("ICP-2026-00001", lambda f: advance(f, NOW, "bob", Stage.APPROVED))
+        FilingStore(db).commit(
+            "ICP-2026-00001",
+            lambda f: advance(f, NOW, "bob", Stage.APPROVED, icp_number="京ICP备2026000001号"),
+        )
         app.service.store.poll()  # the store caught up (as our own save does); the rows not yet
         await pilot.press("a")
         await pilot.pause()
@@ -996,7 +1008,9 @@ async def test_compaction_by_another_process_is_followed(
     async with app.run_test(size=(80, 24)) as pilot:
         await highlight(pilot, "ICP-2026-00002")
         other = FilingStore(db)
-        other.commit("ICP-2026-00002", lambda f: advance(f, NOW, "bob", Stage.RETURNED))
+        other.commit(
+            "ICP-2026-00002", lambda f: advance(f, NOW, "bob", Stage.RETURNED, "materials missing")
+        )
         other.compact()  # the base file is replaced, the journal emptied
         await wait_for(pilot, lambda: current_stage(app) is Stage.RETURNED)
         assert current_id(app) == "ICP-2026-00002"
@@ -1018,7 +1032,9 @@ async def test_a_vanished_database_is_reported_once_and_followed_when_back(
         said = notifications(app)
         assert len(said) == 1 and "Cannot refresh" in said[0] and "filings.json" in said[0]
         moved.rename(db)
-        FilingStore(db).commit("ICP-2026-00001", lambda f: advance(f, NOW, "bob", Stage.RETURNED))
+        FilingStore(db).commit(
+            "ICP-2026-00001", lambda f: advance(f, NOW, "bob", Stage.RETURNED, "materials missing")
+        )
         await wait_for(pilot, lambda: current_stage(app) is Stage.RETURNED)
 
 
@@ -1081,8 +1097,8 @@ async def test_a_year_without_official_holidays_is_announced(
     december = datetime(2026, 12, 21, 10, 0, tzinfo=NOW.tzinfo)
     # entered authority review a few hours ago: due in January 2027
     make_db([hand_filing(1, Stage.AUTHORITY_REVIEW, now=december)])
-    assert not reference.calendar.unverified_years({2026})
-    if not reference.calendar.unverified_years({2027}):
+    assert not reference.calendar.provisional_years({2026})
+    if not reference.calendar.provisional_years({2027}):
         pytest.skip("the holiday schedule of 2027 is known by now")
     settings = Settings(db_path=DB)
     app = make_app(DB, reference, settings=settings, clock=lambda: december, actor=ACTOR)
@@ -1090,7 +1106,7 @@ async def test_a_year_without_official_holidays_is_announced(
         await pilot.pause()
         banner = app.dashboard.query_one("#banner", Static)
         assert banner.display
-        assert "No official holiday schedule for 2027" in text_of(banner)
+        assert "2027 is provisional" in text_of(banner)
         assert app.dashboard.table.size.height - 1 >= 10
 
 

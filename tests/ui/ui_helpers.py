@@ -30,6 +30,7 @@ from textual.widget import Widget  # noqa: E402
 
 from icp_tui.config import Reference, Settings  # noqa: E402
 from icp_tui.domain.filing import BEIJING, EntityType, Filing  # noqa: E402
+from icp_tui.domain.provinces import ICP_ABBREVIATIONS  # noqa: E402
 from icp_tui.domain.stages import HAPPY_PATH, Stage  # noqa: E402
 from icp_tui.domain.transitions import advance, submit  # noqa: E402
 from icp_tui.services import fixed_clock  # noqa: E402
@@ -69,7 +70,13 @@ def hand_filing(
     )
     for target in HAPPY[: HAPPY.index(stage) + 1] if stage in HAPPY else ():
         at += timedelta(minutes=1)
-        filing = advance(filing, at, "carol", target)
+        # Approval records the ICP number (issue 12).
+        number = (
+            ICP_ABBREVIATIONS[province][0] + f"ICP备2026{n:06d}号"
+            if target is Stage.APPROVED
+            else None
+        )
+        filing = advance(filing, at, "carol", target, icp_number=number)
     assert filing.stage is stage
     return filing
 

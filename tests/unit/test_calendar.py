@@ -329,29 +329,59 @@ def test_a_western_offset_is_converted_too(cal: BusinessCalendar) -> None:
 # -- years without an official schedule --------------------------------------------------
 
 
-def test_a_year_without_official_schedule_is_unverified(cal: BusinessCalendar) -> None:
-    assert cal.is_verified(2025)
-    assert cal.is_verified(2026)
-    assert cal.is_verified(2027) is False
-    assert cal.unverified_years([2027, 2025, 2026, 2028, 2027]) == [2027, 2028]
-    assert cal.unverified_years([2025, 2026]) == []
-    assert cal.unverified_years([]) == []
+def test_a_year_without_official_schedule_is_provisional(cal: BusinessCalendar) -> None:
+    assert not cal.is_provisional(2025)
+    assert not cal.is_provisional(2026)
+    assert cal.is_provisional(2027)
+    assert cal.provisional_years([2027, 2025, 2026, 2028, 2027]) == [2027, 2028]
+    assert cal.provisional_years([2025, 2026]) == []
+    assert cal.provisional_years([]) == []
 
 
-def test_an_unverified_year_rests_on_weekends_only(cal: BusinessCalendar) -> None:
+#: The statutory holidays of 2027 (DOMAIN.md's list; lunar dates as the holidays library
+#: computes them): nothing else but weekends is a rest day in the provisional year.
+STATUTORY_2027 = {
+    date(2027, 1, 1),  # New Year's Day (a Friday)
+    date(2027, 2, 5),  # Spring Festival eve
+    date(2027, 2, 6),
+    date(2027, 2, 7),
+    date(2027, 2, 8),  # first three days
+    date(2027, 4, 5),  # Qingming
+    date(2027, 5, 1),
+    date(2027, 5, 2),  # Labour Day
+    date(2027, 6, 9),  # Dragon Boat
+    date(2027, 9, 15),  # Mid-Autumn
+    date(2027, 10, 1),
+    date(2027, 10, 2),
+    date(2027, 10, 3),  # National Day
+}
+
+
+def test_a_provisional_year_rests_on_weekends_and_the_statutory_holidays(
+    cal: BusinessCalendar,
+) -> None:
     day = date(2027, 1, 1)
     while day <= date(2027, 12, 31):
-        assert cal.is_business_day(day) == (day.weekday() < 5), day
+        expected = day.weekday() < 5 and day not in STATUTORY_2027
+        assert cal.is_business_day(day) == expected, day
         day += timedelta(days=1)
-    # Friday 2027-01-01 would be New Year's Day, but no schedule says so: it counts.
-    assert cal.due(bj(2026, 12, 31, 10), 1) == eod(2027, 1, 1)
 
 
-def test_a_year_beyond_the_precomputed_span_is_unverified() -> None:
+def test_new_years_day_2027_is_not_a_business_day(cal: BusinessCalendar) -> None:
+    # Issue 12 item 3: Fri 2027-01-01 counted as a business day, so a filing due Thursday
+    # 2026-12-31 was "2 bd over" on Monday 2027-01-04; it is 1.
+    assert cal.due(bj(2026, 12, 31, 10), 1) == eod(2027, 1, 4)
+    assert cal.elapsed(bj(2026, 12, 31, 10), bj(2027, 1, 4, 10)) == 1
+    assert cal.elapsed(bj(2026, 12, 30, 10), bj(2027, 1, 4, 10)) == 2
+
+
+def test_a_year_beyond_the_precomputed_span_is_provisional() -> None:
     fresh = BusinessCalendar()
-    assert fresh.is_verified(2040) is False
-    assert fresh.unverified_years([2026, 2040]) == [2040]
+    assert fresh.is_provisional(2040)
+    assert fresh.provisional_years([2026, 2040]) == [2040]
     assert fresh.is_business_day(date(2040, 1, 2))  # Monday
+    assert not fresh.is_business_day(date(2040, 1, 1))  # New Year's Day, a Sunday anyway
+    assert not fresh.is_business_day(date(2040, 10, 1))  # National Day, a Monday
     assert not fresh.is_business_day(date(2040, 1, 7))  # Sunday
 
 
@@ -363,29 +393,31 @@ OVERRIDE_2027 = YearSchedule(
 )
 
 
-def test_staff_overrides_make_the_year_verified_and_change_answers() -> None:
+def test_staff_overrides_make_the_year_official_and_change_answers() -> None:
     plain = BusinessCalendar()
     staff = BusinessCalendar(overrides={2027: OVERRIDE_2027})
 
-    assert plain.is_verified(2027) is False
-    assert staff.is_verified(2027) is True
-    assert staff.unverified_years([2026, 2027, 2028]) == [2028]
+    assert plain.is_provisional(2027)
+    assert not staff.is_provisional(2027)
+    assert staff.provisional_years([2026, 2027, 2028]) == [2028]
 
-    assert plain.is_business_day(date(2027, 1, 1)) is True
+    assert plain.is_business_day(date(2027, 1, 1)) is False  # statutory, provisional
     assert staff.is_business_day(date(2027, 1, 1)) is False
+    assert plain.is_business_day(date(2027, 2, 8)) is False  # Spring Festival, statutory
+    assert staff.is_business_day(date(2027, 2, 8)) is True  # this schedule does not list it
     assert plain.is_business_day(date(2027, 1, 9)) is False
     assert staff.is_business_day(date(2027, 1, 9)) is True
     assert staff.is_business_day(date(2027, 1, 4)) is True  # an ordinary Monday
     assert staff.is_business_day(date(2027, 1, 10)) is False  # an ordinary Sunday
 
-    # Thu 2026-12-31: plain says Fri Jan 1 is day 1; staff skip it to Mon Jan 4.
-    assert plain.due(bj(2026, 12, 31, 10), 1) == eod(2027, 1, 1)
+    # Thu 2026-12-31: both skip New Year's Day to Mon Jan 4.
+    assert plain.due(bj(2026, 12, 31, 10), 1) == eod(2027, 1, 4)
     assert staff.due(bj(2026, 12, 31, 10), 1) == eod(2027, 1, 4)
     # Fri 2027-01-08: staff work Saturday Jan 9; plain waits for Monday Jan 11.
     assert plain.due(bj(2027, 1, 8, 10), 1) == eod(2027, 1, 11)
     assert staff.due(bj(2027, 1, 8, 10), 1) == eod(2027, 1, 9)
-    # Thu Dec 31 -> Fri Jan 8: plain Jan 1, 4, 5, 6, 7, 8 = 6; staff Jan 4-8 = 5.
-    assert plain.elapsed(bj(2026, 12, 31, 10), bj(2027, 1, 8, 10)) == 6
+    # Thu Dec 31 -> Fri Jan 8: Jan 4-8 = 5 either way.
+    assert plain.elapsed(bj(2026, 12, 31, 10), bj(2027, 1, 8, 10)) == 5
     assert staff.elapsed(bj(2026, 12, 31, 10), bj(2027, 1, 8, 10)) == 5
     # Other years are untouched.
     assert staff.due(bj(2026, 2, 13, 17), 1) == eod(2026, 2, 14)
@@ -395,7 +427,7 @@ def test_staff_override_replaces_an_official_year() -> None:
     # A correction of 2026 with no holidays at all: the Spring Festival break disappears,
     # and the official adjusted Saturday Feb 14 is no longer a working day.
     staff = BusinessCalendar(overrides={2026: YearSchedule(frozenset(), frozenset())})
-    assert staff.is_verified(2026)
+    assert not staff.is_provisional(2026)
     assert staff.is_business_day(date(2026, 2, 16))
     assert not staff.is_business_day(date(2026, 2, 14))
     assert staff.due(bj(2026, 2, 13, 17), 1) == eod(2026, 2, 16)

@@ -13,6 +13,7 @@ from icp_tui.config import Reference, Settings, load_reference
 from icp_tui.demo import generate_filings
 from icp_tui.domain.estimate import finished_reviews
 from icp_tui.domain.filing import BEIJING, EntityType, Filing
+from icp_tui.domain.provinces import ICP_ABBREVIATIONS
 from icp_tui.domain.sla import HEALTH_ORDER, Health
 from icp_tui.domain.stages import STAGE_ORDER, Stage
 from icp_tui.domain.transitions import advance, submit, undo, withdraw
@@ -60,7 +61,10 @@ def to_stage(
     )
     for at in times[1:]:
         if filing.stage is Stage.AUTHORITY_REVIEW and stage is Stage.REJECTED:
-            filing = advance(filing, at, STAFF, Stage.REJECTED)
+            filing = advance(filing, at, STAFF, Stage.REJECTED, "materials missing")
+        elif filing.stage is Stage.AUTHORITY_REVIEW:
+            number = ICP_ABBREVIATIONS[province][0] + "ICP备2026000001号"
+            filing = advance(filing, at, STAFF, icp_number=number)
         else:
             filing = advance(filing, at, STAFF)
     assert filing.stage is stage, filing.stage
@@ -146,7 +150,7 @@ def test_an_undone_decision_does_not_count_and_the_review_keeps_its_start(
 ) -> None:
     approved = reviewed(1, bj(11, 2), bj(11, 5))  # 3 bd, then undone
     reopened = undo(approved, advance_back(approved), approved.version, bj(11, 5, 10, 2), STAFF)
-    final = advance(reopened, bj(11, 9), STAFF, Stage.REJECTED)
+    final = advance(reopened, bj(11, 9), STAFF, Stage.REJECTED, "materials missing")
     assert [r.days for r in finished_reviews(final, reference.calendar)] == [5]
 
 

@@ -27,13 +27,16 @@ def bj(y: int, m: int, d: int, hh: int = 0) -> datetime:
 FRIDAY = bj(2026, 11, 20, 10)  # a plain Friday; Saturday 21 and Sunday 22 are rest days
 
 
-def test_after_a_friday_due_the_weekend_says_past_due(
+def test_after_a_friday_due_the_weekend_is_breached(
     policy: SlaPolicy, make_filing: MakeFiling
 ) -> None:
-    # Entered Thursday, 1 bd: due Friday 23:59:59; elapsed stays 1 over the weekend.
+    # Entered Thursday, 1 bd: due Friday 23:59:59. DOMAIN.md (issue 12): breached once past
+    # the due time, business day or not; no business day is over yet, so it says calendar days.
     filing = make_filing(S.PHOTO_REVIEW, FRIDAY - timedelta(days=1))
-    saturday = sla_status(filing, policy, bj(2026, 11, 21, 11))
-    assert (saturday.health, saturday.left) == (Health.AT_RISK, "past due")
+    saturday = sla_status(filing, policy, bj(2026, 11, 21, 0))
+    assert (saturday.health, saturday.left) == (Health.BREACHED, "1 d over")
+    sunday = sla_status(filing, policy, bj(2026, 11, 22, 23))
+    assert (sunday.health, sunday.left) == (Health.BREACHED, "2 d over")
     monday = sla_status(filing, policy, bj(2026, 11, 23, 9))
     assert (monday.health, monday.left) == (Health.BREACHED, "1 bd over")
 
@@ -49,7 +52,7 @@ def test_withdrawing_a_decided_filing_says_it_was_decided(
 
 
 def test_an_icp_number_is_taken_only_when_approving(make_filing: MakeFiling) -> None:
-    reviewing = make_filing(S.AUTHORITY_REVIEW, FRIDAY)
+    reviewing = make_filing(S.AUTHORITY_REVIEW, FRIDAY, province="Zhejiang")
     later = FRIDAY + timedelta(days=3)
     with pytest.raises(InvalidInput, match="only when approving"):
         advance(reviewing, later, ACTOR, S.REJECTED, icp_number="浙ICP备2026000001号")
@@ -92,6 +95,8 @@ def test_only_a_clock_that_breaches_counts_as_newly_breached(
     queue.put(filing)
     queue.refresh(bj(2026, 11, 18, 12))
     assert [e.id for e in queue.newly_breached] == [filing.id]
+    queue.refresh(bj(2026, 11, 20, 11))  # escalated since Friday 00:00: not a new breach
+    assert queue.newly_breached == []
     # A note later on: still breached and escalated, and nothing new to announce.
     noted = add_note(filing, bj(2026, 11, 20, 12), ACTOR, "called")
     entry = queue.put(noted)

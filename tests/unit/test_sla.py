@@ -224,15 +224,21 @@ def test_zhejiang_thirty_business_day_target(
     assert status.due_at == bj(2025, 4, 15, 23, 59, 59)
 
 
-def test_weekend_after_a_friday_due_date_is_not_yet_breached(
+def test_weekend_after_a_friday_due_date_is_breached(
     policy: SlaPolicy, make_filing: MakeFiling
 ) -> None:
-    # Entered Thursday 2025-03-06 10:00, N = 1: due Friday 2025-03-07 23:59:59.
+    # Entered Thursday 2025-03-06 10:00, N = 1: due Friday 2025-03-07 23:59:59. DOMAIN.md
+    # (issue 12): breached once past the due time, business day or not.
     filing = make_filing(S.PHOTO_REVIEW, bj(2025, 3, 6, 10))
     cal = policy.calendar
-    for now in (bj(2025, 3, 8, 0), bj(2025, 3, 8, 12), bj(2025, 3, 9, 23, 59, 59)):
-        assert cal.elapsed(filing.entered_at, now) == 1  # == N: not breached yet
-        assert sla_status(filing, policy, now).health is H.AT_RISK
+    friday = sla_status(filing, policy, bj(2025, 3, 7, 23, 59, 59))
+    assert (friday.health, friday.left) == (H.AT_RISK, "due today")
+    for now, left in ((bj(2025, 3, 8, 0), "1 d over"), (bj(2025, 3, 9, 23, 59, 59), "2 d over")):
+        assert cal.elapsed(filing.entered_at, now) == 1  # == N, yet past the due time
+        assert (sla_status(filing, policy, now).health, sla_status(filing, policy, now).left) == (
+            H.BREACHED,
+            left,
+        )
     monday = sla_status(filing, policy, bj(2025, 3, 10, 0))
     assert (monday.health, monday.left) == (H.BREACHED, "1 bd over")
 
@@ -488,7 +494,7 @@ def test_health_matches_domain_definition(
     else:
         used = policy.calendar.elapsed(entered, now)
         due_day = policy.calendar.nth_business_day(entered, target)
-        if used > target:
+        if now > policy.calendar.due(entered, target):
             expected = H.BREACHED
         elif used >= 0.75 * target or now.date() == due_day:
             expected = H.AT_RISK

@@ -154,9 +154,9 @@ def test_export_then_import_into_an_empty_database_keeps_every_field(
     assert plan.errors == [] and plan.skipped_duplicates == 0
     assert len(fresh(target.path)) == len(demo)
     again = export_csv(fresh(target.path), reference, tmp_path / "again.csv")
-    # Everything but the version (a count of changes) and the escalation flag (which depends
-    # on the days each earlier review stage took, not kept) is the same after the round trip.
-    kept = [k for k in CSV_KEYS if k not in ("version", "escalate")]
+    # Everything but the version (a count of changes) is the same after the round trip: the
+    # escalation flag too, since the export carries the review days before the current stay.
+    kept = [k for k in CSV_KEYS if k != "version"]
     assert [{k: r[k] for k in kept} for r in again] == [{k: r[k] for k in kept} for r in exported]
     imported = fresh(target.path)
     for original in demo:
@@ -418,7 +418,8 @@ def test_times_in_the_future_or_before_entry_are_refused(reference: Reference) -
 
 
 HOSTILE = {
-    "domain": "[b]bold[/b].cn",
+    # A domain must be a host name (issue 12), so the hostile text is in the other fields.
+    "domain": "bold.cn",
     "entity": '=HYPERLINK("http://evil","click") \x1b[31mred\x1b[0m [red]markup[/red]',
     "assignee": "  @alice\u202e  ",
     "ticket": "-1+1",

@@ -215,7 +215,10 @@ def test_random_allowed_moves_keep_the_filing_valid(
                     advance(filing, at, actor)
                 continue
             target = data.draw(st.sampled_from(targets), label="target")
-            filing = advance(filing, at, actor, to=target)
+            # Returning and rejecting need a reason, approving the ICP number (issue 12).
+            number = "京ICP备2025000001号-1" if target is S.APPROVED else None
+            filing = advance(filing, at, actor, to=target, reason="materials missing",
+                             icp_number=number)  # fmt: skip
             assert filing.stage is target
             assert filing.entered_at == at
         elif action == "withdraw":
@@ -259,7 +262,8 @@ def test_advance_follows_the_happy_path(make_filing: MakeFiling) -> None:
     seen = [filing.stage]
     for _ in range(6):
         at += timedelta(hours=5)
-        filing = advance(filing, at, "bob")
+        number = "京ICP备2025000001号" if filing.stage is S.AUTHORITY_REVIEW else None
+        filing = advance(filing, at, "bob", icp_number=number)
         seen.append(filing.stage)
         assert filing.entered_at == at
         assert filing.history[-1].by == "bob"
@@ -305,7 +309,8 @@ def test_advance_from_sms_check_lists_its_targets(make_filing: MakeFiling) -> No
     filing = make_filing(S.SMS_VERIFICATION, MONDAY)
     with pytest.raises(TransitionNotAllowed, match=r"allowed: authority_review, returned"):
         advance(filing, MONDAY, ACTOR, to=S.APPROVED)
-    assert advance(filing, MONDAY, ACTOR, to=S.RETURNED).stage is S.RETURNED
+    returned = advance(filing, MONDAY, ACTOR, to=S.RETURNED, reason="SMS check not completed")
+    assert returned.stage is S.RETURNED
 
 
 @pytest.mark.parametrize("stage", [S.PRELIMINARY_REVIEW, S.RETURNED, S.AWAITING_SUBMISSION])
@@ -324,7 +329,7 @@ def test_a_closed_filing_does_not_move(make_filing: MakeFiling, stage: Stage) ->
 
 
 def test_approval_records_the_icp_number(make_filing: MakeFiling) -> None:
-    filing = make_filing(S.AUTHORITY_REVIEW, MONDAY)
+    filing = make_filing(S.AUTHORITY_REVIEW, MONDAY, province="Zhejiang")
     approved = advance(filing, bj(2025, 3, 20, 9), ACTOR, icp_number="浙ICP备2025000001号-1")
     assert approved.icp_number == "浙ICP备2025000001号-1"
     assert_round_trips(approved)
@@ -652,7 +657,7 @@ def test_undo_refused_without_a_recorded_change_time(make_filing: MakeFiling) ->
 
 def test_advance_after_an_undo_still_round_trips(make_filing: MakeFiling) -> None:
     filing = make_filing(S.PRELIMINARY_REVIEW, MONDAY)
-    moved = advance(filing, bj(2025, 3, 4, 9), ACTOR, to=S.RETURNED)
+    moved = advance(filing, bj(2025, 3, 4, 9), ACTOR, to=S.RETURNED, reason="materials missing")
     back = undo(moved, filing, moved.version, bj(2025, 3, 4, 9, 1), ACTOR)
     onward = advance(back, bj(2025, 3, 4, 10), ACTOR)
     assert onward.stage is S.AWAITING_PHOTO
