@@ -231,7 +231,7 @@ def run_command(cmd: Command) -> int:
             args.domain, args.entity, args.province, parse_entity_type(args.entity_type)
         )
         print(filing.id)
-        service.store.compact_if_due()
+        compact_after_save(service.store)
     elif name == "list":
         return list_filings(cmd)
     elif name == "export":
@@ -264,10 +264,18 @@ def run_command(cmd: Command) -> int:
             user = None if args.user in ("-", "") else args.user
             service.assign(args.id, user)
             print(f"{args.id} assigned to {inert(user or 'nobody')}")
-        service.store.compact_if_due()
+        compact_after_save(service.store)
     elif name == "calendar":
         return calendar_question(cmd)
     return 0
+
+
+def compact_after_save(store: FilingStore) -> None:
+    """Housekeeping once a change is durable: its failure is a warning, never the change's."""
+    try:
+        store.compact_if_due()
+    except IcpError as error:
+        print(f"{PROG}: warning: {inert(str(error))}", file=sys.stderr)
 
 
 def print_settings(cmd: Command) -> None:
@@ -408,7 +416,7 @@ def import_filings(cmd: Command) -> int:
         f"imported {added} filings from {inert(str(cmd.args.file))}; "
         f"{plan.skipped_duplicates} already present; {len(plan.errors)} bad rows"
     )
-    store.compact_if_due()
+    compact_after_save(store)
     return 0
 
 

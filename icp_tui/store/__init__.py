@@ -6,6 +6,7 @@ database with TinyDB. The file format is described in journal.py.
 """
 
 from icp_tui.store.errors import (
+    CompactionPostponed,
     DatabaseChanged,
     DatabaseCorrupt,
     DatabaseExists,
@@ -30,6 +31,7 @@ from icp_tui.store.storage import JournaledStorage
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "CompactionPostponed",
     "DatabaseChanged",
     "DatabaseCorrupt",
     "DatabaseExists",

@@ -38,6 +38,10 @@ class StoreBusy(StoreError):
     """Another icp-tui held the lock for longer than we were prepared to wait."""
 
 
+class CompactionPostponed(StoreError):
+    """Housekeeping after a saved change failed; the change itself is safe in the journal."""
+
+
 class DuplicateFiling(StoreError):
     """A new filing would reuse the id of an existing one."""
 

@@ -29,6 +29,7 @@ from icp_tui.domain.errors import InvalidRecord, UnknownFiling
 from icp_tui.domain.filing import BEIJING, Filing, from_record, to_record
 from icp_tui.domain.summary import FilingSummary, summarize
 from icp_tui.store.errors import (
+    CompactionPostponed,
     DatabaseCorrupt,
     DatabaseExists,
     DatabaseMissing,
@@ -330,8 +331,11 @@ class FilingStore:
     def compact_if_due(self) -> bool:
         """Compact if the journal has grown past its share; True if it did.
 
-        Never waits: if another process holds the lock it is writing, and the next writer
-        will compact. A read-only handle does nothing.
+        Housekeeping after a saved change, so it never fails that change: if another process
+        holds the lock it is writing, and the next writer will compact; any other failure
+        (a full disk) raises CompactionPostponed, which callers show as a warning. The
+        journal keeps every change meanwhile, and compaction stays due. A read-only handle
+        does nothing.
         """
         with self._mutex:
             if self.read_only or not self._due():
@@ -344,6 +348,13 @@ class FilingStore:
                 return True
         except StoreBusy:
             return False
+        except StoreError as error:
+            cause = error.__cause__
+            why = cause.strerror if isinstance(cause, OSError) and cause.strerror else error
+            raise CompactionPostponed(
+                f"compaction of {self.path} postponed ({why}): every saved change is safe in "
+                f"{self.journal}; the next change tries again"
+            ) from None
 
     def compact(self) -> None:
         """Fold the journal into a new base file now."""

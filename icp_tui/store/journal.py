@@ -50,6 +50,7 @@ This module only reads and writes bytes; locking and bookkeeping live in filing_
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -809,10 +810,16 @@ def append_line(journal: Path, line: bytes, *, ino: tuple[int, int], end: int) -
         if st.st_size > end:
             os.ftruncate(fd, end)  # a killed writer's uncommitted half line
         # One write of the whole line: a reader sees all of it or an unfinished tail.
-        if os.write(fd, line) != len(line):
-            os.ftruncate(fd, end)
-            raise OSError(28, "no space left on device")
-        os.fsync(fd)
+        try:
+            if os.write(fd, line) != len(line):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            os.fsync(fd)
+        except OSError:
+            # Reported as not saved, so readers must not see it either (a failed fsync
+            # leaves the line in the page cache).
+            with suppress(OSError):
+                os.ftruncate(fd, end)
+            raise
     finally:
         os.close(fd)
 
