@@ -22,6 +22,10 @@ class DatabaseCorrupt(StoreError):
     """The database or its journal cannot be read as a filing database; nothing was changed."""
 
 
+class JournalDamaged(DatabaseCorrupt):
+    """A whole line or the header of the journal is damaged; `icp-tui repair` mends it."""
+
+
 class NewerSchema(StoreError):
     """The file was written by a newer icp-tui, and this one cannot make sense of it."""
 

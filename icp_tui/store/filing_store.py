@@ -34,6 +34,7 @@ from icp_tui.store.errors import (
     DatabaseExists,
     DatabaseMissing,
     DuplicateFiling,
+    JournalDamaged,
     NewerSchema,
     ReadOnlyDatabase,
     StaleChange,
@@ -42,6 +43,7 @@ from icp_tui.store.errors import (
 )
 from icp_tui.store.journal import (
     FILINGS,
+    JOURNAL_ADVICE,
     SCHEMA_VERSION,
     FileId,
     JournalEntry,
@@ -564,6 +566,8 @@ class FilingStore:
                         f"{self.path} was written by a newer icp-tui (schema {schema_version}, "
                         f"this one knows {SCHEMA_VERSION}) and cannot be read: {detail}"
                     ) from None
+                if where != str(self.path):  # a journal line: repair can drop it
+                    raise JournalDamaged(f"{where}: {error}; {JOURNAL_ADVICE}") from None
                 raise DatabaseCorrupt(f"{where}: {error}") from None
 
         return check
@@ -584,15 +588,16 @@ class FilingStore:
             filing = check(entry.record, where)
             held = updates.get(entry.doc_id) or by_doc.get(entry.doc_id)
             if held is not None and held[0] != filing.id:
-                raise DatabaseCorrupt(
+                raise JournalDamaged(
                     f"{where}: puts filing {filing.id!r} into document {entry.doc_id}, "
-                    f"which holds {held[0]!r}"
+                    f"which holds {held[0]!r}; {JOURNAL_ADVICE}"
                 )
             if held is None:
                 other = new_ids.get(filing.id, by_id.get(filing.id))
                 if other is not None:
-                    raise DatabaseCorrupt(
-                        f"{where}: adds filing {filing.id!r} again (it is document {other})"
+                    raise JournalDamaged(
+                        f"{where}: adds filing {filing.id!r} again (it is document {other}); "
+                        f"{JOURNAL_ADVICE}"
                     )
                 new_ids[filing.id] = entry.doc_id
             updates[entry.doc_id] = (filing.id, entry.raw)

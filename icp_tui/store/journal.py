@@ -15,8 +15,9 @@ A database at path P is three files:
   Any tables other than "filings" (e.g. added by a staff script) sit on the first line.
 * P.journal: JSON lines. A header ``{"journal": 1, "generation": G}`` then one line
   ``{"put": <full record>, "doc_id": n}`` per change. A change is committed once its line,
-  newline included, is fsynced; a last line without newline (or that does not parse) is a
-  torn, uncommitted write and is ignored.
+  newline included, is fsynced; a last line without newline is a torn, uncommitted write and
+  is ignored. Any other damage (a whole line that does not parse, a missing or cut header) is
+  refused, and the file left as it is, for `icp-tui repair` or a backup.
 * P.summary, the *sidecar*: one JSON object ::
 
       {"summary": ROW_FORMAT,
@@ -69,6 +70,7 @@ from icp_tui.domain.summary import ROW_FORMAT
 from icp_tui.store.errors import (
     DatabaseCorrupt,
     DatabaseMissing,
+    JournalDamaged,
     NewerSchema,
     StoreError,
 )
@@ -374,6 +376,18 @@ class JournalRead:
     resumed: bool = False
 
 
+#: What to do about a damaged journal (its damage may hold acknowledged changes).
+JOURNAL_ADVICE = (
+    "nothing was changed; restore the journal from a backup, or run `icp-tui repair` "
+    "(it keeps a copy and saves the changes it can read)"
+)
+
+
+def journal_damage(path: Path, line: int, problem: str) -> JournalDamaged:
+    """The refusal of a journal with a damaged line: the file, the line, what to do."""
+    return JournalDamaged(f"{path} line {line}: {problem}; {JOURNAL_ADVICE}")
+
+
 def read_journal(
     path: Path,
     *,
@@ -382,8 +396,19 @@ def read_journal(
     """Read the journal afresh: whole, or from `resume` = (ino, end, lines, generation).
 
     A resumed read checks the header first, so a new journal that happens to reuse the inode
-    is noticed (its generation differs) and read from the start instead.
+    is noticed (its generation differs) and read from the start instead. Damage is refused
+    (JournalDamaged) only if a second read finds it too: a read racing a writer that cuts a
+    killed writer's torn tail and appends in its place can glue the two into one bad line.
     """
+    try:
+        return _read_journal(path, resume)
+    except JournalDamaged:
+        return _read_journal(path, resume)
+
+
+def _read_journal(
+    path: Path, resume: tuple[tuple[int, int], int, int, int] | None
+) -> JournalRead:
     result = JournalRead(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -412,7 +437,9 @@ def read_journal(
     result.size = len(data)
     newline = data.find(b"\n")
     if newline < 0:
-        return result  # no whole header: treated as no journal
+        # Journals are put in place whole, header first: a cut one lost committed changes.
+        problem = "the file is empty" if not data else "the journal header is cut short"
+        raise journal_damage(path, 1, problem)
     result.generation = _header(path, data[: newline + 1])
     _parse_lines(path, data[newline + 1 :], newline + 1, 1, result)
     return result
@@ -438,7 +465,7 @@ def _header(path: Path, data: bytes) -> int | None:
     except orjson.JSONDecodeError:
         header = None
     if not isinstance(header, dict) or type(header.get("journal")) is not int:
-        raise DatabaseCorrupt(f"{path} line 1: not a journal header")
+        raise journal_damage(path, 1, "not a journal header")
     if header["journal"] > JOURNAL_FORMAT:
         raise NewerSchema(
             f"{path} was written by a newer icp-tui (journal format {header['journal']}, "
@@ -446,12 +473,17 @@ def _header(path: Path, data: bytes) -> int | None:
         )
     generation = header.get("generation")
     if type(generation) is not int or generation < 0:
-        raise DatabaseCorrupt(f"{path} line 1: the journal header has no valid generation")
+        raise journal_damage(path, 1, "the journal header has no valid generation")
     return generation
 
 
 def _parse_lines(path: Path, chunk: bytes, offset: int, line: int, result: JournalRead) -> None:
-    """Parse whole lines of `chunk` (which starts a line); stop before a torn tail."""
+    """Parse whole lines of `chunk` (which starts a line); stop before a torn tail.
+
+    Only a last line without its newline can be a torn write: a line is written whole in one
+    write, newline last, so one that ends in its newline was written whole, and may have been
+    acknowledged. Damage to it is refused, never dropped.
+    """
     pos = 0
     result.end, result.lines = offset, line
     while True:
@@ -462,13 +494,11 @@ def _parse_lines(path: Path, chunk: bytes, offset: int, line: int, result: Journ
         try:
             entry = orjson.loads(chunk[pos:newline])
         except orjson.JSONDecodeError as error:
-            if newline + 1 == len(chunk):
-                return  # a last line that does not parse is torn too (never acknowledged)
-            raise DatabaseCorrupt(f"{path} line {line}: not JSON ({error.msg})") from None
+            raise journal_damage(path, line, f"not JSON ({error.msg})") from None
         put = entry.get("put") if isinstance(entry, dict) else None
         doc_id = entry.get("doc_id") if isinstance(entry, dict) else None
         if not isinstance(put, dict) or type(doc_id) is not int or doc_id < 1:
-            raise DatabaseCorrupt(f"{path} line {line}: not a journal entry")
+            raise journal_damage(path, line, "not a journal entry")
         result.entries.append(JournalEntry(line, doc_id, put, orjson.dumps(put)))
         pos = newline + 1
         result.end, result.lines = offset + pos, line
