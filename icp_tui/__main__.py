@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("init", help="create an empty database")
     commands.add_parser("config", help="print the settings in force and where each came from")
+    commands.add_parser("repair", help="mend a damaged journal (a copy of it is kept)")
     demo = commands.add_parser("demo", help="write demo filings")
     demo.add_argument("--count", type=int, default=DEMO_COUNT)
     demo.add_argument("--seed", type=int, default=0)
@@ -220,6 +221,8 @@ def run_command(cmd: Command) -> int:
         print(f"created an empty database at {cmd.settings.db_path}")
     elif name == "config":
         print_settings(cmd)
+    elif name == "repair":
+        print(FilingStore(cmd.settings.db_path).repair())
     elif name == "demo":
         write_demo(
             cmd.settings.db_path, cmd.reference, cmd.now(), args.count, args.seed, args.force

@@ -65,6 +65,7 @@ from icp_tui.store.journal import (
     summary_path,
     write_database,
 )
+from icp_tui.store.repair import Repaired, mend_journal
 
 #: poll() lists changed filings up to this many; beyond it says "reloaded" (None) instead,
 #: so a wholesale change does not build tens of thousands of Filing objects at once.
@@ -362,6 +363,17 @@ class FilingStore:
         """Fold the journal into a new base file now."""
         with self._writing():
             self._compact_locked()
+
+    def repair(self) -> Repaired:
+        """Mend a damaged journal (see repair.py): a copy is kept, the readable changes saved.
+
+        A journal that reads fine is left alone. This handle reloads on its next use.
+        """
+        with self._mutex, self._locked():
+            repaired = mend_journal(self.path)
+            if repaired.copy is not None:
+                self._state = None
+            return repaired
 
     def _due(self) -> bool:
         state = self._loaded()

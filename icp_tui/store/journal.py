@@ -97,6 +97,8 @@ READ_RETRIES = 8
 _TABLE_LINE = b'"filings": {'
 _END_LINE = b"}}"
 _HEADER_PROBE = 128  # a journal header is about 40 bytes
+#: Every open of a database file: never through a symbolic link, never blocking on a FIFO.
+_NO_LINKS = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def file_id(st: os.stat_result) -> FileId:
@@ -406,9 +408,7 @@ def read_journal(
         return _read_journal(path, resume)
 
 
-def _read_journal(
-    path: Path, resume: tuple[tuple[int, int], int, int, int] | None
-) -> JournalRead:
+def _read_journal(path: Path, resume: tuple[tuple[int, int], int, int, int] | None) -> JournalRead:
     result = JournalRead(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -752,6 +752,31 @@ def atomic_write(
         raise
     fsync_dir(target.parent)
     return st, written, crc
+
+
+def write_copy(original: Path, data: bytes, suffix: str) -> Path:
+    """Keep `data` (a damaged file's bytes) as a new file beside `original`; its path."""
+    for n in range(1000):
+        copy = original.with_name(f"{original.name}.{suffix}" + (f"-{n}" if n else ""))
+        try:
+            fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NO_LINKS, 0o660)
+        except FileExistsError:
+            continue
+        try:
+            os.fchmod(fd, 0o660)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            with suppress(OSError):
+                os.unlink(copy)
+            raise
+        os.close(fd)
+        fsync_dir(copy.parent)
+        return copy
+    raise StoreError(f"cannot keep a copy of {original}: too many copies beside it")
 
 
 def fsync_dir(folder: Path) -> None:
