@@ -25,7 +25,7 @@ from icp_tui.domain.sla import Health, sla_status
 from icp_tui.domain.stages import Stage, parse_stage, rule
 from icp_tui.queue import Queue, QueueEntry
 from icp_tui.services import Clock, FilingService, fixed_clock, parse_entity_type, system_clock
-from icp_tui.store import DatabaseExists, FilingStore
+from icp_tui.store import DatabaseExists, FilingStore, database_files, sharing_problems
 
 PROG = "icp-tui"
 DEMO_COUNT = 300
@@ -299,6 +299,9 @@ def print_settings(cmd: Command) -> None:
     ]
     for key, value, name in rows:
         print(f"{key:<17} {inert(str(value))}  ({s.source(name)})")
+    problems = sharing_problems(database_files(s.db_path)) if s.db_path.exists() else []
+    for problem in problems or ["ok: the database's group can read and write all its files"]:
+        print(f"{'sharing':<17} {inert(problem)}")
 
 
 def write_demo(

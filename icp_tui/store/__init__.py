@@ -12,6 +12,7 @@ from icp_tui.store.errors import (
     DatabaseExists,
     DatabaseMissing,
     DuplicateFiling,
+    ForeignFile,
     JournalDamaged,
     NewerSchema,
     ReadOnlyDatabase,
@@ -19,10 +20,12 @@ from icp_tui.store.errors import (
     StoreBusy,
     StoreError,
 )
+from icp_tui.store.files import sharing_problems
 from icp_tui.store.filing_store import FilingStore
 from icp_tui.store.journal import (
     MIGRATIONS,
     SCHEMA_VERSION,
+    database_files,
     journal_path,
     lock_path,
     summary_path,
@@ -39,6 +42,7 @@ __all__ = [
     "DatabaseMissing",
     "DuplicateFiling",
     "FilingStore",
+    "ForeignFile",
     "JournalDamaged",
     "JournaledStorage",
     "NewerSchema",
@@ -46,7 +50,9 @@ __all__ = [
     "StaleChange",
     "StoreBusy",
     "StoreError",
+    "database_files",
     "journal_path",
     "lock_path",
+    "sharing_problems",
     "summary_path",
 ]

@@ -26,6 +26,11 @@ class JournalDamaged(DatabaseCorrupt):
     """A whole line or the header of the journal is damaged; `icp-tui repair` mends it."""
 
 
+class ForeignFile(StoreError):
+    """A file of the database is a link, not a regular file, or not the database's; it was
+    neither read nor written."""
+
+
 class NewerSchema(StoreError):
     """The file was written by a newer icp-tui, and this one cannot make sense of it."""
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import filelock
 import orjson
 
 from icp_tui.domain.errors import InvalidRecord, UnknownFiling
@@ -41,6 +40,7 @@ from icp_tui.store.errors import (
     StoreBusy,
     StoreError,
 )
+from icp_tui.store.files import check, writers_lock
 from icp_tui.store.journal import (
     FILINGS,
     JOURNAL_ADVICE,
@@ -136,7 +136,6 @@ class FilingStore:
         self._pending: dict[str, None] = {}  # ids changed since the last poll, in order
         self._lost = False  # a reload found filings gone (someone edited the file)
         self._mutex = threading.RLock()
-        self._lock: filelock.FileLock | None = None
 
     # ------------------------------------------------------------------------------ creating
 
@@ -206,9 +205,11 @@ class FilingStore:
 
     def _refuse_existing(self, overwrite: bool) -> None:
         try:
-            size = os.stat(self.path).st_size
+            st = os.lstat(self.path)
         except FileNotFoundError:
             return
+        check(self.path, st)  # a planted link is refused, not silently replaced
+        size = st.st_size
         if size and not overwrite:
             raise DatabaseExists(f"{self.path} already exists; it was left as it is")
 
@@ -680,34 +681,18 @@ class FilingStore:
         self._state = state
         self._check_access(state)
 
-    def _file_lock(self) -> filelock.FileLock:
-        if self._lock is None:
-            self._lock = filelock.FileLock(
-                str(lock_path(self.path)), timeout=self.lock_timeout, mode=0o660
-            )
-        return self._lock
-
     @contextmanager
     def _locked(self, timeout: float | None = None) -> Iterator[None]:
         """Hold the cross-process lock; clear away temporary files a killed writer left."""
-        lock = self._file_lock()
+        wait = self.lock_timeout if timeout is None else timeout
         try:
-            lock.acquire(timeout=timeout)
-        except filelock.Timeout:
-            raise StoreBusy(f"{self.path} is busy: another icp-tui is saving; try again") from None
-        except PermissionError as error:
-            raise ReadOnlyDatabase(
-                f"cannot lock {lock.lock_file} ({error.strerror}): {self.path} is read-only for you"
-            ) from None
-        try:
-            clean_temp_files(self.path)  # only lock holders write them: any found are orphans
-            yield
+            with writers_lock(lock_path(self.path), wait, database=self.path):
+                clean_temp_files(self.path)  # only lock holders write them: any found are orphans
+                yield
         except OSError as error:
             raise StoreError(
                 f"could not save to {self.path}: {error.strerror or error}; nothing was changed"
             ) from error
-        finally:
-            lock.release()
 
     @contextmanager
     def _writing(self, timeout: float | None = None) -> Iterator[_State]:

@@ -56,7 +56,6 @@ import gc
 import json
 import os
 import secrets
-import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -70,10 +69,12 @@ from icp_tui.domain.summary import ROW_FORMAT
 from icp_tui.store.errors import (
     DatabaseCorrupt,
     DatabaseMissing,
+    ForeignFile,
     JournalDamaged,
     NewerSchema,
     StoreError,
 )
+from icp_tui.store.files import MODE, SAFE, Policy, apply_policy, is_own_leftover, open_file, policy
 
 #: Version of the record layout; a file with a higher one was written by a newer icp-tui.
 SCHEMA_VERSION = 1
@@ -97,8 +98,6 @@ READ_RETRIES = 8
 _TABLE_LINE = b'"filings": {'
 _END_LINE = b"}}"
 _HEADER_PROBE = 128  # a journal header is about 40 bytes
-#: Every open of a database file: never through a symbolic link, never blocking on a FIFO.
-_NO_LINKS = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def file_id(st: os.stat_result) -> FileId:
@@ -119,6 +118,11 @@ def lock_path(path: Path) -> Path:
 def summary_path(path: Path) -> Path:
     """The summary sidecar that goes with the base file `path`."""
     return path.with_name(path.name + ".summary")
+
+
+def database_files(path: Path) -> list[Path]:
+    """The base file `path` and every companion file beside it."""
+    return [path, journal_path(path), summary_path(path), lock_path(path)]
 
 
 def empty_message(path: Path) -> str:
@@ -179,7 +183,7 @@ def read_bytes(path: Path) -> tuple[bytes, os.stat_result]:
     in place: if the file changed while we read it, it is read again.
     """
     try:
-        with open(path, "rb") as handle:
+        with os.fdopen(open_file(path, os.O_RDONLY), "rb") as handle:
             fd = handle.fileno()
             st = os.fstat(fd)
             for _ in range(READ_RETRIES):
@@ -194,8 +198,6 @@ def read_bytes(path: Path) -> tuple[bytes, os.stat_result]:
         raise DatabaseMissing(
             f"no database at {path}: create one with `icp-tui init` or `icp-tui demo`"
         ) from None
-    except IsADirectoryError:
-        raise DatabaseCorrupt(f"{path} is a folder, not a database file") from None
     except OSError as error:
         raise StoreError(f"cannot read {path}: {error.strerror}") from None
 
@@ -411,7 +413,7 @@ def read_journal(
 def _read_journal(path: Path, resume: tuple[tuple[int, int], int, int, int] | None) -> JournalRead:
     result = JournalRead(path)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = open_file(path, os.O_RDONLY)
     except FileNotFoundError:
         return result
     except OSError as error:
@@ -590,6 +592,8 @@ def read_summary(path: Path, base: BaseFile, crc: int) -> SummaryRead:
         return result
     try:
         raw, st = read_bytes(summary_path(path))
+    except ForeignFile:
+        raise  # planted: say so, as for any file of the database
     except (OSError, StoreError):
         return result
     result.bytes_read = len(raw)
@@ -701,8 +705,10 @@ def clean_temp_files(path: Path) -> int:
     except OSError:
         return 0
     for name in names:
-        if name.startswith(prefix):
-            with suppress(FileNotFoundError, PermissionError):
+        # Only our own regular files: a folder or a link of that name is someone else's,
+        # and in the way of nobody (our temporary names are random).
+        if name.startswith(prefix) and is_own_leftover(path.parent / name):
+            with suppress(OSError):
                 os.unlink(path.parent / name)
                 removed += 1
     return removed
@@ -713,31 +719,23 @@ def atomic_write(
     chunks: Iterable[bytes],
     *,
     tmp_for: Path,
-    like: os.stat_result | None = None,
+    rule: Policy | None = None,
 ) -> tuple[os.stat_result, int, int]:
     """Replace `target` with `chunks` so a reader sees the whole old or the whole new file.
 
-    Takes the mode and group of `like` if given, else of the file it replaces; a new file is
-    0o660 before the umask. Returns the stat of the new file, the bytes written and their
-    CRC-32.
+    The new file gets the mode and group of the database's policy `rule` (by default that of
+    the database `tmp_for` as it is now); the rename
+    replaces whatever is at `target` (a planted link, say) without touching what it points
+    to. Returns the stat of the new file, the bytes written and their CRC-32.
     """
-    old = like
-    if old is None:
-        try:
-            old = os.stat(target)
-        except FileNotFoundError:
-            old = None
     tmp = target.parent / f"{temp_prefix(tmp_for)}{os.getpid()}-{secrets.token_hex(4)}"
     if target != tmp_for:
         tmp = tmp.with_name(tmp.name + target.name[len(tmp_for.name) :])
     written = crc = 0
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o660)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | SAFE, MODE)
         with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
-            if old is not None:
-                os.fchmod(fd, stat.S_IMODE(old.st_mode))
-                with suppress(OSError):  # a member of the file's group keeps it shared
-                    os.fchown(fd, -1, old.st_gid)
+            apply_policy(fd, rule or policy(tmp_for))
             for chunk in chunks:
                 handle.write(chunk)
                 written += len(chunk)
@@ -754,16 +752,16 @@ def atomic_write(
     return st, written, crc
 
 
-def write_copy(original: Path, data: bytes, suffix: str) -> Path:
+def write_copy(original: Path, data: bytes, suffix: str, rule: Policy) -> Path:
     """Keep `data` (a damaged file's bytes) as a new file beside `original`; its path."""
     for n in range(1000):
         copy = original.with_name(f"{original.name}.{suffix}" + (f"-{n}" if n else ""))
         try:
-            fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NO_LINKS, 0o660)
+            fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | SAFE, MODE)
         except FileExistsError:
             continue
         try:
-            os.fchmod(fd, 0o660)
+            apply_policy(fd, rule)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
@@ -819,45 +817,53 @@ def write_database(
     """
     if len(rows) != len(records):
         raise ValueError(f"{len(records)} records but {len(rows)} summary rows")
+    rule = policy(path)  # of the base being replaced: it keeps its group, loses world access
     base_st, base_bytes, crc = atomic_write(
-        path, base_chunks(tables, generation, records), tmp_for=path
+        path, base_chunks(tables, generation, records), tmp_for=path, rule=rule
     )
     with suppress(OSError):
         # Describe the base as readers will see it, in case renaming it touched its times.
         st = os.stat(path)
         if (st.st_dev, st.st_ino, st.st_size) == (base_st.st_dev, base_st.st_ino, base_st.st_size):
             base_st = st
-    sidecar_bytes = write_summary(path, generation, base_st, crc, rows)
+    sidecar_bytes = write_summary(path, generation, base_st, crc, rows, rule)
     header = journal_header(generation)
-    journal_st, journal_bytes, _ = atomic_write(journal_path(path), [header], tmp_for=path)
+    journal_st, journal_bytes, _ = atomic_write(
+        journal_path(path), [header], tmp_for=path, rule=rule
+    )
     return Written(base_st, journal_st, len(header), base_bytes + sidecar_bytes + journal_bytes)
 
 
 def write_summary(
-    path: Path, generation: int, base_st: os.stat_result, crc: int, rows: Sequence[Any]
+    path: Path,
+    generation: int,
+    base_st: os.stat_result,
+    crc: int,
+    rows: Sequence[Any],
+    rule: Policy,
 ) -> int:
-    """Write the sidecar of the base just written (stat `base_st`, CRC-32 `crc`), with the base's
-    mode and group; return the bytes written."""
+    """Write the sidecar of the base just written (stat `base_st`, CRC-32 `crc`), with the
+    database's mode and group `rule`; return the bytes written."""
     document = {
         "summary": SUMMARY_FORMAT,
         "base": summary_base(generation, base_st, crc),
         "rows": rows,
     }
     data = orjson.dumps(document)
-    _, written, _ = atomic_write(summary_path(path), [data], tmp_for=path, like=base_st)
+    _, written, _ = atomic_write(summary_path(path), [data], tmp_for=path, rule=rule)
     return written
 
 
 def start_journal(path: Path, generation: int) -> tuple[os.stat_result, int]:
     """Replace a missing, headerless or stale journal by an empty one for `generation`."""
     header = journal_header(generation)
-    st, _, _ = atomic_write(journal_path(path), [header], tmp_for=path)
+    st, _, _ = atomic_write(journal_path(path), [header], tmp_for=path, rule=policy(path))
     return st, len(header)
 
 
 def append_line(journal: Path, line: bytes, *, ino: tuple[int, int], end: int) -> None:
     """Append one committed change (lock held): cut a torn tail, one write, then fsync."""
-    fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    fd = open_file(journal, os.O_WRONLY | os.O_APPEND)
     try:
         st = os.fstat(fd)
         if (st.st_dev, st.st_ino) != ino or st.st_size < end:

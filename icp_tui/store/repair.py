@@ -19,6 +19,7 @@ from icp_tui.domain.errors import InvalidRecord
 from icp_tui.domain.filing import Filing, from_record
 from icp_tui.domain.summary import summarize
 from icp_tui.store.errors import DatabaseCorrupt, JournalDamaged, StoreError
+from icp_tui.store.files import policy
 from icp_tui.store.journal import (
     SCHEMA_VERSION,
     journal_path,
@@ -98,7 +99,8 @@ def mend_journal(path: Path) -> Repaired:
             # one is already in the base (a stale journal), so it is neither kept nor dropped.
             filings[doc_id], raws[doc_id] = filing, orjson.dumps(record)
             kept += 1
-    copy = write_copy(journal, damaged, f"damaged-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
+    stamp = f"damaged-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    copy = write_copy(journal, damaged, stamp, policy(path))
     order = sorted(filings)
     write_database(
         path,
