@@ -144,6 +144,40 @@ def shared_folder(team: Staff) -> Iterator[Path]:
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+#: Becomes `user` inside an interpreter started as root, once it has imported what it needs:
+#: the interpreter may live where only root can read (here, /root/.pyenv), but every file
+#: operation of the tool then runs with the user's own uid, groups and umask.
+_BECOME = """
+import os, sys
+uid, gid, mask = (int(x) for x in sys.argv[1:4])
+groups = [int(g) for g in sys.argv[4].split(",") if g]
+code = sys.argv[5]
+import importlib.metadata, arrow.parser, icp_tui.__main__, icp_tui.demo, icp_tui.transfer
+import icp_tui.report, icp_tui.config
+icp_tui.__main__.package_version()  # reads the installed metadata under the venv
+os.setgroups(groups)
+os.setgid(gid)
+os.setuid(uid)
+os.umask(mask)
+sys.argv = ["icp-tui", *sys.argv[6:]]
+exec(code)
+"""
+
+
+def _become(user: str | None, umask: int) -> list[str]:
+    """The start of a command line that runs Python code as `user` (None: root)."""
+    if user is None:
+        return [sys.executable, "-c", _BECOME, "0", "0", str(umask), ""]
+    entry = pwd.getpwnam(user)
+    groups = [g.gr_gid for g in grp.getgrall() if user in g.gr_mem]
+    ids = [str(entry.pw_uid), str(entry.pw_gid), str(umask), ",".join(map(str, groups))]
+    return [sys.executable, "-c", _BECOME, *ids]
+
+
+def as_user(user: str, code: str) -> None:
+    """Run Python `code` as `user`, with the user's groups (what a member can do by hand)."""
+    subprocess.run([*_become(user, 0o022), code], check=True, timeout=60, cwd="/")
+
 
 def run_as(
     user: str | None,
@@ -152,7 +186,7 @@ def run_as(
     umask: int = 0o022,
     now: str | None = "2026-11-25T15:00+08:00",
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m icp_tui --db DB ARGS` as `user` (None: as root) with its groups and `umask`."""
+    """`icp-tui --db DB ARGS` as `user` (None: as root) with its groups and `umask`."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(REPO_ROOT),
@@ -161,18 +195,13 @@ def run_as(
         "LANG": "C.UTF-8",
         "XDG_CONFIG_HOME": str(db.parent.parent / "config"),
         "HOME": str(db.parent.parent),
+        "USER": user or "root",
+        "LOGNAME": user or "root",
     }
-    command = [sys.executable, "-m", "icp_tui", "--db", str(db)]
-    if now is not None:
-        command += ["--now", now]
-    extra: dict[str, object] = {}
-    if user is not None:
-        entry = pwd.getpwnam(user)
-        groups = [g.gr_gid for g in grp.getgrall() if user in g.gr_mem]
-        extra = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": groups}
-        env["USER"] = env["LOGNAME"] = user
-    return subprocess.run(  # type: ignore[call-overload,no-any-return]
-        [*command, *args],
+    argv = ["--db", str(db), *(["--now", now] if now is not None else []), *args]
+    main = "sys.exit(icp_tui.__main__.main(sys.argv[1:]))"
+    return subprocess.run(
+        [*_become(user, umask), main, *argv],
         cwd=db.parent.parent,
         env=env,
         capture_output=True,
@@ -180,6 +209,4 @@ def run_as(
         encoding="utf-8",
         timeout=120,
         check=False,
-        umask=umask,
-        **extra,
     )
