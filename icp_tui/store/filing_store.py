@@ -371,10 +371,13 @@ class FilingStore:
         A journal that reads fine is left alone. This handle reloads on its next use.
         """
         with self._mutex, self._locked():
-            repaired = mend_journal(self.path)
-            if repaired.copy is not None:
-                self._state = None
-            return repaired
+            try:
+                self.load()  # validates every journal entry, as any reader would
+                return Repaired(self.journal)
+            except JournalDamaged:
+                pass
+            self._state = None
+            return mend_journal(self.path)
 
     def _due(self) -> bool:
         state = self._loaded()

@@ -724,9 +724,9 @@ def atomic_write(
     """Replace `target` with `chunks` so a reader sees the whole old or the whole new file.
 
     The new file gets the mode and group of the database's policy `rule` (by default that of
-    the database `tmp_for` as it is now); the rename
-    replaces whatever is at `target` (a planted link, say) without touching what it points
-    to. Returns the stat of the new file, the bytes written and their CRC-32.
+    the database `tmp_for` as it is now); the rename replaces whatever is at `target` (a
+    planted link, say) without touching what it points to. Returns the stat of the new file,
+    the bytes written and their CRC-32.
     """
     tmp = target.parent / f"{temp_prefix(tmp_for)}{os.getpid()}-{secrets.token_hex(4)}"
     if target != tmp_for:

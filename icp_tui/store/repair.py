@@ -18,7 +18,7 @@ import orjson
 from icp_tui.domain.errors import InvalidRecord
 from icp_tui.domain.filing import Filing, from_record
 from icp_tui.domain.summary import summarize
-from icp_tui.store.errors import DatabaseCorrupt, JournalDamaged, StoreError
+from icp_tui.store.errors import DatabaseCorrupt, StoreError
 from icp_tui.store.files import policy
 from icp_tui.store.journal import (
     SCHEMA_VERSION,
@@ -26,7 +26,6 @@ from icp_tui.store.journal import (
     load_record,
     parse_base,
     read_bytes,
-    read_snapshot,
     write_copy,
     write_database,
 )
@@ -55,13 +54,9 @@ class Repaired:
 
 
 def mend_journal(path: Path) -> Repaired:
-    """Repair the journal of the database at `path` (the caller holds the writers' lock)."""
+    """Repair the damaged journal of the database at `path` (the caller holds the writers'
+    lock and found the damage)."""
     journal = journal_path(path)
-    try:
-        read_snapshot(path)
-        return Repaired(journal)
-    except JournalDamaged:
-        pass
     data, st = read_bytes(path)
     base = parse_base(path, data, st)
     del data

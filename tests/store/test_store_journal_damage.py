@@ -125,3 +125,24 @@ def test_repair_of_a_cut_journal_keeps_what_the_base_holds(tmp_path: Path, size:
     store = FilingStore(path)
     assert store.load() == 3
     assert store.get(fid(1)).notes == ()
+
+
+def test_repair_drops_a_readable_line_that_is_not_a_valid_change(tmp_path: Path) -> None:
+    path = new_db(tmp_path)
+    FilingStore(path).commit(fid(1), noter("kept"))
+    FilingStore(path).commit(fid(2), noter("bad stage"))
+    journal = journal_path(path)
+    journal.write_bytes(_with_bad_stage_on_line(journal.read_bytes(), 3))
+    with pytest.raises(JournalDamaged, match="line 3"):
+        FilingStore(path).load()
+    repaired = FilingStore(path).repair()
+    assert (repaired.kept, repaired.dropped) == (1, [3])
+    store = FilingStore(path)
+    store.load()
+    assert [n.text for n in store.get(fid(1)).notes] == ["kept"]
+
+
+def _with_bad_stage_on_line(data: bytes, number: int) -> bytes:
+    lines = data.split(b"\n")
+    lines[number - 1] = lines[number - 1].replace(b'"stage":"preliminary_review"', b'"stage":"x"')
+    return b"\n".join(lines)
