@@ -34,7 +34,7 @@ from icp_tui.domain.stages import Stage, parse_stage, rule
 from icp_tui.domain.transitions import check_not_ahead, sms_attempts
 from icp_tui.queue import Queue, QueueEntry
 from icp_tui.services import Clock, FilingService, fixed_clock, parse_entity_type, system_clock
-from icp_tui.store import DatabaseExists, FilingStore
+from icp_tui.store import DatabaseExists, FilingStore, database_files, sharing_problems
 
 PROG = "icp-tui"
 DEMO_COUNT = 300
@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("init", help="create an empty database")
     commands.add_parser("config", help="print the settings in force and where each came from")
+    commands.add_parser("repair", help="mend a damaged journal (a copy of it is kept)")
     demo = commands.add_parser("demo", help="write demo filings")
     demo.add_argument("--count", type=int, default=DEMO_COUNT)
     demo.add_argument("--seed", type=int, default=0)
@@ -241,6 +242,8 @@ def run_command(cmd: Command) -> int:
         print(f"created an empty database at {cmd.settings.db_path}")
     elif name == "config":
         print_settings(cmd)
+    elif name == "repair":
+        print(FilingStore(cmd.settings.db_path).repair())
     elif name == "demo":
         write_demo(
             cmd.settings.db_path, cmd.reference, cmd.now(), args.count, args.seed, args.force
@@ -252,7 +255,7 @@ def run_command(cmd: Command) -> int:
             args.domain, args.entity, args.province, parse_entity_type(args.entity_type)
         )
         print(filing.id)
-        service.store.compact_if_due()
+        compact_after_save(service.store)
     elif name == "list":
         return list_filings(cmd)
     elif name == "export":
@@ -288,10 +291,18 @@ def run_command(cmd: Command) -> int:
             user = None if args.user in ("-", "") else args.user
             service.assign(args.id, user)
             print(f"{args.id} assigned to {inert(user or 'nobody')}")
-        service.store.compact_if_due()
+        compact_after_save(service.store)
     elif name == "calendar":
         return calendar_question(cmd)
     return 0
+
+
+def compact_after_save(store: FilingStore) -> None:
+    """Housekeeping once a change is durable: its failure is a warning, never the change's."""
+    try:
+        store.compact_if_due()
+    except IcpError as error:
+        print(f"{PROG}: warning: {inert(str(error))}", file=sys.stderr)
 
 
 def print_settings(cmd: Command) -> None:
@@ -314,6 +325,9 @@ def print_settings(cmd: Command) -> None:
     ]
     for key, value, name in rows:
         print(f"{key:<17} {inert(str(value))}  ({s.source(name)})")
+    problems = sharing_problems(database_files(s.db_path)) if s.db_path.exists() else []
+    for problem in problems or ["ok: the database's group can read and write all its files"]:
+        print(f"{'sharing':<17} {inert(problem)}")
 
 
 def write_demo(
@@ -439,7 +453,7 @@ def import_filings(cmd: Command) -> int:
         f"imported {added} filings from {inert(str(cmd.args.file))}; "
         f"{plan.skipped_duplicates} already present; {len(plan.errors)} bad rows"
     )
-    store.compact_if_due()
+    compact_after_save(store)
     return 0
 
 

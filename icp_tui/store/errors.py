@@ -22,6 +22,15 @@ class DatabaseCorrupt(StoreError):
     """The database or its journal cannot be read as a filing database; nothing was changed."""
 
 
+class JournalDamaged(DatabaseCorrupt):
+    """A whole line or the header of the journal is damaged; `icp-tui repair` mends it."""
+
+
+class ForeignFile(StoreError):
+    """A file of the database is a link, not a regular file, or not the database's; it was
+    neither read nor written."""
+
+
 class NewerSchema(StoreError):
     """The file was written by a newer icp-tui, and this one cannot make sense of it."""
 
@@ -36,6 +45,10 @@ class ReadOnlyDatabase(StoreError):
 
 class StoreBusy(StoreError):
     """Another icp-tui held the lock for longer than we were prepared to wait."""
+
+
+class CompactionPostponed(StoreError):
+    """Housekeeping after a saved change failed; the change itself is safe in the journal."""
 
 
 class DuplicateFiling(StoreError):

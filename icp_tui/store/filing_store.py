@@ -22,25 +22,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import filelock
 import orjson
 
 from icp_tui.domain.errors import InvalidRecord, UnknownFiling
 from icp_tui.domain.filing import BEIJING, Filing, from_record, to_record
 from icp_tui.domain.summary import FilingSummary, summarize
 from icp_tui.store.errors import (
+    CompactionPostponed,
     DatabaseCorrupt,
     DatabaseExists,
     DatabaseMissing,
     DuplicateFiling,
+    JournalDamaged,
     NewerSchema,
     ReadOnlyDatabase,
     StaleChange,
     StoreBusy,
     StoreError,
 )
+from icp_tui.store.files import check, writers_lock
 from icp_tui.store.journal import (
     FILINGS,
+    JOURNAL_ADVICE,
     SCHEMA_VERSION,
     FileId,
     JournalEntry,
@@ -62,6 +65,7 @@ from icp_tui.store.journal import (
     summary_path,
     write_database,
 )
+from icp_tui.store.repair import Repaired, mend_journal
 
 #: poll() lists changed filings up to this many; beyond it says "reloaded" (None) instead,
 #: so a wholesale change does not build tens of thousands of Filing objects at once.
@@ -132,7 +136,6 @@ class FilingStore:
         self._pending: dict[str, None] = {}  # ids changed since the last poll, in order
         self._lost = False  # a reload found filings gone (someone edited the file)
         self._mutex = threading.RLock()
-        self._lock: filelock.FileLock | None = None
 
     # ------------------------------------------------------------------------------ creating
 
@@ -202,9 +205,11 @@ class FilingStore:
 
     def _refuse_existing(self, overwrite: bool) -> None:
         try:
-            size = os.stat(self.path).st_size
+            st = os.lstat(self.path)
         except FileNotFoundError:
             return
+        check(self.path, st)  # a planted link is refused, not silently replaced
+        size = st.st_size
         if size and not overwrite:
             raise DatabaseExists(f"{self.path} already exists; it was left as it is")
 
@@ -330,8 +335,11 @@ class FilingStore:
     def compact_if_due(self) -> bool:
         """Compact if the journal has grown past its share; True if it did.
 
-        Never waits: if another process holds the lock it is writing, and the next writer
-        will compact. A read-only handle does nothing.
+        Housekeeping after a saved change, so it never fails that change: if another process
+        holds the lock it is writing, and the next writer will compact; any other failure
+        (a full disk) raises CompactionPostponed, which callers show as a warning. The
+        journal keeps every change meanwhile, and compaction stays due. A read-only handle
+        does nothing.
         """
         with self._mutex:
             if self.read_only or not self._due():
@@ -344,11 +352,32 @@ class FilingStore:
                 return True
         except StoreBusy:
             return False
+        except StoreError as error:
+            cause = error.__cause__
+            why = cause.strerror if isinstance(cause, OSError) and cause.strerror else error
+            raise CompactionPostponed(
+                f"compaction of {self.path} postponed ({why}): every saved change is safe in "
+                f"{self.journal}; the next change tries again"
+            ) from None
 
     def compact(self) -> None:
         """Fold the journal into a new base file now."""
         with self._writing():
             self._compact_locked()
+
+    def repair(self) -> Repaired:
+        """Mend a damaged journal (see repair.py): a copy is kept, the readable changes saved.
+
+        A journal that reads fine is left alone. This handle reloads on its next use.
+        """
+        with self._mutex, self._locked():
+            try:
+                self.load()  # validates every journal entry, as any reader would
+                return Repaired(self.journal)
+            except JournalDamaged:
+                pass
+            self._state = None
+            return mend_journal(self.path)
 
     def _due(self) -> bool:
         state = self._loaded()
@@ -553,6 +582,8 @@ class FilingStore:
                         f"{self.path} was written by a newer icp-tui (schema {schema_version}, "
                         f"this one knows {SCHEMA_VERSION}) and cannot be read: {detail}"
                     ) from None
+                if where != str(self.path):  # a journal line: repair can drop it
+                    raise JournalDamaged(f"{where}: {error}; {JOURNAL_ADVICE}") from None
                 raise DatabaseCorrupt(f"{where}: {error}") from None
 
         return check
@@ -573,15 +604,16 @@ class FilingStore:
             filing = check(entry.record, where)
             held = updates.get(entry.doc_id) or by_doc.get(entry.doc_id)
             if held is not None and held[0] != filing.id:
-                raise DatabaseCorrupt(
+                raise JournalDamaged(
                     f"{where}: puts filing {filing.id!r} into document {entry.doc_id}, "
-                    f"which holds {held[0]!r}"
+                    f"which holds {held[0]!r}; {JOURNAL_ADVICE}"
                 )
             if held is None:
                 other = new_ids.get(filing.id, by_id.get(filing.id))
                 if other is not None:
-                    raise DatabaseCorrupt(
-                        f"{where}: adds filing {filing.id!r} again (it is document {other})"
+                    raise JournalDamaged(
+                        f"{where}: adds filing {filing.id!r} again (it is document {other}); "
+                        f"{JOURNAL_ADVICE}"
                     )
                 new_ids[filing.id] = entry.doc_id
             updates[entry.doc_id] = (filing.id, entry.raw)
@@ -652,34 +684,18 @@ class FilingStore:
         self._state = state
         self._check_access(state)
 
-    def _file_lock(self) -> filelock.FileLock:
-        if self._lock is None:
-            self._lock = filelock.FileLock(
-                str(lock_path(self.path)), timeout=self.lock_timeout, mode=0o660
-            )
-        return self._lock
-
     @contextmanager
     def _locked(self, timeout: float | None = None) -> Iterator[None]:
         """Hold the cross-process lock; clear away temporary files a killed writer left."""
-        lock = self._file_lock()
+        wait = self.lock_timeout if timeout is None else timeout
         try:
-            lock.acquire(timeout=timeout)
-        except filelock.Timeout:
-            raise StoreBusy(f"{self.path} is busy: another icp-tui is saving; try again") from None
-        except PermissionError as error:
-            raise ReadOnlyDatabase(
-                f"cannot lock {lock.lock_file} ({error.strerror}): {self.path} is read-only for you"
-            ) from None
-        try:
-            clean_temp_files(self.path)  # only lock holders write them: any found are orphans
-            yield
+            with writers_lock(lock_path(self.path), wait, database=self.path):
+                clean_temp_files(self.path)  # only lock holders write them: any found are orphans
+                yield
         except OSError as error:
             raise StoreError(
                 f"could not save to {self.path}: {error.strerror or error}; nothing was changed"
             ) from error
-        finally:
-            lock.release()
 
     @contextmanager
     def _writing(self, timeout: float | None = None) -> Iterator[_State]:

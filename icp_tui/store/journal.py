@@ -15,8 +15,9 @@ A database at path P is three files:
   Any tables other than "filings" (e.g. added by a staff script) sit on the first line.
 * P.journal: JSON lines. A header ``{"journal": 1, "generation": G}`` then one line
   ``{"put": <full record>, "doc_id": n}`` per change. A change is committed once its line,
-  newline included, is fsynced; a last line without newline (or that does not parse) is a
-  torn, uncommitted write and is ignored.
+  newline included, is fsynced; a last line without newline is a torn, uncommitted write and
+  is ignored. Any other damage (a whole line that does not parse, a missing or cut header) is
+  refused, and the file left as it is, for `icp-tui repair` or a backup.
 * P.summary, the *sidecar*: one JSON object ::
 
       {"summary": ROW_FORMAT,
@@ -50,11 +51,11 @@ This module only reads and writes bytes; locking and bookkeeping live in filing_
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
 import secrets
-import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -68,9 +69,12 @@ from icp_tui.domain.summary import ROW_FORMAT
 from icp_tui.store.errors import (
     DatabaseCorrupt,
     DatabaseMissing,
+    ForeignFile,
+    JournalDamaged,
     NewerSchema,
     StoreError,
 )
+from icp_tui.store.files import MODE, SAFE, Policy, apply_policy, is_own_leftover, open_file, policy
 
 #: Version of the record layout; a file with a higher one was written by a newer icp-tui.
 SCHEMA_VERSION = 1
@@ -114,6 +118,11 @@ def lock_path(path: Path) -> Path:
 def summary_path(path: Path) -> Path:
     """The summary sidecar that goes with the base file `path`."""
     return path.with_name(path.name + ".summary")
+
+
+def database_files(path: Path) -> list[Path]:
+    """The base file `path` and every companion file beside it."""
+    return [path, journal_path(path), summary_path(path), lock_path(path)]
 
 
 def empty_message(path: Path) -> str:
@@ -174,7 +183,7 @@ def read_bytes(path: Path) -> tuple[bytes, os.stat_result]:
     in place: if the file changed while we read it, it is read again.
     """
     try:
-        with open(path, "rb") as handle:
+        with os.fdopen(open_file(path, os.O_RDONLY), "rb") as handle:
             fd = handle.fileno()
             st = os.fstat(fd)
             for _ in range(READ_RETRIES):
@@ -189,8 +198,6 @@ def read_bytes(path: Path) -> tuple[bytes, os.stat_result]:
         raise DatabaseMissing(
             f"no database at {path}: create one with `icp-tui init` or `icp-tui demo`"
         ) from None
-    except IsADirectoryError:
-        raise DatabaseCorrupt(f"{path} is a folder, not a database file") from None
     except OSError as error:
         raise StoreError(f"cannot read {path}: {error.strerror}") from None
 
@@ -373,6 +380,18 @@ class JournalRead:
     resumed: bool = False
 
 
+#: What to do about a damaged journal (its damage may hold acknowledged changes).
+JOURNAL_ADVICE = (
+    "nothing was changed; restore the journal from a backup, or run `icp-tui repair` "
+    "(it keeps a copy and saves the changes it can read)"
+)
+
+
+def journal_damage(path: Path, line: int, problem: str) -> JournalDamaged:
+    """The refusal of a journal with a damaged line: the file, the line, what to do."""
+    return JournalDamaged(f"{path} line {line}: {problem}; {JOURNAL_ADVICE}")
+
+
 def read_journal(
     path: Path,
     *,
@@ -381,11 +400,20 @@ def read_journal(
     """Read the journal afresh: whole, or from `resume` = (ino, end, lines, generation).
 
     A resumed read checks the header first, so a new journal that happens to reuse the inode
-    is noticed (its generation differs) and read from the start instead.
+    is noticed (its generation differs) and read from the start instead. Damage is refused
+    (JournalDamaged) only if a second read finds it too: a read racing a writer that cuts a
+    killed writer's torn tail and appends in its place can glue the two into one bad line.
     """
+    try:
+        return _read_journal(path, resume)
+    except JournalDamaged:
+        return _read_journal(path, resume)
+
+
+def _read_journal(path: Path, resume: tuple[tuple[int, int], int, int, int] | None) -> JournalRead:
     result = JournalRead(path)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = open_file(path, os.O_RDONLY)
     except FileNotFoundError:
         return result
     except OSError as error:
@@ -411,7 +439,9 @@ def read_journal(
     result.size = len(data)
     newline = data.find(b"\n")
     if newline < 0:
-        return result  # no whole header: treated as no journal
+        # Journals are put in place whole, header first: a cut one lost committed changes.
+        problem = "the file is empty" if not data else "the journal header is cut short"
+        raise journal_damage(path, 1, problem)
     result.generation = _header(path, data[: newline + 1])
     _parse_lines(path, data[newline + 1 :], newline + 1, 1, result)
     return result
@@ -437,7 +467,7 @@ def _header(path: Path, data: bytes) -> int | None:
     except orjson.JSONDecodeError:
         header = None
     if not isinstance(header, dict) or type(header.get("journal")) is not int:
-        raise DatabaseCorrupt(f"{path} line 1: not a journal header")
+        raise journal_damage(path, 1, "not a journal header")
     if header["journal"] > JOURNAL_FORMAT:
         raise NewerSchema(
             f"{path} was written by a newer icp-tui (journal format {header['journal']}, "
@@ -445,12 +475,17 @@ def _header(path: Path, data: bytes) -> int | None:
         )
     generation = header.get("generation")
     if type(generation) is not int or generation < 0:
-        raise DatabaseCorrupt(f"{path} line 1: the journal header has no valid generation")
+        raise journal_damage(path, 1, "the journal header has no valid generation")
     return generation
 
 
 def _parse_lines(path: Path, chunk: bytes, offset: int, line: int, result: JournalRead) -> None:
-    """Parse whole lines of `chunk` (which starts a line); stop before a torn tail."""
+    """Parse whole lines of `chunk` (which starts a line); stop before a torn tail.
+
+    Only a last line without its newline can be a torn write: a line is written whole in one
+    write, newline last, so one that ends in its newline was written whole, and may have been
+    acknowledged. Damage to it is refused, never dropped.
+    """
     pos = 0
     result.end, result.lines = offset, line
     while True:
@@ -461,13 +496,11 @@ def _parse_lines(path: Path, chunk: bytes, offset: int, line: int, result: Journ
         try:
             entry = orjson.loads(chunk[pos:newline])
         except orjson.JSONDecodeError as error:
-            if newline + 1 == len(chunk):
-                return  # a last line that does not parse is torn too (never acknowledged)
-            raise DatabaseCorrupt(f"{path} line {line}: not JSON ({error.msg})") from None
+            raise journal_damage(path, line, f"not JSON ({error.msg})") from None
         put = entry.get("put") if isinstance(entry, dict) else None
         doc_id = entry.get("doc_id") if isinstance(entry, dict) else None
         if not isinstance(put, dict) or type(doc_id) is not int or doc_id < 1:
-            raise DatabaseCorrupt(f"{path} line {line}: not a journal entry")
+            raise journal_damage(path, line, "not a journal entry")
         result.entries.append(JournalEntry(line, doc_id, put, orjson.dumps(put)))
         pos = newline + 1
         result.end, result.lines = offset + pos, line
@@ -559,6 +592,8 @@ def read_summary(path: Path, base: BaseFile, crc: int) -> SummaryRead:
         return result
     try:
         raw, st = read_bytes(summary_path(path))
+    except ForeignFile:
+        raise  # planted: say so, as for any file of the database
     except (OSError, StoreError):
         return result
     result.bytes_read = len(raw)
@@ -670,8 +705,10 @@ def clean_temp_files(path: Path) -> int:
     except OSError:
         return 0
     for name in names:
-        if name.startswith(prefix):
-            with suppress(FileNotFoundError, PermissionError):
+        # Only our own regular files: a folder or a link of that name is someone else's,
+        # and in the way of nobody (our temporary names are random).
+        if name.startswith(prefix) and is_own_leftover(path.parent / name):
+            with suppress(OSError):
                 os.unlink(path.parent / name)
                 removed += 1
     return removed
@@ -682,31 +719,23 @@ def atomic_write(
     chunks: Iterable[bytes],
     *,
     tmp_for: Path,
-    like: os.stat_result | None = None,
+    rule: Policy | None = None,
 ) -> tuple[os.stat_result, int, int]:
     """Replace `target` with `chunks` so a reader sees the whole old or the whole new file.
 
-    Takes the mode and group of `like` if given, else of the file it replaces; a new file is
-    0o660 before the umask. Returns the stat of the new file, the bytes written and their
-    CRC-32.
+    The new file gets the mode and group of the database's policy `rule` (by default that of
+    the database `tmp_for` as it is now); the rename replaces whatever is at `target` (a
+    planted link, say) without touching what it points to. Returns the stat of the new file,
+    the bytes written and their CRC-32.
     """
-    old = like
-    if old is None:
-        try:
-            old = os.stat(target)
-        except FileNotFoundError:
-            old = None
     tmp = target.parent / f"{temp_prefix(tmp_for)}{os.getpid()}-{secrets.token_hex(4)}"
     if target != tmp_for:
         tmp = tmp.with_name(tmp.name + target.name[len(tmp_for.name) :])
     written = crc = 0
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o660)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | SAFE, MODE)
         with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
-            if old is not None:
-                os.fchmod(fd, stat.S_IMODE(old.st_mode))
-                with suppress(OSError):  # a member of the file's group keeps it shared
-                    os.fchown(fd, -1, old.st_gid)
+            apply_policy(fd, rule or policy(tmp_for))
             for chunk in chunks:
                 handle.write(chunk)
                 written += len(chunk)
@@ -721,6 +750,31 @@ def atomic_write(
         raise
     fsync_dir(target.parent)
     return st, written, crc
+
+
+def write_copy(original: Path, data: bytes, suffix: str, rule: Policy) -> Path:
+    """Keep `data` (a damaged file's bytes) as a new file beside `original`; its path."""
+    for n in range(1000):
+        copy = original.with_name(f"{original.name}.{suffix}" + (f"-{n}" if n else ""))
+        try:
+            fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | SAFE, MODE)
+        except FileExistsError:
+            continue
+        try:
+            apply_policy(fd, rule)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            with suppress(OSError):
+                os.unlink(copy)
+            raise
+        os.close(fd)
+        fsync_dir(copy.parent)
+        return copy
+    raise StoreError(f"cannot keep a copy of {original}: too many copies beside it")
 
 
 def fsync_dir(folder: Path) -> None:
@@ -763,45 +817,53 @@ def write_database(
     """
     if len(rows) != len(records):
         raise ValueError(f"{len(records)} records but {len(rows)} summary rows")
+    rule = policy(path)  # of the base being replaced: it keeps its group, loses world access
     base_st, base_bytes, crc = atomic_write(
-        path, base_chunks(tables, generation, records), tmp_for=path
+        path, base_chunks(tables, generation, records), tmp_for=path, rule=rule
     )
     with suppress(OSError):
         # Describe the base as readers will see it, in case renaming it touched its times.
         st = os.stat(path)
         if (st.st_dev, st.st_ino, st.st_size) == (base_st.st_dev, base_st.st_ino, base_st.st_size):
             base_st = st
-    sidecar_bytes = write_summary(path, generation, base_st, crc, rows)
+    sidecar_bytes = write_summary(path, generation, base_st, crc, rows, rule)
     header = journal_header(generation)
-    journal_st, journal_bytes, _ = atomic_write(journal_path(path), [header], tmp_for=path)
+    journal_st, journal_bytes, _ = atomic_write(
+        journal_path(path), [header], tmp_for=path, rule=rule
+    )
     return Written(base_st, journal_st, len(header), base_bytes + sidecar_bytes + journal_bytes)
 
 
 def write_summary(
-    path: Path, generation: int, base_st: os.stat_result, crc: int, rows: Sequence[Any]
+    path: Path,
+    generation: int,
+    base_st: os.stat_result,
+    crc: int,
+    rows: Sequence[Any],
+    rule: Policy,
 ) -> int:
-    """Write the sidecar of the base just written (stat `base_st`, CRC-32 `crc`), with the base's
-    mode and group; return the bytes written."""
+    """Write the sidecar of the base just written (stat `base_st`, CRC-32 `crc`), with the
+    database's mode and group `rule`; return the bytes written."""
     document = {
         "summary": SUMMARY_FORMAT,
         "base": summary_base(generation, base_st, crc),
         "rows": rows,
     }
     data = orjson.dumps(document)
-    _, written, _ = atomic_write(summary_path(path), [data], tmp_for=path, like=base_st)
+    _, written, _ = atomic_write(summary_path(path), [data], tmp_for=path, rule=rule)
     return written
 
 
 def start_journal(path: Path, generation: int) -> tuple[os.stat_result, int]:
     """Replace a missing, headerless or stale journal by an empty one for `generation`."""
     header = journal_header(generation)
-    st, _, _ = atomic_write(journal_path(path), [header], tmp_for=path)
+    st, _, _ = atomic_write(journal_path(path), [header], tmp_for=path, rule=policy(path))
     return st, len(header)
 
 
 def append_line(journal: Path, line: bytes, *, ino: tuple[int, int], end: int) -> None:
     """Append one committed change (lock held): cut a torn tail, one write, then fsync."""
-    fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    fd = open_file(journal, os.O_WRONLY | os.O_APPEND)
     try:
         st = os.fstat(fd)
         if (st.st_dev, st.st_ino) != ino or st.st_size < end:
@@ -809,10 +871,16 @@ def append_line(journal: Path, line: bytes, *, ino: tuple[int, int], end: int) -
         if st.st_size > end:
             os.ftruncate(fd, end)  # a killed writer's uncommitted half line
         # One write of the whole line: a reader sees all of it or an unfinished tail.
-        if os.write(fd, line) != len(line):
-            os.ftruncate(fd, end)
-            raise OSError(28, "no space left on device")
-        os.fsync(fd)
+        try:
+            if os.write(fd, line) != len(line):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            os.fsync(fd)
+        except OSError:
+            # Reported as not saved, so readers must not see it either (a failed fsync
+            # leaves the line in the page cache).
+            with suppress(OSError):
+                os.ftruncate(fd, end)
+            raise
     finally:
         os.close(fd)
 

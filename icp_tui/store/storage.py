@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import filelock
 import orjson
 from tinydb.storages import Storage
 
@@ -22,8 +21,8 @@ from icp_tui.store.errors import (
     DatabaseChanged,
     DatabaseMissing,
     ReadOnlyDatabase,
-    StoreBusy,
 )
+from icp_tui.store.files import writers_lock
 from icp_tui.store.journal import (
     FILINGS,
     SCHEMA_VERSION,
@@ -70,20 +69,9 @@ class JournaledStorage(Storage):
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         """Replace the whole database with `data` (a compaction), under the lock."""
-        lock = filelock.FileLock(str(lock_path(self.path)), timeout=self.lock_timeout, mode=0o660)
-        try:
-            lock.acquire()
-        except filelock.Timeout:
-            raise StoreBusy(f"{self.path} is busy: another icp-tui is saving; try again") from None
-        except PermissionError as error:
-            raise ReadOnlyDatabase(
-                f"cannot lock {lock.lock_file} ({error.strerror}): nothing was written"
-            ) from None
-        try:
+        with writers_lock(lock_path(self.path), self.lock_timeout, database=self.path):
             clean_temp_files(self.path)
             self._write_locked(data)
-        finally:
-            lock.release()
 
     def _write_locked(self, data: dict[str, dict[str, Any]]) -> None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from store_helpers import fid, make_filing, new_db, noter, snapshot_files
 from icp_tui.domain.filing import to_record
 from icp_tui.store import (
     FilingStore,
+    JournalDamaged,
     StoreError,
     filing_store,
     journal,
@@ -72,16 +74,18 @@ def test_torn_tail_is_ignored_then_cut_by_the_next_writer(tmp_path: Path) -> Non
     assert watcher.poll() == [again]
 
 
-def test_a_last_line_that_does_not_parse_is_uncommitted(tmp_path: Path) -> None:
+def test_a_whole_last_line_that_does_not_parse_is_refused_and_kept(tmp_path: Path) -> None:
+    """It ends in its newline, so it was written whole and may have been acknowledged."""
     path = new_db(tmp_path)
     FilingStore(path).commit(fid(1), noter("committed"))
     jpath = journal_path(path)
-    committed = jpath.read_bytes()
-    jpath.write_bytes(committed + b"\x00\x00\x00\x00\n")  # e.g. after a power cut
-    assert FilingStore(path).load() == 3
-    FilingStore(path).commit(fid(1), noter("next"))
-    assert b"\x00" not in jpath.read_bytes()
-    assert FilingStore(path).get(fid(1)).version == 3
+    damaged = jpath.read_bytes() + b"\x00\x00\x00\x00\n"
+    jpath.write_bytes(damaged)
+    with pytest.raises(JournalDamaged, match=rf"{re.escape(str(jpath))} line 3: not JSON"):
+        FilingStore(path).load()
+    with pytest.raises(JournalDamaged, match="icp-tui repair"):
+        FilingStore(path).commit(fid(1), noter("next"))
+    assert jpath.read_bytes() == damaged
 
 
 def test_every_cut_of_the_journal_loads_a_prefix_of_the_changes(tmp_path: Path) -> None:
@@ -93,9 +97,14 @@ def test_every_cut_of_the_journal_loads_a_prefix_of_the_changes(tmp_path: Path) 
     full = jpath.read_bytes()
     ends = [i + 1 for i, byte in enumerate(full) if byte == ord("\n")]
     cuts = set(range(0, len(full) + 1, 13)) | {e + d for e in ends for d in (-1, 0, 1)}
+    header_end = ends[0]
     for cut in sorted(c for c in cuts if 0 <= c <= len(full)):
         jpath.write_bytes(full[:cut])
         loaded = FilingStore(path)
+        if cut < header_end:  # journals are put in place whole: a cut header is damage
+            with pytest.raises(JournalDamaged, match="line 1"):
+                loaded.load()
+            continue
         loaded.load()
         whole_changes = max(0, sum(1 for e in ends if e <= cut) - 1)
         assert loaded.get(fid(1)).version == 1 + whole_changes, cut
