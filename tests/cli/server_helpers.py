@@ -154,6 +154,7 @@ groups = [int(g) for g in sys.argv[4].split(",") if g]
 code = sys.argv[5]
 import importlib.metadata, arrow.parser, icp_tui.__main__, icp_tui.demo, icp_tui.transfer
 import icp_tui.report, icp_tui.config
+import encodings.idna  # codecs load lazily: domain checks encode names with it
 icp_tui.__main__.package_version()  # reads the installed metadata under the venv
 os.setgroups(groups)
 os.setgid(gid)
