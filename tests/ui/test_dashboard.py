@@ -950,7 +950,10 @@ async def test_health_follows_the_clock_and_rows_stay_until_resort(
         clock.now = NOW + timedelta(hours=24)  # the 24 hours of the SMS check are over
         await wait_for(pilot, lambda: table.rows[1].health is Health.BREACHED)
         assert [e.id for e in table.rows] == [at_risk.id, sms.id]  # not moved under the cursor
-        assert any(sms.id in n and "breached" in n for n in notifications(app))
+        # The toast is a message the App handles after the tick: wait for it too.
+        await wait_for(
+            pilot, lambda: any(sms.id in n and "breached" in n for n in notifications(app))
+        )
         assert "SMS check" in table.render_line(2).text and "over" in table.render_line(2).text
         await pilot.press("r")
         await pilot.pause()
