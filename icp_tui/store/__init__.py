@@ -1,10 +1,12 @@
 """Storage of filings: a TinyDB JSON base file plus a journal and a summary sidecar, safe for
 concurrent staff.
 
-FilingStore is what the CLI and dashboard use; JournaledStorage lets scripts open the same
-database with TinyDB. The file format is described in journal.py.
+FilingStore is what the CLI and dashboard use, through the contract in contract.py (Store);
+JournaledStorage lets scripts open the same database with TinyDB. The file format is described
+in journal.py.
 """
 
+from icp_tui.store.contract import Store
 from icp_tui.store.errors import (
     DatabaseChanged,
     DatabaseCorrupt,
@@ -40,6 +42,7 @@ __all__ = [
     "NewerSchema",
     "ReadOnlyDatabase",
     "StaleChange",
+    "Store",
     "StoreBusy",
     "StoreError",
     "journal_path",

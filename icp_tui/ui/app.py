@@ -34,7 +34,7 @@ from icp_tui.domain.transitions import advance_targets, withdraw_refusal
 from icp_tui.queue import Queue, QueueEntry, Sort, View, in_view, matching
 from icp_tui.report import build_report
 from icp_tui.services import Clock, FilingService, system_clock
-from icp_tui.store import FilingStore, StaleChange
+from icp_tui.store import FilingStore, StaleChange, Store
 from icp_tui.transfer import export_file_name, export_rows, save_csv, stored_filings
 from icp_tui.ui.detail import FilingDetail, StagePanes
 from icp_tui.ui.modals import (
@@ -714,7 +714,7 @@ class IcpApp(App[int]):
         self.notify(inert(message.said), severity="error", timeout=8, markup=False)
 
 
-def rebuild_queue(store: FilingStore, reference: Reference, now: datetime) -> Queue:
+def rebuild_queue(store: Store, reference: Reference, now: datetime) -> Queue:
     """A new queue from the store's summaries (after a reload; no record is decoded)."""
     queue = Queue(reference, now)
     with queue.loading():
