@@ -6,7 +6,7 @@ stores do with versions, conflicts, history, the change feed or bad input fails 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +20,7 @@ from icp_tui.domain.summary import summarize
 from icp_tui.domain.transitions import add_note, assign
 from icp_tui.store import DuplicateFiling, FilingStore, StaleChange
 from icp_tui.store.contract import Store
+from icp_tui.store.postgres import PostgresStore
 
 LATER = T0 + timedelta(minutes=5)
 
@@ -32,10 +33,22 @@ class Backend:
     open: Callable[[], Store]
 
 
-@pytest.fixture(params=["file"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    path = tmp_path / "filings.json"
-    return Backend(lambda filings: FilingStore.create(path, filings), lambda: FilingStore(path))
+@pytest.fixture(params=["file", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    if request.param == "file":
+        path = tmp_path / "filings.json"
+        yield Backend(lambda filings: FilingStore.create(path, filings), lambda: FilingStore(path))
+        return
+    uri = request.getfixturevalue("postgres_uri")
+    opened: list[PostgresStore] = []
+
+    def open_store() -> PostgresStore:
+        opened.append(PostgresStore(uri))
+        return opened[-1]
+
+    yield Backend(lambda filings: PostgresStore.create(uri, filings).close(), open_store)
+    for store in opened:
+        store.close()
 
 
 @pytest.fixture
