@@ -25,7 +25,17 @@ from icp_tui.domain.sla import Health, sla_status
 from icp_tui.domain.stages import Stage, parse_stage, rule
 from icp_tui.queue import Queue, QueueEntry
 from icp_tui.services import Clock, FilingService, fixed_clock, parse_entity_type, system_clock
-from icp_tui.store import DatabaseExists, FilingStore
+from icp_tui.store import (
+    DatabaseExists,
+    DatabaseMissing,
+    Location,
+    Store,
+    create_store,
+    database_location,
+    display_location,
+    has_password,
+    open_store,
+)
 
 PROG = "icp-tui"
 DEMO_COUNT = 300
@@ -76,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Dashboard and tools for the ICP filing queue.")
     parser.add_argument("--version", action="version", version=f"{PROG} {package_version()}")
     parser.add_argument(
-        "--db", type=Path, help="database file (default: $ICP_TUI_DB, else data/filings.json)"
+        "--db",
+        type=database_location,
+        help="database file or postgresql:// URI (default: $ICP_TUI_DB, else data/filings.json)",
     )
     parser.add_argument("--now", help="evaluate as of this ISO 8601 time instead of the clock")
     parser.add_argument("--demo", action="store_true", help="open the dashboard on fresh demo data")
@@ -169,8 +181,14 @@ class Command:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
+        if has_password(args.db):  # anyone on the server can read a command line
+            raise InvalidInput(
+                "a URI on the command line must not hold a password: put it in ~/.pgpass "
+                "(or $PGPASSFILE), or use a pg_service.conf service"
+            )
         self.settings = load_settings(args.config, args.db)
-        if not self.settings.db_path.name:  # --db "", --db /, ICP_TUI_DB=/
+        db = self.settings.db_path
+        if isinstance(db, Path) and not db.name:  # --db "", --db /, ICP_TUI_DB=/
             raise InvalidInput(
                 f"{str(self.settings.db_path)!r} is not a database file path "
                 "(from " + self.settings.source("db_path") + ")"
@@ -187,8 +205,8 @@ class Command:
     def now(self) -> datetime:
         return self.now_fixed or system_clock()
 
-    def store(self) -> FilingStore:
-        return FilingStore(self.settings.db_path)
+    def store(self) -> Store:
+        return open_store(self.settings.db_path)
 
     def service(self) -> FilingService:
         store = self.store()
@@ -196,7 +214,7 @@ class Command:
         clock = fixed_clock(self.now_fixed) if self.now_fixed else system_clock
         return FilingService(store, self.reference, clock=clock)
 
-    def queue(self) -> tuple[Queue, FilingStore]:
+    def queue(self) -> tuple[Queue, Store]:
         store = self.store()
         queue = Queue(self.reference, self.now())
         with queue.loading():
@@ -216,15 +234,15 @@ def run_command(cmd: Command) -> int:
     args = cmd.args
     name = args.command
     if name == "init":
-        FilingStore.create(cmd.settings.db_path)  # refuses an existing database
-        print(f"created an empty database at {cmd.settings.db_path}")
+        create_store(cmd.settings.db_path)  # refuses an existing database
+        print(f"created an empty database at {display_location(cmd.settings.db_path)}")
     elif name == "config":
         print_settings(cmd)
     elif name == "demo":
         write_demo(
             cmd.settings.db_path, cmd.reference, cmd.now(), args.count, args.seed, args.force
         )
-        print(f"wrote {args.count} demo filings to {cmd.settings.db_path}")
+        print(f"wrote {args.count} demo filings to {display_location(cmd.settings.db_path)}")
     elif name == "add":
         service = cmd.service()
         filing = service.add(
@@ -275,7 +293,7 @@ def print_settings(cmd: Command) -> None:
     s = cmd.settings
     print(f"config file       {s.config_file or '(none found)'}")
     rows = [
-        ("database", s.db_path, "db_path"),
+        ("database", display_location(s.db_path), "db_path"),
         ("refresh_seconds", s.refresh_seconds, "refresh_seconds"),
         ("at_risk_fraction", s.at_risk_fraction, "at_risk_fraction"),
         ("theme", s.theme, "theme"),
@@ -291,19 +309,18 @@ def print_settings(cmd: Command) -> None:
 
 
 def write_demo(
-    path: Path, reference: Reference, now: datetime, count: int, seed: int, force: bool
+    path: Location, reference: Reference, now: datetime, count: int, seed: int, force: bool
 ) -> None:
     """Write `count` demo filings; refuse to replace a non-empty database without `force`."""
     from icp_tui.demo import generate_filings
 
     if count < 0 or count > 1_000_000:
         raise InvalidInput("--count must be from 0 to 1,000,000")
-    if path.exists() and path.stat().st_size > 0 and not force:
-        existing = FilingStore(path)
-        if existing.load() > 0:
-            raise DatabaseExists(
-                f"{path} already holds {len(existing)} filings; use --force to replace them"
-            )
+    held = 0 if force else _filings_in(path)
+    if held:
+        raise DatabaseExists(
+            f"{display_location(path)} already holds {held} filings; use --force to replace them"
+        )
     big = count >= 10_000  # a progress counter only where one is worth showing
     filings = generate_filings(
         count,
@@ -314,12 +331,22 @@ def write_demo(
         progress("generating") if big else None,
     )
     show = progress("writing") if big else None
-    FilingStore.create(
+    create_store(
         path, filings, overwrite=True, progress=(lambda done: show(done, count)) if show else None
     )
 
 
-def selected_entries(cmd: Command) -> tuple[list[QueueEntry], FilingStore]:
+def _filings_in(location: Location) -> int:
+    """How many filings the database at `location` holds (0 if there is none yet)."""
+    if isinstance(location, Path) and (not location.exists() or location.stat().st_size == 0):
+        return 0
+    try:
+        return open_store(location).load()
+    except DatabaseMissing:
+        return 0
+
+
+def selected_entries(cmd: Command) -> tuple[list[QueueEntry], Store]:
     """The queue, most urgent first, narrowed by --stage and --health."""
     args = cmd.args
     stage = parse_stage(args.stage) if args.stage else None
@@ -383,10 +410,13 @@ def export_filings(cmd: Command) -> int:
     return 0
 
 
-def _is_database_file(path: Path, db: Path) -> bool:
+def _is_database_file(path: Path, db: Location) -> bool:
     """Whether `path` is the database or its journal, sidecar or lock (export must not
     overwrite them)."""
     from icp_tui.store import journal_path, lock_path, summary_path
+
+    if not isinstance(db, Path):
+        return False
 
     target = os.path.realpath(path)
     files = (db, journal_path(db), summary_path(db), lock_path(db))
@@ -528,7 +558,7 @@ def open_dashboard(cmd: Command) -> int:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def run_dashboard(cmd: Command, path: Path, clock: Clock) -> int:
+def run_dashboard(cmd: Command, path: Location, clock: Clock) -> int:
     from icp_tui.ui.app import make_app
 
     app = make_app(path, cmd.reference, settings=cmd.settings, clock=clock)

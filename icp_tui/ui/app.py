@@ -34,7 +34,7 @@ from icp_tui.domain.transitions import advance_targets, withdraw_refusal
 from icp_tui.queue import Queue, QueueEntry, Sort, View, in_view, matching
 from icp_tui.report import build_report
 from icp_tui.services import Clock, FilingService, system_clock
-from icp_tui.store import FilingStore, StaleChange, Store
+from icp_tui.store import Location, StaleChange, Store, display_location, open_store
 from icp_tui.transfer import export_file_name, export_rows, save_csv, stored_filings
 from icp_tui.ui.detail import FilingDetail, StagePanes
 from icp_tui.ui.modals import (
@@ -724,7 +724,7 @@ def rebuild_queue(store: Store, reference: Reference, now: datetime) -> Queue:
 
 
 def make_app(
-    db_path: Path,
+    db_path: Location,
     reference: Reference,
     *,
     settings: Settings | None = None,
@@ -733,9 +733,9 @@ def make_app(
 ) -> IcpApp:
     """Load the database (errors surface here, before any screen opens) and build the app."""
     settings = settings or Settings(db_path=db_path)
-    store = FilingStore(db_path)
+    store = open_store(db_path)
     queue = Queue(reference, clock())
     with queue.loading():
         store.load(queue.put)
     service = FilingService(store, reference, actor=actor, clock=clock)
-    return IcpApp(service, queue, settings, display_path=str(db_path))
+    return IcpApp(service, queue, settings, display_path=display_location(db_path))
