@@ -155,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("file", type=Path)
     importing.add_argument("--skip-bad", action="store_true", help="import the good rows")
 
+    migrate = commands.add_parser(
+        "migrate", help="copy every filing from SOURCE to TARGET (file or URI), verified"
+    )
+    migrate.add_argument("source", type=database_location)
+    migrate.add_argument("target", type=database_location)
+
     report = commands.add_parser("report", help="the daily report (for mail or monitoring)")
     report.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     report.add_argument("--fail-on-breach", action="store_true", help="exit 3 if any breach")
@@ -181,11 +187,12 @@ class Command:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        if has_password(args.db):  # anyone on the server can read a command line
-            raise InvalidInput(
-                "a URI on the command line must not hold a password: put it in ~/.pgpass "
-                "(or $PGPASSFILE), or use a pg_service.conf service"
-            )
+        for given in (args.db, getattr(args, "source", None), getattr(args, "target", None)):
+            if has_password(given):  # anyone on the server can read a command line
+                raise InvalidInput(
+                    "a URI on the command line must not hold a password: put it in ~/.pgpass "
+                    "(or $PGPASSFILE), or use a pg_service.conf service"
+                )
         self.settings = load_settings(args.config, args.db)
         db = self.settings.db_path
         if isinstance(db, Path) and not db.name:  # --db "", --db /, ICP_TUI_DB=/
@@ -285,6 +292,10 @@ def run_command(cmd: Command) -> int:
         service.store.compact_if_due()
     elif name == "calendar":
         return calendar_question(cmd)
+    elif name == "migrate":
+        from icp_tui.store.copying import copy_queue
+
+        print(copy_queue(args.source, args.target).line())
     return 0
 
 

@@ -99,3 +99,13 @@ def test_passwords_come_from_the_password_file_and_are_never_shown(
     config.write_text(f'database = "{secret_role}"\n')
     listed = as_json(run("--config", str(config), "list", "--json", db=None, env=env))
     assert [e["domain"] for e in listed] == ["a.cn"]
+
+
+def test_migrate_both_ways_reports_one_line(run: Runner, postgres_uri: str) -> None:
+    ok(run("demo", "--count", "20"))
+    first = ok(run("migrate", str(run.db), postgres_uri, db=None))
+    assert first.count("\n") == 1 and "copied 20 filings" in first and "identical" in first
+    assert "copied 0 filings" in ok(run("migrate", str(run.db), postgres_uri, db=None))
+    copy = run.cwd / "copy.json"
+    assert "copied 20 filings" in ok(run("migrate", postgres_uri, str(copy), db=None))
+    assert as_json(run("list", "--json", db=copy)) == as_json(run("list", "--json"))
