@@ -10,7 +10,7 @@ tests/store/test_store_contract.py runs the same checks against each.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.summary import FilingSummary
@@ -70,4 +70,15 @@ class Store(Protocol):
 
     def compact_if_due(self) -> bool:
         """Tidy the storage if it is due, without waiting for others; True if it did."""
+        ...
+
+
+@runtime_checkable
+class WakesOnChange(Protocol):
+    """A store that can wake a dashboard as soon as someone commits (PostgreSQL's NOTIFY),
+    rather than at its next refresh; the file store has no such signal and is polled."""
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block until a change may have been committed, or `timeout` seconds pass; True if
+        woken. The caller then polls (which reads what changed, missing nothing)."""
         ...

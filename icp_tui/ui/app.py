@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
 
 from icp_tui.config import Reference, Settings
 from icp_tui.display import inert
@@ -35,6 +36,7 @@ from icp_tui.queue import Queue, QueueEntry, Sort, View, in_view, matching
 from icp_tui.report import build_report
 from icp_tui.services import Clock, FilingService, system_clock
 from icp_tui.store import Location, StaleChange, Store, display_location, open_store
+from icp_tui.store.contract import WakesOnChange
 from icp_tui.transfer import export_file_name, export_rows, save_csv, stored_filings
 from icp_tui.ui.detail import FilingDetail, StagePanes
 from icp_tui.ui.modals import (
@@ -602,11 +604,21 @@ class IcpApp(App[int]):
         for signum in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, self.exit)
         self.push_screen(self.dashboard)
+        if isinstance(self.service.store, WakesOnChange):
+            self.follow_changes(self.service.store)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(HELP_KEYS))
 
     # -- disk work, in threads ---------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="wake", exit_on_error=False)
+    def follow_changes(self, store: WakesOnChange) -> None:
+        """Poll as soon as another dashboard commits, not only at the next refresh."""
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            if store.wait_for_change(1.0) and not worker.is_cancelled:
+                self.call_from_thread(self.poll_store)
 
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def poll_store(self) -> None:
