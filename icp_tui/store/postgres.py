@@ -169,20 +169,27 @@ class PostgresStore:
                 progress(done)
         with store._mutex, store._transaction() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            generation = 1
+            generation, seq = 1, 0
             if store._schema_exists(cur):
                 if not overwrite:
                     raise DatabaseExists(
                         f"{store.location} already holds an icp-tui queue; it was left as it is"
                     )
-                generation = store._meta(cur).get("generation", 0) + 1
-                cur.execute(
-                    sql.SQL("DROP TABLE {}").format(
-                        sql.SQL(", ").join(map(sql.Identifier, _TABLES))
+                old = store._meta(cur)
+                generation, seq = old.get("generation", 0) + 1, old.get("change_seq", 0)
+                if old.get("schema_version") == journal.SCHEMA_VERSION:
+                    # Emptied, not dropped: the grants the team gave on the tables stay.
+                    cur.execute("TRUNCATE filing_versions, filings, icp_meta RESTART IDENTITY")
+                else:
+                    cur.execute(
+                        sql.SQL("DROP TABLE {}").format(
+                            sql.SQL(", ").join(map(sql.Identifier, _TABLES))
+                        )
                     )
-                )
-            cur.execute(_SCHEMA)
-            seq = 1 if rows else 0
+                    cur.execute(_SCHEMA)
+            else:
+                cur.execute(_SCHEMA)
+            seq += 1 if rows else 0
             with cur.copy("COPY filings (id, version, summary, changed_seq) FROM STDIN") as copy:
                 for fid, version, _, summary in rows:
                     copy.write_row((fid, version, summary.decode(), seq))
@@ -544,7 +551,10 @@ class PostgresStore:
     def _said(self, error: psycopg.Error) -> str:
         """The database's message as one line, without the password should it quote it."""
         text = " ".join(str(error).split()) or type(error).__name__
-        password = psycopg.conninfo.conninfo_to_dict(self._uri).get("password")
+        try:
+            password = psycopg.conninfo.conninfo_to_dict(self._uri).get("password")
+        except psycopg.Error:
+            password = None  # a URI libpq cannot parse holds nothing it could have quoted
         if password:
             text = text.replace(str(password), "***")
         return text

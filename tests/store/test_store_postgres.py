@@ -119,6 +119,8 @@ def test_a_role_without_write_rights_opens_read_only(
     writer = opened(handles, queue)
     writer.commit(fid(1), noter("allowed"))
     assert [f.version for f in viewer.poll() or []] == [2]  # it still follows the queue
+    PostgresStore.create(queue, [make_filing(9)], overwrite=True).close()
+    assert viewer.poll() is None and viewer.ids() == [fid(9)]  # replacing kept the grants
 
 
 def test_concurrent_changes_to_one_filing_are_checked_under_the_row_lock(
