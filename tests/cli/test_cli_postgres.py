@@ -109,3 +109,14 @@ def test_migrate_both_ways_reports_one_line(run: Runner, postgres_uri: str) -> N
     copy = run.cwd / "copy.json"
     assert "copied 20 filings" in ok(run("migrate", postgres_uri, str(copy), db=None))
     assert as_json(run("list", "--json", db=copy)) == as_json(run("list", "--json"))
+
+
+def test_demo_report_export_and_import_work_the_same(run: Runner, postgres_uri: str) -> None:
+    ok(run("demo", "--count", "20", db=postgres_uri))
+    report = as_json(run("report", "--format", "json", db=postgres_uri))
+    assert report and "breached" in str(report)
+    exported = run.cwd / "queue.csv"
+    wrote = run("export", "-o", str(exported), db=postgres_uri)
+    assert wrote.returncode == 0 and "wrote 20 filings" in wrote.stderr, wrote.stderr
+    again = ok(run("import", str(exported), db=postgres_uri))
+    assert "imported 0 filings" in again and "20 already present" in again
