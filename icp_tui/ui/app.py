@@ -286,6 +286,8 @@ class DashboardScreen(Screen[None]):
         messages = []
         if app.service.store.read_only:
             messages.append(f"Read-only: {app.service.store.read_only_reason}")
+        if app.poll_error:
+            messages.append(f"{inert(app.poll_error)}; retrying")
         for year in app.reference.calendar.unverified_years(app.queue.years_in_use()):
             messages.append(
                 f"No official holiday schedule for {year}: weekends only are counted; "
@@ -591,7 +593,8 @@ class IcpApp(App[int]):
         # One store operation at a time: polls and saves run in worker threads.
         self.store_lock = threading.Lock()
         self.saves_pending = 0
-        self._poll_error: str | None = None  # the refresh error last told, while it lasts
+        #: The refresh error last told, while it lasts (the banner shows it too).
+        self.poll_error: str | None = None
         # Held, not looked up in the screen stack: shutdown empties the stack while a dialog's
         # answer or a save's result may still arrive (a signal right after a save key).
         self.dashboard = DashboardScreen()
@@ -628,11 +631,14 @@ class IcpApp(App[int]):
                 changed = self.service.store.poll()
         except IcpError as error:
             said = f"Cannot refresh: {error}"
-            if said != self._poll_error:  # once, not at every poll while it lasts
-                self._poll_error = said
+            if said != self.poll_error:  # once, not at every poll while it lasts
+                self.poll_error = said
                 self.call_from_thread(self.notify, inert(said), severity="error", markup=False)
+                self.call_from_thread(self.dashboard.update_banner)
             return
-        self._poll_error = None
+        if self.poll_error is not None:  # back (a restarted database): the banner clears
+            self.poll_error = None
+            self.call_from_thread(self.dashboard.update_banner)
         if changed is None or changed:
             fresh = None
             if changed is None:

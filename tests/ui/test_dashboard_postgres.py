@@ -67,3 +67,27 @@ async def test_a_role_without_write_rights_gets_the_read_only_banner(
         assert banner.display and "Read-only" in text_of(banner) and "icp_viewer" in text_of(banner)
         assert "READ-ONLY" in text_of(app.dashboard.query_one("#status", Static))
     app.service.store.close()  # type: ignore[attr-defined]
+
+
+async def test_a_database_restart_is_in_the_banner_and_the_dashboard_catches_up(
+    queue: str, postgres: Postgres, reference: Reference
+) -> None:
+    app = dashboard(queue, reference, refresh_seconds=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        banner = app.dashboard.query_one("#banner", Static)
+        table = app.dashboard.table
+        try:
+            postgres.crash()
+            await wait_for(pilot, lambda: "Cannot refresh" in text_of(banner), timeout=30.0)
+        finally:
+            postgres.start()
+        other = PostgresStore(queue)
+        other.commit("ICP-2026-00002", lambda f: advance(f, NOW, "bob", Stage.RETURNED))
+        other.close()
+        await wait_for(pilot, lambda: "Cannot refresh" not in text_of(banner), timeout=30.0)
+        await wait_for(
+            pilot,
+            lambda: {e.id: e.stage for e in table.rows}["ICP-2026-00002"] is Stage.RETURNED,
+            timeout=30.0,
+        )
+    app.service.store.close()  # type: ignore[attr-defined]
