@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from icp_tui.store.contract import Store
+from icp_tui.store.contract import Store, WakesOnChange
 from icp_tui.store.errors import (
     DatabaseChanged,
     DatabaseCorrupt,
@@ -64,6 +64,7 @@ __all__ = [
     "Store",
     "StoreBusy",
     "StoreError",
+    "WakesOnChange",
     "create_store",
     "database_location",
     "display_location",

@@ -35,8 +35,14 @@ from icp_tui.domain.transitions import advance_targets, withdraw_refusal
 from icp_tui.queue import Queue, QueueEntry, Sort, View, in_view, matching
 from icp_tui.report import build_report
 from icp_tui.services import Clock, FilingService, system_clock
-from icp_tui.store import Location, StaleChange, Store, display_location, open_store
-from icp_tui.store.contract import WakesOnChange
+from icp_tui.store import (
+    Location,
+    StaleChange,
+    Store,
+    WakesOnChange,
+    display_location,
+    open_store,
+)
 from icp_tui.transfer import export_file_name, export_rows, save_csv, stored_filings
 from icp_tui.ui.detail import FilingDetail, StagePanes
 from icp_tui.ui.modals import (
