@@ -34,7 +34,20 @@ from icp_tui.domain.stages import Stage, parse_stage, rule
 from icp_tui.domain.transitions import check_not_ahead, sms_attempts
 from icp_tui.queue import Queue, QueueEntry
 from icp_tui.services import Clock, FilingService, fixed_clock, parse_entity_type, system_clock
-from icp_tui.store import DatabaseExists, FilingStore, database_files, sharing_problems
+from icp_tui.store import (
+    DatabaseExists,
+    DatabaseMissing,
+    FilingStore,
+    Location,
+    Store,
+    create_store,
+    database_files,
+    database_location,
+    display_location,
+    has_password,
+    open_store,
+    sharing_problems,
+)
 
 PROG = "icp-tui"
 DEMO_COUNT = 300
@@ -85,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Dashboard and tools for the ICP filing queue.")
     parser.add_argument("--version", action="version", version=f"{PROG} {package_version()}")
     parser.add_argument(
-        "--db", type=Path, help="database file (default: $ICP_TUI_DB, else data/filings.json)"
+        "--db",
+        type=database_location,
+        help="database file or postgresql:// URI (default: $ICP_TUI_DB, else data/filings.json)",
     )
     parser.add_argument("--now", help="evaluate as of this ISO 8601 time instead of the clock")
     parser.add_argument("--demo", action="store_true", help="open the dashboard on fresh demo data")
@@ -161,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("file", type=Path)
     importing.add_argument("--skip-bad", action="store_true", help="import the good rows")
 
+    migrate = commands.add_parser(
+        "migrate", help="copy every filing from SOURCE to TARGET (file or URI), verified"
+    )
+    migrate.add_argument("source", type=database_location)
+    migrate.add_argument("target", type=database_location)
+
     report = commands.add_parser("report", help="the daily report (for mail or monitoring)")
     report.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     report.add_argument("--fail-on-breach", action="store_true", help="exit 3 if any breach")
@@ -187,8 +208,15 @@ class Command:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
+        for given in (args.db, getattr(args, "source", None), getattr(args, "target", None)):
+            if has_password(given):  # anyone on the server can read a command line
+                raise InvalidInput(
+                    "a URI on the command line must not hold a password: put it in ~/.pgpass "
+                    "(or $PGPASSFILE), or use a pg_service.conf service"
+                )
         self.settings = load_settings(args.config, args.db)
-        if not self.settings.db_path.name:  # --db "", --db /, ICP_TUI_DB=/
+        db = self.settings.db_path
+        if isinstance(db, Path) and not db.name:  # --db "", --db /, ICP_TUI_DB=/
             raise InvalidInput(
                 f"{str(self.settings.db_path)!r} is not a database file path "
                 "(from " + self.settings.source("db_path") + ")"
@@ -205,8 +233,8 @@ class Command:
     def now(self) -> datetime:
         return self.now_fixed or system_clock()
 
-    def store(self) -> FilingStore:
-        return FilingStore(self.settings.db_path)
+    def store(self) -> Store:
+        return open_store(self.settings.db_path)
 
     def service(self) -> FilingService:
         store = self.store()
@@ -214,7 +242,7 @@ class Command:
         clock = fixed_clock(self.now_fixed) if self.now_fixed else system_clock
         return FilingService(store, self.reference, clock=clock)
 
-    def queue(self) -> tuple[Queue, FilingStore]:
+    def queue(self) -> tuple[Queue, Store]:
         store = self.store()
         queue = Queue(self.reference, self.now())
         with queue.loading():
@@ -238,8 +266,8 @@ def run_command(cmd: Command) -> int:
     args = cmd.args
     name = args.command
     if name == "init":
-        FilingStore.create(cmd.settings.db_path)  # refuses an existing database
-        print(f"created an empty database at {cmd.settings.db_path}")
+        create_store(cmd.settings.db_path)  # refuses an existing database
+        print(f"created an empty database at {display_location(cmd.settings.db_path)}")
     elif name == "config":
         print_settings(cmd)
     elif name == "repair":
@@ -248,7 +276,7 @@ def run_command(cmd: Command) -> int:
         write_demo(
             cmd.settings.db_path, cmd.reference, cmd.now(), args.count, args.seed, args.force
         )
-        print(f"wrote {args.count} demo filings to {cmd.settings.db_path}")
+        print(f"wrote {args.count} demo filings to {display_location(cmd.settings.db_path)}")
     elif name == "add":
         service = cmd.service()
         filing = service.add(
@@ -294,10 +322,14 @@ def run_command(cmd: Command) -> int:
         compact_after_save(service.store)
     elif name == "calendar":
         return calendar_question(cmd)
+    elif name == "migrate":
+        from icp_tui.store.copying import copy_queue
+
+        print(copy_queue(args.source, args.target).line())
     return 0
 
 
-def compact_after_save(store: FilingStore) -> None:
+def compact_after_save(store: Store) -> None:
     """Housekeeping once a change is durable: its failure is a warning, never the change's."""
     try:
         store.compact_if_due()
@@ -310,7 +342,7 @@ def print_settings(cmd: Command) -> None:
     s = cmd.settings
     print(f"config file       {s.config_file or '(none found)'}")
     rows = [
-        ("database", s.db_path, "db_path"),
+        ("database", display_location(s.db_path), "db_path"),
         ("refresh_seconds", s.refresh_seconds, "refresh_seconds"),
         ("at_risk_fraction", s.at_risk_fraction, "at_risk_fraction"),
         ("theme", s.theme, "theme"),
@@ -325,25 +357,26 @@ def print_settings(cmd: Command) -> None:
     ]
     for key, value, name in rows:
         print(f"{key:<17} {inert(str(value))}  ({s.source(name)})")
+    if not isinstance(s.db_path, Path):
+        return  # a PostgreSQL queue: its rights are the database's roles
     problems = sharing_problems(database_files(s.db_path)) if s.db_path.exists() else []
     for problem in problems or ["ok: the database's group can read and write all its files"]:
         print(f"{'sharing':<17} {inert(problem)}")
 
 
 def write_demo(
-    path: Path, reference: Reference, now: datetime, count: int, seed: int, force: bool
+    path: Location, reference: Reference, now: datetime, count: int, seed: int, force: bool
 ) -> None:
     """Write `count` demo filings; refuse to replace a non-empty database without `force`."""
     from icp_tui.demo import generate_filings
 
     if count < 0 or count > 1_000_000:
         raise InvalidInput("--count must be from 0 to 1,000,000")
-    if path.exists() and path.stat().st_size > 0 and not force:
-        existing = FilingStore(path)
-        if existing.load() > 0:
-            raise DatabaseExists(
-                f"{path} already holds {len(existing)} filings; use --force to replace them"
-            )
+    held = 0 if force else _filings_in(path)
+    if held:
+        raise DatabaseExists(
+            f"{display_location(path)} already holds {held} filings; use --force to replace them"
+        )
     big = count >= 10_000  # a progress counter only where one is worth showing
     filings = generate_filings(
         count,
@@ -354,12 +387,22 @@ def write_demo(
         progress("generating") if big else None,
     )
     show = progress("writing") if big else None
-    FilingStore.create(
+    create_store(
         path, filings, overwrite=True, progress=(lambda done: show(done, count)) if show else None
     )
 
 
-def selected_entries(cmd: Command) -> tuple[list[QueueEntry], FilingStore]:
+def _filings_in(location: Location) -> int:
+    """How many filings the database at `location` holds (0 if there is none yet)."""
+    if isinstance(location, Path) and (not location.exists() or location.stat().st_size == 0):
+        return 0
+    try:
+        return open_store(location).load()
+    except DatabaseMissing:
+        return 0
+
+
+def selected_entries(cmd: Command) -> tuple[list[QueueEntry], Store]:
     """The queue, most urgent first, narrowed by --stage and --health."""
     args = cmd.args
     stage = parse_stage(args.stage) if args.stage else None
@@ -426,10 +469,13 @@ def export_filings(cmd: Command) -> int:
     return 0
 
 
-def _is_database_file(path: Path, db: Path) -> bool:
+def _is_database_file(path: Path, db: Location) -> bool:
     """Whether `path` is the database or its journal, sidecar or lock (export must not
     overwrite them)."""
     from icp_tui.store import journal_path, lock_path, summary_path
+
+    if not isinstance(db, Path):
+        return False
 
     target = os.path.realpath(path)
     files = (db, journal_path(db), summary_path(db), lock_path(db))
@@ -595,7 +641,7 @@ def open_dashboard(cmd: Command) -> int:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def run_dashboard(cmd: Command, path: Path, clock: Clock) -> int:
+def run_dashboard(cmd: Command, path: Location, clock: Clock) -> int:
     from icp_tui.ui.app import make_app
 
     app = make_app(path, cmd.reference, settings=cmd.settings, clock=clock)

@@ -19,6 +19,7 @@ from icp_tui.domain.errors import IcpError, InvalidInput
 from icp_tui.domain.provinces import MailingAddress, Province, ProvinceTable
 from icp_tui.domain.sla import DEFAULT_AUTHORITY_TARGET_BD, SlaPolicy
 from icp_tui.domain.stages import WITHDRAW_REASONS, ReasonLists
+from icp_tui.store.location import Location, database_location, is_postgres_uri
 
 #: The reference data shipped inside the package: used for each file the team's data_dir lacks.
 SHIPPED_DATA = Path(__file__).resolve().parent / "defaults"
@@ -40,7 +41,8 @@ class ConfigError(IcpError):
 class Settings:
     """What a run of the tool uses, and where each value came from (`icp-tui config`)."""
 
-    db_path: Path = Path("data/filings.json")
+    #: A database file, or a postgresql:// URI (a str: see store/location.py).
+    db_path: Location = Path("data/filings.json")
     #: The team's reference data folder: its files override the shipped ones, file by file.
     data_dir: Path | None = None
     provinces_file: Path = SHIPPED_DATA / "provinces.toml"
@@ -86,7 +88,7 @@ def config_candidates(explicit: Path | None) -> list[Path]:
 
 
 _KEYS = {
-    "database": "a file path",
+    "database": "a file path or a postgresql:// URI",
     "data_dir": "a folder path (its reference data files override the shipped ones)",
     "refresh_seconds": "a number of seconds from 0.2 to 60",
     "at_risk_fraction": "a fraction above 0 and below 1 (0.75 = at risk from 75 % used)",
@@ -101,7 +103,7 @@ _KEYS = {
 }
 
 
-def load_settings(config: Path | None = None, db: Path | None = None) -> Settings:
+def load_settings(config: Path | None = None, db: Location | None = None) -> Settings:
     """Settings from the config file (if any), then `$ICP_TUI_DB`, then `--db`."""
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -116,7 +118,7 @@ def load_settings(config: Path | None = None, db: Path | None = None) -> Setting
         sources["data_dir"] = "$ICP_TUI_DATA"
     _reference_files(values, sources)
     if os.environ.get("ICP_TUI_DB"):
-        values["db_path"] = Path(os.environ["ICP_TUI_DB"])
+        values["db_path"] = database_location(os.environ["ICP_TUI_DB"])
         sources["db_path"] = "$ICP_TUI_DB"
     if db is not None:
         values["db_path"] = db
@@ -154,7 +156,10 @@ def _settings_from_file(path: Path) -> dict[str, Any]:
             if not isinstance(value, str) or not value.strip():
                 raise wrong(key)
             name = "db_path" if key == "database" else key
-            values[name] = here / Path(value).expanduser()
+            if key == "database" and is_postgres_uri(value):
+                values[name] = value  # a URI, not a path beside the config file
+            else:
+                values[name] = here / Path(value).expanduser()
         elif key == "refresh_seconds":
             if type(value) not in (int, float) or not 0.2 <= value <= 60:
                 raise wrong(key)

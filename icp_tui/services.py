@@ -16,7 +16,7 @@ from icp_tui.domain import transitions
 from icp_tui.domain.errors import InvalidInput, TransitionNotAllowed
 from icp_tui.domain.filing import BEIJING, EntityType, Filing
 from icp_tui.domain.stages import CLOSED, REASONED_STAGES, Stage
-from icp_tui.store import FilingStore
+from icp_tui.store import Store
 
 Clock = Callable[[], datetime]
 
@@ -53,7 +53,7 @@ class FilingService:
 
     def __init__(
         self,
-        store: FilingStore,
+        store: Store,
         reference: Reference,
         actor: str | None = None,
         clock: Clock = system_clock,

@@ -33,7 +33,7 @@ from icp_tui.domain.filing import BEIJING, EntityType, Filing, Transition, check
 from icp_tui.domain.sla import review_days_before_stay
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, CLOSED, Stage, rule
 from icp_tui.queue import QueueEntry
-from icp_tui.store import FilingStore
+from icp_tui.store import Store
 
 #: The keys of `list --json`, in its order.
 LIST_KEYS: tuple[str, ...] = (
@@ -282,7 +282,7 @@ def natural_key(domain: str, entity: str, province: str, submitted_at: datetime)
     return (domain.casefold(), entity, province, submitted_at)
 
 
-def stored_filings(store: FilingStore) -> Iterator[Filing]:
+def stored_filings(store: Store) -> Iterator[Filing]:
     """Every filing of `store` (for `plan_import`'s `existing`)."""
     for filing_id in store.ids():
         yield store.get(filing_id)
@@ -385,7 +385,7 @@ def _line_of(error: str) -> int:
 
 
 def apply_import(
-    store: FilingStore,
+    store: Store,
     plan: ImportPlan,
     progress: Progress | None = None,
     *,

@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
 
 from icp_tui.config import Reference, Settings
 from icp_tui.display import inert
@@ -34,7 +35,14 @@ from icp_tui.domain.transitions import advance_targets, withdraw_refusal
 from icp_tui.queue import Queue, QueueEntry, Sort, View, in_view, matching
 from icp_tui.report import build_report
 from icp_tui.services import Clock, FilingService, system_clock
-from icp_tui.store import FilingStore, StaleChange
+from icp_tui.store import (
+    Location,
+    StaleChange,
+    Store,
+    WakesOnChange,
+    display_location,
+    open_store,
+)
 from icp_tui.transfer import export_file_name, export_rows, save_csv, stored_filings
 from icp_tui.ui.detail import FilingDetail, StagePanes
 from icp_tui.ui.modals import (
@@ -287,6 +295,8 @@ class DashboardScreen(Screen[None]):
         messages = []
         if app.service.store.read_only:
             messages.append(f"Read-only: {app.service.store.read_only_reason}")
+        if app.poll_error:
+            messages.append(f"{inert(app.poll_error)}; retrying")
         for year in app.reference.calendar.provisional_years(app.queue.years_in_use()):
             messages.append(
                 f"{year} is provisional: no official holiday schedule yet, so its business days "
@@ -652,7 +662,8 @@ class IcpApp(App[int]):
         # One store operation at a time: polls and saves run in worker threads.
         self.store_lock = threading.Lock()
         self.saves_pending = 0
-        self._poll_error: str | None = None  # the refresh error last told, while it lasts
+        #: The refresh error last told, while it lasts (the banner shows it too).
+        self.poll_error: str | None = None
         # Held, not looked up in the screen stack: shutdown empties the stack while a dialog's
         # answer or a save's result may still arrive (a signal right after a save key).
         self.dashboard = DashboardScreen()
@@ -665,11 +676,21 @@ class IcpApp(App[int]):
         for signum in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, self.exit)
         self.push_screen(self.dashboard)
+        if isinstance(self.service.store, WakesOnChange):
+            self.follow_changes(self.service.store)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(HELP_KEYS))
 
     # -- disk work, in threads ---------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="wake", exit_on_error=False)
+    def follow_changes(self, store: WakesOnChange) -> None:
+        """Poll as soon as another dashboard commits, not only at the next refresh."""
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            if store.wait_for_change(1.0) and not worker.is_cancelled:
+                self.call_from_thread(self.poll_store)
 
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def poll_store(self) -> None:
@@ -679,11 +700,14 @@ class IcpApp(App[int]):
                 changed = self.service.store.poll()
         except IcpError as error:
             said = f"Cannot refresh: {error}"
-            if said != self._poll_error:  # once, not at every poll while it lasts
-                self._poll_error = said
+            if said != self.poll_error:  # once, not at every poll while it lasts
+                self.poll_error = said
                 self.call_from_thread(self.notify, inert(said), severity="error", markup=False)
+                self.call_from_thread(self.dashboard.update_banner)
             return
-        self._poll_error = None
+        if self.poll_error is not None:  # back (a restarted database): the banner clears
+            self.poll_error = None
+            self.call_from_thread(self.dashboard.update_banner)
         if changed is None or changed:
             fresh = None
             if changed is None:
@@ -752,7 +776,7 @@ class IcpApp(App[int]):
         self.call_from_thread(self.push_screen, StatsScreen(report))
 
 
-def rebuild_queue(store: FilingStore, reference: Reference, now: datetime) -> Queue:
+def rebuild_queue(store: Store, reference: Reference, now: datetime) -> Queue:
     """A new queue from the store's summaries (after a reload; no record is decoded)."""
     queue = Queue(reference, now)
     with queue.loading():
@@ -762,7 +786,7 @@ def rebuild_queue(store: FilingStore, reference: Reference, now: datetime) -> Qu
 
 
 def make_app(
-    db_path: Path,
+    db_path: Location,
     reference: Reference,
     *,
     settings: Settings | None = None,
@@ -771,9 +795,9 @@ def make_app(
 ) -> IcpApp:
     """Load the database (errors surface here, before any screen opens) and build the app."""
     settings = settings or Settings(db_path=db_path)
-    store = FilingStore(db_path)
+    store = open_store(db_path)
     queue = Queue(reference, clock())
     with queue.loading():
         store.load(queue.put)
     service = FilingService(store, reference, actor=actor, clock=clock)
-    return IcpApp(service, queue, settings, display_path=str(db_path))
+    return IcpApp(service, queue, settings, display_path=display_location(db_path))
