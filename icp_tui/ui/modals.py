@@ -13,6 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.events import DescendantFocus
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -64,7 +65,9 @@ class WithdrawScreen(ModalScreen[str | None]):
     BINDINGS = [
         Binding("y", "confirm", "Yes, withdraw"),
         Binding("n", "cancel", "No"),
-        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("escape", "dismiss", "Cancel", show=False),
+        # From the reason box back to the list (the list itself moves with up on its own).
+        Binding("up", "back_to_list", show=False),
     ]
 
     def __init__(self, filing_id: str, reasons: Sequence[str]) -> None:
@@ -77,7 +80,7 @@ class WithdrawScreen(ModalScreen[str | None]):
             yield Label(Text(f"Withdraw {self.filing_id}? Choose the reason:"))
             yield OptionList(*(Option(Text(r), id=str(i)) for i, r in enumerate(self.reasons)))
             yield Input(placeholder="the reason, in words (enter when done)", id="other-reason")
-            yield Label("y: withdraw   n / escape: cancel", classes="hint")
+            yield Label("y: withdraw   n / escape: cancel", classes="hint", id="withdraw-hint")
 
     def on_mount(self) -> None:
         self.query_one("#other-reason", Input).display = False
@@ -97,21 +100,39 @@ class WithdrawScreen(ModalScreen[str | None]):
 
     @on(OptionList.OptionHighlighted)
     def _toggle_other(self, event: OptionList.OptionHighlighted) -> None:
+        # "other" means typing comes next: the box takes the keys at once, so that no letter
+        # of the reason is taken for an answer (n) or reaches the dashboard underneath.
         is_other = self.reasons[event.option_index] == "other"
-        self.query_one("#other-reason", Input).display = is_other
-
-    @on(OptionList.OptionSelected)
-    def _ask_other(self, event: OptionList.OptionSelected) -> None:
-        if self.reasons[event.option_index] == "other":
-            self.query_one("#other-reason", Input).focus()
+        box = self.query_one("#other-reason", Input)
+        box.display = is_other
+        if is_other:
+            box.focus()
 
     @on(Input.Submitted)
-    def _typed(self) -> None:
-        self.query_one(OptionList).focus()
+    def _typed(self, event: Input.Submitted) -> None:
+        # Back to the list (where y answers) only with words typed: an empty enter would leave
+        # the next letters to the list, and an `n` among them would cancel.
+        if event.value.strip():
+            self.query_one(OptionList).focus()
+        else:
+            self.notify("Type the reason first (enter when done).", severity="warning")
+
+    @on(DescendantFocus)
+    def _hint(self) -> None:
+        typing = isinstance(self.focused, Input)
+        self.query_one("#withdraw-hint", Label).update(
+            "enter: done, then y: withdraw   up: the list   escape: cancel"
+            if typing
+            else "y: withdraw   n / escape: cancel"
+        )
+        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While typing the reason, y and n are letters, not answers.
-        return not (action in ("confirm", "cancel") and isinstance(self.focused, Input))
+        if action in ("confirm", "cancel", "back_to_list"):
+            typing = isinstance(self.focused, Input)
+            return typing if action == "back_to_list" else not typing
+        return True
 
     def action_confirm(self) -> None:
         reason = self._chosen()
@@ -124,8 +145,8 @@ class WithdrawScreen(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
-    def key_escape(self) -> None:
-        self.dismiss(None)
+    def action_back_to_list(self) -> None:
+        self.query_one(OptionList).focus()
 
 
 class TextPromptScreen(ModalScreen[str | None]):
@@ -143,6 +164,10 @@ class TextPromptScreen(ModalScreen[str | None]):
             yield Label(Text(self.prompt))
             yield Input(placeholder=self.placeholder)
             yield Label("enter: save   escape: cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        # Every key typed from now on is text: none may be taken for a command.
+        self.query_one(Input).focus()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -142,8 +142,9 @@ async def test_withdraw_for_another_reason_asks_for_the_words(
         assert isinstance(screen, WithdrawScreen)
         box = screen.query_one("#other-reason", Input)
         assert box.display
-        # y before any words: refused with a hint, the typing box takes the focus, nothing saved
-        await pilot.press("y")
+        assert screen.focused is box  # the box takes the keys as soon as it appears
+        # enter before any words: refused with a hint, the box keeps the focus, nothing saved
+        await pilot.press("enter")
         await pilot.pause()
         assert app.screen is screen
         assert screen.focused is box
@@ -851,7 +852,7 @@ async def test_withdraw_reason_with_markup_is_shown_as_typed(
     db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
     app = build_app(reference)
     async with app.run_test(size=(120, 24), notifications=True) as pilot:
-        await pilot.press("w", *["down"] * WITHDRAW_REASONS.index("other"), "enter")
+        await pilot.press("w", *["down"] * WITHDRAW_REASONS.index("other"))
         await type_text(pilot, typed)
         await pilot.press("enter", "y")
         await settle(pilot)
@@ -869,7 +870,7 @@ async def test_pasted_escape_sequence_in_a_reason_is_stored_but_shown_inert(
     db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
     app = build_app(reference)
     async with app.run_test(size=(120, 24), notifications=True) as pilot:
-        await pilot.press("w", *["down"] * WITHDRAW_REASONS.index("other"), "enter")
+        await pilot.press("w", *["down"] * WITHDRAW_REASONS.index("other"))
         app.screen.query_one("#other-reason", Input).post_message(
             events.Paste("x \x1b]0;pwned\x07 y")
         )
