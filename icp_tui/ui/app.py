@@ -130,8 +130,10 @@ class DashboardScreen(Screen[None]):
         Binding("t", "ticket", "Ticket", id="ticket"),
         Binding("t", "explain('ticket')", show=False),
         Binding("u", "undo", "Undo", id="undo"),
+        Binding("u", "explain('undo')", show=False),
         Binding("o", "take", "Take", id="take", show=False),
         Binding("x", "materials_received", "Materials in", id="materials", show=False),
+        Binding("x", "explain('materials_received')", show=False),
         Binding("m", "mine", "Mine", id="mine", show=False),
         Binding("e", "export", "Export", id="export", show=False),
         Binding("g", "stats", "Stats", id="stats", show=False),
@@ -169,6 +171,7 @@ class DashboardScreen(Screen[None]):
         self._ordered: list[QueueEntry] = []
         self._last_input = time.monotonic()
         self._order_stale = False
+        self._undone: str | None = None  # the change last undone, for a second `u`
         self.query_one("#filter", Input).display = False
         self.reselect()
         self.table.focus()
@@ -340,16 +343,24 @@ class DashboardScreen(Screen[None]):
             return True
         entry = self.table.current if self.is_mounted else None
         read_only = self.icp.service.store.read_only
-        if action == "explain":
+        if action == "explain":  # a key that does nothing here says why, once it is greyed out
             kind = str(parameters[0])
-            return entry is not None and not self._may(kind, entry) and not read_only
+            if read_only:
+                return False
+            if kind == "undo":
+                return not self._may_undo()
+            return entry is not None and not self._may(kind, entry)
         if read_only:
             return None
-        if action == "undo":  # not while a save is on its way: it would undo the one before
-            return True if self.icp.service.last_change and not self.icp.saves_pending else None
+        if action == "undo":
+            return True if self._may_undo() else None
         if entry is None:
             return None
         return True if self._may(action, entry) else None
+
+    def _may_undo(self) -> bool:
+        # Not while a save is on its way: it would undo the one before.
+        return bool(self.icp.service.last_change) and not self.icp.saves_pending
 
     def _may(self, action: str, entry: QueueEntry) -> bool:
         if action == "advance":
@@ -363,19 +374,42 @@ class DashboardScreen(Screen[None]):
         return True
 
     def action_explain(self, kind: str) -> None:
+        if kind == "undo":
+            self.notify(inert(self._why_no_undo()), severity="warning", markup=False)
+            return
         filing = self.current_filing()
         if filing is None:
             return
         if kind == "withdraw":
             said = withdraw_refusal(filing) or ""
         elif kind == "advance":
-            said = f"{filing.id} is {filing.stage.value}: a closed filing does not move"
+            said = f"{filing.id} is {rule(filing.stage).label}: a closed filing does not move"
+        elif kind == "materials_received":
+            said = self._why_no_materials(filing)
         else:
             said = (
                 f"{filing.id} does not need a ticket: it is not over "
                 f"{self.icp.reference.policy.escalate_after_bd} bd in Alibaba Cloud review"
             )
         self.notify(inert(said), severity="warning", markup=False)
+
+    def _why_no_undo(self) -> str:
+        if self.icp.saves_pending:
+            return "Nothing to undo yet: your change is still being saved"
+        if self._undone:
+            return f"Nothing to undo: {self._undone} was undone already (one step only)"
+        return "Nothing to undo: you have made no change in this session"
+
+    def _why_no_materials(self, filing: Filing) -> str:
+        province = self.icp.reference.provinces.get(filing.province)
+        if province is None or not province.requires_mailing:
+            return f"{filing.id}: {filing.province} does not ask for mailed materials"
+        if filing.checklist.materials_received:
+            return f"{filing.id}: the mailed materials are recorded as received already"
+        return (
+            f"{filing.id} is {rule(filing.stage).label}: materials are awaited only "
+            "between the photo and the submission to the authority"
+        )
 
     # -- actions -----------------------------------------------------------------------
 
@@ -393,7 +427,7 @@ class DashboardScreen(Screen[None]):
             if target is not None:
                 self.icp.save(
                     lambda s: s.advance(filing.id, target, expected_version=version),
-                    f"{filing.id} moved to {target}",
+                    f"{filing.id} moved to {rule(target).label}",
                 )
 
         screen = AdvanceScreen(filing.id, filing.stage, targets, rule(filing.stage).happy_next)
@@ -475,7 +509,12 @@ class DashboardScreen(Screen[None]):
         self.reselect()
 
     def action_undo(self) -> None:
-        self.icp.save(lambda s: s.undo(), "your last change was undone")
+        last = self.icp.service.last_change
+        if last is None:
+            return
+        what = undo_words(last.what, last.before)
+        self._undone = what
+        self.icp.save(lambda s: s.undo(), f"Undone: {what}")
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -508,6 +547,19 @@ class DashboardScreen(Screen[None]):
     def action_view(self, name: str) -> None:
         self.view_name = View[name]
         self.reselect()
+
+
+def undo_words(what: str, before: Filing) -> str:
+    """The change an undo takes back, named with its filing, in words."""
+    fid = before.id
+    if what in ("advance", "withdraw"):
+        return f"your move of {fid} (back to {rule(before.stage).label})"
+    return {
+        "note": f"your note on {fid}",
+        "ticket": f"the ticket you recorded on {fid}",
+        "materials": f"materials received on {fid}",
+        "assign": f"your assignment of {fid}",
+    }.get(what, f"your last change to {fid}")
 
 
 class FilingCommands(Provider):
