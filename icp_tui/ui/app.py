@@ -39,6 +39,7 @@ from icp_tui.transfer import export_file_name, export_rows, save_csv, stored_fil
 from icp_tui.ui.detail import FilingDetail, StagePanes
 from icp_tui.ui.modals import (
     AdvanceScreen,
+    ConfirmScreen,
     DetailScreen,
     HelpScreen,
     TextPromptScreen,
@@ -69,10 +70,10 @@ HELP_KEYS = (
     ("n", "add a note"),
     ("t", "record the ticket of an escalated filing"),
     ("u", "undo your own last change (5 minutes)"),
-    ("o", "take the filing: assign it to me"),
+    ("o", "take the filing: assign it to me (asks first if it is a colleague's)"),
     ("x", "the mailed verification materials arrived (where the province asks for them)"),
     ("m", "mine only: toggle the queue of filings assigned to me"),
-    ("e", "export the view as it is (filter, sort) to a CSV file"),
+    ("e", "export the view as it is (filter, sort) to a CSV file: asks for the name"),
     ("g", "stats: filings per stage and health, breaches per day, review times"),
     ("/", "filter by id, domain, entity, province, assignee"),
     ("escape", "clear the filter"),
@@ -132,6 +133,7 @@ class DashboardScreen(Screen[None]):
         Binding("u", "undo", "Undo", id="undo"),
         Binding("u", "explain('undo')", show=False),
         Binding("o", "take", "Take", id="take", show=False),
+        Binding("o", "explain('take')", show=False),
         Binding("x", "materials_received", "Materials in", id="materials", show=False),
         Binding("x", "explain('materials_received')", show=False),
         Binding("m", "mine", "Mine", id="mine", show=False),
@@ -371,6 +373,8 @@ class DashboardScreen(Screen[None]):
             return entry.escalate
         if action == "materials_received":
             return entry.mailing_pending
+        if action == "take":
+            return entry.assignee != self.icp.service.actor
         return True
 
     def action_explain(self, kind: str) -> None:
@@ -386,6 +390,8 @@ class DashboardScreen(Screen[None]):
             said = f"{filing.id} is {rule(filing.stage).label}: a closed filing does not move"
         elif kind == "materials_received":
             said = self._why_no_materials(filing)
+        elif kind == "take":
+            said = f"{filing.id} is yours already"
         else:
             said = (
                 f"{filing.id} does not need a ticket: it is not over "
@@ -452,7 +458,15 @@ class DashboardScreen(Screen[None]):
         self._prompt("note", "Note on {id}:", "what happened, what to do next")
 
     def action_ticket(self) -> None:
-        self._prompt("ticket", "Ticket opened with the ICP Filing team for {id}:", "e.g. T-12345")
+        filing = self.current_filing()
+        # Recording a ticket replaces the one there: say which, so it is not lost unseen.
+        prompt = "Ticket opened with the ICP Filing team for {id}:"
+        if filing is not None and filing.ticket:
+            prompt = (
+                f"{{id}} has ticket {filing.ticket} already.\n"
+                "A new reference replaces it (escape keeps it):"
+            )
+        self._prompt("ticket", prompt, "e.g. TK2026112500012")
 
     def _prompt(self, kind: str, prompt: str, placeholder: str) -> None:
         filing = self.current_filing()
@@ -482,14 +496,35 @@ class DashboardScreen(Screen[None]):
         if filing is None:
             return
         me, version = self.icp.service.actor, filing.version
-        self.icp.save(
-            lambda s: s.assign(filing.id, me, expected_version=version),
-            f"{filing.id} assigned to you ({me})",
-        )
+        if filing.assignee == me:
+            self.action_explain("take")
+            return
+
+        def take(yes: bool | None) -> None:
+            if yes:
+                self.icp.save(
+                    lambda s: s.assign(filing.id, me, expected_version=version),
+                    f"{filing.id} assigned to you ({me})",
+                )
+
+        if filing.assignee:  # a colleague's: taking it from them is asked, never silent
+            question = f"{filing.id} is assigned to {filing.assignee}. Take it from them?"
+            self.app.push_screen(ConfirmScreen(question, "take it"), take)
+        else:
+            take(True)
 
     def action_export(self) -> None:
         # Copies: the worker must not read entries the UI thread updates in place.
-        self.icp.export_view([copy(entry) for entry in self.table.rows])
+        entries = [copy(entry) for entry in self.table.rows]
+        default = Path(export_file_name(self.icp.clock())).resolve()
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self.icp.export_view(entries, Path(name.strip()).expanduser())
+
+        prompt = f"Export the {len(entries)} filings of this view (filter and sort) to:"
+        screen = TextPromptScreen(prompt, "a .csv file name", str(default), action="write it")
+        self.app.push_screen(screen, chosen)
 
     def action_stats(self) -> None:
         self.icp.open_stats()
@@ -586,27 +621,31 @@ class FilingCommands(Provider):
         ]
         return commands
 
+    def _entries(self) -> list[tuple[str, Callable[[], object], str, bool]]:
+        """The app's commands first, then Textual's own (theme, keys, quit...)."""
+        assert isinstance(self.app, IcpApp)
+        dashboard = self.app.dashboard
+        entries: list[tuple[str, Callable[[], object], str, bool]] = [
+            (title, partial(dashboard.run_action, action), help_text, True)
+            for title, action, help_text in self._commands()
+        ]
+        entries += [
+            (c.title, c.callback, c.help, c.discover)
+            for c in self.app.get_system_commands(self.screen)
+        ]
+        return entries
+
     async def discover(self) -> Hits:
-        screen = self._dashboard()
-        for title, action, help_text in self._commands():
-            yield DiscoveryHit(title, partial(screen.run_action, action), help=help_text)
+        for title, command, help_text, shown in self._entries():
+            if shown:
+                yield DiscoveryHit(title, command, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        screen = self._dashboard()
-        for title, action, help_text in self._commands():
+        for title, command, help_text, _ in self._entries():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(title),
-                    partial(screen.run_action, action),
-                    help=help_text,
-                )
-
-    def _dashboard(self) -> Screen[None]:
-        assert isinstance(self.app, IcpApp)
-        return self.app.dashboard
+                yield Hit(score, matcher.highlight(title), command, help=help_text)
 
 
 class IcpApp(App[int]):
@@ -614,7 +653,8 @@ class IcpApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "icp-tui"
-    COMMANDS = App.COMMANDS | {FilingCommands}
+    # Ours only: it lists Textual's own commands too, after the app's (a set has no order).
+    COMMANDS = {FilingCommands}
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
@@ -713,10 +753,14 @@ class IcpApp(App[int]):
             )
 
     @work(thread=True, group="export", exit_on_error=False)
-    def export_view(self, entries: list[QueueEntry]) -> None:
-        """Write the rows as shown (filter, sort) to a CSV file in the current folder."""
+    def export_view(self, entries: list[QueueEntry], path: Path) -> None:
+        """Write the rows as shown (filter, sort) to the CSV file `path` (a new file)."""
         now = self.clock()
-        path = Path(export_file_name(now)).resolve()
+        path = path.resolve()
+        if path.exists():
+            said = f"Not exported: {path} exists already (choose another name)"
+            self.call_from_thread(self.notify, inert(said), severity="warning", markup=False)
+            return
         try:
             with self.store_lock:
                 rows = export_rows(entries, self.service.store.get, self.reference, now)

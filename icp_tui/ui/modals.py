@@ -1,4 +1,5 @@
-"""Modal screens: advance, withdraw, text prompts (note, ticket), help and narrow detail.
+"""Modal screens: advance, withdraw, yes / no, text prompts (note, ticket, export file), help
+and the narrow detail.
 
 In every modal the safe answer is the default: escape (or n) cancels and nothing changes; a
 change happens only on an explicit `y` (or enter in a text prompt).
@@ -149,21 +150,44 @@ class WithdrawScreen(ModalScreen[str | None]):
         self.query_one(OptionList).focus()
 
 
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes / no question; no (escape, n) is the default and changes nothing."""
+
+    BINDINGS = [
+        Binding("y", "dismiss(True)", "Yes"),
+        Binding("n,escape", "dismiss(False)", "No"),
+    ]
+
+    def __init__(self, question: str, yes: str) -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(self.question))
+            yield Label(f"y: {self.yes}   n / escape: no, change nothing", classes="hint")
+
+
 class TextPromptScreen(ModalScreen[str | None]):
     """One line of text (a note, a ticket reference); enter saves, escape cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, prompt: str, placeholder: str = "") -> None:
+    def __init__(
+        self, prompt: str, placeholder: str = "", value: str = "", action: str = "save"
+    ) -> None:
         super().__init__()
         self.prompt = prompt
         self.placeholder = placeholder
+        self.value = value
+        self.action = action
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Text(self.prompt))
-            yield Input(placeholder=self.placeholder)
-            yield Label("enter: save   escape: cancel", classes="hint")
+            yield Input(self.value, placeholder=self.placeholder)
+            yield Label(f"enter: {self.action}   escape: cancel", classes="hint")
 
     def on_mount(self) -> None:
         # Every key typed from now on is text: none may be taken for a command.

@@ -10,21 +10,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from textual.command import CommandList, CommandPalette
+from textual.widgets import Input
 from ui_helpers import (
     ACTOR,
+    NOW,
     build_app,
     db_bytes,
     hand_filing,
     highlight,
     notifications,
+    screen_text,
     settle,
     stored,
+    wait_for,
 )
 
 from icp_tui.config import Reference
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.stages import Stage, rule
+from icp_tui.domain.transitions import assign, record_ticket
 from icp_tui.ui.app import DashboardScreen
+from icp_tui.ui.modals import ConfirmScreen, TextPromptScreen
 
 MakeDb = Callable[[Iterable[Filing]], Path]
 
@@ -106,3 +113,126 @@ async def test_stage_names_in_toasts_are_labels_not_ids(
         said = notifications(app)
         assert any(rule(Stage.AWAITING_SUBMISSION).label in n for n in said), said
         assert not any("awaiting_submission" in n for n in said)
+
+
+# -- item 7: o asks before taking a colleague's filing --------------------------------------------
+
+
+def assigned(filing: Filing, to: str) -> Filing:
+    return assign(filing, filing.updated_at or NOW, "carol", to)
+
+
+async def test_o_asks_before_taking_a_colleagues_filing(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = make_db([assigned(hand_filing(1, Stage.PHOTO_REVIEW), "bob")])
+    before = db_bytes(db)
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("o")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        assert "assigned to bob" in screen_text(app)
+        await pilot.press("n")  # the default: bob keeps it
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert db_bytes(db) == before
+        await pilot.press("o", "escape")
+        await settle(pilot)
+        assert db_bytes(db) == before
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert any("assigned to you" in n for n in notifications(app))
+    assert stored(db, "ICP-2026-00001").assignee == ACTOR
+
+
+async def test_o_takes_an_unassigned_filing_at_once_and_says_when_it_is_mine(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = make_db([hand_filing(1, Stage.PHOTO_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert stored(db, "ICP-2026-00001").assignee == ACTOR
+        version = stored(db, "ICP-2026-00001").version
+        app.clear_notifications()
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert any("yours already" in n for n in notifications(app))
+    assert stored(db, "ICP-2026-00001").version == version
+
+
+# -- item 16: the ticket dialog, the export prompt, the palette -----------------------------------
+
+
+async def test_ticket_dialog_shows_the_ticket_it_would_replace(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    late = hand_filing(1, Stage.PHOTO_REVIEW, hours_ago=24 * 9)
+    late = record_ticket(late, late.updated_at or NOW, "carol", "TK2026111800007")
+    db = make_db([late])
+    before = db_bytes(db)
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPromptScreen)
+        text = screen_text(app)
+        assert "has ticket TK2026111800007 already" in text
+        assert "replaces it" in text
+        assert "e.g. TK2026112500012" in text  # the placeholder has the real format
+        await pilot.press("escape")
+        await settle(pilot)
+    assert db_bytes(db) == before
+
+
+async def test_export_asks_for_the_file_and_never_overwrites(
+    make_db: MakeDb, reference: Reference, tmp_path: Path
+) -> None:
+    make_db([hand_filing(1, Stage.PHOTO_REVIEW), hand_filing(2, Stage.AUTHORITY_REVIEW)])
+    default = tmp_path / "icp-filings-20261125-150000.csv"
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, TextPromptScreen)
+        assert dialog.query_one(Input).value == str(default)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not default.exists()  # one keystroke writes nothing
+        await pilot.press("e", "enter")
+        await settle(pilot)
+        await wait_for(pilot, default.exists)
+        assert len(default.read_text(encoding="utf-8").splitlines()) == 3
+        written = default.read_bytes()
+        await pilot.press("e", "enter")
+        await settle(pilot)
+        await wait_for(pilot, lambda: any("exists already" in n for n in notifications(app)))
+        assert default.read_bytes() == written
+
+
+async def test_command_palette_lists_the_apps_commands_first(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    make_db([hand_filing(1, Stage.PHOTO_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        commands = palette.query_one(CommandList)
+        await wait_for(pilot, lambda: commands.option_count > 15)
+        titles = [str(commands.get_option_at_index(i).prompt) for i in range(3)]
+        assert "Advance the highlighted filing" in titles[0], titles
+        everything = [
+            str(commands.get_option_at_index(i).prompt) for i in range(commands.option_count)
+        ]
+        assert any("theme" in t.lower() for t in everything)  # Textual's own come after
+        await pilot.press("escape")
