@@ -36,7 +36,7 @@ from icp_tui.report import build_report
 from icp_tui.services import Clock, FilingService, system_clock
 from icp_tui.store import FilingStore, StaleChange
 from icp_tui.transfer import export_file_name, export_rows, save_csv, stored_filings
-from icp_tui.ui.detail import FilingDetail, StagePanes
+from icp_tui.ui.detail import FilingDetail
 from icp_tui.ui.modals import (
     AdvanceScreen,
     ConfirmScreen,
@@ -314,10 +314,15 @@ class DashboardScreen(Screen[None]):
         return filing
 
     def show_detail(self) -> None:
+        opened = [s for s in self.app.screen_stack if isinstance(s, DetailScreen)]
+        if not self.has_class("wide") and not opened:
+            return
+        filing = self.current_filing()
         if self.has_class("wide"):
-            self.query_one(FilingDetail).show(
-                self.current_filing(), self.icp.reference, self.icp.clock()
-            )
+            self.query_one(FilingDetail).show(filing, self.icp.reference, self.icp.clock())
+        for screen in opened:  # the full-screen detail follows live changes too
+            if filing is not None and filing.id == screen.filing.id:
+                screen.show(filing, self.icp.clock())
 
     @on(FilingTable.Highlighted)
     def _highlighted(self) -> None:
@@ -328,6 +333,10 @@ class DashboardScreen(Screen[None]):
                 self._detail_timer.stop()  # the cursor moved on: only the last one counts
             self._detail_timer = self.set_timer(0.05, self.show_detail, name="detail")
 
+    @on(FilingDetail.Left)
+    def _detail_left(self) -> None:
+        self.table.focus()
+
     @on(FilingTable.Selected)
     def _selected(self, event: FilingTable.Selected) -> None:
         if self.has_class("wide"):
@@ -335,8 +344,7 @@ class DashboardScreen(Screen[None]):
             return
         filing = self.current_filing()
         if filing is not None:
-            body = Static(StagePanes(filing, self.icp.reference, self.icp.clock()).render())
-            self.app.push_screen(DetailScreen(body))
+            self.app.push_screen(DetailScreen(filing, self.icp.reference, self.icp.clock()))
 
     # -- which keys apply ----------------------------------------------------------------
 

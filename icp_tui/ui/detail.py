@@ -13,13 +13,15 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from icp_tui.config import Reference
 from icp_tui.display import inert
 from icp_tui.domain.filing import Filing, Transition, stamp
-from icp_tui.domain.sla import Health, sla_status
+from icp_tui.domain.sla import Health, SlaStatus, sla_status
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Clock, Stage, rule
 
 
@@ -37,8 +39,13 @@ class StagePanes:
         self.status = sla_status(filing, reference.policy, now)
 
     def render(self) -> RenderableType:
+        """The summary, then every pane: the whole detail as one renderable."""
+        return Group(self.summary(), *self.panes())
+
+    def panes(self) -> list[RenderableType]:
+        """A pane per stage on the path, oldest first (the current one last), then the notes."""
         f = self.filing
-        parts: list[RenderableType] = [self._summary()]
+        parts: list[RenderableType] = []
         # One pane per stay: a move, and the changes recorded in place until the next move.
         visits: list[tuple[Transition, list[Transition]]] = []
         for entry in f.history:
@@ -50,9 +57,10 @@ class StagePanes:
             following = visits[i + 1][0] if i + 1 < len(visits) else None
             parts.append(self._pane(entry, following, events))
         parts.append(self._notes())
-        return Group(*parts)
+        return parts
 
-    def _summary(self) -> Text:
+    def summary(self) -> Text:
+        """Id, domain, entity, health, assignee, ticket and what to do next."""
         f, s = self.filing, self.status
         text = Text()
         text.append(f"{f.id}  ", "bold")
@@ -74,6 +82,9 @@ class StagePanes:
                 f"{self.reference.policy.escalate_after_bd} bd since submission",
                 "bold",
             )
+        text.append("\n")
+        text.append("next: ", "bold")
+        text.append(next_step(f, s, self.reference))
         return text
 
     def _pane(
@@ -174,15 +185,80 @@ class StagePanes:
         return Panel(text, title="Notes", title_align="left", box=box.ROUNDED, padding=(0, 1))
 
 
+def next_step(filing: Filing, status: SlaStatus, reference: Reference) -> str:
+    """What staff should do now, from the stage and its flags (the keys that do it)."""
+    stage = filing.stage
+    if status.escalate and not filing.ticket:
+        return "open a ticket with the ICP Filing team, then t to record it"
+    late = status.health is Health.BREACHED
+    if stage is Stage.PRELIMINARY_REVIEW:
+        return "review the application: a to pass it (photo next) or return it"
+    if stage is Stage.RETURNED:
+        return "wait for the applicant's corrections; a once resubmitted"
+    if stage is Stage.AWAITING_PHOTO:
+        province = reference.provinces.get(filing.province)
+        mailing = province is not None and province.requires_mailing
+        if mailing and not filing.checklist.materials_received:
+            return "wait for the photo and the mailed materials (x when they arrive)"
+        return "wait for the administrator photo; a once it is uploaded"
+    if stage is Stage.PHOTO_REVIEW:
+        return "review the photo: a to pass it, or return it"
+    if stage is Stage.AWAITING_SUBMISSION:
+        return "submit it to the communications administration, then a"
+    if stage is Stage.SMS_VERIFICATION:
+        if late:
+            return "the SMS check was missed: a to return it to the applicant"
+        return "wait for the applicant's SMS check (24 hours); a once done"
+    if stage is Stage.AUTHORITY_REVIEW:
+        if late:
+            return "overdue at the authority: follow up; a to record the decision"
+        return "wait for the authority's decision; a to record it"
+    if stage is Stage.REJECTED:
+        return "wait for the applicant to resubmit; a once resubmitted"
+    return "nothing: the filing is closed"
+
+
 class FilingDetail(VerticalScroll):
-    """The detail of the highlighted filing."""
+    """The detail of a filing: its header stays in view, the panes open on the current stage."""
+
+    BINDINGS = [Binding("escape", "leave", "Back to the table", show=False)]
+
+    _shown: str | None = None  # the filing shown, to know when another one comes
+
+    class Left(Message):
+        """Escape in the detail: the focus goes back to where it came from."""
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("No filing selected.", "dim"), id="detail-body")
+        yield Static(Text("No filing selected.", "dim"), id="detail-header")
+        yield Static(id="detail-body")
 
     def show(self, filing: Filing | None, reference: Reference, now: datetime) -> None:
+        header = self.query_one("#detail-header", Static)
         body = self.query_one("#detail-body", Static)
         if filing is None:
-            body.update(Text("No filing selected.", "dim"))
+            self._shown = None
+            header.update(Text("No filing selected.", "dim"))
+            body.update("")
             return
-        body.update(StagePanes(filing, reference, now).render())
+        panes = StagePanes(filing, reference, now)
+        parts = panes.panes()
+        header.update(panes.summary())
+        body.update(Group(*parts))
+        if filing.id != self._shown:
+            # Another filing: start at its current stage (the last pane before the notes),
+            # not where the previous one was scrolled to. The same filing changing keeps
+            # the reader's place.
+            self._shown = filing.id
+            self.call_after_refresh(self._scroll_to_current, parts[:-2])
+
+    def _scroll_to_current(self, before: list[RenderableType]) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return
+        console = self.app.console
+        options = console.options.update_width(width)
+        offset = sum(len(console.render_lines(part, options, pad=False)) for part in before)
+        self.scroll_to(y=offset, animate=False, immediate=True)
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())

@@ -8,6 +8,7 @@ change happens only on an explicit `y` (or enter in a text prompt).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from rich.text import Text
 from textual import on
@@ -15,11 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.events import DescendantFocus
-from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from icp_tui.config import Reference
+from icp_tui.domain.filing import Filing
 from icp_tui.domain.stages import Stage, rule
+from icp_tui.ui.detail import FilingDetail
 
 
 class AdvanceScreen(ModalScreen[Stage | None]):
@@ -228,19 +232,81 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
+#: The dashboard's keys the full-screen detail offers too: (key, action, footer label).
+DETAIL_ACTIONS = (
+    ("a", "advance", "Advance"),
+    ("w", "withdraw", "Withdraw"),
+    ("n", "note", "Note"),
+    ("t", "ticket", "Ticket"),
+    ("o", "take", "Take"),
+    ("x", "materials_received", "Materials in"),
+    ("u", "undo", "Undo"),
+)
+
+
 class DetailScreen(ModalScreen[None]):
-    """The detail of a filing on a narrow terminal (enter opens it, escape closes)."""
+    """The detail of a filing on a narrow terminal: it follows live changes, and the keys of
+    the filing work here as on the dashboard (a key that does not apply says why)."""
 
-    BINDINGS = [Binding("escape,enter,q", "close", "Close")]
+    BINDINGS = [
+        *(Binding(key, f"act('{action}')", label) for key, action, label in DETAIL_ACTIONS),
+        *(Binding(key, f"explain('{action}')", show=False) for key, action, _ in DETAIL_ACTIONS),
+        Binding("question_mark", "help", "Help"),
+        Binding("escape,q", "dismiss", "Close"),
+    ]
 
-    def __init__(self, body: Static) -> None:
+    def __init__(self, filing: Filing, reference: Reference, now: datetime) -> None:
         super().__init__()
-        self.body = body
+        self.filing = filing
+        self.reference = reference
+        self.now = now
 
     def compose(self) -> ComposeResult:
         # A long history does not fit: scrollable, and focused so that the arrow keys scroll it.
-        with VerticalScroll(classes="dialog detail"):
-            yield self.body
+        yield FilingDetail(id="detail")
+        yield Footer(compact=True, show_command_palette=False)
 
-    def action_close(self) -> None:
+    def on_mount(self) -> None:
+        self.show(self.filing, self.now)
+        self.query_one(FilingDetail).focus()
+
+    def show(self, filing: Filing, now: datetime) -> None:
+        """Show `filing` as it is now (called again whenever it changes)."""
+        self.filing = filing
+        self.query_one(FilingDetail).show(filing, self.reference, now)
+        self.refresh_bindings()
+
+    @property
+    def body(self) -> Static:
+        return self.query_one("#detail-body", Static)
+
+    @property
+    def header(self) -> Static:
+        return self.query_one("#detail-header", Static)
+
+    @property
+    def dashboard(self) -> Screen[None]:
+        """The dashboard under this screen (its cursor is on this filing); the App holds it."""
+        dashboard: Screen[None] = getattr(self.app, "dashboard")  # noqa: B009 (no import cycle)
+        return dashboard
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "explain":
+            return self.dashboard.check_action("explain", parameters)
+        if action == "act":
+            return True if self.dashboard.check_action(str(parameters[0]), ()) else None
+        return True
+
+    async def action_act(self, action: str) -> None:
+        # The dashboard's action opens its dialog over this screen, saves, and tells.
+        await self.dashboard.run_action(action)
+
+    async def action_explain(self, action: str) -> None:
+        await self.dashboard.run_action(f"explain('{action}')")
+
+    async def action_help(self) -> None:
+        await self.app.run_action("help")
+
+    @on(FilingDetail.Left)
+    def _left(self) -> None:
         self.dismiss(None)

@@ -11,18 +11,21 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual.command import CommandList, CommandPalette
-from textual.widgets import Input
+from textual.widgets import Input, Static
 from ui_helpers import (
     ACTOR,
     NOW,
     build_app,
     db_bytes,
+    detail_text,
     hand_filing,
     highlight,
     notifications,
     screen_text,
     settle,
     stored,
+    text_of,
+    type_text,
     wait_for,
 )
 
@@ -30,8 +33,11 @@ from icp_tui.config import Reference
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.stages import Stage, rule
 from icp_tui.domain.transitions import assign, record_ticket
+from icp_tui.services import FilingService, fixed_clock
+from icp_tui.store import FilingStore
 from icp_tui.ui.app import DashboardScreen
-from icp_tui.ui.modals import ConfirmScreen, TextPromptScreen
+from icp_tui.ui.detail import FilingDetail
+from icp_tui.ui.modals import ConfirmScreen, DetailScreen, HelpScreen, TextPromptScreen
 
 MakeDb = Callable[[Iterable[Filing]], Path]
 
@@ -236,3 +242,138 @@ async def test_command_palette_lists_the_apps_commands_first(
         ]
         assert any("theme" in t.lower() for t in everything)  # Textual's own come after
         await pilot.press("escape")
+
+
+# -- item 4: the side pane opens on the current stage, its header stays, focus shows --------------
+
+
+def current_pane_in_view(detail: FilingDetail) -> bool:
+    """Whether the current stage's title (▶) is inside the scrolled viewport of the pane."""
+    lines = text_of(detail.query_one("#detail-body", Static)).splitlines()
+    row = next(i for i, line in enumerate(lines) if "▶" in line)
+    top = round(detail.scroll_y)
+    return top <= row < top + detail.scrollable_content_region.height
+
+
+async def test_side_pane_opens_on_the_current_stage_with_the_header_in_view(
+    demo_db: Path, demo: list[Filing], reference: Reference
+) -> None:
+    longest = max((f for f in demo if f.stage is not Stage.APPROVED), key=lambda f: len(f.history))
+    short = min(demo, key=lambda f: len(f.history))
+    app = build_app(reference)
+    async with app.run_test(size=(120, 30)) as pilot:
+        detail = app.dashboard.query_one(FilingDetail)
+        await highlight(pilot, longest.id)
+        await wait_for(pilot, lambda: longest.id in detail_text(app))
+        await wait_for(pilot, lambda: detail.max_scroll_y > 0 and current_pane_in_view(detail))
+        header = detail.query_one("#detail-header", Static)
+        assert longest.id in text_of(header) and "next:" in text_of(header)
+        # scrolled to the top by hand, then another filing: it opens on its own current stage
+        detail.scroll_home(animate=False, immediate=True)
+        await highlight(pilot, short.id)
+        await wait_for(pilot, lambda: short.id in text_of(header))
+        await wait_for(pilot, lambda: current_pane_in_view(detail))
+        await highlight(pilot, longest.id)
+        await wait_for(pilot, lambda: longest.id in text_of(header))
+        await wait_for(pilot, lambda: current_pane_in_view(detail))
+        assert longest.id in screen_text(app)  # the header is drawn, whatever the scroll
+
+
+async def test_the_focused_pane_shows_and_escape_gives_the_keys_back_to_the_table(
+    demo_db: Path, reference: Reference
+) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(120, 30)) as pilot:
+        detail = app.dashboard.query_one(FilingDetail)
+        unfocused = detail.styles.border_left
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.focused is detail
+        assert detail.styles.border_left != unfocused
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is app.dashboard.table
+
+
+# -- item 5: the full-screen detail follows, offers the keys, opens at the current stage ----------
+
+
+def note_from_bob(db: Path, reference: Reference, filing_id: str, text: str) -> None:
+    """Bob adds a note from his own icp-tui (another store handle on the same file)."""
+    store = FilingStore(db)
+    store.load()
+    FilingService(store, reference, actor="bob", clock=fixed_clock(NOW)).note(filing_id, text)
+
+
+async def test_full_screen_detail_follows_a_note_added_elsewhere(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = make_db([hand_filing(1, Stage.PHOTO_REVIEW)])
+    app = build_app(reference, refresh_seconds=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        note_from_bob(db, reference, "ICP-2026-00001", "applicant phoned back")
+        await wait_for(pilot, lambda: "applicant phoned back" in text_of(detail.body))
+        assert app.screen is detail
+
+
+async def test_full_screen_detail_offers_the_filings_keys_and_says_how_to_close(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = make_db([hand_filing(1, Stage.AUTHORITY_REVIEW)])
+    before = db_bytes(db)
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        footer = screen_text(app).splitlines()[-1]
+        for word in ("Advance", "Note", "Help", "Close"):
+            assert word in footer, footer
+        # w does not apply (submitted to the authority): it says why and changes nothing
+        await pilot.press("w")
+        await settle(pilot)
+        assert app.screen is detail
+        assert any("communications administration" in n for n in notifications(app))
+        assert db_bytes(db) == before
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is detail
+        # n opens the note dialog over the detail; the saved note shows in it at once
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPromptScreen)
+        await type_text(pilot, "asked the authority")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is detail
+        await wait_for(pilot, lambda: "asked the authority" in text_of(detail.body))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+    assert [n.text for n in stored(db, "ICP-2026-00001").notes] == ["asked the authority"]
+
+
+async def test_full_screen_detail_at_80x24_opens_with_due_used_and_next_in_view(
+    demo_db: Path, demo: list[Filing], reference: Reference
+) -> None:
+    running = [f for f in demo if f.stage is Stage.AUTHORITY_REVIEW]
+    target = max(running, key=lambda f: len(f.history))
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await highlight(pilot, target.id)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        await wait_for(pilot, lambda: "▶" in screen_text(app))
+        text = screen_text(app)
+        current = text[text.index("▶") :]
+        assert "due " in current and "used " in current, text
+        assert target.id in text and "next:" in text

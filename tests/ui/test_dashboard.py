@@ -25,6 +25,7 @@ from ui_helpers import (
     REPO_ROOT,
     build_app,
     db_bytes,
+    detail_text,
     first,
     hand_filing,
     highlight,
@@ -747,7 +748,7 @@ async def test_enter_opens_the_detail_on_a_narrow_terminal(
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, DetailScreen)
-        text = text_of(app.screen.body)
+        text = text_of(app.screen.header) + text_of(app.screen.body)
         assert target.id in text and "(current)" in text
         await pilot.press("escape")
         await pilot.pause()
@@ -762,9 +763,8 @@ async def test_wide_terminal_shows_the_detail_beside_the_table(
     async with app.run_test(size=(140, 40)) as pilot:
         target = first(demo, Stage.WITHDRAWN)
         await highlight(pilot, target.id)
-        body = app.dashboard.query_one("#detail-body", Static)
-        await wait_for(pilot, lambda: target.id in text_of(body))
-        assert target.history[-1].reason in text_of(body)
+        await wait_for(pilot, lambda: target.id in detail_text(app))
+        assert target.history[-1].reason in detail_text(app)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)  # no modal: the detail takes the focus
@@ -819,7 +819,7 @@ async def test_detail_modal_and_help_scroll_with_the_keys(
         await highlight(pilot, longest.id)
         await pilot.press("enter")
         await pilot.pause()
-        box = app.screen.query_one(".dialog")
+        box = app.screen.query_one("#detail")
         assert box.max_scroll_y > 0
         await pilot.press("end")
         await pilot.pause()
@@ -1045,10 +1045,10 @@ async def test_wide_detail_follows_a_saved_change(make_db: MakeDb, reference: Re
     app = build_app(reference)
     async with app.run_test(size=(140, 40)) as pilot:
         body = app.dashboard.query_one("#detail-body", Static)
-        await wait_for(pilot, lambda: "ICP-2026-00001" in text_of(body))
+        await wait_for(pilot, lambda: "ICP-2026-00001" in detail_text(app))
         await pilot.press("a", "y")
         await settle(pilot)
-        await wait_for(pilot, lambda: "v2" in text_of(body))
+        await wait_for(pilot, lambda: "v2" in detail_text(app))
         text = text_of(body)
         current = text[text.index("▶") :]
         assert current.startswith("▶ Waiting for the administrator photo")

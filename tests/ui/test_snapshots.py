@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from textual.filter import Monochrome
 from textual.pilot import Pilot
-from textual.widgets import Static
-from ui_helpers import NOW, build_app, highlight, svg_text, text_of, wait_for
+from ui_helpers import NOW, build_app, detail_text, highlight, svg_text, wait_for
 
 from icp_tui.config import Reference
 from icp_tui.domain.filing import Filing
@@ -63,8 +62,7 @@ def test_detail_of_a_filing_that_went_through_every_stage_120x40(
 
     async def open_it(pilot: Pilot[object]) -> None:
         await highlight(pilot, target.id)
-        body = app.dashboard.query_one("#detail-body", Static)
-        await wait_for(pilot, lambda: target.id in text_of(body))
+        await wait_for(pilot, lambda: target.id in detail_text(app))
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=open_it)
 
