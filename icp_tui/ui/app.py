@@ -46,7 +46,7 @@ from icp_tui.ui.modals import (
     WithdrawScreen,
 )
 from icp_tui.ui.stats import StatsScreen
-from icp_tui.ui.table import FilingTable
+from icp_tui.ui.table import COLUMNS, DOMAIN_BONUS, TABLE_NEED, FilingTable
 
 #: At this width and more, the detail sits beside the table; below, `enter` opens it.
 WIDE = 120
@@ -56,6 +56,24 @@ VIEW_KEYS = dict(zip("123456", View, strict=True))
 WRITE_ACTIONS = frozenset(
     {"advance", "withdraw", "note", "ticket", "undo", "take", "materials_received"}
 )
+#: The side pane never narrower than this (it wraps its lines below) ...
+PANE_MIN = 34
+#: ... nor wider than this share of the window.
+PANE_SHARE = 0.45
+
+
+def side_pane_width(width: int) -> int:
+    """The side pane takes only what the table can spare.
+
+    The table keeps every column staff need (TABLE_NEED, plus its scrollbar); beyond that it
+    would like the entity and a wider domain before the pane grows past PANE_MIN.
+    """
+    table_need = TABLE_NEED + 1
+    table_want = table_need + COLUMNS["entity"].width + 1 + DOMAIN_BONUS
+    spare = width - table_need
+    return max(0, min(spare, max(PANE_MIN, min(int(width * PANE_SHARE), width - table_want))))
+
+
 #: Smaller than this, the layout cannot show what staff need: say so instead.
 MIN_SIZE = (80, 24)
 
@@ -195,6 +213,8 @@ class DashboardScreen(Screen[None]):
                     justify="center",
                 )
             )
+        if width >= WIDE:
+            self.query_one(FilingDetail).styles.width = side_pane_width(width)
         self.show_detail()
 
     # -- selecting what the table shows -----------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.text import Text
 from textual.app import ComposeResult
@@ -27,6 +27,37 @@ from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Clock, Stage, rule
 
 def _line(label: str, value: str, style: str = "") -> Text:
     return Text.assemble((f"{label:<10}", "dim"), (value, style))
+
+
+class StagePanel:
+    """One stage's pane. A label too long for the title line is not cut mid-word: the title
+    shows the stage's short name and the whole label opens the pane, wrapped."""
+
+    def __init__(self, label: str, short: str, body: list[Text], current: bool) -> None:
+        self.label = label
+        self.short = short
+        self.body = body
+        self.current = current
+
+    def _title(self, name: str) -> Text:
+        title = Text.assemble(("▶ " if self.current else "", "bold"), name)
+        if self.current:
+            title.append("  (current)", "bold")
+        return title
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        title, body = self._title(self.label), self.body
+        if title.cell_len > options.max_width - 6:  # corners, spaces and one rule each side
+            title = self._title(self.short)
+            body = [Text(self.label, "bold"), *body]
+        yield Panel(
+            Group(*body),
+            title=title,
+            title_align="left",
+            box=box.HEAVY if self.current else box.ROUNDED,
+            border_style="bold" if self.current else "dim",
+            padding=(0, 1),
+        )
 
 
 class StagePanes:
@@ -89,7 +120,7 @@ class StagePanes:
 
     def _pane(
         self, entry: Transition, following: Transition | None, events: list[Transition]
-    ) -> Panel:
+    ) -> StagePanel:
         stage = entry.target
         current = following is None
         body: list[Text] = [
@@ -104,17 +135,7 @@ class StagePanes:
             body.append(_line("left", f"{stamp(following.at)} by {inert(following.by)}"))
         body.extend(self._clock_lines(entry, following))
         body.extend(self._stage_lines(stage, current))
-        title = Text.assemble(("▶ " if current else "", "bold"), rule(stage).label)
-        if current:
-            title.append("  (current)", "bold")
-        return Panel(
-            Group(*body),
-            title=title,
-            title_align="left",
-            box=box.HEAVY if current else box.ROUNDED,
-            border_style="bold" if current else "dim",
-            padding=(0, 1),
-        )
+        return StagePanel(rule(stage).label, rule(stage).short, body, current)
 
     def _clock_lines(self, entry: Transition, following: Transition | None) -> list[Text]:
         stage = entry.target

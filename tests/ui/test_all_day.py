@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import pytest
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, Static
 from ui_helpers import (
@@ -377,3 +378,38 @@ async def test_full_screen_detail_at_80x24_opens_with_due_used_and_next_in_view(
         current = text[text.index("▶") :]
         assert "due " in current and "used " in current, text
         assert target.id in text and "next:" in text
+
+
+# -- item 3: the columns that matter stay at every width ------------------------------------------
+
+
+def table_row(lines: list[str], filing_id: str) -> str:
+    """The table's line of a filing (the id column starts after the health word)."""
+    return next(line for line in lines if line[11:].startswith(filing_id))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 40), (160, 45), (250, 50)])
+async def test_every_width_shows_the_columns_that_matter(
+    demo_db: Path, demo: list[Filing], reference: Reference, size: tuple[int, int]
+) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        header = next(line for line in lines if line.startswith("HEALTH"))
+        wanted = ["HEALTH", "ID", "DOMAIN", "STAGE", "DUE/LEFT"]
+        wanted += ["FLAGS/ASSIGNEE"] if size[0] < 100 else ["ASSIGNEE", "FLAGS"]
+        for heading in wanted:
+            assert f" {heading}" in f" {header}", (heading, header)
+        # a row's assignee and its flags are on screen, whole where they are short
+        flagged = next(e for e in app.dashboard.table.rows[:10] if "needs ticket" in e.flags())
+        row = table_row(lines, flagged.id)
+        assert "needs ticket" in row
+        if size[0] >= 100:
+            assigned = next(e for e in app.dashboard.table.rows[:10] if e.assignee)
+            row = table_row(lines, assigned.id)
+            assert f" {assigned.assignee} " in f"{row} "
+        if size[0] >= 160:  # room to spare: the domain is not cut to 12 characters
+            longest = max(app.dashboard.table.rows[:10], key=lambda e: len(e.domain))
+            row = table_row(lines, longest.id)
+            assert longest.domain in row
