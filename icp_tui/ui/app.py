@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.text import Text
 from textual import on, work
@@ -31,7 +32,7 @@ from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.sla import HEALTH_ORDER, Health
 from icp_tui.domain.stages import Stage, rule
 from icp_tui.domain.transitions import advance_targets, withdraw_refusal
-from icp_tui.queue import Queue, QueueEntry, Sort, View, in_view, matching
+from icp_tui.queue import Queue, QueueEntry, Sort, View, health_counts, in_view, matching
 from icp_tui.report import build_report
 from icp_tui.services import Clock, FilingService, system_clock
 from icp_tui.store import FilingStore, StaleChange
@@ -281,7 +282,9 @@ class DashboardScreen(Screen[None]):
 
     def update_status(self) -> None:
         app = self.icp
-        counts = app.queue.counts()
+        rows = self.table.rows
+        counts = health_counts(rows)  # the view's, not the whole queue's
+        width = max(20, self.size.width)
         now = app.clock().astimezone(BEIJING)
         first = Text()
         first.append(f" {now:%Y-%m-%d %H:%M} Beijing", "bold")
@@ -289,20 +292,49 @@ class DashboardScreen(Screen[None]):
             first.append("  READ-ONLY", "bold reverse")
         if app.last_refresh:
             first.append(f"  refreshed {app.last_refresh.astimezone(BEIJING):%H:%M:%S}", "dim")
-        first.append(f"  {app.display_path}")
-        # View and sort first: at 80 columns the end of this line is cut off.
+        # The path last, cut from the left: its file name is what tells two databases apart.
+        room = width - first.cell_len - 2
+        path = app.display_path
+        if cell_len(path) > room:
+            path = "…" + path[-max(1, room - 1) :]
+        first.append(f"  {path}")
+        # View, filter and row count first: they say what the counts are of.
         second = Text(" ")
-        second.append(f"{self.view_name.value} · sort {self.sort.value} │ ", "dim")
+        second.append(self.view_name.value, "bold")
+        if self.filter_text:
+            second.append(" · filter ")
+            second.append(f"“{inert(self.filter_text)}”", "bold")
+        total = len(app.queue.entries)
+        second.append(f" · {len(rows)} of {total} │ " if len(rows) != total else f" · {total} │ ")
+        words = Text()
+        glyphs = Text()
         for health in HEALTH_ORDER:
             style = "bold" if health is Health.BREACHED and counts[health] else ""
-            second.append(f"{health.glyph} {counts[health]} {health.word}  ", style)
-        second.rstrip()
-        if self.filter_text:
-            second.append(f" · filter “{self.filter_text}” ({len(self.table.rows)})", "dim")
+            words.append(f"{health.glyph} {counts[health]} {health.word}  ", style)
+            glyphs.append(f"{health.glyph} {counts[health]}  ", style)
+        sort = Text(f"sort {self.sort.value}", "dim")
+        # Narrow: every count with its glyph rather than the last ones cut off.
+        for counts_text in (words, glyphs):
+            candidate = second + counts_text + sort
+            if candidate.cell_len <= width:
+                break
+        second = candidate
         for line in (first, second):
             line.no_wrap = True
             line.overflow = "ellipsis"
         self.query_one(StatusLine).update(Group(first, second))
+        self.table.empty_message = self._empty_message()
+
+    def _empty_message(self) -> str:
+        where = f"in “{self.view_name.value}”"
+        if self.filter_text:
+            return (
+                f"No filing matches “{inert(self.filter_text)}” {where}. "
+                "Escape clears the filter; 1 shows all filings."
+            )
+        if self.view_name is View.ALL:
+            return "No filings in this database yet."
+        return f"No filing {where}. 1 shows all filings."
 
     def update_banner(self) -> None:
         app = self.icp

@@ -160,6 +160,8 @@ class FilingTable(ScrollView, can_focus=True):
         self.reference = reference
         self.clock = clock
         self.rows: list[QueueEntry] = []
+        #: Shown when there is no row (set by the screen, which knows the view and filter).
+        self.empty_message = ""
         self._index: dict[str, int] = {}
         self._highlighted: str | None = None
 
@@ -261,6 +263,8 @@ class FilingTable(ScrollView, can_focus=True):
             text = " ".join(fit(c.heading, w) for c, w in columns)
             return Strip([Segment(fit(text, width), style)], width)
         i = round(self.scroll_y) + y - 1
+        if not self.rows and y == 2:  # an empty view says why, instead of an empty table
+            return Strip([Segment(fit(f"  {self.empty_message}", width), self.rich_style)])
         if i >= len(self.rows):
             return Strip.blank(width, self.rich_style)
         entry = self.rows[i]

@@ -36,7 +36,7 @@ from icp_tui.domain.stages import Stage, rule
 from icp_tui.domain.transitions import assign, record_ticket
 from icp_tui.services import FilingService, fixed_clock
 from icp_tui.store import FilingStore
-from icp_tui.ui.app import DashboardScreen
+from icp_tui.ui.app import DashboardScreen, IcpApp
 from icp_tui.ui.detail import FilingDetail
 from icp_tui.ui.modals import ConfirmScreen, DetailScreen, HelpScreen, TextPromptScreen
 
@@ -413,3 +413,66 @@ async def test_every_width_shows_the_columns_that_matter(
             longest = max(app.dashboard.table.rows[:10], key=lambda e: len(e.domain))
             row = table_row(lines, longest.id)
             assert longest.domain in row
+
+
+# -- item 6: the header counts follow the view; an empty view says so; Chinese province names ------
+
+
+def status_line(app: IcpApp) -> str:
+    return text_of(app.dashboard.query_one("#status", Static)).splitlines()[1]
+
+
+async def test_header_counts_follow_the_view_and_the_filter(
+    demo_db: Path, demo: list[Filing], reference: Reference
+) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(120, 40)) as pilot:
+        total = len(demo)
+        await pilot.press("6")  # closed
+        await pilot.pause()
+        closed = [f for f in demo if f.stage in (Stage.APPROVED, Stage.REJECTED, Stage.WITHDRAWN)]
+        line = status_line(app)
+        assert f"closed · {len(closed)} of {total}" in line, line
+        assert f"✔ {len(closed)} done" in line and "✖ 0 breached" in line, line
+
+
+async def test_filter_by_a_chinese_province_name(make_db: MakeDb, reference: Reference) -> None:
+    make_db(
+        [
+            hand_filing(1, Stage.PHOTO_REVIEW, province="Qinghai"),
+            hand_filing(2, Stage.PHOTO_REVIEW, province="Beijing"),
+            hand_filing(3, Stage.AUTHORITY_REVIEW, province="Qinghai"),
+        ]
+    )
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("slash")
+        await type_text(pilot, "青海")
+        await pilot.pause()
+        ids = sorted(e.id for e in app.dashboard.table.rows)
+        assert ids == ["ICP-2026-00001", "ICP-2026-00003"]
+        assert "filter “青海” · 2 of 3" in status_line(app)
+
+
+async def test_an_empty_view_says_why(demo_db: Path, reference: Reference) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("slash")
+        await type_text(pilot, "no-such-thing")
+        await pilot.pause()
+        table = app.dashboard.table
+        assert not table.rows
+        assert "No filing matches “no-such-thing”" in screen_text(app)
+        assert "Escape clears the filter" in screen_text(app)
+        assert "0 of 40" in status_line(app)
+
+
+async def test_the_header_keeps_every_count_and_the_file_name_at_80_columns(
+    demo_db: Path, reference: Reference
+) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        lines = text_of(app.dashboard.query_one("#status", Static)).splitlines()
+        assert "filings.json" in lines[0]
+        assert "✔ 6" in lines[1] and "sort urgency" in lines[1], lines
