@@ -313,9 +313,9 @@ class DashboardScreen(Screen[None]):
             words.append(f"{health.glyph} {counts[health]} {health.word}  ", style)
             glyphs.append(f"{health.glyph} {counts[health]}  ", style)
         sort = Text(f"sort {self.sort.value}", "dim")
-        # Narrow: every count with its glyph rather than the last ones cut off.
-        for counts_text in (words, glyphs):
-            candidate = second + counts_text + sort
+        # Narrow: the sort goes first, then the words (each glyph is distinct), rather than
+        # the last counts being cut off.
+        for candidate in (second + words + sort, second + words, second + glyphs + sort):
             if candidate.cell_len <= width:
                 break
         second = candidate

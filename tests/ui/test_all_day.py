@@ -475,4 +475,4 @@ async def test_the_header_keeps_every_count_and_the_file_name_at_80_columns(
         await pilot.pause()
         lines = text_of(app.dashboard.query_one("#status", Static)).splitlines()
         assert "filings.json" in lines[0]
-        assert "✔ 6" in lines[1] and "sort urgency" in lines[1], lines
+        assert "✔ 6 done" in lines[1], lines
