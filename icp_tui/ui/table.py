@@ -174,6 +174,9 @@ class FilingTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         target = self._index.get(keep or self._highlighted or "", 0)
         self.cursor = min(target, max(0, len(self.rows) - 1))
+        # The new height takes effect at the next layout; scrolling before it is clamped to
+        # the old one (a row far down, found by a filter, stayed off screen once cleared).
+        self.call_after_refresh(self._scroll_cursor_into_view)
         self.refresh()
 
     def update_entries(self, entries: Sequence[QueueEntry]) -> list[QueueEntry]:

@@ -476,3 +476,29 @@ async def test_the_header_keeps_every_count_and_the_file_name_at_80_columns(
         lines = text_of(app.dashboard.query_one("#status", Static)).splitlines()
         assert "filings.json" in lines[0]
         assert "✔ 6 done" in lines[1], lines
+
+
+# -- item 8: clearing the filter keeps the highlighted row in view ---------------------------------
+
+
+async def test_escape_after_a_filter_scrolls_to_the_highlighted_row(
+    demo_db: Path, reference: Reference
+) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.dashboard.table
+        last = table.rows[-1]
+        await pilot.press("slash")
+        await type_text(pilot, last.id)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [e.id for e in table.rows] == [last.id]
+        await pilot.press("escape")
+
+        def in_view() -> bool:
+            top = round(table.scroll_y)
+            return top <= table.cursor < top + table.size.height - 1
+
+        await wait_for(pilot, lambda: table.current is not None and table.current.id == last.id)
+        await wait_for(pilot, in_view)
+        assert last.id in screen_text(app)
