@@ -753,6 +753,8 @@ class IcpApp(App[int]):
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, self.exit)
+        # 16 colours turn $error and $warning into the same bright red: name distinct ones.
+        self.dashboard.set_class(self.console.color_system in ("standard", "windows"), "ansi16")
         self.push_screen(self.dashboard)
 
     def action_help(self) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
+from rich.color import ColorSystem
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, Static
 from ui_helpers import (
@@ -502,3 +503,25 @@ async def test_escape_after_a_filter_scrolls_to_the_highlighted_row(
         await wait_for(pilot, lambda: table.current is not None and table.current.id == last.id)
         await wait_for(pilot, in_view)
         assert last.id in screen_text(app)
+
+
+# -- item 10: in 16 colours each health has its own colour, unlike the footer keys -----------------
+
+
+async def test_sixteen_colours_give_each_health_its_own_colour(
+    demo_db: Path, reference: Reference
+) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.dashboard
+        screen.add_class("ansi16")  # what a TERM=xterm terminal (color_system "standard") gets
+        await pilot.pause()
+        table = screen.table
+        colours = {
+            health: table.get_component_rich_style(f"filing-table--{health}").color
+            for health in ("breached", "at_risk", "on_track", "waiting")
+        }
+        standard = {h: c.downgrade(ColorSystem.STANDARD).number for h, c in colours.items() if c}
+        assert len(standard) == 4 and len(set(standard.values())) == 4, standard
+        # red for breached, yellow (not a second red) for at risk
+        assert standard["breached"] in (1, 9) and standard["at_risk"] in (3, 11), standard
