@@ -97,7 +97,11 @@ HELP_KEYS = (
     ("/", "filter by id, domain, entity, province, assignee"),
     ("escape", "clear the filter"),
     ("s", "cycle the sort: urgency, due, stage, province, id"),
-    ("r", "re-sort now (rows never move under you otherwise)"),
+    (
+        "r",
+        "re-sort now (otherwise rows stay put while you work, and re-sort by themselves "
+        "after a minute without a key press)",
+    ),
     ("1 .. 6", "queues: all, mine, needs our action, applicant, authority, closed"),
     ("ctrl+p", "command palette"),
     ("?", "this help"),
@@ -313,9 +317,9 @@ class DashboardScreen(Screen[None]):
             words.append(f"{health.glyph} {counts[health]} {health.word}  ", style)
             glyphs.append(f"{health.glyph} {counts[health]}  ", style)
         sort = Text(f"sort {self.sort.value}", "dim")
-        # Narrow: the sort goes first, then the words (each glyph is distinct), rather than
-        # the last counts being cut off.
-        for candidate in (second + words + sort, second + words, second + glyphs + sort):
+        # Narrow: the words go (each glyph is distinct), rather than the last counts or the
+        # sort in force being cut off.
+        for candidate in (second + words + sort, second + glyphs + sort):
             if candidate.cell_len <= width:
                 break
         second = candidate

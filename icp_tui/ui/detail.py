@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,15 +26,45 @@ from icp_tui.domain.sla import Health, SlaStatus, sla_status
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Clock, Stage, rule
 
 
-def _line(label: str, value: str, style: str = "") -> Text:
-    return Text.assemble((f"{label:<10}", "dim"), (value, style))
+def _line(label: str, value: str, style: str = "") -> Table:
+    """A labelled line; a value too long for the pane wraps under itself, not under the label."""
+    grid = Table.grid(expand=True)
+    grid.add_column(width=10, no_wrap=True, style="dim")
+    grid.add_column(ratio=1)
+    grid.add_row(label, Text(value, style))
+    return grid
+
+
+#: Events recorded in place (no move): how their reason starts -> (label, what follows it).
+_EVENTS = (
+    ("note added", "note", ""),
+    ("ticket ", "ticket", None),
+    ("assigned to ", "assigned", None),
+    ("unassigned", "assigned", "nobody"),
+    ("materials ", "materials", None),
+    ("undo", "undone", ""),
+)
+
+
+def _event_line(event: Transition) -> Table:
+    """An event with its own label: "note  2026-11-25 12:13 by linyu", "ticket ... TK1"."""
+    reason = event.reason
+    label, detail = "event", reason
+    for prefix, name, fixed in _EVENTS:
+        if reason.startswith(prefix):
+            label, detail = name, reason[len(prefix) :] if fixed is None else fixed
+            break
+    value = f"{stamp(event.at)} by {inert(event.by)}"
+    if detail:
+        value += f": {inert(detail)}"
+    return _line(label, value, "dim")
 
 
 class StagePanel:
     """One stage's pane. A label too long for the title line is not cut mid-word: the title
     shows the stage's short name and the whole label opens the pane, wrapped."""
 
-    def __init__(self, label: str, short: str, body: list[Text], current: bool) -> None:
+    def __init__(self, label: str, short: str, body: list[RenderableType], current: bool) -> None:
         self.label = label
         self.short = short
         self.body = body
@@ -90,7 +121,7 @@ class StagePanes:
         parts.append(self._notes())
         return parts
 
-    def summary(self) -> Text:
+    def summary(self) -> RenderableType:
         """Id, domain, entity, health, assignee, ticket and what to do next."""
         f, s = self.filing, self.status
         text = Text()
@@ -113,31 +144,33 @@ class StagePanes:
                 f"{self.reference.policy.escalate_after_bd} bd since submission",
                 "bold",
             )
-        text.append("\n")
-        text.append("next: ", "bold")
-        text.append(next_step(f, s, self.reference))
-        return text
+        # "next:" wraps under itself, so the advice reads as one block in a narrow pane.
+        advice = Table.grid(expand=True)
+        advice.add_column(width=6, no_wrap=True, style="bold")
+        advice.add_column(ratio=1)
+        advice.add_row("next:", next_step(f, s, self.reference))
+        return Group(text, advice)
 
     def _pane(
         self, entry: Transition, following: Transition | None, events: list[Transition]
     ) -> StagePanel:
         stage = entry.target
         current = following is None
-        body: list[Text] = [
+        body: list[RenderableType] = [
             _line("entered", f"{stamp(entry.at)} by {inert(entry.by)}"),
         ]
         if entry.reason:
             body.append(_line("why", inert(entry.reason)))
-        body.extend(
-            _line("", f"{stamp(e.at)} {inert(e.by)}: {inert(e.reason)}", "dim") for e in events
-        )
+        # Later events (a note, a ticket, an assignment) have their own label and time: they
+        # are not part of why the filing entered the stage.
+        body.extend(_event_line(e) for e in events)
         if following is not None:
             body.append(_line("left", f"{stamp(following.at)} by {inert(following.by)}"))
         body.extend(self._clock_lines(entry, following))
         body.extend(self._stage_lines(stage, current))
         return StagePanel(rule(stage).label, rule(stage).short, body, current)
 
-    def _clock_lines(self, entry: Transition, following: Transition | None) -> list[Text]:
+    def _clock_lines(self, entry: Transition, following: Transition | None) -> list[RenderableType]:
         stage = entry.target
         policy = self.reference.policy
         target = policy.target(stage, self.filing.province)
@@ -165,9 +198,9 @@ class StagePanes:
             return [_line("clock", "paused: waiting for the applicant")]
         return []
 
-    def _stage_lines(self, stage: Stage, current: bool) -> list[Text]:
+    def _stage_lines(self, stage: Stage, current: bool) -> list[RenderableType]:
         f = self.filing
-        lines: list[Text] = []
+        lines: list[RenderableType] = []
         if stage is Stage.AWAITING_PHOTO:
             lines.append(_line("photo", "received" if f.checklist.admin_photo else "not yet"))
             province = self.reference.provinces.get(f.province)

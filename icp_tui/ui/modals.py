@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -218,15 +220,16 @@ class HelpScreen(ModalScreen[None]):
         self.keys = keys
 
     def compose(self) -> ComposeResult:
-        text = Text()
-        text.append("Keys\n\n", "bold")
+        # A grid, so that a long entry wraps under its own text rather than under the key.
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=12, no_wrap=True, style="bold")
+        grid.add_column(ratio=1)
         for key, what in self.keys:
-            text.append(f"  {key:<12}", "bold")
-            text.append(f"{what}\n")
-        text.append("\nescape / q / ?: close this help", "dim")
+            grid.add_row(key, what)
+        body = Group(Text("Keys\n", "bold"), grid, Text("\nescape / q / ?: close this help", "dim"))
         # Taller than 24 lines: scrollable, and focused so that the arrow keys scroll it.
         with VerticalScroll(classes="dialog help"):
-            yield Static(text)
+            yield Static(body)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -476,7 +476,7 @@ async def test_the_header_keeps_every_count_and_the_file_name_at_80_columns(
         await pilot.pause()
         lines = text_of(app.dashboard.query_one("#status", Static)).splitlines()
         assert "filings.json" in lines[0]
-        assert "✔ 6 done" in lines[1], lines
+        assert "✔ 6" in lines[1] and "sort urgency" in lines[1], lines
 
 
 # -- item 8: clearing the filter keeps the highlighted row in view ---------------------------------
@@ -525,3 +525,42 @@ async def test_sixteen_colours_give_each_health_its_own_colour(
         assert len(standard) == 4 and len(set(standard.values())) == 4, standard
         # red for breached, yellow (not a second red) for at risk
         assert standard["breached"] in (1, 9) and standard["at_risk"] in (3, 11), standard
+
+
+# -- items 12 and 14: events have their own labels; the help says what re-sorting does -----------
+
+
+async def test_a_note_is_an_event_with_its_own_label_not_a_why(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    make_db([hand_filing(1, Stage.PHOTO_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        await type_text(pilot, "phoned")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        body = app.dashboard.query_one("#detail-body", Static)
+        await wait_for(pilot, lambda: "assigned" in text_of(body))
+        lines = [line.strip("│┃ ") for line in text_of(body).splitlines()]
+        assert any(line.startswith("note ") and "by alice" in line for line in lines), lines
+        assert any(line.startswith("assigned ") and "alice" in line for line in lines), lines
+        whys = [line for line in lines if line.startswith("why")]
+        assert not any("note" in line for line in whys)
+
+
+async def test_help_says_rows_re_sort_after_a_minute_idle(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    make_db([hand_filing(1, Stage.PHOTO_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = " ".join(text_of(app.screen.query_one(Static)).split())
+        assert "re-sort by themselves after a minute without a key press" in text
+        assert "never move" not in text
