@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
@@ -61,6 +61,7 @@ class QueueEntry:
         "id",
         "mailing_pending",
         "province",
+        "province_names",
         "stage",
         "ticket",
         "times",
@@ -77,6 +78,7 @@ class QueueEntry:
         self.health = Health.DONE
         self.escalate = False
         self._urgency: tuple[int, float, str] = (Health.DONE.rank, 0.0, filing.id)
+        self.province_names = ""  # the province's other names (Chinese), for the filter
         self.update(filing, times, mailing_pending, expires)
 
     def update(
@@ -107,7 +109,14 @@ class QueueEntry:
         """What the filter searches (built on first use: most sessions never filter)."""
         if self._haystack is None:
             self._haystack = "\n".join(
-                (self.id, self.domain, self.entity, self.province, self.assignee or "")
+                (
+                    self.id,
+                    self.domain,
+                    self.entity,
+                    self.province,
+                    self.province_names,
+                    self.assignee or "",
+                )
             ).casefold()
         return self._haystack
 
@@ -241,6 +250,7 @@ class Queue:
         self._now = now.timestamp()
         self._bulk = False
         self._counts: Counter[Health] | None = None
+        self._province_names: dict[str, str] = {}
         #: Filings whose clock breached at the last refresh (for a notification).
         self.newly_breached: list[QueueEntry] = []
         # Earliest and latest due instant seen: the years whose calendar the queue relies on.
@@ -264,6 +274,12 @@ class Queue:
             entry = self.entries[filing.id] = QueueEntry(filing, times, mailing, expires)
         else:
             entry.update(filing, times, mailing, expires)
+        # One shared string per province: 50,000 entries hold a reference, not a copy.
+        names = self._province_names.get(filing.province)
+        if names is None:
+            names = " ".join(province.aliases) if province else ""
+            self._province_names[filing.province] = names
+        entry.province_names = names
         due = times.due_ts
         if due is not None:
             first, last = self._due_span
@@ -356,7 +372,13 @@ class Queue:
         return matching(chosen, text)
 
 
+def health_counts(entries: Iterable[QueueEntry]) -> Counter[Health]:
+    """How many of `entries` have each health (the counts of a view)."""
+    return Counter(entry.health for entry in entries)
+
+
 def matching(entries: list[QueueEntry], text: str) -> list[QueueEntry]:
-    """The entries whose id, domain, entity, province or assignee contain `text`, in order."""
+    """The entries whose id, domain, entity, province (in English or Chinese) or assignee
+    contain `text`, in order."""
     needle = text.casefold()
     return [e for e in entries if needle in e.haystack] if needle else entries

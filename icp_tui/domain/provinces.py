@@ -68,6 +68,11 @@ ICP_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
 _ICP_NUMBER = re.compile(r"([^\x00-\x7f])ICP备([0-9]+)号(?:-([1-9][0-9]*))?")
 
 
+def icp_number_example(province: str) -> str:
+    """A well-formed ICP number of `province`, to show staff the form expected."""
+    return f"{ICP_ABBREVIATIONS.get(province, ('?',))[0]}ICP备2026012345号-1"
+
+
 def check_icp_number(number: str, province: str) -> str:
     """The ICP number as issued to a filing of `province` (outer spaces dropped), or
     InvalidInput naming the expected form: abbreviation, ICP备, digits, 号, optionally -N."""
@@ -79,7 +84,7 @@ def check_icp_number(number: str, province: str) -> str:
         shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
         raise InvalidInput(
             f"{shown} is not an ICP number of {province}: expected {expected}ICP备, the digits "
-            f"and 号, optionally -N for the N-th website (e.g. {expected}ICP备2026012345号-1)"
+            f"and 号, optionally -N for the N-th website (e.g. {icp_number_example(province)})"
         )
     return text
 

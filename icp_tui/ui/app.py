@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.text import Text
 from textual import on, work
@@ -29,10 +30,11 @@ from icp_tui.config import Reference, Settings
 from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
 from icp_tui.domain.filing import BEIJING, Filing
+from icp_tui.domain.provinces import icp_number_example
 from icp_tui.domain.sla import HEALTH_ORDER, Health
 from icp_tui.domain.stages import REASONED_STAGES, Stage, rule
 from icp_tui.domain.transitions import advance_targets, withdraw_refusal
-from icp_tui.queue import Queue, QueueEntry, Sort, View, in_view, matching
+from icp_tui.queue import Queue, QueueEntry, Sort, View, health_counts, in_view, matching
 from icp_tui.report import build_report
 from icp_tui.services import Clock, FilingService, system_clock
 from icp_tui.store import (
@@ -44,9 +46,10 @@ from icp_tui.store import (
     open_store,
 )
 from icp_tui.transfer import export_file_name, export_rows, save_csv, stored_filings
-from icp_tui.ui.detail import FilingDetail, StagePanes
+from icp_tui.ui.detail import FilingDetail
 from icp_tui.ui.modals import (
     AdvanceScreen,
+    ConfirmScreen,
     DetailScreen,
     HelpScreen,
     ReasonScreen,
@@ -54,7 +57,7 @@ from icp_tui.ui.modals import (
     WithdrawScreen,
 )
 from icp_tui.ui.stats import StatsScreen
-from icp_tui.ui.table import FilingTable
+from icp_tui.ui.table import COLUMNS, DOMAIN_BONUS, TABLE_NEED, FilingTable
 
 #: At this width and more, the detail sits beside the table; below, `enter` opens it.
 WIDE = 120
@@ -64,6 +67,24 @@ VIEW_KEYS = dict(zip("123456", View, strict=True))
 WRITE_ACTIONS = frozenset(
     {"advance", "withdraw", "note", "ticket", "undo", "take", "materials_received", "sms_resent"}
 )
+#: The side pane never narrower than this (it wraps its lines below) ...
+PANE_MIN = 34
+#: ... nor wider than this share of the window.
+PANE_SHARE = 0.45
+
+
+def side_pane_width(width: int) -> int:
+    """The side pane takes only what the table can spare.
+
+    The table keeps every column staff need (TABLE_NEED, plus its scrollbar); beyond that it
+    would like the entity and a wider domain before the pane grows past PANE_MIN.
+    """
+    table_need = TABLE_NEED + 1
+    table_want = table_need + COLUMNS["entity"].width + 1 + DOMAIN_BONUS
+    spare = width - table_need
+    return max(0, min(spare, max(PANE_MIN, min(int(width * PANE_SHARE), width - table_want))))
+
+
 #: Smaller than this, the layout cannot show what staff need: say so instead.
 MIN_SIZE = (80, 24)
 
@@ -78,16 +99,20 @@ HELP_KEYS = (
     ("n", "add a note"),
     ("t", "record the ticket of an escalated filing"),
     ("u", "undo your own last change (5 minutes)"),
-    ("o", "take the filing: assign it to me"),
+    ("o", "take the filing: assign it to me (asks first if it is a colleague's)"),
     ("x", "the mailed verification materials arrived (where the province asks for them)"),
     ("v", "the MIIT SMS was resent: its 24 hours restart (SMS check only)"),
     ("m", "mine only: toggle the queue of filings assigned to me"),
-    ("e", "export the view as it is (filter, sort) to a CSV file"),
+    ("e", "export the view as it is (filter, sort) to a CSV file: asks for the name"),
     ("g", "stats: filings per stage and health, breaches per day, review times"),
     ("/", "filter by id, domain, entity, province, assignee"),
     ("escape", "clear the filter"),
     ("s", "cycle the sort: urgency, due, stage, province, id"),
-    ("r", "re-sort now (rows never move under you otherwise)"),
+    (
+        "r",
+        "re-sort now (otherwise rows stay put while you work, and re-sort by themselves "
+        "after a minute without a key press)",
+    ),
     ("1 .. 6", "queues: all, mine, needs our action, applicant, authority, closed"),
     ("ctrl+p", "command palette"),
     ("?", "this help"),
@@ -140,9 +165,12 @@ class DashboardScreen(Screen[None]):
         Binding("t", "ticket", "Ticket", id="ticket"),
         Binding("t", "explain('ticket')", show=False),
         Binding("u", "undo", "Undo", id="undo"),
+        Binding("u", "explain('undo')", show=False),
         Binding("o", "take", "Take", id="take", show=False),
+        Binding("o", "explain('take')", show=False),
         Binding("x", "materials_received", "Materials in", id="materials", show=False),
         Binding("v", "sms_resent", "SMS resent", id="sms_resent", show=False),
+        Binding("x", "explain('materials_received')", show=False),
         Binding("m", "mine", "Mine", id="mine", show=False),
         Binding("e", "export", "Export", id="export", show=False),
         Binding("g", "stats", "Stats", id="stats", show=False),
@@ -180,6 +208,7 @@ class DashboardScreen(Screen[None]):
         self._ordered: list[QueueEntry] = []
         self._last_input = time.monotonic()
         self._order_stale = False
+        self._undone: str | None = None  # the change last undone, for a second `u`
         self.query_one("#filter", Input).display = False
         self.reselect()
         self.table.focus()
@@ -201,6 +230,8 @@ class DashboardScreen(Screen[None]):
                     justify="center",
                 )
             )
+        if width >= WIDE:
+            self.query_one(FilingDetail).styles.width = side_pane_width(width)
         self.show_detail()
 
     # -- selecting what the table shows -----------------------------------------------
@@ -267,7 +298,9 @@ class DashboardScreen(Screen[None]):
 
     def update_status(self) -> None:
         app = self.icp
-        counts = app.queue.counts()
+        rows = self.table.rows
+        counts = health_counts(rows)  # the view's, not the whole queue's
+        width = max(20, self.size.width)
         now = app.clock().astimezone(BEIJING)
         first = Text()
         first.append(f" {now:%Y-%m-%d %H:%M} Beijing", "bold")
@@ -275,20 +308,49 @@ class DashboardScreen(Screen[None]):
             first.append("  READ-ONLY", "bold reverse")
         if app.last_refresh:
             first.append(f"  refreshed {app.last_refresh.astimezone(BEIJING):%H:%M:%S}", "dim")
-        first.append(f"  {app.display_path}")
-        # View and sort first: at 80 columns the end of this line is cut off.
+        # The path last, cut from the left: its file name is what tells two databases apart.
+        room = width - first.cell_len - 2
+        path = app.display_path
+        if cell_len(path) > room:
+            path = "…" + path[-max(1, room - 1) :]
+        first.append(f"  {path}")
+        # View, filter and row count first: they say what the counts are of.
         second = Text(" ")
-        second.append(f"{self.view_name.value} · sort {self.sort.value} │ ", "dim")
+        second.append(self.view_name.value, "bold")
+        if self.filter_text:
+            second.append(" · filter ")
+            second.append(f"“{inert(self.filter_text)}”", "bold")
+        total = len(app.queue.entries)
+        second.append(f" · {len(rows)} of {total} │ " if len(rows) != total else f" · {total} │ ")
+        words = Text()
+        glyphs = Text()
         for health in HEALTH_ORDER:
             style = "bold" if health is Health.BREACHED and counts[health] else ""
-            second.append(f"{health.glyph} {counts[health]} {health.word}  ", style)
-        second.rstrip()
-        if self.filter_text:
-            second.append(f" · filter “{self.filter_text}” ({len(self.table.rows)})", "dim")
+            words.append(f"{health.glyph} {counts[health]} {health.word}  ", style)
+            glyphs.append(f"{health.glyph} {counts[health]}  ", style)
+        sort = Text(f"sort {self.sort.value}", "dim")
+        # Narrow: the words go (each glyph is distinct), rather than the last counts or the
+        # sort in force being cut off.
+        for candidate in (second + words + sort, second + glyphs + sort):
+            if candidate.cell_len <= width:
+                break
+        second = candidate
         for line in (first, second):
             line.no_wrap = True
             line.overflow = "ellipsis"
         self.query_one(StatusLine).update(Group(first, second))
+        self.table.empty_message = self._empty_message()
+
+    def _empty_message(self) -> str:
+        where = f"in “{self.view_name.value}”"
+        if self.filter_text:
+            return (
+                f"No filing matches “{inert(self.filter_text)}” {where}. "
+                "Escape clears the filter; 1 shows all filings."
+            )
+        if self.view_name is View.ALL:
+            return "No filings in this database yet."
+        return f"No filing {where}. 1 shows all filings."
 
     def update_banner(self) -> None:
         app = self.icp
@@ -323,10 +385,15 @@ class DashboardScreen(Screen[None]):
         return filing
 
     def show_detail(self) -> None:
+        opened = [s for s in self.app.screen_stack if isinstance(s, DetailScreen)]
+        if not self.has_class("wide") and not opened:
+            return
+        filing = self.current_filing()
         if self.has_class("wide"):
-            self.query_one(FilingDetail).show(
-                self.current_filing(), self.icp.reference, self.icp.clock()
-            )
+            self.query_one(FilingDetail).show(filing, self.icp.reference, self.icp.clock())
+        for screen in opened:  # the full-screen detail follows live changes too
+            if filing is not None and filing.id == screen.filing.id:
+                screen.show(filing, self.icp.clock())
 
     @on(FilingTable.Highlighted)
     def _highlighted(self) -> None:
@@ -337,6 +404,10 @@ class DashboardScreen(Screen[None]):
                 self._detail_timer.stop()  # the cursor moved on: only the last one counts
             self._detail_timer = self.set_timer(0.05, self.show_detail, name="detail")
 
+    @on(FilingDetail.Left)
+    def _detail_left(self) -> None:
+        self.table.focus()
+
     @on(FilingTable.Selected)
     def _selected(self, event: FilingTable.Selected) -> None:
         if self.has_class("wide"):
@@ -344,8 +415,7 @@ class DashboardScreen(Screen[None]):
             return
         filing = self.current_filing()
         if filing is not None:
-            body = Static(StagePanes(filing, self.icp.reference, self.icp.clock()).render())
-            self.app.push_screen(DetailScreen(body))
+            self.app.push_screen(DetailScreen(filing, self.icp.reference, self.icp.clock()))
 
     # -- which keys apply ----------------------------------------------------------------
 
@@ -354,16 +424,24 @@ class DashboardScreen(Screen[None]):
             return True
         entry = self.table.current if self.is_mounted else None
         read_only = self.icp.service.store.read_only
-        if action == "explain":
+        if action == "explain":  # a key that does nothing here says why, once it is greyed out
             kind = str(parameters[0])
-            return entry is not None and not self._may(kind, entry) and not read_only
+            if read_only:
+                return False
+            if kind == "undo":
+                return not self._may_undo()
+            return entry is not None and not self._may(kind, entry)
         if read_only:
             return None
-        if action == "undo":  # not while a save is on its way: it would undo the one before
-            return True if self.icp.service.last_change and not self.icp.saves_pending else None
+        if action == "undo":
+            return True if self._may_undo() else None
         if entry is None:
             return None
         return True if self._may(action, entry) else None
+
+    def _may_undo(self) -> bool:
+        # Not while a save is on its way: it would undo the one before.
+        return bool(self.icp.service.last_change) and not self.icp.saves_pending
 
     def _may(self, action: str, entry: QueueEntry) -> bool:
         if action == "advance":
@@ -376,22 +454,49 @@ class DashboardScreen(Screen[None]):
             return entry.mailing_pending
         if action == "sms_resent":
             return entry.stage is Stage.SMS_VERIFICATION
+        if action == "take":
+            return entry.assignee != self.icp.service.actor
         return True
 
     def action_explain(self, kind: str) -> None:
+        if kind == "undo":
+            self.notify(inert(self._why_no_undo()), severity="warning", markup=False)
+            return
         filing = self.current_filing()
         if filing is None:
             return
         if kind == "withdraw":
             said = withdraw_refusal(filing) or ""
         elif kind == "advance":
-            said = f"{filing.id} is {filing.stage.value}: a closed filing does not move"
+            said = f"{filing.id} is {rule(filing.stage).label}: a closed filing does not move"
+        elif kind == "materials_received":
+            said = self._why_no_materials(filing)
+        elif kind == "take":
+            said = f"{filing.id} is yours already"
         else:
             said = (
                 f"{filing.id} does not need a ticket: it is not over "
                 f"{self.icp.reference.policy.escalate_after_bd} bd in Alibaba Cloud review"
             )
         self.notify(inert(said), severity="warning", markup=False)
+
+    def _why_no_undo(self) -> str:
+        if self.icp.saves_pending:
+            return "Nothing to undo yet: your change is still being saved"
+        if self._undone:
+            return f"Nothing to undo: {self._undone} was undone already (one step only)"
+        return "Nothing to undo: you have made no change in this session"
+
+    def _why_no_materials(self, filing: Filing) -> str:
+        province = self.icp.reference.provinces.get(filing.province)
+        if province is None or not province.requires_mailing:
+            return f"{filing.id}: {filing.province} does not ask for mailed materials"
+        if filing.checklist.materials_received:
+            return f"{filing.id}: the mailed materials are recorded as received already"
+        return (
+            f"{filing.id} is {rule(filing.stage).label}: materials are awaited only "
+            "between the photo and the submission to the authority"
+        )
 
     # -- actions -----------------------------------------------------------------------
 
@@ -410,7 +515,7 @@ class DashboardScreen(Screen[None]):
                 lambda s: s.advance(
                     filing.id, target, reason, expected_version=version, icp_number=number
                 ),
-                f"{filing.id} moved to {target}",
+                f"{filing.id} moved to {rule(target).label}",
             )
 
         def chosen(target: Stage | None) -> None:
@@ -419,7 +524,7 @@ class DashboardScreen(Screen[None]):
             if target is Stage.APPROVED:  # the stage means "ICP number issued": ask for it
                 prompt = TextPromptScreen(
                     f"ICP number issued to {filing.id} ({filing.province}):",
-                    "e.g. 浙ICP备2026012345号-1",
+                    f"e.g. {icp_number_example(filing.province)}",
                 )
                 self.app.push_screen(prompt, lambda n: save(target, number=n) if n else None)
             elif target in REASONED_STAGES:
@@ -453,7 +558,15 @@ class DashboardScreen(Screen[None]):
         self._prompt("note", "Note on {id}:", "what happened, what to do next")
 
     def action_ticket(self) -> None:
-        self._prompt("ticket", "Ticket opened with the ICP Filing team for {id}:", "e.g. T-12345")
+        filing = self.current_filing()
+        # Recording a ticket replaces the one there: say which, so it is not lost unseen.
+        prompt = "Ticket opened with the ICP Filing team for {id}:"
+        if filing is not None and filing.ticket:
+            prompt = (
+                f"{{id}} has ticket {filing.ticket} already.\n"
+                "A new reference replaces it (escape keeps it):"
+            )
+        self._prompt("ticket", prompt, "e.g. TK2026112500012")
 
     def _prompt(self, kind: str, prompt: str, placeholder: str) -> None:
         filing = self.current_filing()
@@ -483,14 +596,35 @@ class DashboardScreen(Screen[None]):
         if filing is None:
             return
         me, version = self.icp.service.actor, filing.version
-        self.icp.save(
-            lambda s: s.assign(filing.id, me, expected_version=version),
-            f"{filing.id} assigned to you ({me})",
-        )
+        if filing.assignee == me:
+            self.action_explain("take")
+            return
+
+        def take(yes: bool | None) -> None:
+            if yes:
+                self.icp.save(
+                    lambda s: s.assign(filing.id, me, expected_version=version),
+                    f"{filing.id} assigned to you ({me})",
+                )
+
+        if filing.assignee:  # a colleague's: taking it from them is asked, never silent
+            question = f"{filing.id} is assigned to {filing.assignee}. Take it from them?"
+            self.app.push_screen(ConfirmScreen(question, "take it"), take)
+        else:
+            take(True)
 
     def action_export(self) -> None:
         # Copies: the worker must not read entries the UI thread updates in place.
-        self.icp.export_view([copy(entry) for entry in self.table.rows])
+        entries = [copy(entry) for entry in self.table.rows]
+        default = Path(export_file_name(self.icp.clock())).resolve()
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self.icp.export_view(entries, Path(name.strip()).expanduser())
+
+        prompt = f"Export the {len(entries)} filings of this view (filter and sort) to:"
+        screen = TextPromptScreen(prompt, "a .csv file name", str(default), action="write it")
+        self.app.push_screen(screen, chosen)
 
     def action_stats(self) -> None:
         self.icp.open_stats()
@@ -520,7 +654,12 @@ class DashboardScreen(Screen[None]):
         self.reselect()
 
     def action_undo(self) -> None:
-        self.icp.save(lambda s: s.undo(), "your last change was undone")
+        last = self.icp.service.last_change
+        if last is None:
+            return
+        what = undo_words(last.what, last.before)
+        self._undone = what
+        self.icp.save(lambda s: s.undo(), f"Undone: {what}")
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -582,6 +721,19 @@ class DashboardScreen(Screen[None]):
         self.notify(inert(message.said), severity="error", timeout=8, markup=False)
 
 
+def undo_words(what: str, before: Filing) -> str:
+    """The change an undo takes back, named with its filing, in words."""
+    fid = before.id
+    if what in ("advance", "withdraw"):
+        return f"your move of {fid} (back to {rule(before.stage).label})"
+    return {
+        "note": f"your note on {fid}",
+        "ticket": f"the ticket you recorded on {fid}",
+        "materials": f"materials received on {fid}",
+        "assign": f"your assignment of {fid}",
+    }.get(what, f"your last change to {fid}")
+
+
 class FilingCommands(Provider):
     """The filing actions in the command palette (ctrl+p)."""
 
@@ -607,27 +759,31 @@ class FilingCommands(Provider):
         ]
         return commands
 
+    def _entries(self) -> list[tuple[str, Callable[[], object], str, bool]]:
+        """The app's commands first, then Textual's own (theme, keys, quit...)."""
+        assert isinstance(self.app, IcpApp)
+        dashboard = self.app.dashboard
+        entries: list[tuple[str, Callable[[], object], str, bool]] = [
+            (title, partial(dashboard.run_action, action), help_text, True)
+            for title, action, help_text in self._commands()
+        ]
+        entries += [
+            (c.title, c.callback, c.help, c.discover)
+            for c in self.app.get_system_commands(self.screen)
+        ]
+        return entries
+
     async def discover(self) -> Hits:
-        screen = self._dashboard()
-        for title, action, help_text in self._commands():
-            yield DiscoveryHit(title, partial(screen.run_action, action), help=help_text)
+        for title, command, help_text, shown in self._entries():
+            if shown:
+                yield DiscoveryHit(title, command, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        screen = self._dashboard()
-        for title, action, help_text in self._commands():
+        for title, command, help_text, _ in self._entries():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(title),
-                    partial(screen.run_action, action),
-                    help=help_text,
-                )
-
-    def _dashboard(self) -> Screen[None]:
-        assert isinstance(self.app, IcpApp)
-        return self.app.dashboard
+                yield Hit(score, matcher.highlight(title), command, help=help_text)
 
 
 class IcpApp(App[int]):
@@ -635,7 +791,8 @@ class IcpApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "icp-tui"
-    COMMANDS = App.COMMANDS | {FilingCommands}
+    # Ours only: it lists Textual's own commands too, after the app's (a set has no order).
+    COMMANDS = {FilingCommands}
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
@@ -675,6 +832,8 @@ class IcpApp(App[int]):
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, self.exit)
+        # 16 colours turn $error and $warning into the same bright red: name distinct ones.
+        self.dashboard.set_class(self.console.color_system in ("standard", "windows"), "ansi16")
         self.push_screen(self.dashboard)
         if isinstance(self.service.store, WakesOnChange):
             self.follow_changes(self.service.store)
@@ -748,10 +907,14 @@ class IcpApp(App[int]):
             )
 
     @work(thread=True, group="export", exit_on_error=False)
-    def export_view(self, entries: list[QueueEntry]) -> None:
-        """Write the rows as shown (filter, sort) to a CSV file in the current folder."""
+    def export_view(self, entries: list[QueueEntry], path: Path) -> None:
+        """Write the rows as shown (filter, sort) to the CSV file `path` (a new file)."""
         now = self.clock()
-        path = Path(export_file_name(now)).resolve()
+        path = path.resolve()
+        if path.exists():
+            said = f"Not exported: {path} exists already (choose another name)"
+            self.call_from_thread(self.notify, inert(said), severity="warning", markup=False)
+            return
         try:
             with self.store_lock:
                 rows = export_rows(entries, self.service.store.get, self.reference, now)

@@ -9,23 +9,87 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from icp_tui.config import Reference
 from icp_tui.display import inert
 from icp_tui.domain.filing import Filing, Transition, stamp, submission_groups
-from icp_tui.domain.sla import Health, expires_at, expiry_in_words, sla_status
+from icp_tui.domain.sla import Health, SlaStatus, expires_at, expiry_in_words, sla_status
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Clock, Stage, rule
 from icp_tui.domain.transitions import sms_attempts
 
 
-def _line(label: str, value: str, style: str = "") -> Text:
-    return Text.assemble((f"{label:<10}", "dim"), (value, style))
+def _line(label: str, value: str, style: str = "") -> Table:
+    """A labelled line; a value too long for the pane wraps under itself, not under the label."""
+    grid = Table.grid(expand=True)
+    grid.add_column(width=10, no_wrap=True, style="dim")
+    grid.add_column(ratio=1)
+    grid.add_row(label, Text(value, style))
+    return grid
+
+
+#: Events recorded in place (no move): how their reason starts -> (label, what follows it).
+_EVENTS = (
+    ("note added", "note", ""),
+    ("ticket ", "ticket", None),
+    ("assigned to ", "assigned", None),
+    ("unassigned", "assigned", "nobody"),
+    ("materials ", "materials", None),
+    ("undo", "undone", ""),
+)
+
+
+def _event_line(event: Transition) -> Table:
+    """An event with its own label: "note  2026-11-25 12:13 by linyu", "ticket ... TK1"."""
+    reason = event.reason
+    label, detail = "event", reason
+    for prefix, name, fixed in _EVENTS:
+        if reason.startswith(prefix):
+            label, detail = name, reason[len(prefix) :] if fixed is None else fixed
+            break
+    value = f"{stamp(event.at)} by {inert(event.by)}"
+    if detail:
+        value += f": {inert(detail)}"
+    return _line(label, value, "dim")
+
+
+class StagePanel:
+    """One stage's pane. A label too long for the title line is not cut mid-word: the title
+    shows the stage's short name and the whole label opens the pane, wrapped."""
+
+    def __init__(self, label: str, short: str, body: list[RenderableType], current: bool) -> None:
+        self.label = label
+        self.short = short
+        self.body = body
+        self.current = current
+
+    def _title(self, name: str) -> Text:
+        title = Text.assemble(("▶ " if self.current else "", "bold"), name)
+        if self.current:
+            title.append("  (current)", "bold")
+        return title
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        title, body = self._title(self.label), self.body
+        if title.cell_len > options.max_width - 6:  # corners, spaces and one rule each side
+            title = self._title(self.short)
+            body = [Text(self.label, "bold"), *body]
+        yield Panel(
+            Group(*body),
+            title=title,
+            title_align="left",
+            box=box.HEAVY if self.current else box.ROUNDED,
+            border_style="bold" if self.current else "dim",
+            padding=(0, 1),
+        )
 
 
 class StagePanes:
@@ -38,8 +102,13 @@ class StagePanes:
         self.status = sla_status(filing, reference.policy, now)
 
     def render(self) -> RenderableType:
+        """The summary, then every pane: the whole detail as one renderable."""
+        return Group(self.summary(), *self.panes())
+
+    def panes(self) -> list[RenderableType]:
+        """A pane per stage on the path, oldest first (the current one last), then the notes."""
         f = self.filing
-        parts: list[RenderableType] = [self._summary()]
+        parts: list[RenderableType] = []
         # One pane per stay: a move, and the changes recorded in place until the next move.
         visits: list[tuple[Transition, list[Transition]]] = []
         for entry in f.history:
@@ -59,9 +128,10 @@ class StagePanes:
             following = visits[i + 1][0] if i + 1 < len(visits) else None
             parts.append(self._pane(entry, following, events))
         parts.append(self._notes())
-        return Group(*parts)
+        return parts
 
-    def _summary(self) -> Text:
+    def summary(self) -> RenderableType:
+        """Id, domain, entity, health, assignee, ticket and what to do next."""
         f, s = self.filing, self.status
         text = Text()
         text.append(f"{f.id}  ", "bold")
@@ -87,38 +157,33 @@ class StagePanes:
                 f"{self.reference.policy.escalate_after_bd} bd since submission",
                 "bold",
             )
-        return text
+        # "next:" wraps under itself, so the advice reads as one block in a narrow pane.
+        advice = Table.grid(expand=True)
+        advice.add_column(width=6, no_wrap=True, style="bold")
+        advice.add_column(ratio=1)
+        advice.add_row("next:", next_step(f, s, self.reference))
+        return Group(text, advice)
 
     def _pane(
         self, entry: Transition, following: Transition | None, events: list[Transition]
-    ) -> Panel:
+    ) -> StagePanel:
         stage = entry.target
         current = following is None
-        body: list[Text] = [
+        body: list[RenderableType] = [
             _line("entered", f"{stamp(entry.at)} by {inert(entry.by)}"),
         ]
         if entry.reason:
             body.append(_line("why", inert(entry.reason)))
-        body.extend(
-            _line("", f"{stamp(e.at)} {inert(e.by)}: {inert(e.reason)}", "dim") for e in events
-        )
+        # Later events (a note, a ticket, an assignment) have their own label and time: they
+        # are not part of why the filing entered the stage.
+        body.extend(_event_line(e) for e in events)
         if following is not None:
             body.append(_line("left", f"{stamp(following.at)} by {inert(following.by)}"))
         body.extend(self._clock_lines(entry, following))
         body.extend(self._stage_lines(stage, current))
-        title = Text.assemble(("▶ " if current else "", "bold"), rule(stage).label)
-        if current:
-            title.append("  (current)", "bold")
-        return Panel(
-            Group(*body),
-            title=title,
-            title_align="left",
-            box=box.HEAVY if current else box.ROUNDED,
-            border_style="bold" if current else "dim",
-            padding=(0, 1),
-        )
+        return StagePanel(rule(stage).label, rule(stage).short, body, current)
 
-    def _clock_lines(self, entry: Transition, following: Transition | None) -> list[Text]:
+    def _clock_lines(self, entry: Transition, following: Transition | None) -> list[RenderableType]:
         stage = entry.target
         policy = self.reference.policy
         target = policy.target(stage, self.filing.province)
@@ -155,9 +220,9 @@ class StagePanes:
             return [_line("clock", "paused: waiting for the applicant")]
         return []
 
-    def _stage_lines(self, stage: Stage, current: bool) -> list[Text]:
+    def _stage_lines(self, stage: Stage, current: bool) -> list[RenderableType]:
         f = self.filing
-        lines: list[Text] = []
+        lines: list[RenderableType] = []
         if stage is Stage.AWAITING_PHOTO:
             lines.append(_line("photo", "received" if f.checklist.admin_photo else "not yet"))
             province = self.reference.provinces.get(f.province)
@@ -200,15 +265,80 @@ class StagePanes:
         return Panel(text, title="Notes", title_align="left", box=box.ROUNDED, padding=(0, 1))
 
 
+def next_step(filing: Filing, status: SlaStatus, reference: Reference) -> str:
+    """What staff should do now, from the stage and its flags (the keys that do it)."""
+    stage = filing.stage
+    if status.escalate and not filing.ticket:
+        return "open a ticket with the ICP Filing team, then t to record it"
+    late = status.health is Health.BREACHED
+    if stage is Stage.PRELIMINARY_REVIEW:
+        return "review the application: a to pass it (photo next) or return it"
+    if stage is Stage.RETURNED:
+        return "wait for the applicant's corrections; a once resubmitted"
+    if stage is Stage.AWAITING_PHOTO:
+        province = reference.provinces.get(filing.province)
+        mailing = province is not None and province.requires_mailing
+        if mailing and not filing.checklist.materials_received:
+            return "wait for the photo and the mailed materials (x when they arrive)"
+        return "wait for the administrator photo; a once it is uploaded"
+    if stage is Stage.PHOTO_REVIEW:
+        return "review the photo: a to pass it, or return it"
+    if stage is Stage.AWAITING_SUBMISSION:
+        return "submit it to the communications administration, then a"
+    if stage is Stage.SMS_VERIFICATION:
+        if late:
+            return "the SMS check was missed: a to return it to the applicant"
+        return "wait for the applicant's SMS check (24 hours); a once done"
+    if stage is Stage.AUTHORITY_REVIEW:
+        if late:
+            return "overdue at the authority: follow up; a to record the decision"
+        return "wait for the authority's decision; a to record it"
+    if stage is Stage.REJECTED:
+        return "wait for the applicant to resubmit; a once resubmitted"
+    return "nothing: the filing is closed"
+
+
 class FilingDetail(VerticalScroll):
-    """The detail of the highlighted filing."""
+    """The detail of a filing: its header stays in view, the panes open on the current stage."""
+
+    BINDINGS = [Binding("escape", "leave", "Back to the table", show=False)]
+
+    _shown: str | None = None  # the filing shown, to know when another one comes
+
+    class Left(Message):
+        """Escape in the detail: the focus goes back to where it came from."""
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("No filing selected.", "dim"), id="detail-body")
+        yield Static(Text("No filing selected.", "dim"), id="detail-header")
+        yield Static(id="detail-body")
 
     def show(self, filing: Filing | None, reference: Reference, now: datetime) -> None:
+        header = self.query_one("#detail-header", Static)
         body = self.query_one("#detail-body", Static)
         if filing is None:
-            body.update(Text("No filing selected.", "dim"))
+            self._shown = None
+            header.update(Text("No filing selected.", "dim"))
+            body.update("")
             return
-        body.update(StagePanes(filing, reference, now).render())
+        panes = StagePanes(filing, reference, now)
+        parts = panes.panes()
+        header.update(panes.summary())
+        body.update(Group(*parts))
+        if filing.id != self._shown:
+            # Another filing: start at its current stage (the last pane before the notes),
+            # not where the previous one was scrolled to. The same filing changing keeps
+            # the reader's place.
+            self._shown = filing.id
+            self.call_after_refresh(self._scroll_to_current, parts[:-2])
+
+    def _scroll_to_current(self, before: list[RenderableType]) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return
+        console = self.app.console
+        options = console.options.update_width(width)
+        offset = sum(len(console.render_lines(part, options, pad=False)) for part in before)
+        self.scroll_to(y=offset, animate=False, immediate=True)
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())

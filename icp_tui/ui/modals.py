@@ -1,4 +1,5 @@
-"""Modal screens: advance, withdraw, text prompts (note, ticket), help and narrow detail.
+"""Modal screens: advance, withdraw, yes / no, text prompts (note, ticket, export file), help
+and the narrow detail.
 
 In every modal the safe answer is the default: escape (or n) cancels and nothing changes; a
 change happens only on an explicit `y` (or enter in a text prompt).
@@ -7,17 +8,24 @@ change happens only on an explicit `y` (or enter in a text prompt).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.events import DescendantFocus
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from icp_tui.config import Reference
+from icp_tui.domain.filing import Filing
 from icp_tui.domain.stages import Stage, rule
+from icp_tui.ui.detail import FilingDetail
 
 
 class AdvanceScreen(ModalScreen[Stage | None]):
@@ -64,7 +72,9 @@ class WithdrawScreen(ModalScreen[str | None]):
     BINDINGS = [
         Binding("y", "confirm", "Yes, withdraw"),
         Binding("n", "cancel", "No"),
-        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("escape", "dismiss", "Cancel", show=False),
+        # From the reason box back to the list (the list itself moves with up on its own).
+        Binding("up", "back_to_list", show=False),
     ]
 
     def __init__(self, filing_id: str, reasons: Sequence[str]) -> None:
@@ -77,7 +87,7 @@ class WithdrawScreen(ModalScreen[str | None]):
             yield Label(Text(f"Withdraw {self.filing_id}? Choose the reason:"))
             yield OptionList(*(Option(Text(r), id=str(i)) for i, r in enumerate(self.reasons)))
             yield Input(placeholder="the reason, in words (enter when done)", id="other-reason")
-            yield Label("y: withdraw   n / escape: cancel", classes="hint")
+            yield Label("y: withdraw   n / escape: cancel", classes="hint", id="withdraw-hint")
 
     def on_mount(self) -> None:
         self.query_one("#other-reason", Input).display = False
@@ -97,21 +107,39 @@ class WithdrawScreen(ModalScreen[str | None]):
 
     @on(OptionList.OptionHighlighted)
     def _toggle_other(self, event: OptionList.OptionHighlighted) -> None:
+        # "other" means typing comes next: the box takes the keys at once, so that no letter
+        # of the reason is taken for an answer (n) or reaches the dashboard underneath.
         is_other = self.reasons[event.option_index] == "other"
-        self.query_one("#other-reason", Input).display = is_other
-
-    @on(OptionList.OptionSelected)
-    def _ask_other(self, event: OptionList.OptionSelected) -> None:
-        if self.reasons[event.option_index] == "other":
-            self.query_one("#other-reason", Input).focus()
+        box = self.query_one("#other-reason", Input)
+        box.display = is_other
+        if is_other:
+            box.focus()
 
     @on(Input.Submitted)
-    def _typed(self) -> None:
-        self.query_one(OptionList).focus()
+    def _typed(self, event: Input.Submitted) -> None:
+        # Back to the list (where y answers) only with words typed: an empty enter would leave
+        # the next letters to the list, and an `n` among them would cancel.
+        if event.value.strip():
+            self.query_one(OptionList).focus()
+        else:
+            self.notify("Type the reason first (enter when done).", severity="warning")
+
+    @on(DescendantFocus)
+    def _hint(self) -> None:
+        typing = isinstance(self.focused, Input)
+        self.query_one("#withdraw-hint", Label).update(
+            "enter: done, then y: withdraw   up: the list   escape: cancel"
+            if typing
+            else "y: withdraw   n / escape: cancel"
+        )
+        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While typing the reason, y and n are letters, not answers.
-        return not (action in ("confirm", "cancel") and isinstance(self.focused, Input))
+        if action in ("confirm", "cancel", "back_to_list"):
+            typing = isinstance(self.focused, Input)
+            return typing if action == "back_to_list" else not typing
+        return True
 
     def action_confirm(self) -> None:
         reason = self._chosen()
@@ -124,8 +152,27 @@ class WithdrawScreen(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
-    def key_escape(self) -> None:
-        self.dismiss(None)
+    def action_back_to_list(self) -> None:
+        self.query_one(OptionList).focus()
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes / no question; no (escape, n) is the default and changes nothing."""
+
+    BINDINGS = [
+        Binding("y", "dismiss(True)", "Yes"),
+        Binding("n,escape", "dismiss(False)", "No"),
+    ]
+
+    def __init__(self, question: str, yes: str) -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(self.question))
+            yield Label(f"y: {self.yes}   n / escape: no, change nothing", classes="hint")
 
 
 class ReasonScreen(WithdrawScreen):
@@ -155,16 +202,24 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, prompt: str, placeholder: str = "") -> None:
+    def __init__(
+        self, prompt: str, placeholder: str = "", value: str = "", action: str = "save"
+    ) -> None:
         super().__init__()
         self.prompt = prompt
         self.placeholder = placeholder
+        self.value = value
+        self.action = action
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Text(self.prompt))
-            yield Input(placeholder=self.placeholder)
-            yield Label("enter: save   escape: cancel", classes="hint")
+            yield Input(self.value, placeholder=self.placeholder)
+            yield Label(f"enter: {self.action}   escape: cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        # Every key typed from now on is text: none may be taken for a command.
+        self.query_one(Input).focus()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -187,33 +242,96 @@ class HelpScreen(ModalScreen[None]):
         self.keys = keys
 
     def compose(self) -> ComposeResult:
-        text = Text()
-        text.append("Keys\n\n", "bold")
+        # A grid, so that a long entry wraps under its own text rather than under the key.
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=12, no_wrap=True, style="bold")
+        grid.add_column(ratio=1)
         for key, what in self.keys:
-            text.append(f"  {key:<12}", "bold")
-            text.append(f"{what}\n")
-        text.append("\nescape / q / ?: close this help", "dim")
+            grid.add_row(key, what)
+        body = Group(Text("Keys\n", "bold"), grid, Text("\nescape / q / ?: close this help", "dim"))
         # Taller than 24 lines: scrollable, and focused so that the arrow keys scroll it.
         with VerticalScroll(classes="dialog help"):
-            yield Static(text)
+            yield Static(body)
 
     def action_close(self) -> None:
         self.dismiss(None)
 
 
+#: The dashboard's keys the full-screen detail offers too: (key, action, footer label).
+DETAIL_ACTIONS = (
+    ("a", "advance", "Advance"),
+    ("w", "withdraw", "Withdraw"),
+    ("n", "note", "Note"),
+    ("t", "ticket", "Ticket"),
+    ("o", "take", "Take"),
+    ("x", "materials_received", "Materials in"),
+    ("u", "undo", "Undo"),
+)
+
+
 class DetailScreen(ModalScreen[None]):
-    """The detail of a filing on a narrow terminal (enter opens it, escape closes)."""
+    """The detail of a filing on a narrow terminal: it follows live changes, and the keys of
+    the filing work here as on the dashboard (a key that does not apply says why)."""
 
-    BINDINGS = [Binding("escape,enter,q", "close", "Close")]
+    BINDINGS = [
+        *(Binding(key, f"act('{action}')", label) for key, action, label in DETAIL_ACTIONS),
+        *(Binding(key, f"explain('{action}')", show=False) for key, action, _ in DETAIL_ACTIONS),
+        Binding("question_mark", "help", "Help"),
+        Binding("escape,q", "dismiss", "Close"),
+    ]
 
-    def __init__(self, body: Static) -> None:
+    def __init__(self, filing: Filing, reference: Reference, now: datetime) -> None:
         super().__init__()
-        self.body = body
+        self.filing = filing
+        self.reference = reference
+        self.now = now
 
     def compose(self) -> ComposeResult:
         # A long history does not fit: scrollable, and focused so that the arrow keys scroll it.
-        with VerticalScroll(classes="dialog detail"):
-            yield self.body
+        yield FilingDetail(id="detail")
+        yield Footer(compact=True, show_command_palette=False)
 
-    def action_close(self) -> None:
+    def on_mount(self) -> None:
+        self.show(self.filing, self.now)
+        self.query_one(FilingDetail).focus()
+
+    def show(self, filing: Filing, now: datetime) -> None:
+        """Show `filing` as it is now (called again whenever it changes)."""
+        self.filing = filing
+        self.query_one(FilingDetail).show(filing, self.reference, now)
+        self.refresh_bindings()
+
+    @property
+    def body(self) -> Static:
+        return self.query_one("#detail-body", Static)
+
+    @property
+    def header(self) -> Static:
+        return self.query_one("#detail-header", Static)
+
+    @property
+    def dashboard(self) -> Screen[None]:
+        """The dashboard under this screen (its cursor is on this filing); the App holds it."""
+        dashboard: Screen[None] = getattr(self.app, "dashboard")  # noqa: B009 (no import cycle)
+        return dashboard
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "explain":
+            return self.dashboard.check_action("explain", parameters)
+        if action == "act":
+            return True if self.dashboard.check_action(str(parameters[0]), ()) else None
+        return True
+
+    async def action_act(self, action: str) -> None:
+        # The dashboard's action opens its dialog over this screen, saves, and tells.
+        await self.dashboard.run_action(action)
+
+    async def action_explain(self, action: str) -> None:
+        await self.dashboard.run_action(f"explain('{action}')")
+
+    async def action_help(self) -> None:
+        await self.app.run_action("help")
+
+    @on(FilingDetail.Left)
+    def _left(self) -> None:
         self.dismiss(None)

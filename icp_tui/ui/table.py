@@ -50,30 +50,54 @@ COLUMNS: dict[str, Column] = {
         Column("stage", "STAGE", 12),
         Column("in_stage", "IN STAGE", 8),
         Column("left", "DUE/LEFT", 11),
-        Column("assignee", "ASSIGNEE", 9),
-        Column("flags", "FLAGS", 13),
+        Column("assignee", "ASSIGNEE", 8),
+        Column("flags", "FLAGS", 12),
+        # Where assignee and flags do not both fit (80 columns): the flags, else the assignee.
+        Column("marks", "FLAGS/ASSIGNEE", 14),
     )
 }
-#: Always shown (readable at 80 columns), then added by priority while they fit.
-ESSENTIAL = ("health", "id", "stage", "left")
-OPTIONAL = ("domain", "entity", "flags", "province", "in_stage", "assignee")
+#: Always shown: what staff read a row by.
+REQUIRED = ("health", "id", "domain", "stage", "left")
+#: Shown from 100 columns up (or merged into "marks" below that).
+WHO = ("assignee", "flags")
+#: Then added by priority while they fit; "domain+" widens the domain first.
+EXTRA = ("entity", "domain+", "in_stage", "province")
+DOMAIN_BONUS = 8
 ORDER = tuple(COLUMNS)
 GAP = 1
 
 
+def _width(keys: Sequence[str]) -> int:
+    return sum(COLUMNS[k].width for k in keys) + GAP * (len(keys) - 1)
+
+
+#: The narrowest table that shows every column staff need at 100 columns and more.
+TABLE_NEED = _width(REQUIRED + WHO)
+
+
 def layout(width: int) -> list[tuple[Column, int]]:
     """The columns that fit in `width` cells, with their widths, in display order."""
-    chosen = list(ESSENTIAL)
-    used = sum(COLUMNS[k].width + GAP for k in chosen)
-    for key in OPTIONAL:
+    chosen = list(REQUIRED)
+    if _width([*chosen, *WHO]) <= width:
+        chosen += WHO
+    elif _width([*chosen, "marks"]) <= width:
+        chosen.append("marks")
+    used = _width(chosen)
+    widths = {k: COLUMNS[k].width for k in chosen}
+    for key in EXTRA:
+        if key == "domain+":
+            if used + DOMAIN_BONUS <= width:
+                widths["domain"] += DOMAIN_BONUS
+                used += DOMAIN_BONUS
+            continue
         need = COLUMNS[key].width + GAP
         if used + need <= width:
             chosen.append(key)
+            widths[key] = COLUMNS[key].width
             used += need
     shown = [COLUMNS[k] for k in ORDER if k in chosen]
     growers = [c for c in shown if c.grow]
     spare = max(0, width - used)
-    widths = {c.key: c.width for c in shown}
     for i, column in enumerate(growers):
         share = spare // len(growers) + (1 if i < spare % len(growers) else 0)
         widths[column.key] += share
@@ -136,6 +160,8 @@ class FilingTable(ScrollView, can_focus=True):
         self.reference = reference
         self.clock = clock
         self.rows: list[QueueEntry] = []
+        #: Shown when there is no row (set by the screen, which knows the view and filter).
+        self.empty_message = ""
         self._index: dict[str, int] = {}
         self._highlighted: str | None = None
 
@@ -148,6 +174,9 @@ class FilingTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         target = self._index.get(keep or self._highlighted or "", 0)
         self.cursor = min(target, max(0, len(self.rows) - 1))
+        # The new height takes effect at the next layout; scrolling before it is clamped to
+        # the old one (a row far down, found by a filter, stayed off screen once cleared).
+        self.call_after_refresh(self._scroll_cursor_into_view)
         self.refresh()
 
     def update_entries(self, entries: Sequence[QueueEntry]) -> list[QueueEntry]:
@@ -230,12 +259,15 @@ class FilingTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        columns = layout(width)
+        # The vertical scrollbar covers the last cell: lay the columns out in what is left.
+        columns = layout(self.scrollable_content_region.width)
         if y == 0:
             style = self.get_component_rich_style("filing-table--header")
             text = " ".join(fit(c.heading, w) for c, w in columns)
             return Strip([Segment(fit(text, width), style)], width)
         i = round(self.scroll_y) + y - 1
+        if not self.rows and y == 2:  # an empty view says why, instead of an empty table
+            return Strip([Segment(fit(f"  {self.empty_message}", width), self.rich_style)])
         if i >= len(self.rows):
             return Strip.blank(width, self.rich_style)
         entry = self.rows[i]
@@ -279,4 +311,7 @@ class FilingTable(ScrollView, can_focus=True):
             return entry.left(self.reference, now)
         if key == "assignee":
             return inert(entry.assignee or "-")
-        return inert(", ".join(entry.flags(self.reference.policy, now)))
+        flags = inert(", ".join(entry.flags(self.reference.policy, now)))
+        if key == "marks":
+            return flags or inert(entry.assignee or "-")
+        return flags

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from textual.filter import Monochrome
 from textual.pilot import Pilot
-from textual.widgets import Static
-from ui_helpers import NOW, build_app, highlight, svg_text, text_of, wait_for
+from ui_helpers import NOW, build_app, detail_text, highlight, svg_text, wait_for
 
 from icp_tui.config import Reference
 from icp_tui.domain.filing import Filing
@@ -63,8 +62,7 @@ def test_detail_of_a_filing_that_went_through_every_stage_120x40(
 
     async def open_it(pilot: Pilot[object]) -> None:
         await highlight(pilot, target.id)
-        body = app.dashboard.query_one("#detail-body", Static)
-        await wait_for(pilot, lambda: target.id in text_of(body))
+        await wait_for(pilot, lambda: target.id in detail_text(app))
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=open_it)
 
@@ -159,3 +157,58 @@ async def test_no_color_cursor_row_stands_out(
     cursor_line = next(i for i, text in enumerate(lines) if text.startswith("HEALTH")) + 1
     cursor, other = row_background(svg, cursor_line), row_background(svg, cursor_line + 1)
     assert abs(cursor - other) >= 0.25, (cursor, other)
+
+
+# -- issue 13: the columns that matter at every size, the detail on the current stage -------------
+
+SIZES = [(80, 24), (100, 30), (120, 40), (160, 45)]
+
+
+def busy_filing(demo: list[Filing]) -> Filing:
+    """An open filing with an assignee, a flag and the longest history: the hardest to show."""
+    flagged = [
+        f
+        for f in demo
+        if f.assignee and f.stage in (Stage.PHOTO_REVIEW, Stage.AWAITING_SUBMISSION) and f.notes
+    ]
+    return max(flagged or demo, key=lambda f: (len(f.history), f.id))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_dashboard_shows_assignee_flags_and_the_current_stage(
+    demo_db: Path,
+    demo: list[Filing],
+    reference: Reference,
+    snap_compare: SnapCompare,
+    size: tuple[int, int],
+) -> None:
+    target = busy_filing(demo)
+    app = build_app(reference)
+
+    async def open_it(pilot: Pilot[object]) -> None:
+        await highlight(pilot, target.id)
+        if size[0] >= 120:
+            await wait_for(pilot, lambda: target.id in detail_text(app))
+            await pilot.pause(0.1)  # the pane scrolls to the current stage after its layout
+
+    assert snap_compare(app, terminal_size=size, run_before=open_it)
+
+
+@pytest.mark.parametrize("size", SIZES[:2], ids=[f"{w}x{h}" for w, h in SIZES[:2]])
+def test_full_screen_detail_with_next_and_its_keys(
+    demo_db: Path,
+    demo: list[Filing],
+    reference: Reference,
+    snap_compare: SnapCompare,
+    size: tuple[int, int],
+) -> None:
+    target = busy_filing(demo)
+    app = build_app(reference)
+
+    async def open_it(pilot: Pilot[object]) -> None:
+        await highlight(pilot, target.id)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "next:" in svg_text(app.export_screenshot()))
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=size, run_before=open_it)

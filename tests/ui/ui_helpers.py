@@ -165,6 +165,12 @@ def text_of(widget: Widget) -> str:
     return "\n".join(strip.text for strip in widget.render_lines(widget.size.region))
 
 
+def detail_text(app: IcpApp) -> str:
+    """The side pane's text: the filing's header, then its stage panes and notes."""
+    detail = app.dashboard.query_one("#detail")
+    return "\n".join(text_of(detail.query_one(f"#detail-{part}")) for part in ("header", "body"))
+
+
 _SVG_TEXT = re.compile(
     r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
     r'clip-path="url\(#terminal-(?:\d+-)?line-(\d+)\)">(.*?)</text>'

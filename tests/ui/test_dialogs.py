@@ -1,0 +1,116 @@
+"""No text typed into a dialog ever reaches the dashboard (issue 13, item 1).
+
+Property-style: for every dialog, random text (seeded, so a failure repeats) is typed key by
+key, as fast as a paste; then the dialog must still be the one on top, nothing must be on disk,
+and escape must bring back the dashboard with no filing changed and no other screen opened.
+A dialog with a text box takes every character, its own answer keys included (they are letters
+while typing); a dialog without one takes every character except the keys it answers to.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
+from textual.binding import Binding
+from textual.keys import key_to_character
+from textual.screen import Screen
+from textual.widgets import Input
+from ui_helpers import NOW, build_app, db_bytes, hand_filing, highlight, settle, type_text, wait_for
+
+from icp_tui.config import Reference
+from icp_tui.domain.filing import Filing
+from icp_tui.domain.stages import Stage
+from icp_tui.domain.transitions import assign
+from icp_tui.ui.app import DashboardScreen, IcpApp
+
+MakeDb = Callable[[Iterable[Filing]], Path]
+
+#: Letters, digits, punctuation, a space and some Chinese: what a reason or a note holds.
+ALPHABET = string.ascii_letters + string.digits + string.punctuation + " 公司已更名青海浙ICP备号"
+TRIES = 3
+
+#: dialog name -> (filing to highlight, keys that open it, whether it has a text box)
+DIALOGS: dict[str, tuple[str, tuple[str, ...], bool]] = {
+    "advance": ("ICP-2026-00001", ("a",), False),
+    "withdraw reasons": ("ICP-2026-00001", ("w",), False),
+    "withdraw other": ("ICP-2026-00001", ("w", "end"), True),
+    "note": ("ICP-2026-00001", ("n",), True),
+    "ticket": ("ICP-2026-00002", ("t",), True),
+    "export": ("ICP-2026-00001", ("e",), True),
+    "take from a colleague": ("ICP-2026-00004", ("o",), False),
+    "help": ("ICP-2026-00001", ("question_mark",), False),
+    "detail": ("ICP-2026-00001", ("enter",), False),
+}
+
+
+def own_characters(screen: Screen[object]) -> set[str]:
+    """The printable characters the dialog answers to (its bindings)."""
+    chars = set()
+    for binding in screen.BINDINGS:
+        assert isinstance(binding, Binding)
+        for key in binding.key.split(","):
+            key = key.strip()
+            char = key if len(key) == 1 else key_to_character(key)
+            if char:
+                chars.add(char)
+    return chars
+
+
+def random_text(rng: random.Random, alphabet: str) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(rng.randint(20, 60)))
+
+
+def filings() -> list[Filing]:
+    return [
+        hand_filing(1, Stage.PRELIMINARY_REVIEW),
+        # over 3 bd in Alibaba Cloud review: t applies
+        hand_filing(2, Stage.PHOTO_REVIEW, hours_ago=24 * 9),
+        hand_filing(3, Stage.AUTHORITY_REVIEW),
+        assign(hand_filing(4, Stage.PHOTO_REVIEW, hours_ago=1), NOW, "carol", "bob"),
+    ]
+
+
+@pytest.mark.parametrize("name", list(DIALOGS))
+async def test_random_text_typed_into_a_dialog_never_reaches_the_dashboard(
+    make_db: MakeDb, reference: Reference, name: str
+) -> None:
+    filing_id, opening, has_text_box = DIALOGS[name]
+    db = make_db(filings())
+    before = db_bytes(db)
+    rng = random.Random(f"issue-13 {name}")
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert isinstance(app, IcpApp)
+        await highlight(pilot, filing_id)
+        for _ in range(TRIES):
+            await pilot.press(*opening)
+            dialog = app.screen
+            assert not isinstance(dialog, DashboardScreen), name
+            depth = len(app.screen_stack)
+            alphabet = ALPHABET
+            if has_text_box:
+                box = dialog.focused
+                assert isinstance(box, Input), f"{name}: the text box has not taken the focus"
+                prefilled = box.value
+            else:
+                own = own_characters(dialog)
+                alphabet = "".join(c for c in ALPHABET if c not in own)
+            text = random_text(rng, alphabet)
+            await type_text(pilot, text)
+            await settle(pilot)
+            assert app.screen is dialog, f"{name} closed while typing {text!r}"
+            assert len(app.screen_stack) == depth, f"{name}: another screen opened on {text!r}"
+            if has_text_box:
+                # A prefilled box (the export file) starts selected: typing replaces it.
+                assert box.value in (text, prefilled + text)
+            assert db_bytes(db) == before, f"{name}: {text!r} changed a filing"
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+            await settle(pilot)
+            assert len(app.screen_stack) == depth - 1
+            assert db_bytes(db) == before
+        assert app.is_running
