@@ -77,17 +77,23 @@ class WithdrawScreen(ModalScreen[str | None]):
         Binding("up", "back_to_list", show=False),
     ]
 
+    #: What y does, in the hints.
+    verb = "withdraw"
+
     def __init__(self, filing_id: str, reasons: Sequence[str]) -> None:
         super().__init__()
         self.filing_id = filing_id
         self.reasons = list(reasons)
 
+    def question(self) -> str:
+        return f"Withdraw {self.filing_id}? Choose the reason:"
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text(f"Withdraw {self.filing_id}? Choose the reason:"))
+            yield Label(Text(self.question()))
             yield OptionList(*(Option(Text(r), id=str(i)) for i, r in enumerate(self.reasons)))
             yield Input(placeholder="the reason, in words (enter when done)", id="other-reason")
-            yield Label("y: withdraw   n / escape: cancel", classes="hint", id="withdraw-hint")
+            yield Label(f"y: {self.verb}   n / escape: cancel", classes="hint", id="reason-hint")
 
     def on_mount(self) -> None:
         self.query_one("#other-reason", Input).display = False
@@ -127,10 +133,10 @@ class WithdrawScreen(ModalScreen[str | None]):
     @on(DescendantFocus)
     def _hint(self) -> None:
         typing = isinstance(self.focused, Input)
-        self.query_one("#withdraw-hint", Label).update(
-            "enter: done, then y: withdraw   up: the list   escape: cancel"
+        self.query_one("#reason-hint", Label).update(
+            f"enter: done, then y: {self.verb}   up: the list   escape: cancel"
             if typing
-            else "y: withdraw   n / escape: cancel"
+            else f"y: {self.verb}   n / escape: cancel"
         )
         self.refresh_bindings()
 
@@ -179,22 +185,17 @@ class ReasonScreen(WithdrawScreen):
     """Why a filing goes back to the applicant (returned or rejected): a reason from the data
     file, or "other" with free text; y confirms. The text field takes the letters typed."""
 
-    BINDINGS = [
-        Binding("y", "confirm", "Yes, move"),
-        Binding("n", "cancel", "No"),
-        Binding("escape", "cancel", "Cancel", show=False),
-    ]
+    # Escape, n and up as in the withdraw dialog (escape cancels even while typing).
+    BINDINGS = [Binding("y", "confirm", "Yes, move")]
+
+    verb = "move"
 
     def __init__(self, filing_id: str, target: Stage, reasons: Sequence[str]) -> None:
         super().__init__(filing_id, reasons)
         self.target = target
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(Text(f"Move {self.filing_id} to {rule(self.target).label}? Why:"))
-            yield OptionList(*(Option(Text(r), id=str(i)) for i, r in enumerate(self.reasons)))
-            yield Input(placeholder="the reason, in words (enter when done)", id="other-reason")
-            yield Label("y: move   n / escape: cancel", classes="hint")
+    def question(self) -> str:
+        return f"Move {self.filing_id} to {rule(self.target).label}? Why:"
 
 
 class TextPromptScreen(ModalScreen[str | None]):

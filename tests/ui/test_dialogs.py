@@ -36,6 +36,10 @@ TRIES = 3
 #: dialog name -> (filing to highlight, keys that open it, whether it has a text box)
 DIALOGS: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "advance": ("ICP-2026-00001", ("a",), False),
+    "approve: ICP number": ("ICP-2026-00003", ("a", "y"), True),
+    "reject reasons": ("ICP-2026-00003", ("a", "down", "y"), False),
+    "reject other": ("ICP-2026-00003", ("a", "down", "y", "end"), True),
+    "return other": ("ICP-2026-00001", ("a", "down", "y", "end"), True),
     "withdraw reasons": ("ICP-2026-00001", ("w",), False),
     "withdraw other": ("ICP-2026-00001", ("w", "end"), True),
     "note": ("ICP-2026-00001", ("n",), True),
@@ -50,7 +54,9 @@ DIALOGS: dict[str, tuple[str, tuple[str, ...], bool]] = {
 def own_characters(screen: Screen[object]) -> set[str]:
     """The printable characters the dialog answers to (its bindings)."""
     chars = set()
-    for binding in screen.BINDINGS:
+    # Inherited bindings count too (the return/reject dialog extends the withdraw one).
+    inherited = (getattr(cls, "BINDINGS", []) for cls in type(screen).__mro__)
+    for binding in (b for bindings in inherited for b in bindings):
         assert isinstance(binding, Binding)
         for key in binding.key.split(","):
             key = key.strip()
