@@ -73,6 +73,15 @@ def icp_number_example(province: str) -> str:
     return f"{ICP_ABBREVIATIONS.get(province, ('?',))[0]}ICP备2026012345号-1"
 
 
+def icp_number_problem(number: str, province: str) -> str | None:
+    """What is wrong with `number` as an ICP number of `province`, or None."""
+    try:
+        check_icp_number(number, province)
+    except InvalidInput as error:
+        return str(error)
+    return None
+
+
 def check_icp_number(number: str, province: str) -> str:
     """The ICP number as issued to a filing of `province` (outer spaces dropped), or
     InvalidInput naming the expected form: abbreviation, ICP备, digits, 号, optionally -N."""

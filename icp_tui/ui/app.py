@@ -30,7 +30,7 @@ from icp_tui.config import Reference, Settings
 from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
 from icp_tui.domain.filing import BEIJING, Filing
-from icp_tui.domain.provinces import icp_number_example
+from icp_tui.domain.provinces import icp_number_example, icp_number_problem
 from icp_tui.domain.sla import HEALTH_ORDER, Health
 from icp_tui.domain.stages import REASONED_STAGES, Stage, rule
 from icp_tui.domain.transitions import advance_targets, withdraw_refusal
@@ -170,6 +170,7 @@ class DashboardScreen(Screen[None]):
         Binding("o", "explain('take')", show=False),
         Binding("x", "materials_received", "Materials in", id="materials", show=False),
         Binding("v", "sms_resent", "SMS resent", id="sms_resent", show=False),
+        Binding("v", "explain('sms_resent')", show=False),
         Binding("x", "explain('materials_received')", show=False),
         Binding("m", "mine", "Mine", id="mine", show=False),
         Binding("e", "export", "Export", id="export", show=False),
@@ -473,6 +474,8 @@ class DashboardScreen(Screen[None]):
             said = self._why_no_materials(filing)
         elif kind == "take":
             said = f"{filing.id} is yours already"
+        elif kind == "sms_resent":
+            said = f"{filing.id} is not in the SMS check: there is no SMS to resend"
         else:
             said = (
                 f"{filing.id} does not need a ticket: it is not over "
@@ -525,6 +528,7 @@ class DashboardScreen(Screen[None]):
                 prompt = TextPromptScreen(
                     f"ICP number issued to {filing.id} ({filing.province}):",
                     f"e.g. {icp_number_example(filing.province)}",
+                    check=lambda n: icp_number_problem(n, filing.province),
                 )
                 self.app.push_screen(prompt, lambda n: save(target, number=n) if n else None)
             elif target in REASONED_STAGES:

@@ -7,7 +7,7 @@ change happens only on an explicit `y` (or enter in a text prompt).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from rich.console import Group
@@ -23,6 +23,7 @@ from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from icp_tui.config import Reference
+from icp_tui.display import inert
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.stages import Stage, rule
 from icp_tui.ui.detail import FilingDetail
@@ -204,13 +205,20 @@ class TextPromptScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(
-        self, prompt: str, placeholder: str = "", value: str = "", action: str = "save"
+        self,
+        prompt: str,
+        placeholder: str = "",
+        value: str = "",
+        action: str = "save",
+        check: Callable[[str], str | None] | None = None,
     ) -> None:
         super().__init__()
         self.prompt = prompt
         self.placeholder = placeholder
         self.value = value
         self.action = action
+        #: Says what is wrong with the text (None: fine); the dialog then stays, text kept.
+        self.check = check
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -224,10 +232,14 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.dismiss(event.value)
-        else:
+        if not event.value.strip():
             self.notify("Nothing typed: nothing saved.", severity="warning")
+            return
+        wrong = self.check(event.value) if self.check else None
+        if wrong:
+            self.notify(inert(wrong), severity="error", markup=False)
+            return
+        self.dismiss(event.value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -18,6 +18,7 @@ from ui_helpers import (
     settle,
     stored,
     type_text,
+    wait_for,
 )
 
 from icp_tui.config import Reference
@@ -71,8 +72,24 @@ async def test_a_wrong_icp_number_is_refused_and_nothing_is_saved(
         await pilot.press("a", "y")
         await type_text(pilot, "浙ICP备2026000001号")  # Zhejiang's, for a Beijing filing
         await pilot.press("enter")
-        await settle(pilot)
-        assert any("expected 京ICP备" in n for n in notifications(app))
+        await wait_for(pilot, lambda: any("expected 京ICP备" in n for n in notifications(app)))
+        # The dialog stays with the text, to be corrected; nothing was saved.
+        assert isinstance(app.screen, TextPromptScreen)
+        assert app.screen.query_one(Input).value == "浙ICP备2026000001号"
+        assert stored(db, "ICP-2026-00001") == filing
+        await pilot.press(*["backspace"] * 17)
+        await type_text(pilot, "京ICP备2026000001号")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: stored(db, "ICP-2026-00001").stage is Stage.APPROVED)
+
+
+async def test_v_outside_the_sms_check_says_why(make_db: MakeDb, reference: Reference) -> None:
+    filing = hand_filing(1, Stage.AUTHORITY_REVIEW)
+    db = make_db([filing])
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("v")
+        await wait_for(pilot, lambda: any("not in the SMS check" in n for n in notifications(app)))
     assert stored(db, "ICP-2026-00001") == filing
 
 
