@@ -45,6 +45,7 @@ from icp_tui.store.location import (
     display_location,
     has_password,
     is_postgres_uri,
+    location_name,
 )
 from icp_tui.store.storage import JournaledStorage
 
@@ -80,6 +81,7 @@ __all__ = [
     "has_password",
     "is_postgres_uri",
     "journal_path",
+    "location_name",
     "lock_path",
     "open_store",
     "sharing_problems",

@@ -42,6 +42,13 @@ def display_location(location: Location) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def location_name(location: Location) -> str:
+    """The location in a few words, for a header: a URI without its password and parameters
+    (the database name is what tells two queues apart)."""
+    shown = display_location(location)
+    return shown.partition("?")[0] if isinstance(location, str) else shown
+
+
 def has_password(location: Location | None) -> bool:
     """Whether a URI itself carries a password (rather than leaving it to a password file)."""
     if not isinstance(location, str):

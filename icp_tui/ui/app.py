@@ -42,7 +42,7 @@ from icp_tui.store import (
     StaleChange,
     Store,
     WakesOnChange,
-    display_location,
+    location_name,
     open_store,
 )
 from icp_tui.transfer import export_file_name, export_rows, save_csv, stored_filings
@@ -967,4 +967,4 @@ def make_app(
     with queue.loading():
         store.load(queue.put)
     service = FilingService(store, reference, actor=actor, clock=clock)
-    return IcpApp(service, queue, settings, display_path=display_location(db_path))
+    return IcpApp(service, queue, settings, display_path=location_name(db_path))

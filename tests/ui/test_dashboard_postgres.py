@@ -82,7 +82,9 @@ async def test_a_database_restart_is_in_the_banner_and_the_dashboard_catches_up(
         finally:
             postgres.start()
         other = PostgresStore(queue)
-        other.commit("ICP-2026-00002", lambda f: advance(f, NOW, "bob", Stage.RETURNED))
+        other.commit(
+            "ICP-2026-00002", lambda f: advance(f, NOW, "bob", Stage.RETURNED, "materials missing")
+        )
         other.close()
         await wait_for(pilot, lambda: "Cannot refresh" not in text_of(banner), timeout=30.0)
         await wait_for(
