@@ -50,7 +50,7 @@ class AdvanceScreen(ModalScreen[Stage | None]):
         with Vertical(classes="dialog"):
             yield Label(Text(f"Move {self.filing_id} from {rule(self.source).label} to:"))
             yield OptionList(
-                *(Option(Text(f"{rule(s).label} ({s.value})"), id=s.value) for s in self.targets)
+                *(Option(Text(rule(s).label), id=s.value) for s in self.targets)
             )
             yield Label("y: move   n / escape: cancel", classes="hint")
 

@@ -564,3 +564,18 @@ async def test_help_says_rows_re_sort_after_a_minute_idle(
         text = " ".join(text_of(app.screen.query_one(Static)).split())
         assert "re-sort by themselves after a minute without a key press" in text
         assert "never move" not in text
+
+
+async def test_the_advance_question_keeps_its_end_and_offers_labels_only(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    make_db([hand_filing(1, Stage.AWAITING_SUBMISSION)])
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("a")
+        await settle(pilot)
+        shown = screen_text(app)
+        # The long label wraps: the question still ends with "to:".
+        assert "administration to:" in " ".join(shown.split())
+        assert rule(Stage.SMS_VERIFICATION).label in shown
+        assert "(sms_verification)" not in shown and "(withdrawn)" not in shown
