@@ -31,7 +31,7 @@ from icp_tui.domain.filing import (
 )
 from icp_tui.domain.sla import Health, expires_at, expiry_in_words, sla_status
 from icp_tui.domain.stages import Stage, parse_stage, rule
-from icp_tui.domain.transitions import check_not_ahead, sms_attempts
+from icp_tui.domain.transitions import check_not_ahead, materials_state, sms_attempts
 from icp_tui.queue import Queue, QueueEntry
 from icp_tui.services import Clock, FilingService, fixed_clock, parse_entity_type, system_clock
 from icp_tui.store import (
@@ -542,7 +542,13 @@ def filing_json(filing: Filing, cmd: Command) -> dict[str, Any]:
         "due": summary["due"],
         "submissions": filing.submissions,
         "sms_attempts": [{"at": t.at.isoformat(), "by": t.by} for t in sms_attempts(filing)],
+        "materials": materials_state(filing, _requires_mailing(filing, cmd.reference)),
     }
+
+
+def _requires_mailing(filing: Filing, reference: Reference) -> bool:
+    province = reference.provinces.get(filing.province)
+    return province is not None and province.requires_mailing
 
 
 def show_filing(cmd: Command) -> int:
@@ -568,6 +574,16 @@ def show_filing(cmd: Command) -> int:
     expiry = expiry_in_words(expires_at(filing, policy), policy, now)
     if expiry:
         lines.append(f"order:     {expiry} (expires {stamp(expires_at(filing, policy))})")
+    materials = data["materials"]
+    if materials is not None:  # DOMAIN.md: the address is shown for a filing that needs mailing
+        mail = cmd.reference.mailing
+        lines += [
+            f"materials: {materials} ({inert(filing.province)} asks for mailed materials)",
+            f"mail to:   {inert(mail.addressee)}",
+            f"           {inert(mail.address)}",
+            f"           postal code {inert(mail.postal_code)}, phone {inert(mail.phone)}"
+            + (f" ({inert(mail.hours)})" if mail.hours else ""),
+        ]
     attempts = sms_attempts(filing)
     if attempts:
         sent = ", ".join(f"{stamp(t.at)} by {inert(t.by)}" for t in attempts)
