@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
 
-    advance = commands.add_parser("advance", help="move a filing on")
+    advance = commands.add_parser("advance", help="move a filing on (prints the new stage id)")
     advance.add_argument("id")
     advance.add_argument(
         "--to",
