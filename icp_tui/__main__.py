@@ -357,14 +357,16 @@ def run_command(cmd: Command) -> int:
             print(f"ticket recorded on {args.id}")
         else:
             user = None if args.user in ("-", "") else args.user
-            if user is not None and not known_user(service.store, user):
+            # Asked before the change (which records the name), said after it succeeded.
+            unseen = user is not None and not known_user(service.store, user)
+            service.assign(args.id, user)
+            print(f"{args.id} assigned to {inert(user or 'nobody')}")
+            if unseen:
                 print(
-                    f"{PROG}: warning: {inert(user)} appears in no filing's history: "
+                    f"{PROG}: warning: {inert(str(user))} appears in no filing's history: "
                     "check the spelling (assigned all the same)",
                     file=sys.stderr,
                 )
-            service.assign(args.id, user)
-            print(f"{args.id} assigned to {inert(user or 'nobody')}")
         compact_after_save(service.store)
     elif name == "calendar":
         return calendar_question(cmd)

@@ -43,7 +43,7 @@ def resolve_filing_id(text: str, ids: Callable[[], Iterable[str]]) -> str:
     whole = text.strip().upper()
     if FILING_ID.fullmatch(whole):
         return whole
-    if not text.strip().isdigit():
+    if not re.fullmatch(r"[0-9]+", text.strip()):  # not str.isdigit: "²" is a digit to it
         return text
     number = int(text)
     matches = sorted(

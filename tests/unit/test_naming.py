@@ -42,6 +42,7 @@ def test_a_filing_by_number_alone_or_any_case() -> None:
     assert resolve_filing_id("00155", lambda: IDS) == "ICP-2026-00155"
     assert resolve_filing_id("icp-2026-00155", lambda: IDS) == "ICP-2026-00155"
     assert resolve_filing_id("999", lambda: IDS) == "999"  # the store says it is unknown
+    assert resolve_filing_id("²", lambda: IDS) == "²"
     with pytest.raises(InvalidInput, match="ICP-2025-00001, ICP-2026-00001"):
         resolve_filing_id("1", lambda: IDS)
 
