@@ -29,9 +29,10 @@ from icp_tui.domain.filing import (
     submission_groups,
     to_record,
 )
-from icp_tui.domain.sla import Health, expires_at, expiry_in_words, sla_status
-from icp_tui.domain.stages import Stage, parse_stage, rule
-from icp_tui.domain.transitions import check_not_ahead, sms_attempts
+from icp_tui.domain.naming import resolve_filing_id
+from icp_tui.domain.sla import Health, expires_at, expiry_in_words, find_health, sla_status
+from icp_tui.domain.stages import Stage, find_stage, parse_stage, rule
+from icp_tui.domain.transitions import check_not_ahead, materials_state, sms_attempts
 from icp_tui.queue import Queue, QueueEntry
 from icp_tui.services import Clock, FilingService, fixed_clock, parse_entity_type, system_clock
 from icp_tui.store import (
@@ -94,25 +95,60 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Dashboard and tools for the ICP filing queue.")
-    parser.add_argument("--version", action="version", version=f"{PROG} {package_version()}")
+def add_global_options(parser: argparse.ArgumentParser, default: Any = None) -> None:
+    """--db, --now and --config: before the command, or after it (`demo --db f.json`)."""
     parser.add_argument(
         "--db",
         type=database_location,
+        default=default,
         help="database file or postgresql:// URI (default: $ICP_TUI_DB, else data/filings.json)",
     )
-    parser.add_argument("--now", help="evaluate as of this ISO 8601 time instead of the clock")
+    parser.add_argument(
+        "--now", default=default, help="evaluate as of this ISO 8601 time instead of the clock"
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=default,
+        help="settings file (default: see `icp-tui config`)",
+    )
+
+
+def stage_choice(text: str) -> Stage:
+    """--stage: a stage's id, label or unambiguous prefix ("authority", "sms-check")."""
+    try:
+        return find_stage(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def health_choice(text: str) -> Health:
+    """--health: a health's id or word, or an unambiguous prefix ("at-risk")."""
+    try:
+        return find_health(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+STAGE_HELP = "only this stage: its id, its label or a prefix of either (e.g. authority, sms)"
+HEALTH_HELP = "only this health: breached, at-risk, on-track, waiting or done (or a prefix)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Dashboard and tools for the ICP filing queue.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {package_version()}")
+    add_global_options(parser)
     parser.add_argument("--demo", action="store_true", help="open the dashboard on fresh demo data")
-    parser.add_argument("--config", type=Path, help="settings file (default: see `icp-tui config`)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     commands.add_parser("init", help="create an empty database")
     commands.add_parser("config", help="print the settings in force and where each came from")
     commands.add_parser("repair", help="mend a damaged journal (a copy of it is kept)")
     demo = commands.add_parser("demo", help="write demo filings")
-    demo.add_argument("--count", type=int, default=DEMO_COUNT)
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument(
+        "--count", type=int, default=DEMO_COUNT, help=f"how many (default {DEMO_COUNT})"
+    )
+    demo.add_argument("--seed", type=int, default=0, help="the same seed gives the same filings")
     demo.add_argument("--force", action="store_true", help="replace a non-empty database")
 
     add = commands.add_parser("add", help="record a new filing (prints its id)")
@@ -122,16 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--entity-type", default="company", choices=["company", "individual"])
 
     listing = commands.add_parser("list", help="filings, most urgent first")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="JSON, one object per filing")
     stages = [s.value for s in Stage]
-    listing.add_argument("--stage", choices=stages, metavar="STAGE")
-    listing.add_argument("--health", choices=[h.value for h in Health])
+    listing.add_argument("--stage", type=stage_choice, metavar="STAGE", help=STAGE_HELP)
+    listing.add_argument("--health", type=health_choice, metavar="HEALTH", help=HEALTH_HELP)
 
     show = commands.add_parser("show", help="one filing with its history and notes")
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
 
-    advance = commands.add_parser("advance", help="move a filing on")
+    advance = commands.add_parser("advance", help="move a filing on (prints the new stage id)")
     advance.add_argument("id")
     advance.add_argument(
         "--to",
@@ -168,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write filings as CSV (or JSON)")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
-    export.add_argument("--stage", choices=stages, metavar="STAGE")
-    export.add_argument("--health", choices=[h.value for h in Health])
+    export.add_argument("--stage", type=stage_choice, metavar="STAGE", help=STAGE_HELP)
+    export.add_argument("--health", type=health_choice, metavar="HEALTH", help=HEALTH_HELP)
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
 
     importing = commands.add_parser("import", help="add filings from a CSV file")
@@ -200,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     elapsed.add_argument("b")
     workday = questions.add_parser("workday", help="is DATE a business day")
     workday.add_argument("date")
+    # After the command too: argparse keeps the value given before it unless one comes after.
+    for sub in [*commands.choices.values(), *questions.choices.values()]:
+        add_global_options(sub, default=argparse.SUPPRESS)
     return parser
 
 
@@ -296,6 +335,7 @@ def run_command(cmd: Command) -> int:
         return show_filing(cmd)
     elif name in ("advance", "withdraw", "note", "ticket", "assign", "materials", "sms-resent"):
         service = cmd.service()
+        args.id = resolve_filing_id(args.id, service.store.ids)
         if name == "advance":
             target = parse_stage(args.to) if args.to else None
             filing = service.advance(args.id, target, args.reason, icp_number=args.icp_number)
@@ -317,8 +357,16 @@ def run_command(cmd: Command) -> int:
             print(f"ticket recorded on {args.id}")
         else:
             user = None if args.user in ("-", "") else args.user
+            # Asked before the change (which records the name), said after it succeeded.
+            unseen = user is not None and not known_user(service.store, user)
             service.assign(args.id, user)
             print(f"{args.id} assigned to {inert(user or 'nobody')}")
+            if unseen:
+                print(
+                    f"{PROG}: warning: {inert(str(user))} appears in no filing's history: "
+                    "check the spelling (assigned all the same)",
+                    file=sys.stderr,
+                )
         compact_after_save(service.store)
     elif name == "calendar":
         return calendar_question(cmd)
@@ -327,6 +375,20 @@ def run_command(cmd: Command) -> int:
 
         print(copy_queue(args.source, args.target).line())
     return 0
+
+
+def known_user(store: Store, user: str) -> bool:
+    """Whether `user` has acted on, or been given, any filing: a name never seen is likely a
+    typo. Summaries first (assignees), then each history until the name turns up."""
+    ids = store.ids()
+    if any(store.summary(i).assignee == user for i in ids):
+        return True
+    for filing_id in ids:
+        filing = store.get(filing_id)
+        given = f"assigned to {user}"
+        if any(t.by == user or t.reason == given for t in filing.history):
+            return True
+    return False
 
 
 def compact_after_save(store: Store) -> None:
@@ -405,12 +467,12 @@ def _filings_in(location: Location) -> int:
 def selected_entries(cmd: Command) -> tuple[list[QueueEntry], Store]:
     """The queue, most urgent first, narrowed by --stage and --health."""
     args = cmd.args
-    stage = parse_stage(args.stage) if args.stage else None
+    stage, health = args.stage, args.health
     queue, store = cmd.queue()
     entries = [
         e
         for e in queue.select()
-        if (stage is None or e.stage is stage) and (args.health in (None, e.health.value))
+        if (stage is None or e.stage is stage) and (health is None or e.health is health)
     ]
     return entries, store
 
@@ -425,22 +487,34 @@ def list_filings(cmd: Command) -> int:
     if args.json:
         print_json([e.summary(cmd.reference, now) for e in entries])
         return 0
-    for e in entries:
-        print(
-            "  ".join(
-                (
-                    f"{e.health.glyph} {e.health.word:<8}",
-                    e.id,
-                    f"{rule(e.stage).short:<12}",
-                    f"{e.left(cmd.reference, now):<12}",
-                    inert(e.domain),
-                    inert(e.entity),
-                    e.province,
-                    " ".join(e.flags(cmd.reference.policy, now)),
-                )
-            ).rstrip()
+    header = ("HEALTH", "ID", "STAGE", "DUE/LEFT", "ASSIGNEE", "DOMAIN", "ENTITY", "PROVINCE")
+    rows = [
+        (
+            f"{e.health.glyph} {e.health.word}",
+            e.id,
+            rule(e.stage).short,
+            e.left(cmd.reference, now),
+            inert(e.assignee or "-"),
+            inert(e.domain),
+            inert(e.entity),
+            e.province,
+            " ".join(e.flags(cmd.reference.policy, now)),
         )
+        for e in entries
+    ]
+    print_columns([(*header, "FLAGS"), *rows])
     return 0
+
+
+def print_columns(rows: Sequence[Sequence[str]]) -> None:
+    """Rows of cells in columns two spaces apart, padded by terminal width (a Chinese
+    character takes two cells), the last column left ragged."""
+    from rich.cells import cell_len  # rich comes with textual; it knows wide characters
+
+    widths = [max(cell_len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [c + " " * (w - cell_len(c)) for c, w in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[-1]]).rstrip())
 
 
 def export_filings(cmd: Command) -> int:
@@ -542,13 +616,19 @@ def filing_json(filing: Filing, cmd: Command) -> dict[str, Any]:
         "due": summary["due"],
         "submissions": filing.submissions,
         "sms_attempts": [{"at": t.at.isoformat(), "by": t.by} for t in sms_attempts(filing)],
+        "materials": materials_state(filing, _requires_mailing(filing, cmd.reference)),
     }
+
+
+def _requires_mailing(filing: Filing, reference: Reference) -> bool:
+    province = reference.provinces.get(filing.province)
+    return province is not None and province.requires_mailing
 
 
 def show_filing(cmd: Command) -> int:
     store = cmd.store()
     store.load()
-    filing = store.get(cmd.args.id)
+    filing = store.get(resolve_filing_id(cmd.args.id, store.ids))
     now = cmd.now()
     data = filing_json(filing, cmd)
     cmd.warn_provisional(data["provisional_years"])
@@ -568,6 +648,16 @@ def show_filing(cmd: Command) -> int:
     expiry = expiry_in_words(expires_at(filing, policy), policy, now)
     if expiry:
         lines.append(f"order:     {expiry} (expires {stamp(expires_at(filing, policy))})")
+    materials = data["materials"]
+    if materials is not None:  # DOMAIN.md: the address is shown for a filing that needs mailing
+        mail = cmd.reference.mailing
+        lines += [
+            f"materials: {materials} ({inert(filing.province)} asks for mailed materials)",
+            f"mail to:   {inert(mail.addressee)}",
+            f"           {inert(mail.address)}",
+            f"           postal code {inert(mail.postal_code)}, phone {inert(mail.phone)}"
+            + (f" ({inert(mail.hours)})" if mail.hours else ""),
+        ]
     attempts = sms_attempts(filing)
     if attempts:
         sent = ", ".join(f"{stamp(t.at)} by {inert(t.by)}" for t in attempts)

@@ -321,18 +321,22 @@ def plan_import(
 ) -> ImportPlan:
     """Read and check every row of the CSV `handle` (a text file opened with newline="").
 
-    `existing` are the filings already in the database: a row whose id is taken, or whose
-    domain, entity, province and submission time match a filing's (any of its submissions),
-    is a duplicate and skipped. Rows without id get fresh ids after the highest in use.
+    `existing` are the filings already in the database. A row that is already there is
+    skipped: with an id, when that id holds the same filing (domain, entity, province and one
+    of its submission times); without one, when any filing matches. A new id is a new filing,
+    checked like `add` (one open filing per domain), even if its content matches another's.
+    Rows without id get fresh ids after the highest in use.
     """
     plan = ImportPlan()
-    known_ids: set[str] = set()
+    #: The natural keys of each filing's submissions, by id.
+    known_ids: dict[str, set[NaturalKey]] = {}
     known_keys: set[NaturalKey] = set()
     #: Domains (as DNS compares them) with an open filing: one open filing per domain.
     open_domains: dict[str, str] = {}
     for filing in existing:
-        known_ids.add(filing.id)
-        known_keys.update(_submission_keys(filing))
+        keys = set(_submission_keys(filing))
+        known_ids[filing.id] = keys
+        known_keys.update(keys)
         if not filing.closed:
             open_domains[transitions.domain_key(filing.domain)] = filing.id
 
@@ -631,7 +635,7 @@ def _submission_keys(filing: Filing) -> Iterator[NaturalKey]:
 def _plan_filings(
     plan: ImportPlan,
     rows: list[_Row],
-    known_ids: set[str],
+    known_ids: dict[str, set[NaturalKey]],
     known_keys: set[NaturalKey],
     reserved: set[str],
     actor: str,
@@ -655,9 +659,18 @@ def _plan_filings(
             continue
         if row.id is not None:
             seen_ids[row.id] = row
-        duplicate = row.key in known_keys or row.key in seen_keys
-        if duplicate or (row.id is not None and row.id in known_ids):
-            plan.skipped_duplicates += 1
+            stored = known_ids.get(row.id)
+            if stored is not None:
+                if row.key in stored:
+                    plan.skipped_duplicates += 1
+                else:
+                    plan.errors.append(
+                        f"line {row.line}: id {row.id} is already in the database, "
+                        "for another filing"
+                    )
+                continue
+        elif row.key in known_keys or row.key in seen_keys:
+            plan.skipped_duplicates += 1  # no id to go by: the same filing's content
             continue
         seen_keys.add(row.key)
         if row.stage not in CLOSED:

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from icp_tui.domain.calendar import BusinessCalendar, day_of, day_start
 from icp_tui.domain.filing import BEIJING, Filing
+from icp_tui.domain.naming import pick
 from icp_tui.domain.stages import (
     ALIBABA_CLOUD_REVIEW,
     CLOSED,
@@ -49,6 +50,12 @@ class Health(StrEnum):
     def rank(self) -> int:
         """Position in DOMAIN.md's "most urgent first" order."""
         return _RANKS[self]
+
+
+def find_health(text: str) -> Health:
+    """The health that staff name: its id or word, or an unambiguous prefix ("at-risk",
+    "breach"), in any case; ValueError otherwise."""
+    return pick(text, {h: (h.value, h.word) for h in Health}, "health")
 
 
 _GLYPHS = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from icp_tui.domain.naming import pick
+
 
 class Stage(StrEnum):
     """Where a filing stands. The values are the ids stored in the database."""
@@ -227,6 +229,12 @@ def parse_stage(text: str) -> Stage:
     except ValueError:
         known = ", ".join(s.value for s in Stage)
         raise ValueError(f"unknown stage {text!r} (known: {known})") from None
+
+
+def find_stage(text: str) -> Stage:
+    """The stage that staff name: its id, its short or full label, or an unambiguous prefix of
+    one ("authority", "photo"), in any case, with "-" or " " for "_"; ValueError otherwise."""
+    return pick(text, {s: (s.value, rule(s).short, rule(s).label) for s in Stage}, "stage")
 
 
 def can_move(source: Stage, target: Stage) -> bool:

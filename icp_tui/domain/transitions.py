@@ -234,6 +234,11 @@ def record_materials(filing: Filing, at: datetime, by: str, received: bool) -> F
             f"{filing.id} is {filing.stage.value}: mailed materials are recorded between the "
             "preliminary review and the submission to the communications administration"
         )
+    if not received and filing.checklist.materials_received:
+        raise TransitionNotAllowed(
+            f"{filing.id}: the mailed materials were already received; they cannot go back "
+            "to mailed"
+        )
     checklist = replace(
         filing.checklist,
         materials_mailed=True,
@@ -241,6 +246,16 @@ def record_materials(filing: Filing, at: datetime, by: str, received: bool) -> F
     )
     what = "materials received" if received else "materials mailed"
     return filing.changed(at, by, checklist=checklist, history=_recorded(filing, at, by, what))
+
+
+def materials_state(filing: Filing, requires_mailing: bool) -> str | None:
+    """Where the mailed verification materials stand: received, mailed or pending (None: the
+    province asks for none)."""
+    if not requires_mailing:
+        return None
+    if filing.checklist.materials_received:
+        return "received"
+    return "mailed" if filing.checklist.materials_mailed else "pending"
 
 
 def assign(filing: Filing, at: datetime, by: str, assignee: str | None) -> Filing:

@@ -224,8 +224,19 @@ def test_list_is_most_urgent_first_on_demo_data(run: Runner) -> None:
     assert both == [
         e for e in entries if e["stage"] == "photo_review" and e["health"] == "on_track"
     ]
-    # The text listing has one line per filing, in the same order.
-    lines = ok(run("list")).splitlines()
+    # The text listing has a header, then one line per filing, in the same order.
+    header, *lines = ok(run("list")).splitlines()
+    assert header.split() == [
+        "HEALTH",
+        "ID",
+        "STAGE",
+        "DUE/LEFT",
+        "ASSIGNEE",
+        "DOMAIN",
+        "ENTITY",
+        "PROVINCE",
+        "FLAGS",
+    ]
     assert [next(w for w in line.split() if w.startswith("ICP-")) for line in lines] == [
         e["id"] for e in entries
     ]

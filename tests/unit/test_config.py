@@ -160,3 +160,14 @@ def test_a_data_dir_that_is_not_a_folder_is_refused(
     monkeypatch.setenv("ICP_TUI_DATA", str(tmp_path / "nope"))
     with pytest.raises(ConfigError, match=r"nope: data_dir is not a folder \(\$ICP_TUI_DATA\)"):
         load_settings()
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SHIPPED_DATA.glob("*.toml")))
+def test_shipped_data_files_point_to_data_dir_not_a_checkouts_data_folder(name: str) -> None:
+    # QA: provinces.toml sent staff to data/mailing.toml, a folder a normal install lacks.
+    comments = [
+        line for line in (SHIPPED_DATA / name).read_text("utf-8").splitlines() if "#" in line
+    ]
+    assert not [line for line in comments if "data/" in line]
+    text = " ".join(line.lstrip("# ") for line in comments)
+    assert "data_dir" in text and 'README "Reference data"' in text

@@ -468,3 +468,46 @@ def test_import_progress_reports_the_end(tmp_path: Path, reference: Reference) -
     calls: list[tuple[int, int]] = []
     assert apply_import(store, plan, progress=lambda *p: calls.append(p)) == 3
     assert calls == [(3, 3)]
+
+
+# -- import: a new id is a new filing ------------------------------------------------------------
+
+
+def _row_of(filing: Filing, filing_id: str) -> list[str]:
+    return [
+        filing.domain,
+        filing.entity,
+        filing.entity_type.value,
+        filing.province,
+        filing.submitted_at.isoformat(),
+        "",
+        "",
+        filing_id,
+    ]
+
+
+def test_a_new_id_on_an_open_filings_domain_is_a_bad_row_not_already_present(
+    reference: Reference, demo: list[Filing]
+) -> None:
+    # QA: a copied row given a new id was counted "1 already present" and vanished silently.
+    open_filing = next(f for f in demo if not f.closed)
+    text = _csv(HEADER, [_row_of(open_filing, "ICP-2026-09999")])
+    plan = plan_import(text, reference, demo, IMPORTER, NOW)
+    assert (plan.filings, plan.skipped_duplicates) == ([], 0)
+    assert plan.errors == [
+        f"line 2: {open_filing.domain} already has an open filing ({open_filing.id}): "
+        "a domain gets one open filing at a time"
+    ]
+
+
+def test_a_stored_id_is_already_present_only_with_the_same_filing(
+    reference: Reference, demo: list[Filing]
+) -> None:
+    first, other = demo[0], demo[1]
+    same = _csv(HEADER, [_row_of(first, first.id)])
+    plan = plan_import(same, reference, demo, IMPORTER, NOW)
+    assert (plan.filings, plan.skipped_duplicates, plan.errors) == ([], 1, [])
+    clash = _row_of(other, first.id)
+    plan = plan_import(_csv(HEADER, [clash]), reference, demo, IMPORTER, NOW)
+    assert plan.skipped_duplicates == 0
+    assert plan.errors == [f"line 2: id {first.id} is already in the database, for another filing"]

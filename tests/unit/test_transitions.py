@@ -37,7 +37,9 @@ from icp_tui.domain.transitions import (
     advance,
     advance_targets,
     assign,
+    materials_state,
     next_filing_id,
+    record_materials,
     record_ticket,
     submit,
     undo,
@@ -699,3 +701,18 @@ def test_next_filing_id() -> None:
     assert next_filing_id(existing, datetime(2025, 12, 31, 16, 30, tzinfo=UTC)) == (
         "ICP-2026-00013"
     )
+
+
+# -- mailed materials --------------------------------------------------------------------------
+
+
+def test_materials_go_pending_mailed_received_and_never_back(make_filing: MakeFiling) -> None:
+    filing = make_filing(S.AWAITING_PHOTO, MONDAY)
+    assert materials_state(filing, requires_mailing=False) is None
+    assert materials_state(filing, requires_mailing=True) == "pending"
+    mailed = record_materials(filing, MONDAY + timedelta(hours=1), ACTOR, received=False)
+    assert materials_state(mailed, requires_mailing=True) == "mailed"
+    received = record_materials(mailed, MONDAY + timedelta(hours=2), ACTOR, received=True)
+    assert materials_state(received, requires_mailing=True) == "received"
+    with pytest.raises(TransitionNotAllowed, match="already received"):
+        record_materials(received, MONDAY + timedelta(hours=3), ACTOR, received=False)
