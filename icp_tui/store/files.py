@@ -6,9 +6,9 @@ file with at most one link that belongs to the database: owned by the user runni
 or in the database's group, which is the group of its folder (a setgid 2770 folder on a
 server). Anything else is refused with ForeignFile, before a byte of it is read or written.
 
-New files get the database's policy, whatever the umask and whatever a planted link points
-to: the base's mode and group when it exists (never world-readable), else 0660 and the
-folder's group.
+New files get the database's policy, whatever the umask, whatever a planted link points to
+and whatever mode an older file had: 0660 (the team reads and writes, nobody else sees it),
+in the base's group when it exists, else the folder's.
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ def policy(base: Path) -> Policy:
     with suppress(OSError):
         st = os.lstat(base)
         if stat.S_ISREG(st.st_mode):
-            # Keep what the owner chose for the team, minus any world access.
-            return Policy((stat.S_IMODE(st.st_mode) & MODE) | 0o600, st.st_gid)
+            # The base's group, but never its mode: a base someone left 0644 (or 0640) would
+            # otherwise pass "no group write" on to every file a compaction rewrites.
+            return Policy(MODE, st.st_gid)
     return Policy(MODE, folder_gid(base))
 
 

@@ -817,7 +817,7 @@ def write_database(
     """
     if len(rows) != len(records):
         raise ValueError(f"{len(records)} records but {len(rows)} summary rows")
-    rule = policy(path)  # of the base being replaced: it keeps its group, loses world access
+    rule = policy(path)  # 0660 in the group of the base being replaced, whatever its mode
     base_st, base_bytes, crc = atomic_write(
         path, base_chunks(tables, generation, records), tmp_for=path, rule=rule
     )

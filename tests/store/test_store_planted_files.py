@@ -186,6 +186,21 @@ def test_compaction_tightens_a_world_readable_database(tmp_path: Path) -> None:
         assert stat.S_IMODE(file.stat().st_mode) & 0o007 == 0, file
 
 
+@pytest.mark.parametrize("old", [0o644, 0o640, 0o600, 0o664], ids=lambda m: f"{m:04o}")
+def test_compaction_makes_every_file_0660_whatever_the_old_base_mode(
+    tmp_path: Path, old: int
+) -> None:
+    """The mode comes from the database's policy, never from the old base: a base left 0644
+    used to make the new base, journal and summary 0640, and the team read-only."""
+    path = new_db(tmp_path)
+    path.chmod(old)
+    store = FilingStore(path)
+    store.commit(fid(1), noter("x"))
+    store.compact()
+    for file in (path, journal_path(path), summary_path(path)):
+        assert stat.S_IMODE(file.stat().st_mode) == 0o660, (file, oct(file.stat().st_mode))
+
+
 def test_nothing_of_the_database_changes_when_a_link_is_refused(
     tmp_path: Path, private: Path
 ) -> None:
