@@ -46,9 +46,11 @@ class Repaired:
     def __str__(self) -> str:
         if self.copy is None:
             return f"{self.journal} reads fine: nothing to repair"
+        changes = "1 change" if self.kept == 1 else f"{self.kept} changes"
+        word = "line" if len(self.dropped) == 1 else "lines"
         lines = ", ".join(map(str, self.dropped)) or "none"
         return (
-            f"repaired {self.journal}: saved {self.kept} changes from it, dropped lines {lines}; "
+            f"repaired {self.journal}: saved {changes} from it, dropped {word} {lines}; "
             f"the damaged journal is kept as {self.copy}"
         )
 

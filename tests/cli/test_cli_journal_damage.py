@@ -18,7 +18,7 @@ def test_damaged_journal_is_refused_until_repaired(run: Runner) -> None:
     same()
 
     said = ok(run("repair"))
-    assert "saved 1 changes" in said and "dropped lines 3" in said and "kept as" in said
+    assert "saved 1 change from" in said and "dropped line 3;" in said and "kept as" in said
     shown = ok(run("show", "ICP-2026-00001"))
     assert "acknowledged" in shown
     ok(run("note", "ICP-2026-00001", "next"))

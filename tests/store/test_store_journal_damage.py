@@ -104,7 +104,11 @@ def test_repair_keeps_a_copy_and_saves_every_readable_change(tmp_path: Path) -> 
     assert repaired.copy is not None and repaired.copy.read_bytes() == damaged
     assert repaired.copy.parent == path.parent
     assert (repaired.kept, repaired.dropped) == (2, [3])
-    assert "dropped lines 3" in str(repaired) and str(repaired.copy) in str(repaired)
+    assert (
+        "saved 2 changes" in str(repaired)
+        and "dropped line 3;" in str(repaired)
+        and str(repaired.copy) in str(repaired)
+    )
     store = FilingStore(path)
     store.load()
     assert [n.text for n in store.get(fid(1)).notes] == ["first", "third"]
@@ -140,6 +144,16 @@ def test_repair_drops_a_readable_line_that_is_not_a_valid_change(tmp_path: Path)
     store = FilingStore(path)
     store.load()
     assert [n.text for n in store.get(fid(1)).notes] == ["kept"]
+
+
+def test_repair_says_line_for_one_and_lines_for_several(tmp_path: Path) -> None:
+    path = new_db(tmp_path)
+    for n in (1, 2, 3):
+        FilingStore(path).commit(fid(n), noter(f"note {n}"))
+    journal = journal_path(path)
+    journal.write_bytes(journal.read_bytes() + b"garbage\nmore garbage\n")
+    said = str(FilingStore(path).repair())
+    assert "saved 3 changes" in said and "dropped lines 5, 6;" in said, said
 
 
 def _with_bad_stage_on_line(data: bytes, number: int) -> bytes:
