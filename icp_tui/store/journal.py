@@ -74,7 +74,18 @@ from icp_tui.store.errors import (
     NewerSchema,
     StoreError,
 )
-from icp_tui.store.files import MODE, SAFE, Policy, apply_policy, is_own_leftover, open_file, policy
+from icp_tui.store.files import (
+    LOCK_SUFFIX,
+    MODE,
+    SAFE,
+    SUMMARY,
+    SUMMARY_SUFFIX,
+    Policy,
+    apply_policy,
+    is_own_leftover,
+    open_file,
+    policy,
+)
 
 #: Version of the record layout; a file with a higher one was written by a newer icp-tui.
 SCHEMA_VERSION = 1
@@ -112,12 +123,12 @@ def journal_path(path: Path) -> Path:
 
 def lock_path(path: Path) -> Path:
     """The lock file that serialises writers of `path`."""
-    return path.with_name(path.name + ".lock")
+    return path.with_name(path.name + LOCK_SUFFIX)
 
 
 def summary_path(path: Path) -> Path:
     """The summary sidecar that goes with the base file `path`."""
-    return path.with_name(path.name + ".summary")
+    return path.with_name(path.name + SUMMARY_SUFFIX)
 
 
 def database_files(path: Path) -> list[Path]:
@@ -176,14 +187,15 @@ class BaseFile:
     parsed: dict[int, Any] | None = None
 
 
-def read_bytes(path: Path) -> tuple[bytes, os.stat_result]:
-    """The whole file and the identity of the inode those bytes came from.
+def read_bytes(path: Path, *, remade: str | None = None) -> tuple[bytes, os.stat_result]:
+    """The whole file and the identity of the inode those bytes came from (`remade` as for
+    files.open_file).
 
     Writers replace files rather than change them, but a person (or a script) may rewrite one
     in place: if the file changed while we read it, it is read again.
     """
     try:
-        with os.fdopen(open_file(path, os.O_RDONLY), "rb") as handle:
+        with os.fdopen(open_file(path, os.O_RDONLY, remade=remade), "rb") as handle:
             fd = handle.fileno()
             st = os.fstat(fd)
             for _ in range(READ_RETRIES):
@@ -591,7 +603,7 @@ def read_summary(path: Path, base: BaseFile, crc: int) -> SummaryRead:
     if not _may_have_summary(base):
         return result
     try:
-        raw, st = read_bytes(summary_path(path))
+        raw, st = read_bytes(summary_path(path), remade=SUMMARY)
     except ForeignFile:
         raise  # planted: say so, as for any file of the database
     except (OSError, StoreError):
