@@ -6,9 +6,9 @@ file with at most one link that belongs to the database: owned by the user runni
 or in the database's group, which is the group of its folder (a setgid 2770 folder on a
 server). Anything else is refused with ForeignFile, before a byte of it is read or written.
 
-New files get the database's policy, whatever the umask and whatever a planted link points
-to: the base's mode and group when it exists (never world-readable), else 0660 and the
-folder's group.
+New files get the database's policy, whatever the umask, whatever a planted link points to
+and whatever mode an older file had: 0660 (the team reads and writes, nobody else sees it),
+in the base's group when it exists, else the folder's.
 """
 
 from __future__ import annotations
@@ -33,6 +33,15 @@ MODE = 0o660
 SAFE = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 _RESTORE = "nothing was read or written; move it away and restore the real file from a backup"
+#: The lock and the summary need no backup: removing what was planted is enough (`remade`).
+_REMOVE = "nothing was read or written; remove it: {why}"
+#: Why removing a planted lock is enough (the `remade` of open_file).
+LOCK = "the lock is an empty file that icp-tui creates again"
+#: Why removing a planted summary is enough.
+SUMMARY = "the summary is a cache that icp-tui rebuilds from the base"
+#: The names of those two files: the base's name and these (journal.py names every file).
+LOCK_SUFFIX = ".lock"
+SUMMARY_SUFFIX = ".summary"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +57,9 @@ def policy(base: Path) -> Policy:
     with suppress(OSError):
         st = os.lstat(base)
         if stat.S_ISREG(st.st_mode):
-            # Keep what the owner chose for the team, minus any world access.
-            return Policy((stat.S_IMODE(st.st_mode) & MODE) | 0o600, st.st_gid)
+            # The base's group, but never its mode: a base someone left 0644 (or 0640) would
+            # otherwise pass "no group write" on to every file a compaction rewrites.
+            return Policy(MODE, st.st_gid)
     return Policy(MODE, folder_gid(base))
 
 
@@ -70,8 +80,12 @@ def apply_policy(fd: int, rule: Policy) -> None:
             os.fchown(fd, -1, rule.gid)
 
 
-def open_file(path: Path, flags: int, mode: int = MODE) -> int:
-    """os.open for a file of the database: refused (ForeignFile) unless it is one."""
+def open_file(path: Path, flags: int, mode: int = MODE, *, remade: str | None = None) -> int:
+    """os.open for a file of the database: refused (ForeignFile) unless it is one.
+
+    `remade` (LOCK or SUMMARY) is for a file icp-tui makes again by itself: a refusal then
+    says to remove what was planted, and why that is enough, instead of restoring a backup.
+    """
     try:
         fd = os.open(path, flags | SAFE, mode)
     except OSError as error:
@@ -82,30 +96,32 @@ def open_file(path: Path, flags: int, mode: int = MODE) -> int:
         }.get(error.errno or 0)
         if kind is None:
             raise
-        raise ForeignFile(_not_ours(path, kind)) from None
+        raise ForeignFile(_not_ours(path, kind, remade)) from None
     try:
-        check(path, os.fstat(fd))
+        check(path, os.fstat(fd), remade=remade)
     except BaseException:
         os.close(fd)
         raise
     return fd
 
 
-def check(path: Path, st: os.stat_result) -> None:
-    """Refuse `st` (of `path`) unless it is a regular file of the database."""
+def check(path: Path, st: os.stat_result, *, remade: str | None = None) -> None:
+    """Refuse `st` (of `path`) unless it is a regular file of the database (`remade` as for
+    open_file)."""
     if not stat.S_ISREG(st.st_mode):
-        raise ForeignFile(_not_ours(path, st.st_mode))
+        raise ForeignFile(_not_ours(path, st.st_mode, remade))
     # 0 links: replaced by a compaction since we opened it, which is fine.
     if st.st_nlink > 1:
         raise ForeignFile(
-            f"{path} has {st.st_nlink} hard links, so it is also a file elsewhere: {_RESTORE}"
+            f"{path} has {st.st_nlink} hard links, so it is also a file elsewhere: "
+            f"{_what_to_do(remade)}"
         )
     if not belongs(path, st):
         group = folder_gid(path)
         raise ForeignFile(
             f"{path} belongs to {_user(st.st_uid)}:{_group(st.st_gid)}, neither you nor the "
             f"database's group {_group(group)}: if it is genuine, `chgrp {_group(group)}` it; "
-            f"else {_RESTORE}"
+            f"else {_what_to_do(remade)}"
         )
 
 
@@ -138,6 +154,7 @@ def sharing_problems(files: Sequence[Path]) -> list[str]:
             f"{folder} (mode {stat.S_IMODE(st.st_mode):04o}): other staff cannot replace "
             f"files in it: chmod g+rwx {folder}"
         )
+    remade = {files[0].name + LOCK_SUFFIX: LOCK, files[0].name + SUMMARY_SUFFIX: SUMMARY}
     for file in files:
         try:
             st = os.lstat(file)
@@ -147,7 +164,7 @@ def sharing_problems(files: Sequence[Path]) -> list[str]:
             problems.append(f"cannot look at {file}: {error.strerror}")
             continue
         try:
-            check(file, st)
+            check(file, st, remade=remade.get(file.name))
         except ForeignFile as error:
             problems.append(str(error))
             continue
@@ -203,9 +220,9 @@ def writers_lock(path: Path, timeout: float, *, database: Path) -> Iterator[None
 
 def _open_lock(path: Path, database: Path) -> int:
     try:
-        fd = open_file(path, os.O_RDWR | os.O_CREAT | os.O_EXCL)
+        fd = open_file(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, remade=LOCK)
     except FileExistsError:
-        return open_file(path, os.O_RDWR)
+        return open_file(path, os.O_RDWR, remade=LOCK)
     try:
         apply_policy(fd, policy(database))
     except BaseException:
@@ -214,10 +231,10 @@ def _open_lock(path: Path, database: Path) -> int:
     return fd
 
 
-def _not_ours(path: Path, mode: int) -> str:
+def _not_ours(path: Path, mode: int, remade: str | None) -> str:
     """The refusal of something at `path` that is not a regular file (`mode` its type)."""
     if stat.S_ISLNK(mode):
-        return f"{path} is a symbolic link, which icp-tui never follows: {_RESTORE}"
+        return f"{path} is a symbolic link, which icp-tui never follows: {_what_to_do(remade)}"
     if stat.S_ISDIR(mode):
         kind = "a folder"
     elif stat.S_ISFIFO(mode):
@@ -226,7 +243,14 @@ def _not_ours(path: Path, mode: int) -> str:
         kind = "a socket"
     else:
         kind = "a device"
-    return f"{path} is {kind}, not a file of this database: {_RESTORE}"
+    return f"{path} is {kind}, not a file of this database: {_what_to_do(remade)}"
+
+
+def _what_to_do(remade: str | None) -> str:
+    """What to do about something planted at a file of the database (see open_file)."""
+    if remade is None:
+        return _RESTORE
+    return _REMOVE.format(why=remade)
 
 
 def _user(uid: int) -> str:

@@ -44,6 +44,7 @@ from icp_tui.store.files import check, writers_lock
 from icp_tui.store.journal import (
     FILINGS,
     JOURNAL_ADVICE,
+    JOURNAL_FORMAT,
     SCHEMA_VERSION,
     FileId,
     JournalEntry,
@@ -92,6 +93,7 @@ class _State:
     summary_id: FileId | None = None
     journal_ino: tuple[int, int] | None = None
     journal_gen: int | None = None
+    journal_format: int | None = None
     journal_end: int = 0
     journal_lines: int = 0
     journal_size: int = 0
@@ -99,6 +101,7 @@ class _State:
     def follow(self, read: JournalRead) -> None:
         """Remember where the journal read ended, to continue from there next time."""
         self.journal_ino, self.journal_gen = read.ino, read.generation
+        self.journal_format = read.format
         self.journal_end, self.journal_lines, self.journal_size = read.end, read.lines, read.size
 
     @property
@@ -194,6 +197,7 @@ class FilingStore:
             summary_id=summary_id,
             journal_ino=(written.journal.st_dev, written.journal.st_ino),
             journal_gen=generation,
+            journal_format=JOURNAL_FORMAT,
             journal_end=written.journal_end,
             journal_lines=1,
             journal_size=written.journal_end,
@@ -716,12 +720,17 @@ class FilingStore:
     def _append(self, doc_id: int, filing_id: str, raw: bytes, summary: FilingSummary) -> None:
         """Commit one record as a journal line (lock held, state caught up)."""
         state = self._loaded()
-        if state.schema_version < SCHEMA_VERSION:
-            self._compact_locked()  # so the journal never mixes old- and new-schema records
+        if state.schema_version < SCHEMA_VERSION or (
+            state.journal_live and state.journal_format != JOURNAL_FORMAT
+        ):
+            # So the journal never mixes old- and new-schema records, nor lines with and
+            # without checksums: the old journal is folded into the base first.
+            self._compact_locked()
         if not state.journal_live:
             st, end = start_journal(self.path, state.generation)
             self.bytes_written += end
             state.journal_ino, state.journal_gen = (st.st_dev, st.st_ino), state.generation
+            state.journal_format = JOURNAL_FORMAT
             state.journal_end, state.journal_lines, state.journal_size = end, 1, end
         assert state.journal_ino is not None
         line = journal_line(doc_id, raw)
@@ -759,6 +768,7 @@ class FilingStore:
         state.generation, state.schema_version, state.laid_out = generation, SCHEMA_VERSION, True
         state.journal_ino = (written.journal.st_dev, written.journal.st_ino)
         state.journal_gen, state.journal_lines = generation, 1
+        state.journal_format = JOURNAL_FORMAT
         state.journal_end = state.journal_size = written.journal_end
 
 

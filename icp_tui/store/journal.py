@@ -13,11 +13,16 @@ A database at path P is three files:
       }}
 
   Any tables other than "filings" (e.g. added by a staff script) sit on the first line.
-* P.journal: JSON lines. A header ``{"journal": 1, "generation": G}`` then one line
-  ``{"put": <full record>, "doc_id": n}`` per change. A change is committed once its line,
-  newline included, is fsynced; a last line without newline is a torn, uncommitted write and
-  is ignored. Any other damage (a whole line that does not parse, a missing or cut header) is
-  refused, and the file left as it is, for `icp-tui repair` or a backup.
+* P.journal: JSON lines. A header ``{"journal": 2, "generation": G, "crc32": c}`` then one
+  line ``{"put": <full record>, "doc_id": n, "crc32": c}`` per change, where each c is the
+  CRC-32 of its line's bytes before ``, "crc32": ``, so a changed byte that still leaves valid
+  JSON (a note's text, a stage, the generation) is found too. A change is committed once its
+  line, newline included, is fsynced; a last line without newline is a torn, uncommitted write
+  and is ignored. Any other damage (a whole line that does not parse, whose checksum does not
+  match or that has none, a missing or cut header) is refused, and the file left as it is,
+  for `icp-tui repair` or a backup. A journal of format 1 (written before the checksums) has
+  no checksum on any line and is still read; a writer compacts it before its first change, so
+  format 2 lines never join it.
 * P.summary, the *sidecar*: one JSON object ::
 
       {"summary": ROW_FORMAT,
@@ -74,12 +79,25 @@ from icp_tui.store.errors import (
     NewerSchema,
     StoreError,
 )
-from icp_tui.store.files import MODE, SAFE, Policy, apply_policy, is_own_leftover, open_file, policy
+from icp_tui.store.files import (
+    LOCK_SUFFIX,
+    MODE,
+    SAFE,
+    SUMMARY,
+    SUMMARY_SUFFIX,
+    Policy,
+    apply_policy,
+    is_own_leftover,
+    open_file,
+    policy,
+)
 
 #: Version of the record layout; a file with a higher one was written by a newer icp-tui.
 SCHEMA_VERSION = 1
-#: Version of the journal line format.
-JOURNAL_FORMAT = 1
+#: Version of the journal line format: 2 since each line carries the CRC-32 of its content.
+JOURNAL_FORMAT = 2
+#: The first journal format whose every line has a checksum.
+CHECKSUMMED_FORMAT = 2
 #: Version of the summary sidecar's layout; a reader ignores a sidecar of any other.
 SUMMARY_FORMAT = ROW_FORMAT  # the domain owns the row layout
 FILINGS = "filings"
@@ -98,6 +116,9 @@ READ_RETRIES = 8
 _TABLE_LINE = b'"filings": {'
 _END_LINE = b"}}"
 _HEADER_PROBE = 128  # a journal header is about 40 bytes
+#: What comes before a journal line's checksum (a JSON string cannot hold it: its quotes
+#: would be escaped).
+CRC_MARK = b', "crc32": '
 
 
 def file_id(st: os.stat_result) -> FileId:
@@ -112,12 +133,12 @@ def journal_path(path: Path) -> Path:
 
 def lock_path(path: Path) -> Path:
     """The lock file that serialises writers of `path`."""
-    return path.with_name(path.name + ".lock")
+    return path.with_name(path.name + LOCK_SUFFIX)
 
 
 def summary_path(path: Path) -> Path:
     """The summary sidecar that goes with the base file `path`."""
-    return path.with_name(path.name + ".summary")
+    return path.with_name(path.name + SUMMARY_SUFFIX)
 
 
 def database_files(path: Path) -> list[Path]:
@@ -176,14 +197,15 @@ class BaseFile:
     parsed: dict[int, Any] | None = None
 
 
-def read_bytes(path: Path) -> tuple[bytes, os.stat_result]:
-    """The whole file and the identity of the inode those bytes came from.
+def read_bytes(path: Path, *, remade: str | None = None) -> tuple[bytes, os.stat_result]:
+    """The whole file and the identity of the inode those bytes came from (`remade` as for
+    files.open_file).
 
     Writers replace files rather than change them, but a person (or a script) may rewrite one
     in place: if the file changed while we read it, it is read again.
     """
     try:
-        with os.fdopen(open_file(path, os.O_RDONLY), "rb") as handle:
+        with os.fdopen(open_file(path, os.O_RDONLY, remade=remade), "rb") as handle:
             fd = handle.fileno()
             st = os.fstat(fd)
             for _ in range(READ_RETRIES):
@@ -369,6 +391,8 @@ class JournalRead:
     #: Generation in the header; None if missing or not even a whole header line (treated as
     #: absent: a writer replaces it).
     generation: int | None = None
+    #: Format in the header (JOURNAL_FORMAT, or older); None like `generation`.
+    format: int | None = None
     entries: list[JournalEntry] = field(default_factory=list)
     #: Offset just past the last committed line, and the number of lines before it.
     end: int = 0
@@ -425,8 +449,10 @@ def _read_journal(path: Path, resume: tuple[tuple[int, int], int, int, int] | No
             _, start, start_line, generation = resume
             probe = os.pread(fd, _HEADER_PROBE, 0)
             result.bytes_read += len(probe)
-            if _header(path, probe) == generation:
-                result.generation, result.resumed = generation, True
+            header = _header(path, probe)
+            if header is not None and header[1] == generation:
+                result.format, result.generation = header
+                result.resumed = True
                 chunk = _read_from(fd, start)
                 result.bytes_read += len(chunk)
                 result.size = start + len(chunk)
@@ -442,7 +468,9 @@ def _read_journal(path: Path, resume: tuple[tuple[int, int], int, int, int] | No
         # Journals are put in place whole, header first: a cut one lost committed changes.
         problem = "the file is empty" if not data else "the journal header is cut short"
         raise journal_damage(path, 1, problem)
-    result.generation = _header(path, data[: newline + 1])
+    header = _header(path, data[: newline + 1])
+    if header is not None:
+        result.format, result.generation = header
     _parse_lines(path, data[newline + 1 :], newline + 1, 1, result)
     return result
 
@@ -457,8 +485,9 @@ def _read_from(fd: int, offset: int) -> bytes:
         offset += len(chunk)
 
 
-def _header(path: Path, data: bytes) -> int | None:
-    """The generation in a journal header line (None if the line is not whole yet)."""
+def _header(path: Path, data: bytes) -> tuple[int, int] | None:
+    """The format and generation in a journal header line (None if the line is not whole
+    yet)."""
     newline = data.find(b"\n")
     if newline < 0:
         return None
@@ -468,6 +497,11 @@ def _header(path: Path, data: bytes) -> int | None:
         header = None
     if not isinstance(header, dict) or type(header.get("journal")) is not int:
         raise journal_damage(path, 1, "not a journal header")
+    try:
+        # Before the format is believed: a changed byte there could make it say "newer".
+        check_crc(data[:newline], header, checksummed=header["journal"] >= CHECKSUMMED_FORMAT)
+    except LineDamage as error:
+        raise journal_damage(path, 1, str(error)) from None
     if header["journal"] > JOURNAL_FORMAT:
         raise NewerSchema(
             f"{path} was written by a newer icp-tui (journal format {header['journal']}, "
@@ -476,7 +510,7 @@ def _header(path: Path, data: bytes) -> int | None:
     generation = header.get("generation")
     if type(generation) is not int or generation < 0:
         raise journal_damage(path, 1, "the journal header has no valid generation")
-    return generation
+    return header["journal"], generation
 
 
 def _parse_lines(path: Path, chunk: bytes, offset: int, line: int, result: JournalRead) -> None:
@@ -488,22 +522,74 @@ def _parse_lines(path: Path, chunk: bytes, offset: int, line: int, result: Journ
     """
     pos = 0
     result.end, result.lines = offset, line
+    checksummed = (result.format or 0) >= CHECKSUMMED_FORMAT
     while True:
         newline = chunk.find(b"\n", pos)
         if newline < 0:
             return  # an unfinished line: a write in progress or killed
         line += 1
         try:
-            entry = orjson.loads(chunk[pos:newline])
-        except orjson.JSONDecodeError as error:
-            raise journal_damage(path, line, f"not JSON ({error.msg})") from None
-        put = entry.get("put") if isinstance(entry, dict) else None
-        doc_id = entry.get("doc_id") if isinstance(entry, dict) else None
-        if not isinstance(put, dict) or type(doc_id) is not int or doc_id < 1:
-            raise journal_damage(path, line, "not a journal entry")
+            doc_id, put = journal_entry(chunk[pos:newline], checksummed=checksummed)
+        except LineDamage as error:
+            raise journal_damage(path, line, str(error)) from None
         result.entries.append(JournalEntry(line, doc_id, put, orjson.dumps(put)))
         pos = newline + 1
         result.end, result.lines = offset + pos, line
+
+
+class LineDamage(ValueError):
+    """A whole journal line that is not a committed change; the message says why."""
+
+
+def journal_entry(text: bytes, *, checksummed: bool) -> tuple[int, dict[str, Any]]:
+    """The document id and record of one whole journal line (without its newline), or
+    LineDamage. The one check of a line, for readers and for `icp-tui repair` alike.
+
+    A line that carries a checksum must match it, in a journal of any format; one without is
+    damage in a `checksummed` journal (format 2 on), whose writer gave every line one.
+    """
+    try:
+        entry = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raise LineDamage(f"not JSON ({error.msg})") from None
+    if not isinstance(entry, dict):
+        raise LineDamage("not a journal entry")
+    check_crc(text, entry, checksummed=checksummed)
+    put = entry.get("put")
+    doc_id = entry.get("doc_id")
+    if not isinstance(put, dict) or type(doc_id) is not int or doc_id < 1:
+        raise LineDamage("not a journal entry")
+    return doc_id, put
+
+
+def check_crc(text: bytes, parsed: dict[str, Any], *, checksummed: bool) -> None:
+    """LineDamage unless the line `text` (JSON object `parsed`) matches its checksum, or has
+    none where that is allowed (not `checksummed`)."""
+    crc = parsed.get("crc32")
+    if crc is None:
+        if checksummed:
+            raise LineDamage("it has no checksum, which every line of this journal has")
+        return
+    mark = text.rfind(CRC_MARK)
+    # The whole line is covered: its content by the CRC, the rest by its exact form.
+    if (
+        type(crc) is not int
+        or mark < 0
+        or zlib.crc32(text[:mark]) != crc
+        or text[mark:] != _crc_tail(crc)
+    ):
+        raise LineDamage(
+            "its checksum does not match its content, so it was changed after it was written"
+        )
+
+
+def _crc_tail(crc: int) -> bytes:
+    return CRC_MARK + b"%d}" % crc
+
+
+def _sealed(content: bytes) -> bytes:
+    """`content` (a JSON object without its closing brace) with its checksum, as one line."""
+    return content + _crc_tail(zlib.crc32(content)) + b"\n"
 
 
 # ------------------------------------------------------------------------ a consistent snapshot
@@ -591,7 +677,7 @@ def read_summary(path: Path, base: BaseFile, crc: int) -> SummaryRead:
     if not _may_have_summary(base):
         return result
     try:
-        raw, st = read_bytes(summary_path(path))
+        raw, st = read_bytes(summary_path(path), remade=SUMMARY)
     except ForeignFile:
         raise  # planted: say so, as for any file of the database
     except (OSError, StoreError):
@@ -661,12 +747,13 @@ def migrate(path: Path, tables: dict[str, Any], version: int) -> dict[str, Any]:
 
 def journal_header(generation: int) -> bytes:
     """The first line of a fresh journal for base generation `generation`."""
-    return b'{"journal": %d, "generation": %d}\n' % (JOURNAL_FORMAT, generation)
+    return _sealed(b'{"journal": %d, "generation": %d' % (JOURNAL_FORMAT, generation))
 
 
 def journal_line(doc_id: int, raw: bytes) -> bytes:
-    """One committed change: the whole record, so a reader needs nothing else."""
-    return b'{"put": ' + raw + b', "doc_id": %d}\n' % doc_id
+    """One committed change: the whole record, so a reader needs nothing else, and the CRC-32
+    of all that (one pass over the record: cheap beside the fsync)."""
+    return _sealed(b'{"put": ' + raw + b', "doc_id": %d' % doc_id)
 
 
 def base_chunks(
@@ -817,7 +904,7 @@ def write_database(
     """
     if len(rows) != len(records):
         raise ValueError(f"{len(records)} records but {len(rows)} summary rows")
-    rule = policy(path)  # of the base being replaced: it keeps its group, loses world access
+    rule = policy(path)  # 0660 in the group of the base being replaced, whatever its mode
     base_st, base_bytes, crc = atomic_write(
         path, base_chunks(tables, generation, records), tmp_for=path, rule=rule
     )

@@ -21,7 +21,12 @@ from icp_tui.domain.summary import summarize
 from icp_tui.store.errors import DatabaseCorrupt, StoreError
 from icp_tui.store.files import policy
 from icp_tui.store.journal import (
+    CHECKSUMMED_FORMAT,
+    CRC_MARK,
     SCHEMA_VERSION,
+    LineDamage,
+    check_crc,
+    journal_entry,
     journal_path,
     load_record,
     parse_base,
@@ -46,9 +51,11 @@ class Repaired:
     def __str__(self) -> str:
         if self.copy is None:
             return f"{self.journal} reads fine: nothing to repair"
+        changes = "1 change" if self.kept == 1 else f"{self.kept} changes"
+        word = "line" if len(self.dropped) == 1 else "lines"
         lines = ", ".join(map(str, self.dropped)) or "none"
         return (
-            f"repaired {self.journal}: saved {self.kept} changes from it, dropped lines {lines}; "
+            f"repaired {self.journal}: saved {changes} from it, dropped {word} {lines}; "
             f"the damaged journal is kept as {self.copy}"
         )
 
@@ -111,28 +118,42 @@ def _readable_lines(
     data: bytes,
 ) -> tuple[int | None, list[tuple[int, int, dict[str, Any]]], list[int]]:
     """The header's generation (None if unreadable), the readable entries (line, doc_id,
-    record) and the numbers of the whole lines that are not. A torn last line is neither."""
+    record) and the numbers of the whole lines that are not. A torn last line is neither.
+
+    Each line gets the readers' own check (journal_entry), checksum included. Without a
+    readable header, the journal counts as checksummed if any line has a checksum.
+    """
     header: int | None = None
+    checksummed: bool | None = None
     entries: list[tuple[int, int, dict[str, Any]]] = []
     dropped: list[int] = []
     whole = data.split(b"\n")[:-1]  # what follows the last newline is a torn write
-    for number, text in enumerate(whole, 1):
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            value = None
-        if not isinstance(value, dict):
-            dropped.append(number)
-        elif number == 1 and "journal" in value:
-            generation = value.get("generation")
-            header = generation if type(generation) is int and generation >= 0 else None
-        elif isinstance(value.get("put"), dict) and type(value.get("doc_id")) is int:
-            if value["doc_id"] >= 1:
-                entries.append((number, value["doc_id"], value["put"]))
-            else:
-                dropped.append(number)
-        else:
-            dropped.append(number)
     if not whole:
-        dropped.append(1)  # an empty or cut journal: its header is gone
+        return None, [], [1]  # an empty or cut journal: its header is gone
+    lines = enumerate(whole, 1)
+    try:
+        first = orjson.loads(whole[0])
+    except orjson.JSONDecodeError:
+        first = None
+    if isinstance(first, dict) and "journal" in first:
+        next(lines)
+        version, generation = first.get("journal"), first.get("generation")
+        try:
+            if type(version) is not int:
+                raise LineDamage("no format")
+            check_crc(whole[0], first, checksummed=version >= CHECKSUMMED_FORMAT)
+        except LineDamage:
+            dropped.append(1)  # neither its format nor its generation can be believed
+        else:
+            checksummed = version >= CHECKSUMMED_FORMAT
+            header = generation if type(generation) is int and generation >= 0 else None
+    if checksummed is None:
+        checksummed = any(CRC_MARK in text for text in whole)
+    for number, text in lines:
+        try:
+            doc_id, record = journal_entry(text, checksummed=checksummed)
+        except LineDamage:
+            dropped.append(number)
+        else:
+            entries.append((number, doc_id, record))
     return header, entries, dropped

@@ -124,6 +124,33 @@ def test_config_reports_files_other_staff_cannot_write(team: Staff, db: Path) ->
     assert "sharing           ok" not in said
 
 
+def test_a_0644_base_leaves_every_member_able_to_write_after_compaction(
+    team: Staff, db: Path
+) -> None:
+    assert run_as(team.alice, "init", db=db, umask=0o007).returncode == 0
+    filing_id = run_as(team.alice, *ADD, db=db, umask=0o007).stdout.strip()
+    db.chmod(0o644)
+    os.unlink(db.with_name(db.name + ".summary"))  # makes a compaction due
+    noted = run_as(team.alice, "note", filing_id, "by alice", db=db, umask=0o007)
+    assert noted.returncode == 0, noted.stderr
+    for file in database_files(db):
+        st = file.stat()
+        assert st.st_gid == team.gid and stat.S_IMODE(st.st_mode) == 0o660, (file, oct(st.st_mode))
+    by_bob = run_as(team.bob, "note", filing_id, "by bob", db=db, umask=0o007)
+    assert by_bob.returncode == 0, by_bob.stderr
+    config = run_as(team.bob, "config", db=db)
+    assert "sharing           ok" in config.stdout, config.stdout
+
+
+def test_config_names_each_file_other_staff_cannot_write(team: Staff, db: Path) -> None:
+    assert run_as(team.alice, "init", db=db).returncode == 0
+    for file in database_files(db)[:3]:
+        file.chmod(0o640)
+    said = run_as(team.bob, "config", db=db).stdout
+    for file in database_files(db)[:3]:
+        assert f"{file} (mode 0640): other staff cannot write it" in said, (file, said)
+
+
 def test_compaction_keeps_the_group_and_drops_world_access(team: Staff, db: Path) -> None:
     assert run_as(team.alice, "init", db=db).returncode == 0
     filing_id = run_as(team.alice, *ADD, db=db).stdout.strip()

@@ -121,9 +121,11 @@ def test_the_readme_steps_give_a_database_the_whole_group_can_use(
             assert path.stat().st_gid == gid, path  # the setgid folder's group
             assert not mode & stat.S_IRWXO, (path, oct(mode))  # never world-readable
 
-    # The backup line, run as a member while the other one keeps writing.
+    # The backup line, run as root as written (it becomes a member) while the other member
+    # keeps writing. Run by root itself, flock would leave a root-owned lock if there was none.
     backup_line = readme_block("backup").strip()
-    assert backup_line.startswith("flock /srv/icp/filings.json.lock cp -p ")
+    assert backup_line.startswith("runuser -u alice -- sh -c 'umask 007 && flock "), backup_line
+    assert "flock /srv/icp/filings.json.lock cp -p " in backup_line, backup_line
     backup = server / "backup"
     backup.mkdir(mode=0o770)
     shutil.chown(backup, group=group)
@@ -136,11 +138,18 @@ def test_the_readme_steps_give_a_database_the_whole_group_can_use(
         ]
     )  # fmt: skip
     try:
-        command = backup_line.replace("/srv/icp", str(srv)).replace("/backup/", f"{backup}/")
-        done = as_user(alice, command)
+        command = (
+            backup_line.replace("/srv/icp", str(srv))
+            .replace("/backup/", f"{backup}/")
+            .replace("runuser -u alice ", f"runuser -u {alice} ")
+        )
+        done = sh("sh", "-c", command)
         assert done.returncode == 0, done.stderr
     finally:
         assert writer.wait(timeout=120) == 0
+    lock = (srv / "filings.json.lock").stat()
+    assert lock.st_uid != 0 and lock.st_gid == gid, lock
+    assert stat.S_IMODE(lock.st_mode) == 0o660, oct(lock.st_mode)
     done = as_user(alice, f"ICP_TUI_DB={backup}/filings.json {icp} list --json")
     assert done.returncode == 0, done.stderr
     assert [row["id"] for row in json.loads(done.stdout)] == [filing]

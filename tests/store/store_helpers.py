@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from icp_tui.domain.filing import BEIJING, EntityType, Filing, Transition  # noq
 from icp_tui.domain.stages import Stage  # noqa: E402
 from icp_tui.domain.transitions import add_note  # noqa: E402
 from icp_tui.store import FilingStore, journal_path, summary_path  # noqa: E402
+from icp_tui.store.journal import CRC_MARK  # noqa: E402
 
 T0 = datetime(2026, 11, 20, 14, 3, tzinfo=BEIJING)
 WORKER = Path(__file__).with_name("_worker.py")
@@ -97,3 +99,18 @@ def wait_ready(process: subprocess.Popen[str]) -> None:
         process.kill()
         _, err = process.communicate()
         raise AssertionError(f"worker did not start: {line!r} {err}")
+
+
+def edit_journal(path: Path, edit: Callable[[bytes], bytes], *, only: int | None = None) -> None:
+    """Apply `edit` to each change line (or line number `only`) of the journal of `path` and
+    give the line the checksum of its new content: a line as a buggy writer could have
+    written it, so what is tested is the record, not the checksum."""
+    journal = journal_path(path)
+    header, *lines = journal.read_bytes().split(b"\n")
+    out = [header]
+    for number, line in enumerate(lines, 2):
+        if CRC_MARK in line and only in (None, number):
+            content = edit(line[: line.rfind(CRC_MARK)])
+            line = content + CRC_MARK + b"%d}" % zlib.crc32(content)
+        out.append(line)
+    journal.write_bytes(b"\n".join(out))

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from store_helpers import fid, new_db, noter, snapshot_files, temp_files
+from store_helpers import edit_journal, fid, new_db, noter, snapshot_files, temp_files
 
 from icp_tui.store import (
     DatabaseCorrupt,
@@ -19,6 +19,7 @@ from icp_tui.store import (
     StoreError,
     journal_path,
 )
+from icp_tui.store.journal import journal_header
 
 
 def _replace_once(path: Path, old: str, new: str) -> None:
@@ -106,9 +107,10 @@ def _journal_garbage_in_the_middle(path: Path) -> None:
 
 
 def _journal_bad_record(path: Path) -> None:
-    journal = journal_path(path)
-    text = journal.read_text()
-    journal.write_text(text.replace('"stage":"preliminary_review"', '"stage":"foo"', 1))
+    """A bad record on a line whose checksum matches (a writer's bug, not a flipped byte)."""
+    edit_journal(
+        path, lambda line: line.replace(b'"stage":"preliminary_review"', b'"stage":"foo"', 1)
+    )
 
 
 def _journal_bad_header(path: Path) -> None:
@@ -118,8 +120,11 @@ def _journal_bad_header(path: Path) -> None:
 
 
 def _journal_newer_than_base(path: Path) -> None:
+    """A genuine journal of generation 9 (its header's checksum matches): the base is older."""
     journal = journal_path(path)
-    _replace_once(journal, '"generation": 1}', '"generation": 9}')
+    header, rest = journal.read_bytes().split(b"\n", 1)
+    assert header + b"\n" == journal_header(1)
+    journal.write_bytes(journal_header(9) + rest)
 
 
 def _newer_schema_unreadable(path: Path) -> None:

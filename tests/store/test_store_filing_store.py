@@ -88,13 +88,14 @@ def test_created_files_are_not_world_readable(tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o660  # 0o660 before the umask
 
 
-def test_replacing_the_base_keeps_its_mode(tmp_path: Path) -> None:
+def test_replacing_the_base_gives_it_the_database_mode(tmp_path: Path) -> None:
+    """0660 whatever the old base had: its mode is not the database's policy."""
     path = new_db(tmp_path)
     os.chmod(path, 0o600)
     store = FilingStore(path)
     store.commit(fid(1), noter("x"))
     store.compact()
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o660
 
 
 def test_commit_returns_the_saved_filing_and_others_see_it(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 import tinydb
-from store_helpers import fid, make_filing, new_db, noter, snapshot_files
+from store_helpers import edit_journal, fid, make_filing, new_db, noter, snapshot_files
 
 from icp_tui.domain.filing import to_record
 from icp_tui.store import (
@@ -22,7 +22,7 @@ from icp_tui.store import (
     journal_path,
     storage,
 )
-from icp_tui.store.journal import atomic_write, base_chunks
+from icp_tui.store.journal import atomic_write, base_chunks, journal_header
 
 
 def test_base_is_one_record_per_line_tinydb_json(tmp_path: Path) -> None:
@@ -33,7 +33,7 @@ def test_base_is_one_record_per_line_tinydb_json(tmp_path: Path) -> None:
     assert lines[2].startswith('"1": {"id":"ICP-2026-00001"') and lines[2].endswith("},")
     assert lines[3].startswith('"2": {') and lines[3].endswith("}")
     assert lines[4:] == ["}}"]
-    assert journal_path(path).read_text() == '{"journal": 1, "generation": 1}\n'
+    assert journal_path(path).read_text() == journal_header(1).decode()
     # Plain TinyDB (and plain JSON) read it.
     db = tinydb.TinyDB(path)
     try:
@@ -123,14 +123,14 @@ def test_compaction_interrupted_between_base_and_journal(tmp_path: Path) -> None
         tmp_for=path,
     )
     stale = journal_path(path).read_bytes()
-    assert stale.startswith(b'{"journal": 1, "generation": 1}')
+    assert stale.startswith(journal_header(1))
     fresh = FilingStore(path)
     fresh.load()
     assert [n.text for n in fresh.get(fid(1)).notes] == ["a", "b"]  # not applied twice
     assert fresh.get(fid(1)).version == 3
     # The next writer replaces the stale journal with one for generation 2.
     fresh.commit(fid(1), noter("c"))
-    assert journal_path(path).read_bytes().startswith(b'{"journal": 1, "generation": 2}\n')
+    assert journal_path(path).read_bytes().startswith(journal_header(2))
     assert [n.text for n in FilingStore(path).get(fid(1)).notes] == ["a", "b", "c"]
     assert store.poll() is not None
     assert store.get(fid(1)).version == 4
@@ -169,8 +169,8 @@ def old_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     renames "site" (schema 1) to "domain"."""
     path = new_db(tmp_path)
     FilingStore(path).commit(fid(1), noter("before the upgrade"))
-    for file in (path, journal_path(path)):
-        file.write_text(file.read_text().replace('"domain":', '"site":'))
+    path.write_text(path.read_text().replace('"domain":', '"site":'))
+    edit_journal(path, lambda line: line.replace(b'"domain":', b'"site":'))
     for module in (journal, filing_store, storage):
         monkeypatch.setattr(module, "SCHEMA_VERSION", 2)
 

@@ -11,10 +11,12 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 import pytest
-from store_helpers import fid, new_db, noter, snapshot_files, temp_files
+from store_helpers import edit_journal, fid, new_db, noter, snapshot_files, temp_files
 
 from icp_tui.store import FilingStore, JournalDamaged, journal_path
+from icp_tui.store.journal import CRC_MARK, JOURNAL_FORMAT
 
 
 def _flip_a_byte_in_the_last_line(journal: Path) -> int:
@@ -23,6 +25,25 @@ def _flip_a_byte_in_the_last_line(journal: Path) -> int:
     data[start + 2] ^= 0x20  # '"put"' becomes '"Put"'... or worse
     journal.write_bytes(bytes(data))
     return data.count(b"\n")
+
+
+def _change_a_note_in_the_last_line(journal: Path) -> int:
+    """Still valid JSON, still a valid filing: only the checksum can tell."""
+    data = journal.read_bytes()
+    start = data.rindex(b"\n", 0, len(data) - 1) + 1
+    assert data.count(b"acknowledged two", start) == 1
+    journal.write_bytes(
+        data[:start] + data[start:].replace(b"acknowledged two", b"acknowledged twX")
+    )
+    return data.count(b"\n")
+
+
+def _make_the_header_older(journal: Path) -> int:
+    """Generation 1 becomes 0: read as a stale journal, its changes would vanish unnoticed."""
+    data = journal.read_bytes()
+    assert data.startswith(b'{"journal": 2, "generation": 1, ')
+    journal.write_bytes(data.replace(b'"generation": 1, ', b'"generation": 0, ', 1))
+    return 1
 
 
 def _append_garbage(journal: Path) -> int:
@@ -41,6 +62,8 @@ def _cut_to(size: int) -> Callable[[Path], int]:
 
 DAMAGES = {
     "flipped byte in the last line": _flip_a_byte_in_the_last_line,
+    "a note changed, still JSON": _change_a_note_in_the_last_line,
+    "header generation changed, still JSON": _make_the_header_older,
     "garbage line appended": _append_garbage,
     "cut to 10 bytes": _cut_to(10),
     "cut to 0 bytes": _cut_to(0),
@@ -104,7 +127,11 @@ def test_repair_keeps_a_copy_and_saves_every_readable_change(tmp_path: Path) -> 
     assert repaired.copy is not None and repaired.copy.read_bytes() == damaged
     assert repaired.copy.parent == path.parent
     assert (repaired.kept, repaired.dropped) == (2, [3])
-    assert "dropped lines 3" in str(repaired) and str(repaired.copy) in str(repaired)
+    assert (
+        "saved 2 changes" in str(repaired)
+        and "dropped line 3;" in str(repaired)
+        and str(repaired.copy) in str(repaired)
+    )
     store = FilingStore(path)
     store.load()
     assert [n.text for n in store.get(fid(1)).notes] == ["first", "third"]
@@ -131,9 +158,10 @@ def test_repair_drops_a_readable_line_that_is_not_a_valid_change(tmp_path: Path)
     path = new_db(tmp_path)
     FilingStore(path).commit(fid(1), noter("kept"))
     FilingStore(path).commit(fid(2), noter("bad stage"))
-    journal = journal_path(path)
-    journal.write_bytes(_with_bad_stage_on_line(journal.read_bytes(), 3))
-    with pytest.raises(JournalDamaged, match="line 3"):
+    # A line whose checksum matches but whose record is not a valid filing.
+    stage = b'"stage":"preliminary_review"'
+    edit_journal(path, lambda line: line.replace(stage, b'"stage":"x"'), only=3)
+    with pytest.raises(JournalDamaged, match="line 3: filing 'ICP-2026-00002'"):
         FilingStore(path).load()
     repaired = FilingStore(path).repair()
     assert (repaired.kept, repaired.dropped) == (1, [3])
@@ -142,7 +170,77 @@ def test_repair_drops_a_readable_line_that_is_not_a_valid_change(tmp_path: Path)
     assert [n.text for n in store.get(fid(1)).notes] == ["kept"]
 
 
-def _with_bad_stage_on_line(data: bytes, number: int) -> bytes:
-    lines = data.split(b"\n")
-    lines[number - 1] = lines[number - 1].replace(b'"stage":"preliminary_review"', b'"stage":"x"')
-    return b"\n".join(lines)
+def test_repair_says_line_for_one_and_lines_for_several(tmp_path: Path) -> None:
+    path = new_db(tmp_path)
+    for n in (1, 2, 3):
+        FilingStore(path).commit(fid(n), noter(f"note {n}"))
+    journal = journal_path(path)
+    journal.write_bytes(journal.read_bytes() + b"garbage\nmore garbage\n")
+    said = str(FilingStore(path).repair())
+    assert "saved 3 changes" in said and "dropped lines 5, 6;" in said, said
+
+
+def _as_format_1(journal: Path) -> None:
+    """The journal as icp-tui wrote it before the checksums: header 1, lines without one."""
+    header, *lines = journal.read_bytes().split(b"\n")
+    old = [b'{"journal": 1, "generation": %d}' % orjson.loads(header)["generation"]]
+    old += [line[: line.rfind(CRC_MARK)] + b"}" if CRC_MARK in line else line for line in lines]
+    journal.write_bytes(b"\n".join(old))
+
+
+def test_an_older_journal_without_checksums_still_opens_and_is_compacted_first(
+    tmp_path: Path,
+) -> None:
+    path = new_db(tmp_path)
+    FilingStore(path).commit(fid(1), noter("before the upgrade"))
+    journal = journal_path(path)
+    _as_format_1(journal)
+    assert CRC_MARK not in journal.read_bytes()
+    store = FilingStore(path)
+    assert store.load() == 3
+    assert [n.text for n in store.get(fid(1)).notes] == ["before the upgrade"]
+    # The first change folds the old journal into the base: no journal mixes the formats.
+    store.commit(fid(2), noter("after the upgrade"))
+    header, *lines = journal.read_bytes().splitlines()
+    assert header.startswith(b'{"journal": %d,' % JOURNAL_FORMAT)
+    assert len(lines) == 1 and CRC_MARK in lines[0]
+    again = FilingStore(path)
+    again.load()
+    assert [n.text for n in again.get(fid(1)).notes] == ["before the upgrade"]
+    assert [n.text for n in again.get(fid(2)).notes] == ["after the upgrade"]
+
+
+def test_a_line_without_its_checksum_in_a_checksummed_journal_is_damage(tmp_path: Path) -> None:
+    path = new_db(tmp_path)
+    FilingStore(path).commit(fid(1), noter("one"))
+    FilingStore(path).commit(fid(2), noter("two"))
+    journal = journal_path(path)
+    header, *lines = journal.read_bytes().split(b"\n")
+    lines[1] = lines[1][: lines[1].rfind(CRC_MARK)] + b"}"  # valid JSON, a valid change
+    journal.write_bytes(b"\n".join([header, *lines]))
+    with pytest.raises(JournalDamaged, match=re.escape(f"{journal} line 3: it has no checksum")):
+        FilingStore(path).load()
+
+
+def test_repair_drops_a_changed_line_by_its_checksum(tmp_path: Path) -> None:
+    path = new_db(tmp_path)
+    FilingStore(path).commit(fid(1), noter("acknowledged one"))
+    FilingStore(path).commit(fid(2), noter("acknowledged two"))
+    _change_a_note_in_the_last_line(journal_path(path))
+    repaired = FilingStore(path).repair()
+    assert (repaired.kept, repaired.dropped) == (1, [3]), repaired
+    store = FilingStore(path)
+    store.load()
+    assert [n.text for n in store.get(fid(1)).notes] == ["acknowledged one"]
+    assert store.get(fid(2)).notes == ()  # the changed note is in the kept copy only
+
+
+def test_repair_of_an_older_journal_keeps_its_lines_without_checksums(tmp_path: Path) -> None:
+    path = new_db(tmp_path)
+    FilingStore(path).commit(fid(1), noter("kept"))
+    journal = journal_path(path)
+    _as_format_1(journal)
+    journal.write_bytes(journal.read_bytes() + b"garbage\n")
+    repaired = FilingStore(path).repair()
+    assert (repaired.kept, repaired.dropped) == (1, [3]), repaired
+    assert [n.text for n in FilingStore(path).get(fid(1)).notes] == ["kept"]

@@ -22,6 +22,7 @@ from icp_tui.store import (
     database_files,
     journal_path,
     lock_path,
+    sharing_problems,
     summary_path,
 )
 from icp_tui.store.journal import temp_prefix
@@ -75,7 +76,7 @@ def test_a_planted_symlink_is_refused_and_its_target_untouched(
     for attempt in attempts:
         with pytest.raises(ForeignFile, match=f"^{planted} is a symbolic link") as refused:
             attempt()
-        assert "\n" not in str(refused.value) and "restore" in str(refused.value)
+        _assert_advice(planted, str(refused.value))
     assert planted.is_symlink()
     assert _state(private) == theirs
 
@@ -112,9 +113,35 @@ def test_a_file_that_is_not_a_regular_file_of_ours_is_refused(
         os.link(which(private), planted)
     theirs = _state(private)
     expected = {"folder": "is a folder", "fifo": "is a FIFO", "hard link": "hard links"}[kind]
-    with pytest.raises(ForeignFile, match=f"^{planted} .*{expected}"):
+    with pytest.raises(ForeignFile, match=f"^{planted} .*{expected}") as refused:
         FilingStore(path).commit(fid(1), noter("next"))
+    _assert_advice(planted, str(refused.value))
     assert _state(private) == theirs
+
+
+def _assert_advice(planted: Path, message: str) -> None:
+    """The base and journal are restored from a backup; the lock and the summary, which
+    icp-tui makes again, are only removed."""
+    assert "\n" not in message
+    if planted.name.endswith((".lock", ".summary")):
+        assert "remove it" in message and "backup" not in message, message
+        made = "an empty file" if planted.name.endswith(".lock") else "rebuilds from the base"
+        assert made in message, message
+    else:
+        assert "restore the real file from a backup" in message, message
+
+
+@pytest.mark.parametrize("which", [summary_path, lock_path], ids=["summary", "lock"])
+def test_the_sharing_report_says_to_remove_a_planted_lock_or_summary(
+    tmp_path: Path, private: Path, which: Callable[[Path], Path]
+) -> None:
+    path = new_db(tmp_path)
+    planted = which(path)
+    planted.unlink()
+    planted.symlink_to(which(private))
+    said = [p for p in sharing_problems(database_files(path)) if str(planted) in p]
+    assert len(said) == 1, said
+    _assert_advice(planted, said[0])
 
 
 def test_a_symlinked_base_is_not_replaced_by_init(tmp_path: Path, private: Path) -> None:
@@ -184,6 +211,21 @@ def test_compaction_tightens_a_world_readable_database(tmp_path: Path) -> None:
     store.compact()
     for file in (path, journal_path(path), summary_path(path)):
         assert stat.S_IMODE(file.stat().st_mode) & 0o007 == 0, file
+
+
+@pytest.mark.parametrize("old", [0o644, 0o640, 0o600, 0o664], ids=lambda m: f"{m:04o}")
+def test_compaction_makes_every_file_0660_whatever_the_old_base_mode(
+    tmp_path: Path, old: int
+) -> None:
+    """The mode comes from the database's policy, never from the old base: a base left 0644
+    used to make the new base, journal and summary 0640, and the team read-only."""
+    path = new_db(tmp_path)
+    path.chmod(old)
+    store = FilingStore(path)
+    store.commit(fid(1), noter("x"))
+    store.compact()
+    for file in (path, journal_path(path), summary_path(path)):
+        assert stat.S_IMODE(file.stat().st_mode) == 0o660, (file, oct(file.stat().st_mode))
 
 
 def test_nothing_of_the_database_changes_when_a_link_is_refused(

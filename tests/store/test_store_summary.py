@@ -149,12 +149,13 @@ def test_compaction_writes_a_fresh_sidecar_from_memory(
     assert_consistent(fresh)
 
 
-def test_the_sidecar_keeps_the_base_mode(tmp_path: Path) -> None:
+def test_the_sidecar_gets_the_database_mode(tmp_path: Path) -> None:
+    """Neither the old sidecar's mode nor the base's: 0660, the database's policy."""
     path = new_db(tmp_path)
     os.chmod(path, 0o600)
     os.chmod(summary_path(path), 0o666)
     FilingStore(path).compact()
-    assert stat.S_IMODE(os.stat(summary_path(path)).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(summary_path(path)).st_mode) == 0o660
 
 
 def test_a_tinydb_script_write_writes_a_sidecar(
