@@ -49,9 +49,7 @@ class AdvanceScreen(ModalScreen[Stage | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Text(f"Move {self.filing_id} from {rule(self.source).label} to:"))
-            yield OptionList(
-                *(Option(Text(rule(s).label), id=s.value) for s in self.targets)
-            )
+            yield OptionList(*(Option(Text(rule(s).label), id=s.value) for s in self.targets))
             yield Label("y: move   n / escape: cancel", classes="hint")
 
     def on_mount(self) -> None:
