@@ -138,9 +138,7 @@ async def test_o_asks_before_taking_a_colleagues_filing(
     app = build_app(reference)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("o")
-        await pilot.pause()
-        dialog = app.screen
-        assert isinstance(dialog, ConfirmScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "assigned to bob" in screen_text(app)
         await pilot.press("n")  # the default: bob keeps it
         await settle(pilot)
@@ -150,10 +148,10 @@ async def test_o_asks_before_taking_a_colleagues_filing(
         await settle(pilot)
         assert db_bytes(db) == before
         await pilot.press("o")
-        await pilot.pause()
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
-        await settle(pilot)
-        assert any("assigned to you" in n for n in notifications(app))
+        # The save starts from the dialog's answer, after the key: wait for its toast.
+        await wait_for(pilot, lambda: any("assigned to you" in n for n in notifications(app)))
     assert stored(db, "ICP-2026-00001").assignee == ACTOR
 
 
