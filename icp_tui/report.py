@@ -335,6 +335,24 @@ def _expiry_words(e: Expiring, now: datetime) -> str:
     return f"in {math.ceil((e.expires_at - now).total_seconds() / 86400)} d"
 
 
+def _filing_line(
+    filing_id: str,
+    measure: str,
+    stage: Stage,
+    assignee: str | None,
+    domain: str,
+    entity: str,
+    province: str | None = None,
+) -> str:
+    """One filing of a text-report listing: id, how late or how long, stage, (province),
+    assignee, domain, entity, in the columns every listing shares."""
+    cells = [f"{_short(filing_id, 20):<14}", f"{measure:<10}", f"{rule(stage).short:<12}"]
+    if province is not None:
+        cells.append(f"{_short(province, 20):<12}")
+    cells += [_short(assignee or "-", 16).ljust(10), _short(domain), _short(entity)]
+    return "  " + "  ".join(cells)
+
+
 def render_text(report: Report) -> str:
     """Plain text for a terminal or a mail; every data string is made inert."""
     out: list[str] = [
@@ -345,48 +363,17 @@ def render_text(report: Report) -> str:
     out += _table(_STAGE_HEADINGS, list(_stage_rows(report)), "lrrrrrr")
     out += ["", f"Breached ({len(report.breached)}), most overdue first:"]
     out += [
-        "  "
-        + "  ".join(
-            (
-                f"{_short(b.id, 20):<14}",
-                f"{b.over:<10}",
-                f"{rule(b.stage).short:<12}",
-                f"{_short(b.province, 20):<12}",
-                _short(b.assignee or "-", 16).ljust(10),
-                _short(b.domain),
-                _short(b.entity),
-            )
-        )
+        _filing_line(b.id, b.over, b.stage, b.assignee, b.domain, b.entity, b.province)
         for b in report.breached
     ] or ["  none"]
     out += ["", f"Needing a ticket ({len(report.needs_ticket)}): over 3 bd in review, no ticket:"]
     out += [
-        "  "
-        + "  ".join(
-            (
-                f"{_short(t.id, 20):<14}",
-                f"{t.review_days} bd".ljust(10),
-                f"{rule(t.stage).short:<12}",
-                _short(t.assignee or "-", 16).ljust(10),
-                _short(t.domain),
-                _short(t.entity),
-            )
-        )
+        _filing_line(t.id, f"{t.review_days} bd", t.stage, t.assignee, t.domain, t.entity)
         for t in report.needs_ticket
     ] or ["  none"]
     out += ["", f"Orders expiring within {EXPIRING_DAYS} days ({len(report.expiring)}):"]
     out += [
-        "  "
-        + "  ".join(
-            (
-                f"{_short(e.id, 20):<14}",
-                f"{_expiry_words(e, report.now):<10}",
-                f"{rule(e.stage).short:<12}",
-                _short(e.assignee or "-", 16).ljust(10),
-                _short(e.domain),
-                _short(e.entity),
-            )
-        )
+        _filing_line(e.id, _expiry_words(e, report.now), e.stage, e.assignee, e.domain, e.entity)
         for e in report.expiring
     ] or ["  none"]
     out += ["", "Authority review time by province (finished reviews, business days):"]
