@@ -863,11 +863,10 @@ async def test_withdraw_reason_with_markup_is_shown_as_typed(
         await pilot.press("w", *["down"] * WITHDRAW_REASONS.index("other"))
         await type_text(pilot, typed)
         await pilot.press("enter", "y")
-        await settle(pilot)
-        await pilot.pause(0.1)
-        assert app.is_running  # an unbalanced tag used to crash the dashboard
         said = f"ICP-2026-00001 withdrawn (other: {typed})"
-        assert said in notifications(app)
+        await wait_for(pilot, lambda: said in notifications(app))  # the save has reported
+        await settle(pilot)
+        assert app.is_running  # an unbalanced tag used to crash the dashboard
         await wait_for(pilot, lambda: typed.split()[0] in screen_text(app))
     assert stored(db, "ICP-2026-00001").history[-1].reason == f"other: {typed}"
 

@@ -112,8 +112,12 @@ async def wait_for(
 
 
 async def settle(pilot: Pilot[object]) -> None:
-    """Wait for the save workers to finish and their messages to be handled."""
-    await pilot.app.workers.wait_for_complete()
+    """Wait for the save workers to finish and their messages to be handled.
+
+    Finished includes cancelled: an exclusive poll may be replaced by a newer one meanwhile
+    (waiting on the workers themselves would then raise WorkerCancelled).
+    """
+    await wait_for(pilot, lambda: all(worker.is_finished for worker in pilot.app.workers))
     await pilot.pause()
     await pilot.pause()
 
