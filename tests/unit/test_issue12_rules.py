@@ -404,6 +404,19 @@ def test_an_order_counts_down_from_day_30_and_expires_at_day_45(policy: SlaPolic
     assert "order expired" in WITHDRAW_REASONS
 
 
+def test_expiry_words_at_the_second(policy: SlaPolicy) -> None:
+    first = bj(2026, 3, 2, 9)
+    expiry = expires_at(new_filing(first), policy)
+    assert expiry is not None
+    second = timedelta(seconds=1)
+    # The countdown starts on day 30 exactly, not a second before.
+    assert expiry_in_words(expiry, policy, first + timedelta(days=30) - second) is None
+    # Days left are rounded up: a day and a second is 2 d; the last second is still 1 d.
+    assert expiry_in_words(expiry, policy, expiry - timedelta(days=1) - second) == "expires in 2 d"
+    assert expiry_in_words(expiry, policy, expiry - timedelta(days=1)) == "expires in 1 d"
+    assert expiry_in_words(expiry, policy, expiry - second) == "expires in 1 d"
+
+
 def test_expiry_counts_from_the_first_submission_and_stops_at_the_authority(
     policy: SlaPolicy,
 ) -> None:

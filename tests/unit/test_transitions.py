@@ -16,7 +16,7 @@ from icp_tui.domain.errors import (
     TransitionNotAllowed,
     WithdrawNotAllowed,
 )
-from icp_tui.domain.filing import BEIJING, EntityType, Filing, from_record, to_record
+from icp_tui.domain.filing import BEIJING, EntityType, Filing, Transition, from_record, to_record
 from icp_tui.domain.stages import (
     ALIBABA_CLOUD_REVIEW,
     CLOSED,
@@ -647,7 +647,8 @@ def test_undo_refused_once_the_version_moved_on(make_filing: MakeFiling) -> None
     noted = add_note(moved, moved_at + timedelta(minutes=1), "bob", "looked at it")
     with pytest.raises(TransitionNotAllowed, match="changed by bob") as refused:
         undo(noted, filing, moved.version, moved_at + timedelta(minutes=2), ACTOR)
-    assert "nothing to undo" in str(refused.value)
+    # When bob changed it (Beijing time), not when the undo was asked for.
+    assert "at 2025-03-04 09:01 since your change: nothing to undo" in str(refused.value)
 
 
 def test_undo_refused_without_a_recorded_change_time(make_filing: MakeFiling) -> None:
@@ -716,3 +717,27 @@ def test_materials_go_pending_mailed_received_and_never_back(make_filing: MakeFi
     assert materials_state(received, requires_mailing=True) == "received"
     with pytest.raises(TransitionNotAllowed, match="already received"):
         record_materials(received, MONDAY + timedelta(hours=3), ACTOR, received=False)
+
+
+def test_recording_materials_is_a_dated_signed_change_in_the_history(
+    make_filing: MakeFiling,
+) -> None:
+    filing = make_filing(S.PHOTO_REVIEW, MONDAY)
+    mailed_at, received_at = MONDAY + timedelta(hours=1), MONDAY + timedelta(days=2)
+    mailed = record_materials(filing, mailed_at, "bob", received=False)
+    received = record_materials(mailed, received_at, "carol", received=True)
+    assert (mailed.updated_at, mailed.updated_by, mailed.version) == (
+        mailed_at,
+        "bob",
+        filing.version + 1,
+    )
+    assert (received.updated_at, received.updated_by) == (received_at, "carol")
+    assert received.history[-2:] == (
+        Transition(mailed_at, "bob", S.PHOTO_REVIEW, S.PHOTO_REVIEW, "materials mailed"),
+        Transition(received_at, "carol", S.PHOTO_REVIEW, S.PHOTO_REVIEW, "materials received"),
+    )
+    # Not a move: the stage and its clock stay as they were.
+    assert (received.stage, received.entered_at) == (S.PHOTO_REVIEW, MONDAY)
+    assert received.checklist.materials_mailed and received.checklist.materials_received
+    assert_chained(received)
+    assert_round_trips(received)
