@@ -140,8 +140,13 @@ def test_an_out_of_order_note_in_an_old_database_does_not_inflate_review_days(
 def test_a_change_more_than_5_minutes_ahead_of_the_clock_is_refused() -> None:
     now = bj(2026, 12, 1, 10)
     check_not_ahead(now + timedelta(minutes=5), now)
-    with pytest.raises(HistoryOutOfOrder, match="more than 5 minutes ahead"):
+    with pytest.raises(HistoryOutOfOrder) as refused:
         check_not_ahead(now + timedelta(minutes=5, seconds=1), now)
+    assert str(refused.value) == (
+        "a change stamped 2026-12-01 10:05:01 is more than 5 minutes ahead of the clock "
+        "(2026-12-01 10:00:00): --now may look ahead only in commands that change nothing; "
+        "nothing was changed"
+    )
 
 
 ACTIONS = ("advance", "note", "ticket", "assign")
@@ -455,8 +460,18 @@ def test_a_resent_sms_restarts_the_24_hours(make_filing: MakeFiling, policy: Sla
     ]
     assert from_record(to_record(resent)) == resent
     assert FilingSummary.from_row(summarize(resent).to_row()) == summarize(resent)
+    assert (resent.updated_at, resent.updated_by) == (entered + timedelta(hours=20), "bob")
     moved = advance(resent, entered + timedelta(hours=21), ACTOR)
     assert moved.sms_sent_at is None and sms_attempts(moved) == []
+
+
+def test_sms_attempts_are_the_entry_and_the_resends_only(make_filing: MakeFiling) -> None:
+    entered = bj(2025, 3, 3, 10)
+    filing = make_filing(S.SMS_VERIFICATION, entered)
+    # A resend in the same second as the entry is still a second SMS; a note is none.
+    filing = sms_resent(filing, entered, "bob")
+    filing = add_note(filing, entered + timedelta(hours=1), ACTOR, "applicant called")
+    assert [(t.at, t.by) for t in sms_attempts(filing)] == [(entered, ACTOR), (entered, "bob")]
 
 
 def test_an_sms_is_resent_only_during_the_sms_check(make_filing: MakeFiling) -> None:

@@ -16,7 +16,15 @@ from icp_tui.domain.errors import (
     TransitionNotAllowed,
     WithdrawNotAllowed,
 )
-from icp_tui.domain.filing import BEIJING, EntityType, Filing, Transition, from_record, to_record
+from icp_tui.domain.filing import (
+    BEIJING,
+    Checklist,
+    EntityType,
+    Filing,
+    Transition,
+    from_record,
+    to_record,
+)
 from icp_tui.domain.stages import (
     ALIBABA_CLOUD_REVIEW,
     CLOSED,
@@ -37,10 +45,12 @@ from icp_tui.domain.transitions import (
     advance,
     advance_targets,
     assign,
+    check_domain,
     materials_state,
     next_filing_id,
     record_materials,
     record_ticket,
+    sms_resent,
     submit,
     undo,
     withdraw,
@@ -482,6 +492,56 @@ def test_withdraw_refused_once_closed(make_filing: MakeFiling, stage: Stage) -> 
         withdraw(filing, bj(2025, 3, 20), ACTOR, "applicant request")
 
 
+@pytest.mark.parametrize(
+    ("stage", "refusal"),
+    [
+        (
+            S.APPROVED,
+            "ICP-0001 was approved by the communications administration on 2025-03-03 10:00: "
+            "a decided filing cannot be withdrawn",
+        ),
+        (
+            S.REJECTED,
+            "ICP-0001 was rejected by the communications administration on 2025-03-03 10:00: "
+            "a decided filing cannot be withdrawn (resubmit it instead)",
+        ),
+        (
+            S.SMS_VERIFICATION,
+            "ICP-0001 cannot be withdrawn: it was submitted to the communications administration "
+            "on 2025-03-03 10:00 (now sms_verification); the applicant must complete the SMS "
+            "check (or it is returned to them)",
+        ),
+        (
+            S.AUTHORITY_REVIEW,
+            "ICP-0001 cannot be withdrawn: it was submitted to the communications administration "
+            "on 2025-03-03 09:00 (now authority_review); wait for the authority's decision",
+        ),
+    ],
+)
+def test_withdraw_refusal_says_why_and_what_to_do(
+    make_filing: MakeFiling, stage: Stage, refusal: str
+) -> None:
+    assert withdraw_refusal(make_filing(stage, MONDAY)) == refusal
+
+
+def test_submitted_at_the_same_instant_as_the_submission_still_names_it(
+    filing_from_moves: MakeFiling,
+) -> None:
+    # Every move up to the SMS check stamped at one instant (an import can do that).
+    at = bj(2025, 3, 3, 10)
+    moves = [(s, at) for s in (S.PRELIMINARY_REVIEW, S.AWAITING_PHOTO, S.PHOTO_REVIEW)]
+    filing = filing_from_moves(
+        [
+            *moves,
+            (S.AWAITING_SUBMISSION, at),
+            (S.SMS_VERIFICATION, at),
+            (S.AUTHORITY_REVIEW, MONDAY + timedelta(days=1)),
+        ]
+    )
+    refusal = withdraw_refusal(filing)
+    assert refusal is not None and "administration on 2025-03-03 10:00 " in refusal
+
+
 def test_withdraw_refused_when_already_withdrawn_says_so(make_filing: MakeFiling) -> None:
     filing = make_filing(S.WITHDRAWN, MONDAY)
     with pytest.raises(WithdrawNotAllowed, match="already withdrawn on 2025-03-03 10:00"):
@@ -568,7 +628,10 @@ def test_assign_and_unassign(make_filing: MakeFiling) -> None:
     assert cleared.assignee is None
     assert cleared.version == filing.version + 2
     assert cleared.updated_by == "alice"
+    assert [e.reason for e in cleared.history[-2:]] == ["assigned to 李雷", "unassigned"]
     assert_round_trips(cleared)
+    with pytest.raises(InvalidInput, match=r"^the assignee is empty$"):
+        assign(filing, at, "bob", "   ")
 
 
 # -- undo ------------------------------------------------------------------------------------
@@ -631,6 +694,62 @@ def test_undo_a_note(make_filing: MakeFiling) -> None:
     assert_round_trips(back)
 
 
+def _content(filing: Filing) -> Filing:
+    """The filing without what every change moves on (version, who and when, history)."""
+    return replace(filing, version=0, updated_at=None, updated_by=None, history=())
+
+
+CHANGES: dict[str, Callable[[Filing, datetime], Filing]] = {
+    "note": lambda f, at: add_note(f, at, ACTOR, "called"),
+    "ticket": lambda f, at: record_ticket(f, at, ACTOR, "TK-2"),
+    "assign": lambda f, at: assign(f, at, ACTOR, "carol"),
+    "sms resent": lambda f, at: sms_resent(f, at, ACTOR),
+    "authority review": lambda f, at: advance(f, at, ACTOR),
+    "returned": lambda f, at: advance(f, at, ACTOR, to=S.RETURNED, reason="SMS check missed"),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_undo_puts_back_everything_the_change_changed(make_filing: MakeFiling, change: str) -> None:
+    # An SMS check with a ticket, an assignee, materials and a resend already recorded.
+    materials = Checklist(admin_photo=True, materials_mailed=True, materials_received=True)
+    filing = make_filing(
+        S.SMS_VERIFICATION, MONDAY, ticket="TK-1", assignee="bob", checklist=materials
+    )
+    filing = sms_resent(filing, MONDAY + timedelta(hours=1), ACTOR)
+    at = MONDAY + timedelta(hours=2)
+    changed = CHANGES[change](filing, at)
+    assert _content(changed) != _content(filing)
+    back = undo(changed, filing, changed.version, at + timedelta(minutes=1), ACTOR)
+    assert _content(back) == _content(filing)
+    assert back.history[-1] == Transition(
+        at + timedelta(minutes=1),
+        ACTOR,
+        changed.stage,
+        filing.stage,
+        "undo of the last change",
+        undo=True,
+    )
+
+
+def test_undo_of_an_approval_takes_back_the_icp_number(make_filing: MakeFiling) -> None:
+    filing = make_filing(S.AUTHORITY_REVIEW, MONDAY, province="Zhejiang")
+    at = bj(2025, 3, 20, 9)
+    approved = advance(filing, at, ACTOR, icp_number="浙ICP备2025000001号-1")
+    back = undo(approved, filing, approved.version, at + timedelta(minutes=1), ACTOR)
+    assert (back.stage, back.icp_number) == (S.AUTHORITY_REVIEW, None)
+    noted = add_note(approved, at + timedelta(minutes=1), ACTOR, "number sent to the applicant")
+    kept = undo(noted, approved, noted.version, at + timedelta(minutes=2), ACTOR)
+    assert kept.icp_number == "浙ICP备2025000001号-1"
+
+
+def test_undo_of_entering_photo_review_unticks_the_photo(make_filing: MakeFiling) -> None:
+    filing = make_filing(S.AWAITING_PHOTO, MONDAY)
+    reviewed = advance(filing, bj(2025, 3, 4, 9), ACTOR)
+    back = undo(reviewed, filing, reviewed.version, bj(2025, 3, 4, 9, 1), ACTOR)
+    assert back.checklist.admin_photo is False
+
+
 def test_undo_refused_after_five_minutes(make_filing: MakeFiling) -> None:
     filing = make_filing(S.PRELIMINARY_REVIEW, MONDAY)
     moved_at = bj(2025, 3, 4, 9)
@@ -690,8 +809,45 @@ def test_submit_creates_a_valid_filing_in_preliminary_review() -> None:
     assert (filing.history[0].source, filing.history[0].by) == (None, ACTOR)
     assert_chained(filing)
     assert_round_trips(filing)
-    with pytest.raises(InvalidInput):
+    assert filing.history[0].reason == "submitted"
+    with pytest.raises(InvalidInput, match=r"^the domain is empty$"):
         submit("ICP-2025-00002", " ", "x", EntityType.INDIVIDUAL, "Beijing", at, ACTOR)
+    with pytest.raises(InvalidInput, match=r"^the entity is empty$"):
+        submit("ICP-2025-00002", "example.cn", " ", EntityType.INDIVIDUAL, "Beijing", at, ACTOR)
+
+
+@pytest.mark.parametrize(
+    ("domain", "valid"),
+    [
+        ("www.123.cn", True),  # only the top-level label may not be all digits
+        ("www.example.123", False),
+        ("example.123", False),
+        ("a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 61, True),  # 253: the limit
+        ("a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 62, False),  # 254
+    ],
+)
+def test_domain_name_rules(domain: str, valid: bool) -> None:
+    if valid:
+        assert check_domain(domain) == domain
+    else:
+        with pytest.raises(InvalidInput, match="is not a domain name"):
+            check_domain(domain)
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("bad", "'bad'"),
+        ("x" * 60, repr("x" * 60)),  # up to 60 characters shown whole
+        ("x" * 61, repr("x" * 57 + "...")),  # longer: cut to 57 and marked
+    ],
+)
+def test_a_wrong_domain_is_named_in_the_refusal(typed: str, shown: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        check_domain(typed)
+    assert str(refused.value) == (
+        f"{shown} is not a domain name: expected a host name like example.com or 例子.中国"
+    )
 
 
 def test_next_filing_id() -> None:
@@ -715,8 +871,17 @@ def test_materials_go_pending_mailed_received_and_never_back(make_filing: MakeFi
     assert materials_state(mailed, requires_mailing=True) == "mailed"
     received = record_materials(mailed, MONDAY + timedelta(hours=2), ACTOR, received=True)
     assert materials_state(received, requires_mailing=True) == "received"
-    with pytest.raises(TransitionNotAllowed, match="already received"):
+    with pytest.raises(TransitionNotAllowed) as refused:
         record_materials(received, MONDAY + timedelta(hours=3), ACTOR, received=False)
+    assert str(refused.value) == (
+        "ICP-0001: the mailed materials were already received; they cannot go back to mailed"
+    )
+    with pytest.raises(TransitionNotAllowed) as refused:
+        record_materials(make_filing(S.AUTHORITY_REVIEW, MONDAY), MONDAY, ACTOR, received=True)
+    assert str(refused.value) == (
+        "ICP-0001 is authority_review: mailed materials are recorded between the preliminary "
+        "review and the submission to the communications administration"
+    )
 
 
 def test_recording_materials_is_a_dated_signed_change_in_the_history(
