@@ -465,6 +465,16 @@ def test_a_resent_sms_restarts_the_24_hours(make_filing: MakeFiling, policy: Sla
     assert moved.sms_sent_at is None and sms_attempts(moved) == []
 
 
+def test_an_sms_resent_a_little_ahead_of_the_clock_has_used_no_hours(
+    make_filing: MakeFiling, policy: SlaPolicy
+) -> None:
+    now = bj(2025, 3, 3, 12)
+    filing = make_filing(S.SMS_VERIFICATION, bj(2025, 3, 3, 10))
+    resent = sms_resent(filing, now + timedelta(minutes=5), "bob")  # within MAX_AHEAD
+    status = sla_status(resent, policy, now)
+    assert (status.used, status.left) == (0, "24 h left")
+
+
 def test_sms_attempts_are_the_entry_and_the_resends_only(make_filing: MakeFiling) -> None:
     entered = bj(2025, 3, 3, 10)
     filing = make_filing(S.SMS_VERIFICATION, entered)

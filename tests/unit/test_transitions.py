@@ -338,6 +338,12 @@ def test_a_closed_filing_does_not_move(make_filing: MakeFiling, stage: Stage) ->
     assert advance_targets(filing.stage) == ()
     with pytest.raises(TransitionNotAllowed, match="closed filing does not move"):
         advance(filing, MONDAY + timedelta(days=1), ACTOR, to=S.PRELIMINARY_REVIEW)
+    # With no next stage and no `to`: the same refusal, naming when it closed.
+    with pytest.raises(TransitionNotAllowed) as refused:
+        advance(filing, MONDAY + timedelta(days=1), ACTOR)
+    assert str(refused.value) == (
+        f"ICP-0001 is {stage.value} since 2025-03-03 10:00: a closed filing does not move"
+    )
 
 
 def test_approval_records_the_icp_number(make_filing: MakeFiling) -> None:
@@ -584,7 +590,7 @@ def test_notes_keep_text_exactly(make_filing: MakeFiling, text: str) -> None:
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t"])
 def test_a_blank_note_is_refused(make_filing: MakeFiling, text: str) -> None:
-    with pytest.raises(InvalidInput, match="note"):
+    with pytest.raises(InvalidInput, match=r"^the note is empty$"):
         add_note(make_filing(), MONDAY, ACTOR, text)
 
 
@@ -613,7 +619,7 @@ def test_record_ticket(make_filing: MakeFiling) -> None:
     assert ticketed.history[:-1] == filing.history
     assert ticketed.history[-1].reason == "ticket TK-20250307-0042"
     assert not ticketed.history[-1].moved and ticketed.last_move == filing.last_move
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match=r"^the ticket reference is empty$"):
         record_ticket(filing, at, "bob", "  ")
 
 
