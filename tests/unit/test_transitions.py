@@ -353,6 +353,19 @@ def test_approval_records_the_icp_number(make_filing: MakeFiling) -> None:
     assert_round_trips(approved)
 
 
+@pytest.mark.parametrize(("province", "example"), [("Beijing", "京"), ("Atlantis", "浙")])
+def test_approving_without_a_number_shows_one_for_the_province(
+    make_filing: MakeFiling, province: str, example: str
+) -> None:
+    filing = make_filing(S.AUTHORITY_REVIEW, MONDAY, province=province)
+    with pytest.raises(InvalidInput) as refused:
+        advance(filing, bj(2025, 3, 20, 9), ACTOR)
+    assert str(refused.value) == (
+        "ICP-0001: approving records the ICP number the authority issued "
+        f"(e.g. --icp-number {example}ICP备2026012345号-1)"
+    )
+
+
 @pytest.mark.parametrize("stage", [S.RETURNED, S.REJECTED])
 def test_resubmission_sets_submitted_at(make_filing: MakeFiling, stage: Stage) -> None:
     filing = make_filing(stage, MONDAY)
