@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import threading
 import time
 from collections.abc import Callable
 from copy import copy
@@ -36,16 +35,15 @@ from icp_tui.domain.stages import REASONED_STAGES, Stage, rule
 from icp_tui.domain.transitions import advance_targets, withdraw_refusal
 from icp_tui.queue import Queue, QueueEntry, Sort, View, health_counts, in_view, matching
 from icp_tui.report import build_report
-from icp_tui.services import Clock, FilingService, system_clock
-from icp_tui.store import (
+from icp_tui.services import (
+    Clock,
+    FilingService,
     Location,
     StaleChange,
-    Store,
-    WakesOnChange,
     location_name,
-    open_store,
+    system_clock,
 )
-from icp_tui.transfer import export_file_name, export_rows, save_csv, stored_filings
+from icp_tui.transfer import export_file_name, export_rows, save_csv
 from icp_tui.ui.detail import FilingDetail
 from icp_tui.ui.modals import (
     AdvanceScreen,
@@ -305,7 +303,7 @@ class DashboardScreen(Screen[None]):
         now = app.clock().astimezone(BEIJING)
         first = Text()
         first.append(f" {now:%Y-%m-%d %H:%M} Beijing", "bold")
-        if app.service.store.read_only:
+        if app.service.read_only:
             first.append("  READ-ONLY", "bold reverse")
         if app.last_refresh:
             first.append(f"  refreshed {app.last_refresh.astimezone(BEIJING):%H:%M:%S}", "dim")
@@ -356,8 +354,8 @@ class DashboardScreen(Screen[None]):
     def update_banner(self) -> None:
         app = self.icp
         messages = []
-        if app.service.store.read_only:
-            messages.append(f"Read-only: {app.service.store.read_only_reason}")
+        if app.service.read_only:
+            messages.append(f"Read-only: {app.service.read_only_reason}")
         if app.poll_error:
             messages.append(f"{inert(app.poll_error)}; retrying")
         for year in app.reference.calendar.provisional_years(app.queue.years_in_use()):
@@ -376,7 +374,7 @@ class DashboardScreen(Screen[None]):
         if entry is None:
             return None
         try:
-            filing = self.icp.service.store.get(entry.id)
+            filing = self.icp.service.get(entry.id)
         except IcpError as error:
             self.notify(inert(str(error)), severity="error", markup=False)
             return None
@@ -424,7 +422,7 @@ class DashboardScreen(Screen[None]):
         if action not in WRITE_ACTIONS and action != "explain":
             return True
         entry = self.table.current if self.is_mounted else None
-        read_only = self.icp.service.store.read_only
+        read_only = self.icp.service.read_only
         if action == "explain":  # a key that does nothing here says why, once it is greyed out
             kind = str(parameters[0])
             if read_only:
@@ -820,8 +818,6 @@ class IcpApp(App[int]):
         self.display_path = display_path
         self.refresh_seconds = settings.refresh_seconds
         self.last_refresh: datetime | None = service.clock()
-        # One store operation at a time: polls and saves run in worker threads.
-        self.store_lock = threading.Lock()
         self.saves_pending = 0
         #: The refresh error last told, while it lasts (the banner shows it too).
         self.poll_error: str | None = None
@@ -839,8 +835,8 @@ class IcpApp(App[int]):
         # 16 colours turn $error and $warning into the same bright red: name distinct ones.
         self.dashboard.set_class(self.console.color_system in ("standard", "windows"), "ansi16")
         self.push_screen(self.dashboard)
-        if isinstance(self.service.store, WakesOnChange):
-            self.follow_changes(self.service.store)
+        if self.service.wakes_on_change:
+            self.follow_changes()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(HELP_KEYS))
@@ -848,19 +844,18 @@ class IcpApp(App[int]):
     # -- disk work, in threads ---------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="wake", exit_on_error=False)
-    def follow_changes(self, store: WakesOnChange) -> None:
+    def follow_changes(self) -> None:
         """Poll as soon as another dashboard commits, not only at the next refresh."""
         worker = get_current_worker()
         while not worker.is_cancelled:
-            if store.wait_for_change(1.0) and not worker.is_cancelled:
+            if self.service.wait_for_change(1.0) and not worker.is_cancelled:
                 self.call_from_thread(self.poll_store)
 
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def poll_store(self) -> None:
         """Pick up changes made by others: reads only what was appended since last time."""
         try:
-            with self.store_lock:
-                changed = self.service.store.poll()
+            changed = self.service.poll()
         except IcpError as error:
             said = f"Cannot refresh: {error}"
             if said != self.poll_error:  # once, not at every poll while it lasts
@@ -872,10 +867,7 @@ class IcpApp(App[int]):
             self.poll_error = None
             self.call_from_thread(self.dashboard.update_banner)
         if changed is None or changed:
-            fresh = None
-            if changed is None:
-                with self.store_lock:
-                    fresh = rebuild_queue(self.service.store, self.reference, self.clock())
+            fresh = self.service.queue() if changed is None else None
             self.dashboard.post_message(StoreChanged(changed, fresh))
         else:
             self.last_refresh = self.clock()
@@ -890,8 +882,7 @@ class IcpApp(App[int]):
     def _save(self, change: Callable[[FilingService], Filing], said: str) -> None:
         """Run one change through the service (locked, versioned, fsynced)."""
         try:
-            with self.store_lock:
-                filing = change(self.service)
+            filing = change(self.service)
         except StaleChange as error:
             self.dashboard.post_message(ChangeRefused(str(error), error.current))
             return
@@ -899,13 +890,11 @@ class IcpApp(App[int]):
             self.dashboard.post_message(ChangeRefused(str(error), None))
             return
         self.dashboard.post_message(ChangeSaved(filing, said))
-        try:
-            with self.store_lock:
-                self.service.store.compact_if_due()
-        except IcpError as error:
+        postponed = self.service.compact_after_save()
+        if postponed is not None:
             self.call_from_thread(
                 self.notify,
-                inert(f"Compaction postponed: {error}"),
+                inert(f"Compaction postponed: {postponed}"),
                 severity="warning",
                 markup=False,
             )
@@ -920,8 +909,7 @@ class IcpApp(App[int]):
             self.call_from_thread(self.notify, inert(said), severity="warning", markup=False)
             return
         try:
-            with self.store_lock:
-                rows = export_rows(entries, self.service.store.get, self.reference, now)
+            rows = export_rows(entries, self.service.get, self.reference, now)
             save_csv(path, rows)
         except (IcpError, OSError) as error:
             said, severity = f"Export failed: {error}", "error"
@@ -933,23 +921,11 @@ class IcpApp(App[int]):
     def open_stats(self) -> None:
         """Build the report off the UI thread (it reads every filing's history)."""
         try:
-            with self.store_lock:
-                report = build_report(
-                    stored_filings(self.service.store), self.reference, self.clock()
-                )
+            report = build_report(self.service.filings(), self.reference, self.clock())
         except IcpError as error:
             self.call_from_thread(self.notify, inert(str(error)), severity="error", markup=False)
             return
         self.call_from_thread(self.push_screen, StatsScreen(report))
-
-
-def rebuild_queue(store: Store, reference: Reference, now: datetime) -> Queue:
-    """A new queue from the store's summaries (after a reload; no record is decoded)."""
-    queue = Queue(reference, now)
-    with queue.loading():
-        for filing_id in store.ids():
-            queue.put(store.summary(filing_id))
-    return queue
 
 
 def make_app(
@@ -962,9 +938,5 @@ def make_app(
 ) -> IcpApp:
     """Load the database (errors surface here, before any screen opens) and build the app."""
     settings = settings or Settings(db_path=db_path)
-    store = open_store(db_path)
-    queue = Queue(reference, clock())
-    with queue.loading():
-        store.load(queue.put)
-    service = FilingService(store, reference, actor=actor, clock=clock)
-    return IcpApp(service, queue, settings, display_path=location_name(db_path))
+    service = FilingService.open(db_path, reference, actor=actor, clock=clock)
+    return IcpApp(service, service.load_queue(), settings, display_path=location_name(db_path))
