@@ -25,6 +25,7 @@ from pathlib import Path
 
 import orjson
 
+from icp_tui.domain.collector import gc_paused
 from icp_tui.domain.errors import UnknownFiling
 from icp_tui.domain.filing import BEIJING, Filing, from_record, to_record
 from icp_tui.domain.summary import FilingSummary, summarize
@@ -39,15 +40,13 @@ from icp_tui.store.errors import (
     StoreBusy,
     StoreError,
 )
-from icp_tui.store.files import check, writers_lock
+from icp_tui.store.files import check
 from icp_tui.store.journal import (
     JOURNAL_FORMAT,
     SCHEMA_VERSION,
     FileId,
     append_line,
-    clean_temp_files,
     file_id,
-    gc_paused,
     journal_line,
     journal_path,
     lock_path,
@@ -57,6 +56,7 @@ from icp_tui.store.journal import (
     start_journal,
     summary_path,
     write_database,
+    writers_held,
 )
 from icp_tui.store.repair import Repaired, mend_journal
 from icp_tui.store.state import (
@@ -136,7 +136,7 @@ class FilingStore:
                 if progress is not None and doc_id % 1000 == 0:
                     progress(doc_id)
         store.path.parent.mkdir(parents=True, exist_ok=True)
-        with store._mutex, store._locked(), gc_paused():
+        with store._mutex, writers_held(store.path, lock_timeout), gc_paused():
             store._refuse_existing(overwrite)
             generation = next_generation(store.path)
             written = write_database(
@@ -339,7 +339,7 @@ class FilingStore:
 
         A journal that reads fine is left alone. This handle reloads on its next use.
         """
-        with self._mutex, self._locked():
+        with self._mutex, writers_held(self.path, self.lock_timeout):
             try:
                 self.load()  # validates every journal entry, as any reader would
                 return Repaired(self.journal)
@@ -446,25 +446,13 @@ class FilingStore:
         self._check_access(state)
 
     @contextmanager
-    def _locked(self, timeout: float | None = None) -> Iterator[None]:
-        """Hold the cross-process lock; clear away temporary files a killed writer left."""
-        wait = self.lock_timeout if timeout is None else timeout
-        try:
-            with writers_lock(lock_path(self.path), wait, database=self.path):
-                clean_temp_files(self.path)  # only lock holders write them: any found are orphans
-                yield
-        except OSError as error:
-            raise StoreError(
-                f"could not save to {self.path}: {error.strerror or error}; nothing was changed"
-            ) from error
-
-    @contextmanager
     def _writing(self, timeout: float | None = None) -> Iterator[StoreState]:
         """Lock, catch up with the files, and refuse if this handle may not write."""
         with self._mutex:
             self._refuse_read_only(self._loaded())
         # Wait for other processes without the mutex, so this process's readers carry on.
-        with self._locked(timeout), self._mutex:
+        wait = self.lock_timeout if timeout is None else timeout
+        with writers_held(self.path, wait), self._mutex:
             self._refresh()
             state = self._loaded()
             self._refuse_read_only(state)
