@@ -34,7 +34,14 @@ from icp_tui.domain.sla import Health, expires_at, expiry_in_words, find_health,
 from icp_tui.domain.stages import Stage, find_stage, parse_stage, rule
 from icp_tui.domain.transitions import check_not_ahead, materials_state, sms_attempts
 from icp_tui.queue import Queue, QueueEntry
-from icp_tui.services import Clock, FilingService, fixed_clock, parse_entity_type, system_clock
+from icp_tui.services import (
+    Clock,
+    FilingService,
+    fixed_clock,
+    load_queue,
+    parse_entity_type,
+    system_clock,
+)
 from icp_tui.store import (
     DatabaseExists,
     DatabaseMissing,
@@ -283,10 +290,7 @@ class Command:
 
     def queue(self) -> tuple[Queue, Store]:
         store = self.store()
-        queue = Queue(self.reference, self.now())
-        with queue.loading():
-            store.load(queue.put)
-        return queue, store
+        return load_queue(store, self.reference, self.now(), reread=True), store
 
     def warn_provisional(self, years: Iterable[int]) -> None:
         for year in self.reference.calendar.provisional_years(years):
@@ -485,7 +489,7 @@ def list_filings(cmd: Command) -> int:
         {y for e in entries for y in e.provisional_years(cmd.reference.calendar, now)}
     )
     if args.json:
-        print_json([e.summary(cmd.reference, now) for e in entries])
+        print_json([e.list_json(cmd.reference, now) for e in entries])
         return 0
     header = ("HEALTH", "ID", "STAGE", "DUE/LEFT", "ASSIGNEE", "DOMAIN", "ENTITY", "PROVINCE")
     rows = [
@@ -607,7 +611,7 @@ def filing_json(filing: Filing, cmd: Command) -> dict[str, Any]:
     """`show --json`: the `list --json` keys plus the whole record."""
     now = cmd.now()
     queue = Queue(cmd.reference, now)
-    summary = queue.put(filing).summary(cmd.reference, now)
+    summary = queue.put(filing).list_json(cmd.reference, now)
     record = to_record(filing)
     return {
         **summary,

@@ -16,6 +16,7 @@ from icp_tui.domain import transitions
 from icp_tui.domain.errors import InvalidInput, TransitionNotAllowed
 from icp_tui.domain.filing import BEIJING, EntityType, Filing
 from icp_tui.domain.stages import CLOSED, REASONED_STAGES, Stage
+from icp_tui.queue import Queue, QueueReference
 from icp_tui.store import Store
 
 Clock = Callable[[], datetime]
@@ -37,6 +38,22 @@ def current_actor() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def load_queue(store: Store, reference: QueueReference, now: datetime, *, reread: bool) -> Queue:
+    """The queue of every filing in `store` at `now`, from the summaries (no record decoded).
+
+    With `reread` the database is read afresh first; without, the queue is rebuilt from what
+    the store last read (after `poll()` said it reloaded: None).
+    """
+    queue = Queue(reference, now)
+    with queue.loading():
+        if reread:
+            store.load(queue.put)
+        else:
+            for filing_id in store.ids():
+                queue.put(store.summary(filing_id))
+    return queue
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,10 @@ class FilingService:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def load_queue(self, *, reread: bool = True) -> Queue:
+        """The queue of every filing now (see the module's `load_queue`)."""
+        return load_queue(self.store, self.reference, self.now(), reread=reread)
 
     def _stamp(self) -> datetime:
         """The time to stamp a change with; refused far ahead of the real clock."""
@@ -201,7 +222,8 @@ class FilingService:
         )
 
     def undo(self) -> Filing:
-        """Undo this user's last change in this session (5 minutes, nobody changed it since)."""
+        """Undo this user's last change in this session (within UNDO_WINDOW, nobody changed it
+        since)."""
         last = self.last_change
         if last is None:
             raise TransitionNotAllowed("nothing to undo: you have made no change in this session")

@@ -101,7 +101,7 @@ def export_rows(
     rows = []
     for done, entry in enumerate(chosen, 1):
         record = filing(entry.id)
-        row = entry.summary(reference, now)
+        row = entry.list_json(reference, now)
         row["submitted_at"] = record.submitted_at.astimezone(BEIJING).isoformat()
         row["entered_at"] = record.entered_at.astimezone(BEIJING).isoformat()
         row["icp_number"] = record.icp_number

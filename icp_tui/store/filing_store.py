@@ -27,7 +27,7 @@ import orjson
 
 from icp_tui.domain.collector import gc_paused
 from icp_tui.domain.errors import UnknownFiling
-from icp_tui.domain.filing import BEIJING, Filing, from_record, to_record
+from icp_tui.domain.filing import Filing, from_record, stamp, to_record
 from icp_tui.domain.summary import FilingSummary, summarize
 from icp_tui.store.errors import (
     CompactionPostponed,
@@ -529,6 +529,6 @@ def _stale_message(current: Filing) -> str:
     when = current.updated_at or current.last_transition.at
     return (
         f"{current.id} was changed by {current.updated_by or 'someone'} at "
-        f"{when.astimezone(BEIJING):%Y-%m-%d %H:%M} (now version {current.version}); "
+        f"{stamp(when)} (now version {current.version}); "
         "your change was not saved"
     )

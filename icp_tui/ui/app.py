@@ -29,18 +29,17 @@ from textual.worker import get_current_worker
 from icp_tui.config import Reference, Settings
 from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
-from icp_tui.domain.filing import BEIJING, Filing
+from icp_tui.domain.filing import Filing, stamp, time_of_day
 from icp_tui.domain.provinces import icp_number_example, icp_number_problem
 from icp_tui.domain.sla import HEALTH_ORDER, Health
 from icp_tui.domain.stages import REASONED_STAGES, Stage, rule
-from icp_tui.domain.transitions import advance_targets, withdraw_refusal
+from icp_tui.domain.transitions import UNDO_WINDOW, advance_targets, in_minutes, withdraw_refusal
 from icp_tui.queue import Queue, QueueEntry, Sort, View, health_counts, in_view, matching
 from icp_tui.report import build_report
 from icp_tui.services import Clock, FilingService, system_clock
 from icp_tui.store import (
     Location,
     StaleChange,
-    Store,
     WakesOnChange,
     location_name,
     open_store,
@@ -98,7 +97,7 @@ HELP_KEYS = (
     ("w", "withdraw: pick the reason, confirm with y"),
     ("n", "add a note"),
     ("t", "record the ticket of an escalated filing"),
-    ("u", "undo your own last change (5 minutes)"),
+    ("u", f"undo your own last change ({in_minutes(UNDO_WINDOW)})"),
     ("o", "take the filing: assign it to me (asks first if it is a colleague's)"),
     ("x", "the mailed verification materials arrived (where the province asks for them)"),
     ("v", "the MIIT SMS was resent: its 24 hours restart (SMS check only)"),
@@ -302,13 +301,12 @@ class DashboardScreen(Screen[None]):
         rows = self.table.rows
         counts = health_counts(rows)  # the view's, not the whole queue's
         width = max(20, self.size.width)
-        now = app.clock().astimezone(BEIJING)
         first = Text()
-        first.append(f" {now:%Y-%m-%d %H:%M} Beijing", "bold")
+        first.append(f" {stamp(app.clock())} Beijing", "bold")
         if app.service.store.read_only:
             first.append("  READ-ONLY", "bold reverse")
         if app.last_refresh:
-            first.append(f"  refreshed {app.last_refresh.astimezone(BEIJING):%H:%M:%S}", "dim")
+            first.append(f"  refreshed {time_of_day(app.last_refresh, seconds=True)}", "dim")
         # The path last, cut from the left: its file name is what tells two databases apart.
         room = width - first.cell_len - 2
         path = app.display_path
@@ -747,7 +745,7 @@ class FilingCommands(Provider):
             ("Withdraw the highlighted filing", "withdraw", "before submission only"),
             ("Add a note to the highlighted filing", "note", ""),
             ("Record a ticket for the highlighted filing", "ticket", "escalated filings"),
-            ("Undo my last change", "undo", "within 5 minutes"),
+            ("Undo my last change", "undo", f"within {in_minutes(UNDO_WINDOW)}"),
             ("Take the highlighted filing (assign it to me)", "take", "key o"),
             ("Mailed materials received", "materials_received", "key x"),
             ("The SMS was resent", "sms_resent", "key v"),
@@ -875,7 +873,7 @@ class IcpApp(App[int]):
             fresh = None
             if changed is None:
                 with self.store_lock:
-                    fresh = rebuild_queue(self.service.store, self.reference, self.clock())
+                    fresh = self.service.load_queue(reread=False)
             self.dashboard.post_message(StoreChanged(changed, fresh))
         else:
             self.last_refresh = self.clock()
@@ -943,15 +941,6 @@ class IcpApp(App[int]):
         self.call_from_thread(self.push_screen, StatsScreen(report))
 
 
-def rebuild_queue(store: Store, reference: Reference, now: datetime) -> Queue:
-    """A new queue from the store's summaries (after a reload; no record is decoded)."""
-    queue = Queue(reference, now)
-    with queue.loading():
-        for filing_id in store.ids():
-            queue.put(store.summary(filing_id))
-    return queue
-
-
 def make_app(
     db_path: Location,
     reference: Reference,
@@ -962,9 +951,5 @@ def make_app(
 ) -> IcpApp:
     """Load the database (errors surface here, before any screen opens) and build the app."""
     settings = settings or Settings(db_path=db_path)
-    store = open_store(db_path)
-    queue = Queue(reference, clock())
-    with queue.loading():
-        store.load(queue.put)
-    service = FilingService(store, reference, actor=actor, clock=clock)
-    return IcpApp(service, queue, settings, display_path=location_name(db_path))
+    service = FilingService(open_store(db_path), reference, actor=actor, clock=clock)
+    return IcpApp(service, service.load_queue(), settings, display_path=location_name(db_path))
