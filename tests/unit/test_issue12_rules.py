@@ -220,9 +220,9 @@ def test_a_filing_due_2026_12_31_is_one_bd_over_on_2027_01_04(reference: Referen
     status = sla_status(filing, reference.policy, bj(2027, 1, 4, 10))
     assert (status.health, status.left) == (Health.BREACHED, "1 bd over")
     entry = Queue(reference, bj(2027, 1, 4, 10)).put(filing)
-    assert entry.summary(reference, bj(2027, 1, 4, 10))["provisional_years"] == [2027]
+    assert entry.list_json(reference, bj(2027, 1, 4, 10))["provisional_years"] == [2027]
     before = Queue(reference, bj(2026, 12, 30, 12)).put(filing)
-    assert before.summary(reference, bj(2026, 12, 30, 12))["provisional_years"] == []
+    assert before.list_json(reference, bj(2026, 12, 30, 12))["provisional_years"] == []
 
 
 def test_the_official_schedule_in_the_data_file_ends_the_provisional_year(
@@ -320,7 +320,7 @@ def check_round_trip(
         at = now + later
         q = Queue(reference, at)
         return {
-            e.id: {k: v for k, v in e.summary(reference, at).items() if k != "version"}
+            e.id: {k: v for k, v in e.list_json(reference, at).items() if k != "version"}
             for e in (q.put(f) for f in fs)
         }
 

@@ -31,8 +31,8 @@ from icp_tui.domain.stages import (
     STAGE_RULES,
     SUBMITTED_TO_AUTHORITY,
     WITHDRAW_REASONS,
-    Clock,
     Owner,
+    SlaClock,
     Stage,
     can_move,
     parse_stage,
@@ -150,10 +150,10 @@ DOMAIN_TABLE: dict[str, tuple[str, str, str, bool, tuple[str, ...]]] = {
     "withdrawn": ("Withdrawn", "-", "stopped", False, ()),
 }
 CLOCKS = {
-    "runs": Clock.BUSINESS_DAYS,
-    "runs, wall clock": Clock.WALL_HOURS,
-    "paused": Clock.PAUSED,
-    "stopped": Clock.STOPPED,
+    "runs": SlaClock.BUSINESS_DAYS,
+    "runs, wall clock": SlaClock.WALL_HOURS,
+    "paused": SlaClock.PAUSED,
+    "stopped": SlaClock.STOPPED,
 }
 
 
