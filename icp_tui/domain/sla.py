@@ -271,7 +271,8 @@ def time_used(times: SlaTimes, calendar: BusinessCalendar, now: datetime) -> int
     if times.clock is SlaClock.WALL_HOURS:
         assert times.due_ts is not None and times.target is not None
         sent = times.due_ts - times.target * 3600
-        return int((now.timestamp() - sent) // 3600)
+        # A resend may be stamped a few minutes ahead of the clock (MAX_AHEAD): none used yet.
+        return max(0, int((now.timestamp() - sent) // 3600))
     return None
 
 
