@@ -6,12 +6,18 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
-from ui_helpers import DB, DEMO_COUNT, DEMO_SEED, NOW
+from ui_helpers import DB, DEMO_COUNT, DEMO_SEED, NOW, record_notifications
 
 from icp_tui.config import Reference, Settings, load_reference
 from icp_tui.demo import generate_filings
 from icp_tui.domain.filing import Filing
 from icp_tui.store import FilingStore
+
+
+@pytest.fixture(autouse=True)
+def notifications_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`notifications(app)` sees every notification given, however long ago."""
+    record_notifications(monkeypatch)
 
 
 @pytest.fixture(scope="session")

@@ -12,12 +12,16 @@ import html
 import re
 import time
 import unicodedata
+import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from rich.cells import cell_len
 from textual import events
+from textual.app import App
 from textual.keys import ASCII_KEY_NAMES, KEY_NAME_REPLACEMENTS
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -202,9 +206,30 @@ def svg_text(svg: str) -> str:
     return "\n".join(out)
 
 
+#: What each app has notified since it started or last cleared its notifications.
+_SAID: weakref.WeakKeyDictionary[App[object], list[str]] = weakref.WeakKeyDictionary()
+
+
+def record_notifications(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the text of every notification, not only those still on screen: a toast's own
+    timeout can pass on a busy machine before the test reads it."""
+    notify, clear = App.notify, App.clear_notifications
+
+    def recording_notify(app: App[object], message: object, **options: Any) -> None:
+        _SAID.setdefault(app, []).append(str(message))
+        notify(app, message, **options)  # type: ignore[arg-type]
+
+    def recording_clear(app: App[object]) -> None:
+        _SAID.pop(app, None)
+        clear(app)
+
+    monkeypatch.setattr(App, "notify", recording_notify)
+    monkeypatch.setattr(App, "clear_notifications", recording_clear)
+
+
 def notifications(app: IcpApp) -> list[str]:
-    """The text of the notifications currently shown (or queued)."""
-    return [str(n.message) for n in app._notifications]
+    """The text of every notification the app gave since it started or was last cleared."""
+    return list(_SAID.get(app, []))
 
 
 def first(filings: Iterable[Filing], stage: Stage) -> Filing:
