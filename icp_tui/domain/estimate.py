@@ -13,22 +13,22 @@ it), so an estimate is always a number of days some real review took.
 from __future__ import annotations
 
 import math
-from bisect import insort
+from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from icp_tui.domain.calendar import END_OF_DAY, BusinessCalendar
+from icp_tui.domain.calendar import END_OF_DAY, BusinessCalendar, day_of
 from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.sla import SlaPolicy
 from icp_tui.domain.stages import Stage
+from icp_tui.domain.summary import FilingSummary, authority_reviews
 
 #: Reviews decided within this many days before `now` count (DOMAIN: "a setting").
 DEFAULT_WINDOW_DAYS = 180
 #: Fewer finished reviews than this in the window: the province's target stands in.
 MIN_SAMPLES = 5
-DECISIONS = (Stage.APPROVED, Stage.REJECTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,29 +42,23 @@ class FinishedReview:
 
 
 def finished_reviews(filing: Filing, calendar: BusinessCalendar) -> Iterator[FinishedReview]:
-    """Each finished authority review of `filing`, oldest first.
+    """Each finished authority review of `filing`, oldest first (see `authority_reviews`)."""
+    for entered, decided in authority_reviews(filing.history):
+        yield FinishedReview(filing.province, entered, decided, calendar.elapsed(entered, decided))
 
-    A decision that was later undone does not count; the review it reopened keeps its first
-    entry time, as the SLA clock does after an undo.
-    """
-    entered: datetime | None = None
-    finished: list[FinishedReview] = []
-    for entry in filing.history:
-        if not entry.moved:
-            continue  # a note, ticket or assignment: the review goes on
-        if entry.target is Stage.AUTHORITY_REVIEW:
-            if entry.undo:
-                if entry.source in DECISIONS and finished:
-                    finished.pop()
-                continue  # the review goes on from its first entry
-            entered = entry.at
-        elif entry.source is Stage.AUTHORITY_REVIEW and entered is not None:
-            if entry.target in DECISIONS:
-                days = calendar.elapsed(entered, entry.at)
-                finished.append(FinishedReview(filing.province, entered, entry.at, days))
-            else:
-                entered = None  # an undo back to the SMS check: not a finished review
-    yield from finished
+
+def summary_reviews(summary: FilingSummary, calendar: BusinessCalendar) -> list[FinishedReview]:
+    """The finished reviews a summary keeps (its `reviews` must be known)."""
+    assert summary.reviews is not None
+    return [
+        FinishedReview(
+            summary.province,
+            datetime.fromtimestamp(entered, BEIJING),
+            datetime.fromtimestamp(decided, BEIJING),
+            calendar.elapsed_days(day_of(entered), day_of(decided)),
+        )
+        for entered, decided in summary.reviews
+    ]
 
 
 def percentile(ordered: list[int], p: float) -> int:
@@ -110,6 +104,14 @@ class ReviewHistory:
     def add(self, review: FinishedReview) -> None:
         if review.decided_at >= self.since:
             insort(self._days.setdefault(review.province, []), review.days)
+
+    def remove(self, review: FinishedReview) -> None:
+        """Take back a review added before (its decision was undone, or the queue moved)."""
+        taken = self._days.get(review.province)
+        if review.decided_at >= self.since and taken:
+            at = bisect_left(taken, review.days)
+            if at < len(taken) and taken[at] == review.days:
+                del taken[at]
 
     def days(self, province: str) -> list[int]:
         """Business days each review of `province` took, ascending."""
