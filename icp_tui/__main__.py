@@ -20,10 +20,9 @@ from typing import Any, NoReturn
 from icp_tui.config import Reference, load_reference, load_settings
 from icp_tui.display import inert, inert_json
 from icp_tui.domain.errors import IcpError, InvalidInput
+from icp_tui.domain.estimate import eta_words
 from icp_tui.domain.filing import (
-    BEIJING,
     MAX_YEAR,
-    MIN_YEAR,
     Filing,
     stamp,
     submission_groups,
@@ -33,7 +32,7 @@ from icp_tui.domain.naming import resolve_filing_id
 from icp_tui.domain.sla import Health, expires_at, expiry_in_words, find_health, sla_status
 from icp_tui.domain.stages import Stage, find_stage, parse_stage, rule
 from icp_tui.domain.transitions import check_not_ahead, materials_state, sms_attempts
-from icp_tui.queue import Queue, QueueEntry
+from icp_tui.queue import Queue, QueueEntry, eta_json, fill_reviews
 from icp_tui.services import Clock, FilingService, fixed_clock, parse_entity_type, system_clock
 from icp_tui.store import (
     DatabaseExists,
@@ -49,32 +48,16 @@ from icp_tui.store import (
     open_store,
     sharing_problems,
 )
+from icp_tui.timetravel import TimeMachine, check_past, parse_time
 
 PROG = "icp-tui"
+#: The commands that read the queue as it was (--as-of); the dashboard too (no command).
+AS_OF_COMMANDS = frozenset({None, "list", "show", "report", "export"})
 DEMO_COUNT = 300
 
 
 #: The most business days `calendar due` counts ahead (SLA targets are at most 200).
 MAX_DUE_DAYS = 10_000
-
-
-def parse_time(text: str, what: str = "time") -> datetime:
-    """An ISO 8601 time (or date), in Beijing time; without an offset it is Beijing time."""
-    import arrow.parser  # only commands given times need it: keep it off the dashboard's start
-
-    try:
-        # Not arrow.get(text, tzinfo=...): that replaces an offset given in the text.
-        parsed = arrow.parser.DateTimeParser().parse_iso(text)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=BEIJING)
-        moment = parsed.astimezone(BEIJING)
-    except (arrow.parser.ParserError, ValueError, TypeError, OverflowError):
-        raise InvalidInput(
-            f"bad {what} {text!r}: use ISO 8601, e.g. 2026-02-13T17:00+08:00"
-        ) from None
-    if not MIN_YEAR <= moment.year <= MAX_YEAR:
-        raise InvalidInput(f"bad {what} {text!r}: the year must be {MIN_YEAR} to {MAX_YEAR}")
-    return moment
 
 
 class _Parser(argparse.ArgumentParser):
@@ -105,6 +88,13 @@ def add_global_options(parser: argparse.ArgumentParser, default: Any = None) -> 
     )
     parser.add_argument(
         "--now", default=default, help="evaluate as of this ISO 8601 time instead of the clock"
+    )
+    parser.add_argument(
+        "--as-of",
+        default=default,
+        metavar="TIME",
+        help="the queue as it was at this ISO 8601 time, rebuilt from each filing's history "
+        "(list, show, report, export and the dashboard; read-only)",
     )
     parser.add_argument(
         "--config",
@@ -261,7 +251,16 @@ class Command:
                 "(from " + self.settings.source("db_path") + ")"
             )
         self.now_fixed = parse_time(args.now, "--now time") if args.now else None
+        self.as_of = parse_time(args.as_of, "--as-of time") if args.as_of else None
+        if self.as_of is not None:
+            if args.command not in AS_OF_COMMANDS:
+                raise InvalidInput(
+                    f"--as-of shows the queue as it was, so it applies to list, show, report, "
+                    f"export and the dashboard, not to {args.command}: nothing was changed"
+                )
+            check_past(self.as_of, self.now_fixed or system_clock())
         self._reference: Reference | None = None
+        self._machine: TimeMachine | None = None
 
     @property
     def reference(self) -> Reference:
@@ -270,7 +269,8 @@ class Command:
         return self._reference
 
     def now(self) -> datetime:
-        return self.now_fixed or system_clock()
+        """When the queue is evaluated: the --as-of instant, else --now, else the clock."""
+        return self.as_of or self.now_fixed or system_clock()
 
     def store(self) -> Store:
         return open_store(self.settings.db_path)
@@ -282,11 +282,34 @@ class Command:
         return FilingService(store, self.reference, clock=clock)
 
     def queue(self) -> tuple[Queue, Store]:
+        """The queue now, or rebuilt as it was at --as-of."""
         store = self.store()
+        if self.as_of is not None:
+            store.load()
+            return self.machine(store).queue_at(self.as_of), store
         queue = Queue(self.reference, self.now())
         with queue.loading():
             store.load(queue.put)
+        fill_reviews(queue, store.get)
         return queue, store
+
+    def machine(self, store: Store) -> TimeMachine:
+        if self._machine is None:
+            self._machine = TimeMachine(
+                self.reference, lambda: map(store.summary, store.ids()), store.get
+            )
+        return self._machine
+
+    def record(self, store: Store, filing_id: str) -> Filing:
+        """The filing now, or as it was at --as-of (refused if not submitted by then)."""
+        if self.as_of is None:
+            return store.get(filing_id)
+        then = self.machine(store).filing_at(store.summary(filing_id), self.as_of)
+        if then is None:
+            raise InvalidInput(
+                f"{filing_id} was submitted after {stamp(self.as_of)}: it was not in the queue then"
+            )
+        return then
 
     def warn_provisional(self, years: Iterable[int]) -> None:
         for year in self.reference.calendar.provisional_years(years):
@@ -407,6 +430,7 @@ def print_settings(cmd: Command) -> None:
         ("database", display_location(s.db_path), "db_path"),
         ("refresh_seconds", s.refresh_seconds, "refresh_seconds"),
         ("at_risk_fraction", s.at_risk_fraction, "at_risk_fraction"),
+        ("review_window_days", s.review_window_days, "review_window_days"),
         ("theme", s.theme, "theme"),
         ("data_dir", s.data_dir or "(none: the shipped reference data)", "data_dir"),
         ("provinces_file", s.provinces_file, "provinces_file"),
@@ -527,7 +551,9 @@ def export_filings(cmd: Command) -> int:
             "nothing was written"
         )
     entries, store = selected_entries(cmd)
-    rows = export_rows(entries, store.get, cmd.reference, cmd.now(), progress("exporting"))
+    rows = export_rows(
+        entries, partial(cmd.record, store), cmd.reference, cmd.now(), progress("exporting")
+    )
     cmd.warn_provisional({y for row in rows for y in row["provisional_years"]})
     if args.output is None:
         if sys.stdout.isatty():  # a person reads it: make stored text inert (files stay exact)
@@ -583,7 +609,16 @@ def daily_report(cmd: Command) -> int:
 
     store = cmd.store()
     store.load()
-    report = build_report(stored_filings(store), cmd.reference, cmd.now())
+    filings = (
+        stored_filings(store)
+        if cmd.as_of is None
+        else (
+            f
+            for i in store.ids()
+            if (f := cmd.machine(store).filing_at(store.summary(i), cmd.as_of))
+        )
+    )
+    report = build_report(filings, cmd.reference, cmd.now())
     if cmd.args.format == "json":
         print_json(report_json(report))
     else:
@@ -603,11 +638,10 @@ def progress(label: str) -> Callable[[int, int], None] | None:
     return show
 
 
-def filing_json(filing: Filing, cmd: Command) -> dict[str, Any]:
-    """`show --json`: the `list --json` keys plus the whole record."""
-    now = cmd.now()
-    queue = Queue(cmd.reference, now)
-    summary = queue.put(filing).summary(cmd.reference, now)
+def filing_json(filing: Filing, entry: QueueEntry, cmd: Command) -> dict[str, Any]:
+    """`show --json`: the `list --json` keys (the queue's `entry` of `filing`) plus the whole
+    record."""
+    summary = entry.summary(cmd.reference, cmd.now())
     record = to_record(filing)
     return {
         **summary,
@@ -617,6 +651,9 @@ def filing_json(filing: Filing, cmd: Command) -> dict[str, Any]:
         "submissions": filing.submissions,
         "sms_attempts": [{"at": t.at.isoformat(), "by": t.by} for t in sms_attempts(filing)],
         "materials": materials_state(filing, _requires_mailing(filing, cmd.reference)),
+        # Rests on the province's other reviews, so it is not among the `list --json` keys
+        # (an export and import of one filing keeps those).
+        "eta": eta_json(entry.eta),
     }
 
 
@@ -626,11 +663,13 @@ def _requires_mailing(filing: Filing, reference: Reference) -> bool:
 
 
 def show_filing(cmd: Command) -> int:
-    store = cmd.store()
-    store.load()
-    filing = store.get(resolve_filing_id(cmd.args.id, store.ids))
+    # The whole queue: the approval estimate rests on the province's other reviews.
+    queue, store = cmd.queue()
+    filing_id = resolve_filing_id(cmd.args.id, store.ids)
+    filing = cmd.record(store, filing_id)
     now = cmd.now()
-    data = filing_json(filing, cmd)
+    entry = queue.entries[filing_id]
+    data = filing_json(filing, entry, cmd)
     cmd.warn_provisional(data["provisional_years"])
     if cmd.args.json:
         print_json(data)
@@ -666,6 +705,8 @@ def show_filing(cmd: Command) -> int:
         over = cmd.reference.policy.escalate_after_bd
         needed = f"NEEDED (over {over} bd in Alibaba Cloud review)"
         lines.append(f"ticket:    {inert(filing.ticket) if filing.ticket else needed}")
+    if entry.eta is not None:
+        lines.append(f"estimate:  {inert(eta_words(entry.eta, filing.province))}")
     if filing.icp_number:
         lines.append(f"ICP no.:   {inert(filing.icp_number)}")
     groups = submission_groups(filing.history)

@@ -113,6 +113,10 @@ class ReviewHistory:
             if at < len(taken) and taken[at] == review.days:
                 del taken[at]
 
+    def provinces(self) -> list[str]:
+        """The provinces with at least one review in the window, by name."""
+        return sorted(province for province, taken in self._days.items() if taken)
+
     def days(self, province: str) -> list[int]:
         """Business days each review of `province` took, ascending."""
         return list(self._days.get(province, ()))
@@ -142,3 +146,16 @@ def decided_by(calendar: BusinessCalendar, entered_at: datetime, days: int) -> d
     if days < 1:
         return datetime.combine(entered_at.astimezone(BEIJING).date(), END_OF_DAY, BEIJING)
     return calendar.due(entered_at, days)
+
+
+def eta_words(estimate: ApprovalEstimate, province: str) -> str:
+    """The estimate as staff read it (the caller makes `province` inert for display)."""
+    p50 = estimate.p50.astimezone(BEIJING).date().isoformat()
+    reviews = f"{estimate.samples} review{'' if estimate.samples == 1 else 's'}"
+    if estimate.basis is Basis.TARGET:
+        return (
+            f"likely approved {p50} by target ({estimate.p50_days} bd in {province}; only "
+            f"{reviews} in the window, fewer than {MIN_SAMPLES})"
+        )
+    p90 = estimate.p90.astimezone(BEIJING).date().isoformat()
+    return f"likely approved {p50}, 9 in 10 by {p90}, from {reviews} in {province}"
