@@ -17,7 +17,7 @@ from typing import Any
 
 from icp_tui.config import Reference
 from icp_tui.display import inert
-from icp_tui.domain.estimate import finished_reviews
+from icp_tui.domain.estimate import Basis, percentile
 from icp_tui.domain.filing import BEIJING, Filing, stamp
 from icp_tui.domain.sla import HEALTH_ORDER, Health, SlaPolicy, review_days_used
 from icp_tui.domain.stages import STAGE_ORDER, Clock, Stage, rule
@@ -72,6 +72,19 @@ EXPIRING_DAYS = 5
 
 
 @dataclass(frozen=True, slots=True)
+class SlowReview:
+    """A filing still in authority review past its P90: slower than 9 in 10 of its province's
+    recent reviews."""
+
+    id: str
+    domain: str
+    province: str
+    entered_at: datetime
+    p90: datetime
+    assignee: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ProvinceReview:
     """How long one province's communications administration took over finished reviews."""
 
@@ -80,6 +93,8 @@ class ProvinceReview:
     reviews: int
     median_bd: float
     longest_bd: int
+    #: Nine in ten of the reviews took at most this (nearest rank, as the approval estimate).
+    p90_bd: int = 0
 
     @property
     def over_target(self) -> bool:
@@ -121,6 +136,10 @@ class Report:
     expiring: tuple[Expiring, ...] = ()
     #: Provisional years (no official holiday schedule) that due dates and verdicts rely on.
     provisional_years: tuple[int, ...] = ()
+    #: In authority review past their P90 (estimates from history only), longest over first.
+    slower_than_p90: tuple[SlowReview, ...] = ()
+    #: The window of the review figures: reviews decided in this many last days.
+    window_days: int = 180
 
     @property
     def breached_count(self) -> int:
@@ -141,39 +160,37 @@ def build_report(
     first_day = today - timedelta(days=days - 1)
     window_start = datetime.combine(first_day, datetime.min.time(), BEIJING)
     breach_days: dict[date, int] = {first_day + timedelta(days=i): 0 for i in range(days)}
-    review_days: dict[str, list[int]] = {}
     tickets: list[TicketNeeded] = []
     closed: list[ClosedFiling] = []
 
-    for filing in filings:
-        entry = queue.put(filing)
-        if entry.needs_ticket:
-            tickets.append(
-                TicketNeeded(
-                    filing.id,
-                    filing.domain,
-                    filing.entity,
-                    filing.stage,
-                    review_days_used(filing, policy, now),
-                    filing.assignee,
+    with queue.loading():  # the estimates once, after every review is counted
+        for filing in filings:
+            entry = queue.put(filing)
+            if entry.needs_ticket:
+                tickets.append(
+                    TicketNeeded(
+                        filing.id,
+                        filing.domain,
+                        filing.entity,
+                        filing.stage,
+                        review_days_used(filing, policy, now),
+                        filing.assignee,
+                    )
                 )
-            )
-        for review in finished_reviews(filing, policy.calendar):
-            review_days.setdefault(filing.province, []).append(review.days)
-        for moment in breach_instants(filing, policy, now, since=window_start):
-            breach_days[moment.astimezone(BEIJING).date()] += 1
-        closed_at = filing.entered_at
-        if filing.closed and closed_at <= now and closed_at.astimezone(BEIJING).date() == today:
-            closed.append(
-                ClosedFiling(
-                    filing.id,
-                    filing.domain,
-                    filing.entity,
-                    filing.stage,
-                    closed_at,
-                    filing.icp_number,
+            for moment in breach_instants(filing, policy, now, since=window_start):
+                breach_days[moment.astimezone(BEIJING).date()] += 1
+            closed_at = filing.entered_at
+            if filing.closed and closed_at <= now and closed_at.astimezone(BEIJING).date() == today:
+                closed.append(
+                    ClosedFiling(
+                        filing.id,
+                        filing.domain,
+                        filing.entity,
+                        filing.stage,
+                        closed_at,
+                        filing.icp_number,
+                    )
                 )
-            )
 
     by_stage = {stage: dict.fromkeys(HEALTH_ORDER, 0) for stage in STAGE_ORDER}
     for entry in queue.entries.values():
@@ -197,6 +214,8 @@ def build_report(
             key=lambda e: e.urgency(),
         )
     )
+    # The reviews the approval estimates rest on: those decided in the window.
+    history = queue.review_history
     authority = tuple(
         ProvinceReview(
             province,
@@ -204,8 +223,18 @@ def build_report(
             len(taken),
             float(statistics.median(taken)),
             max(taken),
+            percentile(taken, 90),
         )
-        for province, taken in sorted(review_days.items())
+        for province in history.provinces()
+        for taken in [history.days(province)]
+    )
+    slow = sorted(
+        (
+            e
+            for e in queue.entries.values()
+            if e.eta is not None and e.eta.basis is Basis.HISTORY and e.eta.p90 < now
+        ),
+        key=lambda e: (e.eta.p90 if e.eta else now, e.id),
     )
     years = {
         y for e in queue.entries.values() for y in e.provisional_years(reference.calendar, now)
@@ -231,6 +260,12 @@ def build_report(
             if e.expires_at is not None
         ),
         provisional_years=tuple(reference.calendar.provisional_years(years | {today.year})),
+        slower_than_p90=tuple(
+            SlowReview(e.id, e.domain, e.province, e.times.entered_at, e.eta.p90, e.assignee)
+            for e in slow
+            if e.eta is not None
+        ),
+        window_days=queue.window_days,
     )
 
 
@@ -311,6 +346,7 @@ def _province_rows(
         yield [
             shown(p.province, 20),
             f"{p.median_bd:g}",
+            str(p.p90_bd),
             str(p.target_bd),
             str(p.longest_bd),
             str(p.reviews),
@@ -318,7 +354,14 @@ def _province_rows(
         ]
 
 
-_PROVINCE_HEADINGS = ["province", "median bd", "target bd", "longest bd", "reviews", ""]
+_PROVINCE_HEADINGS = ["province", "median bd", "p90 bd", "target bd", "longest bd", "reviews", ""]
+
+
+def _slow_heading(report: Report) -> str:
+    return (
+        f"Slower than 9 in 10 ({len(report.slower_than_p90)}): in authority review past the "
+        f"P90 of their province's reviews"
+    )
 
 
 def _warnings(report: Report) -> list[str]:
@@ -376,9 +419,19 @@ def render_text(report: Report) -> str:
         _filing_line(e.id, _expiry_words(e, report.now), e.stage, e.assignee, e.domain, e.entity)
         for e in report.expiring
     ] or ["  none"]
-    out += ["", "Authority review time by province (finished reviews, business days):"]
+    out += [
+        "",
+        "Authority review time by province (business days; reviews decided in the last "
+        f"{report.window_days} days):",
+    ]
     rows = list(_province_rows(report))
-    out += _table(_PROVINCE_HEADINGS, rows, "lrrrrl", indent=2) if rows else ["  none yet"]
+    out += _table(_PROVINCE_HEADINGS, rows, "lrrrrrl", indent=2) if rows else ["  none yet"]
+    out += ["", _slow_heading(report) + ":"]
+    out += [
+        f"  {_short(s.id, 20):<14}  P90 {stamp(s.p90)[:10]}  {_short(s.province, 20):<12}  "
+        f"{_short(s.assignee or '-', 16):<10}  {_short(s.domain)}"
+        for s in report.slower_than_p90
+    ] or ["  none"]
     out += ["", f"Closed today ({len(report.closed_today)}):"]
     out += [
         "  "
@@ -499,9 +552,28 @@ def render_markdown(report: Report) -> str:
         out.append("None.")
     out += ["", "## Authority review time by province", ""]
     if report.authority_review:
+        out.append(f"Reviews decided in the last {report.window_days} days, in business days.")
+        out.append("")
         out += _md_table([*_PROVINCE_HEADINGS[:-1], "status"], _province_rows(report, _md))
     else:
         out.append("No finished reviews yet.")
+    out += ["", f"## {_slow_heading(report)}", ""]
+    if report.slower_than_p90:
+        out += _md_table(
+            ["id", "P90", "province", "assignee", "domain"],
+            (
+                [
+                    _md(s.id),
+                    stamp(s.p90)[:10],
+                    _md(s.province),
+                    _md(s.assignee or "-"),
+                    _md(s.domain),
+                ]
+                for s in report.slower_than_p90
+            ),
+        )
+    else:
+        out.append("None.")
     out += ["", f"## Closed today ({len(report.closed_today)})", ""]
     if report.closed_today:
         out += _md_table(
@@ -568,6 +640,7 @@ def report_json(report: Report) -> dict[str, Any]:
             {
                 "province": p.province,
                 "median_bd": p.median_bd,
+                "p90_bd": p.p90_bd,
                 "target_bd": p.target_bd,
                 "longest_bd": p.longest_bd,
                 "reviews": p.reviews,
@@ -601,4 +674,16 @@ def report_json(report: Report) -> dict[str, Any]:
             for e in report.expiring
         ],
         "provisional_years": list(report.provisional_years),
+        "review_window_days": report.window_days,
+        "slower_than_p90": [
+            {
+                "id": s.id,
+                "domain": s.domain,
+                "province": s.province,
+                "entered_at": s.entered_at.isoformat(),
+                "p90": s.p90.isoformat(),
+                "assignee": s.assignee,
+            }
+            for s in report.slower_than_p90
+        ],
     }
