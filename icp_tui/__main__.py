@@ -610,13 +610,7 @@ def daily_report(cmd: Command) -> int:
     store = cmd.store()
     store.load()
     filings = (
-        stored_filings(store)
-        if cmd.as_of is None
-        else (
-            f
-            for i in store.ids()
-            if (f := cmd.machine(store).filing_at(store.summary(i), cmd.as_of))
-        )
+        stored_filings(store) if cmd.as_of is None else cmd.machine(store).filings_at(cmd.as_of)
     )
     report = build_report(filings, cmd.reference, cmd.now())
     if cmd.args.format == "json":
@@ -775,7 +769,7 @@ def open_dashboard(cmd: Command) -> int:
 def run_dashboard(cmd: Command, path: Location, clock: Clock) -> int:
     from icp_tui.ui.app import make_app
 
-    app = make_app(path, cmd.reference, settings=cmd.settings, clock=clock)
+    app = make_app(path, cmd.reference, settings=cmd.settings, clock=clock, as_of=cmd.as_of)
     # The loaded filings live as long as the dashboard: spare the cycle collector rescanning
     # ~1.5 million of them on every full collection (a ~0.1 s hitch at 50,000 filings);
     # reference counting still frees them.

@@ -10,7 +10,7 @@ a history entry between the two.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 from icp_tui.config import Reference
@@ -97,6 +97,13 @@ class TimeMachine:
             return summary  # unchanged since: no record is read
         filing = as_of(self.record(summary)[0], at)
         return None if filing is None else summarize(filing)
+
+    def filings_at(self, at: datetime) -> Iterator[Filing]:
+        """Every filing as it was at `at` (those submitted by then)."""
+        for summary in self._summaries():
+            filing = self.filing_at(summary, at)
+            if filing is not None:
+                yield filing
 
     def queue_at(self, at: datetime) -> Queue:
         """The whole queue as it was at `at`, evaluated then."""

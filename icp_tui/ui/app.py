@@ -29,12 +29,22 @@ from textual.worker import get_current_worker
 from icp_tui.config import Reference, Settings
 from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
+from icp_tui.domain.estimate import ApprovalEstimate
 from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.provinces import icp_number_example, icp_number_problem
 from icp_tui.domain.sla import HEALTH_ORDER, Health
 from icp_tui.domain.stages import REASONED_STAGES, Stage, rule
 from icp_tui.domain.transitions import advance_targets, withdraw_refusal
-from icp_tui.queue import Queue, QueueEntry, Sort, View, health_counts, in_view, matching
+from icp_tui.queue import (
+    Queue,
+    QueueEntry,
+    Sort,
+    View,
+    fill_reviews,
+    health_counts,
+    in_view,
+    matching,
+)
 from icp_tui.report import build_report
 from icp_tui.services import Clock, FilingService, system_clock
 from icp_tui.store import (
@@ -45,7 +55,9 @@ from icp_tui.store import (
     location_name,
     open_store,
 )
+from icp_tui.timetravel import TimeMachine, apply_changes
 from icp_tui.transfer import export_file_name, export_rows, save_csv, stored_filings
+from icp_tui.ui import timetravel
 from icp_tui.ui.detail import FilingDetail
 from icp_tui.ui.modals import (
     AdvanceScreen,
@@ -107,13 +119,14 @@ HELP_KEYS = (
     ("g", "stats: filings per stage and health, breaches per day, review times"),
     ("/", "filter by id, domain, entity, province, assignee"),
     ("escape", "clear the filter"),
-    ("s", "cycle the sort: urgency, due, stage, province, id"),
+    ("s", "cycle the sort: urgency, due, likely approval, stage, province, id"),
     (
         "r",
         "re-sort now (otherwise rows stay put while you work, and re-sort by themselves "
         "after a minute without a key press)",
     ),
     ("1 .. 6", "queues: all, mine, needs our action, applicant, authority, closed"),
+    *timetravel.HELP_KEYS,
     ("ctrl+p", "command palette"),
     ("?", "this help"),
     ("q", "quit"),
@@ -180,6 +193,7 @@ class DashboardScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort", id="sort"),
         Binding("r", "resort", "Re-sort", show=False),
         *(Binding(k, f"view('{v.name}')", v.value, show=False) for k, v in VIEW_KEYS.items()),
+        *timetravel.TIME_BINDINGS,
     ]
 
     def compose(self) -> ComposeResult:
@@ -242,6 +256,7 @@ class DashboardScreen(Screen[None]):
         keep = self.table.current.id if self.table.current else None
         self._ordered = self.icp.queue.select(self.view_name, "", self.icp.service.actor, self.sort)
         self._order_stale = False
+        self.table.show_eta = self.view_name is View.AUTHORITY or self.sort is Sort.ETA
         self.table.show_rows(matching(self._ordered, self.filter_text), keep)
         self.update_status()
 
@@ -305,7 +320,7 @@ class DashboardScreen(Screen[None]):
         now = app.clock().astimezone(BEIJING)
         first = Text()
         first.append(f" {now:%Y-%m-%d %H:%M} Beijing", "bold")
-        if app.service.store.read_only:
+        if app.read_only:
             first.append("  READ-ONLY", "bold reverse")
         if app.last_refresh:
             first.append(f"  refreshed {app.last_refresh.astimezone(BEIJING):%H:%M:%S}", "dim")
@@ -356,6 +371,8 @@ class DashboardScreen(Screen[None]):
     def update_banner(self) -> None:
         app = self.icp
         messages = []
+        if app.as_of is not None:
+            messages.append(timetravel.banner_text(app.as_of))
         if app.service.store.read_only:
             messages.append(f"Read-only: {app.service.store.read_only_reason}")
         if app.poll_error:
@@ -376,11 +393,13 @@ class DashboardScreen(Screen[None]):
         if entry is None:
             return None
         try:
-            filing = self.icp.service.store.get(entry.id)
+            filing = self.icp.record(entry.id)
         except IcpError as error:
             self.notify(inert(str(error)), severity="error", markup=False)
             return None
-        if filing.version != entry.version:
+        if filing is None:
+            return None
+        if filing.version != entry.version and self.icp.as_of is None:
             # Our own save caught up with others' changes before the next poll shows them.
             self.filings_changed([filing])
         return filing
@@ -390,11 +409,12 @@ class DashboardScreen(Screen[None]):
         if not self.has_class("wide") and not opened:
             return
         filing = self.current_filing()
+        eta = self.icp.eta(filing)
         if self.has_class("wide"):
-            self.query_one(FilingDetail).show(filing, self.icp.reference, self.icp.clock())
+            self.query_one(FilingDetail).show(filing, self.icp.reference, self.icp.clock(), eta)
         for screen in opened:  # the full-screen detail follows live changes too
             if filing is not None and filing.id == screen.filing.id:
-                screen.show(filing, self.icp.clock())
+                screen.show(filing, self.icp.clock(), eta)
 
     @on(FilingTable.Highlighted)
     def _highlighted(self) -> None:
@@ -416,7 +436,10 @@ class DashboardScreen(Screen[None]):
             return
         filing = self.current_filing()
         if filing is not None:
-            self.app.push_screen(DetailScreen(filing, self.icp.reference, self.icp.clock()))
+            screen = DetailScreen(
+                filing, self.icp.reference, self.icp.clock(), self.icp.eta(filing)
+            )
+            self.app.push_screen(screen)
 
     # -- which keys apply ----------------------------------------------------------------
 
@@ -424,7 +447,7 @@ class DashboardScreen(Screen[None]):
         if action not in WRITE_ACTIONS and action != "explain":
             return True
         entry = self.table.current if self.is_mounted else None
-        read_only = self.icp.service.store.read_only
+        read_only = self.icp.read_only
         if action == "explain":  # a key that does nothing here says why, once it is greyed out
             kind = str(parameters[0])
             if read_only:
@@ -697,10 +720,61 @@ class DashboardScreen(Screen[None]):
         self.view_name = View[name]
         self.reselect()
 
+    # -- the queue as it was --------------------------------------------------------------
+
+    def action_travel(self, hours: int) -> None:
+        app = self.icp
+        shown = app.travel_target or app.live_clock()
+        app.travel_to(timetravel.stepped(shown, hours, app.live_clock()))
+
+    def action_jump_to_time(self) -> None:
+        app = self.icp
+        shown = (app.travel_target or app.live_clock()).astimezone(BEIJING)
+
+        def chosen(text: str | None) -> None:
+            if text is not None:
+                app.travel_to(timetravel.typed_time(text, app.live_clock()))
+
+        screen = TextPromptScreen(
+            "Show the queue as it was at (Beijing time):",
+            "2026-11-30 09:00",
+            f"{shown:%Y-%m-%d %H:%M}",
+            action="go there",
+            check=lambda text: timetravel.typed_time_problem(text, app.live_clock()),
+        )
+        self.app.push_screen(screen, chosen)
+
+    def action_back_to_now(self) -> None:
+        if self.icp.travel_target is not None:
+            self.icp.travel_to(None)
+
+    @on(timetravel.TimeMoved)
+    def _time_moved(self, message: timetravel.TimeMoved) -> None:
+        app = self.icp
+        if message.since != app.as_of:
+            return  # computed from an instant no longer shown: a later step supersedes it
+        if message.queue is not None:
+            app.queue = message.queue
+        else:
+            assert message.changes is not None and message.at is not None
+            apply_changes(app.queue, message.changes, message.at)
+        app.as_of = message.at
+        if message.at != app.travel_target:
+            app.travel_to(app.travel_target)  # keys pressed meanwhile: go on from here
+        self.reselect()
+        self.update_banner()
+        self.refresh_bindings()
+        self.show_detail()
+
     # -- what the workers report (posted here: a screen already closed by a shutdown drops them)
 
     @on(StoreChanged)
     def _store_changed(self, message: StoreChanged) -> None:
+        if self.icp.as_of is not None:
+            # The past does not change: records are read again (by version) when needed.
+            self.icp.last_refresh = self.icp.clock()
+            self.update_status()
+            return
         if message.filings is None:
             assert message.queue is not None
             self.icp.queue = message.queue
@@ -810,13 +884,23 @@ class IcpApp(App[int]):
         queue: Queue,
         settings: Settings,
         display_path: str,
+        as_of: datetime | None = None,
     ) -> None:
         super().__init__()
         self.service = service
         self.queue = queue
         self.settings = settings
         self.reference: Reference = service.reference
-        self.clock: Clock = service.clock
+        self.live_clock: Clock = service.clock
+        #: The instant the dashboard shows, rebuilt from the history (None: now, live).
+        self.as_of: datetime | None = as_of
+        #: Where the time keys are taking it (ahead of `as_of` while a step is computed).
+        self.travel_target: datetime | None = as_of
+        self.machine = TimeMachine(
+            self.reference,
+            lambda: map(service.store.summary, service.store.ids()),
+            service.store.get,
+        )
         self.display_path = display_path
         self.refresh_seconds = settings.refresh_seconds
         self.last_refresh: datetime | None = service.clock()
@@ -844,6 +928,45 @@ class IcpApp(App[int]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(HELP_KEYS))
+
+    def clock(self) -> datetime:
+        """The time the queue is shown at: the instant travelled to, else now."""
+        return self.as_of or self.live_clock()
+
+    @property
+    def read_only(self) -> bool:
+        """No change can be made: a read-only database, or the queue as it was."""
+        return self.service.store.read_only or self.as_of is not None
+
+    def record(self, filing_id: str) -> Filing | None:
+        """The filing as the dashboard shows it: as stored, or as it was at `as_of`."""
+        if self.as_of is None:
+            return self.service.store.get(filing_id)
+        return self.machine.filing_at(self.service.store.summary(filing_id), self.as_of)
+
+    def eta(self, filing: Filing | None) -> ApprovalEstimate | None:
+        """The queue's approval estimate of `filing`."""
+        entry = self.queue.entries.get(filing.id) if filing is not None else None
+        return entry.eta if entry is not None else None
+
+    def travel_to(self, at: datetime | None) -> None:
+        """Show the queue as it was at `at` (None: now); the rebuild runs in a worker."""
+        self.travel_target = at
+        self._travel(self.as_of, at)
+
+    @work(thread=True, exclusive=True, group="travel", exit_on_error=False)
+    def _travel(self, since: datetime | None, at: datetime | None) -> None:
+        with self.store_lock:
+            if at is None:
+                queue: Queue | None = rebuild_queue(
+                    self.service.store, self.reference, self.live_clock()
+                )
+                changes = None
+            elif since is None:
+                queue, changes = self.machine.queue_at(at), None
+            else:
+                queue, changes = None, self.machine.changes(since, at)
+        self.dashboard.post_message(timetravel.TimeMoved(since, at, queue, changes))
 
     # -- disk work, in threads ---------------------------------------------------------
 
@@ -921,7 +1044,7 @@ class IcpApp(App[int]):
             return
         try:
             with self.store_lock:
-                rows = export_rows(entries, self.service.store.get, self.reference, now)
+                rows = export_rows(entries, self._exported, self.reference, now)
             save_csv(path, rows)
         except (IcpError, OSError) as error:
             said, severity = f"Export failed: {error}", "error"
@@ -929,14 +1052,23 @@ class IcpApp(App[int]):
             said, severity = f"Exported {len(rows)} filings to {path}", "information"
         self.call_from_thread(self.notify, inert(said), severity=severity, markup=False)
 
+    def _exported(self, filing_id: str) -> Filing:
+        filing = self.record(filing_id)
+        assert filing is not None  # only filings shown, so submitted by then, are exported
+        return filing
+
     @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
     def open_stats(self) -> None:
         """Build the report off the UI thread (it reads every filing's history)."""
         try:
             with self.store_lock:
-                report = build_report(
-                    stored_filings(self.service.store), self.reference, self.clock()
+                at = self.as_of
+                filings = (
+                    stored_filings(self.service.store)
+                    if at is None
+                    else self.machine.filings_at(at)
                 )
+                report = build_report(filings, self.reference, self.clock())
         except IcpError as error:
             self.call_from_thread(self.notify, inert(str(error)), severity="error", markup=False)
             return
@@ -949,6 +1081,7 @@ def rebuild_queue(store: Store, reference: Reference, now: datetime) -> Queue:
     with queue.loading():
         for filing_id in store.ids():
             queue.put(store.summary(filing_id))
+    fill_reviews(queue, store.get)
     return queue
 
 
@@ -959,12 +1092,19 @@ def make_app(
     settings: Settings | None = None,
     clock: Clock = system_clock,
     actor: str | None = None,
+    as_of: datetime | None = None,
 ) -> IcpApp:
-    """Load the database (errors surface here, before any screen opens) and build the app."""
+    """Load the database (errors surface here, before any screen opens) and build the app;
+    `as_of`: open it on the queue as it was then (read-only)."""
     settings = settings or Settings(db_path=db_path)
     store = open_store(db_path)
-    queue = Queue(reference, clock())
-    with queue.loading():
-        store.load(queue.put)
     service = FilingService(store, reference, actor=actor, clock=clock)
-    return IcpApp(service, queue, settings, display_path=location_name(db_path))
+    app = IcpApp(service, Queue(reference, clock()), settings, location_name(db_path), as_of)
+    if as_of is None:
+        with app.queue.loading():
+            store.load(app.queue.put)
+        fill_reviews(app.queue, store.get)
+    else:
+        store.load()
+        app.queue = app.machine.queue_at(as_of)
+    return app

@@ -1,0 +1,87 @@
+"""Time travel in the dashboard: the queue as it was at a past instant.
+
+Opened with `--as-of`, or reached with the keys: `[` / `]` an hour back / forward, `{` / `}`
+a day, `@` a typed time, `.` back to now. Away from now the dashboard is read-only (every
+action key greyed out, as for a read-only database) and its banner says so. The queue is
+rebuilt off the UI thread (`icp_tui.timetravel`): a step touches only the filings with a
+history entry between the two instants.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from textual.binding import Binding
+from textual.message import Message
+
+from icp_tui.domain.errors import InvalidInput
+from icp_tui.domain.filing import BEIJING
+from icp_tui.queue import Queue
+from icp_tui.timetravel import Change, parse_time
+
+TIME_BINDINGS = [
+    Binding("left_square_bracket", "travel(-1)", "Hour back", id="time.hour_back", show=False),
+    Binding("right_square_bracket", "travel(1)", "Hour on", id="time.hour_on", show=False),
+    Binding("left_curly_bracket", "travel(-24)", "Day back", id="time.day_back", show=False),
+    Binding("right_curly_bracket", "travel(24)", "Day on", id="time.day_on", show=False),
+    Binding("at", "jump_to_time", "Go to a time", id="time.jump", show=False),
+    Binding("full_stop", "back_to_now", "Back to now", id="time.now", show=False),
+]
+
+HELP_KEYS = (
+    ("[ / ]", "the queue as it was an hour earlier / later (read-only while in the past)"),
+    ("{ / }", "the queue as it was a day earlier / later"),
+    ("@", "the queue as it was at a time you type (Beijing time, e.g. 2026-11-30 09:00)"),
+    (".", "back to now: the live queue, where the keys act again"),
+)
+
+
+class TimeMoved(Message):
+    """The queue was rebuilt at `at` (None: now), from the queue shown at `since`."""
+
+    def __init__(
+        self,
+        since: datetime | None,
+        at: datetime | None,
+        queue: Queue | None,
+        changes: list[Change] | None,
+    ) -> None:
+        self.since = since
+        self.at = at
+        #: A whole new queue (leaving or coming back to now) ...
+        self.queue = queue
+        #: ... or what changed in the queue shown (a step between two past instants).
+        self.changes = changes
+        super().__init__()
+
+
+def banner_text(at: datetime) -> str:
+    """What the banner says while the dashboard shows the past."""
+    shown = at.astimezone(BEIJING)
+    return (
+        f"The queue as it was at {shown:%Y-%m-%d %H:%M} (Beijing), rebuilt from the history: "
+        "read-only. [ ] an hour, { } a day, @ a time, . back to now"
+    )
+
+
+def stepped(shown: datetime, hours: int, now: datetime) -> datetime | None:
+    """The instant `hours` from `shown`; None once that reaches now (the live queue)."""
+    target = shown + timedelta(hours=hours)
+    return None if target >= now else target
+
+
+def typed_time(text: str, now: datetime) -> datetime:
+    """A time typed into the jump dialog: ISO 8601 in Beijing time, not in the future."""
+    at = parse_time(text.strip().replace(" ", "T", 1), "time")
+    if at > now:
+        raise InvalidInput(f"{at:%Y-%m-%d %H:%M} is later than now: only the past can be shown")
+    return at
+
+
+def typed_time_problem(text: str, now: datetime) -> str | None:
+    """Why the jump dialog's text is not a time to go to (None: it is)."""
+    try:
+        typed_time(text, now)
+    except InvalidInput as error:
+        return str(error)
+    return None
