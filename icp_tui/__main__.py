@@ -760,7 +760,8 @@ def open_dashboard(cmd: Command) -> int:
     folder = Path(tempfile.mkdtemp(prefix="icp-tui-demo-"))
     try:  # the demo database is the session's own: leave nothing behind on a shared server
         path = folder / "filings.json"
-        write_demo(path, cmd.reference, cmd.now(), DEMO_COUNT, 0, force=True)
+        # The demo queue is made as of now (or --now); --as-of then shows it as it was.
+        write_demo(path, cmd.reference, cmd.now_fixed or system_clock(), DEMO_COUNT, 0, force=True)
         return run_dashboard(cmd, path, clock)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
