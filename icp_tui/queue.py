@@ -380,15 +380,18 @@ class Queue:
                 entry.eta = self._estimate(entry)
 
     def _move_window(self, now: datetime) -> None:
-        """The reviews counted are those of the window before `now`: once a day, recount."""
+        """The reviews counted are those of the window before `now`: once a day, drop the
+        reviews decided before its new start (a window moved back is counted afresh)."""
         day = now.astimezone(BEIJING).date()
         if day == self._window_day:
             return
         self._window_day = day
-        self.review_history = ReviewHistory(
-            (r for e in self.entries.values() for r in e.reviews), now, self.window_days
-        )
-        self._reestimate()
+        changed = self.review_history.move_to(now)
+        if changed is None:
+            self.review_history = ReviewHistory(
+                (r for e in self.entries.values() for r in e.reviews), now, self.window_days
+            )
+        self._reestimate(changed)
 
     @contextmanager
     def loading(self) -> Iterator[None]:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from icp_tui.domain.calendar import END_OF_DAY, BusinessCalendar, day_of
 from icp_tui.domain.filing import BEIJING, Filing
@@ -88,7 +89,7 @@ class ApprovalEstimate:
 class ReviewHistory:
     """The finished reviews of each province within a window before `now`, kept sorted by
     business days taken, so an estimate is a lookup: it costs nothing on a clock tick. Add a
-    review when one closes; build a new one when the window moves (once a day is plenty)."""
+    review when one closes; move the window when the day changes (`move_to`)."""
 
     def __init__(
         self,
@@ -96,22 +97,41 @@ class ReviewHistory:
         now: datetime,
         window_days: int = DEFAULT_WINDOW_DAYS,
     ) -> None:
-        self.since = now - timedelta(days=window_days)
+        self.window = timedelta(days=window_days)
+        self.since = now - self.window
         self._days: dict[str, list[int]] = {}
+        #: The same reviews by decision time, so that the window's start drops the oldest.
+        self._decided: dict[str, list[tuple[datetime, int]]] = {}
         for review in reviews:
             self.add(review)
 
     def add(self, review: FinishedReview) -> None:
         if review.decided_at >= self.since:
             insort(self._days.setdefault(review.province, []), review.days)
+            insort(self._decided.setdefault(review.province, []), (review.decided_at, review.days))
 
     def remove(self, review: FinishedReview) -> None:
         """Take back a review added before (its decision was undone, or the queue moved)."""
-        taken = self._days.get(review.province)
-        if review.decided_at >= self.since and taken:
-            at = bisect_left(taken, review.days)
-            if at < len(taken) and taken[at] == review.days:
-                del taken[at]
+        if review.decided_at >= self.since and review.province in self._days:
+            _discard(self._days[review.province], review.days)
+            _discard(self._decided[review.province], (review.decided_at, review.days))
+
+    def move_to(self, now: datetime) -> set[str] | None:
+        """Start the window `window_days` before `now`; the provinces whose reviews changed,
+        or None when the window went back (reviews dropped are gone: build a new one)."""
+        since = now - self.window
+        if since < self.since:
+            return None
+        self.since = since
+        changed = set()
+        for province, decided in self._decided.items():
+            expired = bisect_left(decided, (since,))
+            if expired:
+                for _, days in decided[:expired]:
+                    _discard(self._days[province], days)
+                del decided[:expired]
+                changed.add(province)
+        return changed
 
     def provinces(self) -> list[str]:
         """The provinces with at least one review in the window, by name."""
@@ -139,6 +159,13 @@ class ReviewHistory:
             p50_days=p50,
             p90_days=p90,
         )
+
+
+def _discard(ordered: list[Any], value: Any) -> None:
+    """Remove one `value` from an ascending list, if it is there."""
+    at = bisect_left(ordered, value)
+    if at < len(ordered) and ordered[at] == value:
+        del ordered[at]
 
 
 def decided_by(calendar: BusinessCalendar, entered_at: datetime, days: int) -> datetime:
