@@ -1,39 +1,22 @@
 """Time travel in the dashboard: the queue as it was at a past instant.
 
-Opened with `--as-of`, or reached with the keys: `[` / `]` an hour back / forward, `{` / `}`
-a day, `@` a typed time, `.` back to now. Away from now the dashboard is read-only (every
-action key greyed out, as for a read-only database) and its banner says so. The queue is
-rebuilt off the UI thread (`icp_tui.timetravel`): a step touches only the filings with a
-history entry between the two instants.
+Opened with `--as-of`, or reached with the keys (declared in keys.py): `[` / `]` an hour back
+/ forward, `{` / `}` a day, `@` a typed time, `.` back to now. Away from now the dashboard is
+read-only (every action key greyed out, as for a read-only database) and its banner says so.
+The queue is rebuilt off the UI thread (`icp_tui.timetravel`): a step touches only the
+filings with a history entry between the two instants.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from textual.binding import Binding
 from textual.message import Message
 
 from icp_tui.domain.errors import InvalidInput
 from icp_tui.domain.filing import BEIJING
 from icp_tui.queue import Queue
 from icp_tui.timetravel import Change, parse_time
-
-TIME_BINDINGS = [
-    Binding("left_square_bracket", "travel(-1)", "Hour back", id="time.hour_back", show=False),
-    Binding("right_square_bracket", "travel(1)", "Hour on", id="time.hour_on", show=False),
-    Binding("left_curly_bracket", "travel(-24)", "Day back", id="time.day_back", show=False),
-    Binding("right_curly_bracket", "travel(24)", "Day on", id="time.day_on", show=False),
-    Binding("at", "jump_to_time", "Go to a time", id="time.jump", show=False),
-    Binding("full_stop", "back_to_now", "Back to now", id="time.now", show=False),
-]
-
-HELP_KEYS = (
-    ("[ / ]", "the queue as it was an hour earlier / later (read-only while in the past)"),
-    ("{ / }", "the queue as it was a day earlier / later"),
-    ("@", "the queue as it was at a time you type (Beijing time, e.g. 2026-11-30 09:00)"),
-    (".", "back to now: the live queue, where the keys act again"),
-)
 
 
 class TimeMoved(Message):
