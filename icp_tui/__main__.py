@@ -487,7 +487,7 @@ def list_filings(cmd: Command) -> int:
         {y for e in entries for y in e.provisional_years(cmd.reference.calendar, now)}
     )
     if args.json:
-        print_json([e.summary(cmd.reference, now) for e in entries])
+        print_json([e.list_json(cmd.reference, now) for e in entries])
         return 0
     header = ("HEALTH", "ID", "STAGE", "DUE/LEFT", "ASSIGNEE", "DOMAIN", "ENTITY", "PROVINCE")
     rows = [
@@ -608,7 +608,7 @@ def progress(label: str) -> Callable[[int, int], None] | None:
 def filing_json(filing: Filing, entry: QueueEntry, cmd: Command) -> dict[str, Any]:
     """`show --json`: the `list --json` keys (the queue's `entry` of `filing`) plus the whole
     record."""
-    summary = entry.summary(cmd.reference, cmd.now())
+    summary = entry.list_json(cmd.reference, cmd.now())
     record = to_record(filing)
     return {
         **summary,

@@ -21,7 +21,7 @@ from icp_tui.domain.filing import BEIJING, EntityType, Filing
 from icp_tui.domain.naming import resolve_filing_id
 from icp_tui.domain.stages import CLOSED, REASONED_STAGES, Stage
 from icp_tui.domain.summary import FilingSummary
-from icp_tui.queue import Queue, fill_reviews
+from icp_tui.queue import Queue, QueueReference, fill_reviews
 from icp_tui.store import (
     DatabaseExists,
     DatabaseMissing,
@@ -86,6 +86,23 @@ def current_actor() -> str:
         return "unknown"
 
 
+def load_queue(store: Store, reference: QueueReference, now: datetime, *, reread: bool) -> Queue:
+    """The queue of every filing in `store` at `now`, from the summaries (no record decoded).
+
+    With `reread` the database is read afresh first; without, the queue is rebuilt from what
+    the store last read (after `poll()` said it reloaded: None).
+    """
+    queue = Queue(reference, now)
+    with queue.loading():
+        if reread:
+            store.load(queue.put)
+        else:
+            for filing_id in store.ids():
+                queue.put(store.summary(filing_id))
+    fill_reviews(queue, store.get)  # summaries written before finished reviews were kept
+    return queue
+
+
 @dataclass(frozen=True)
 class UndoableChange:
     """This user's last change, kept so that it can be undone."""
@@ -136,22 +153,12 @@ class FilingService:
         return self.store.load(visit)
 
     def load_queue(self) -> Queue:
-        """Read the whole database afresh into a new queue (no record is decoded, but those
-        of summaries written before finished reviews were kept)."""
-        queue = Queue(self.reference, self.now())
-        with queue.loading():
-            self.store.load(queue.put)
-        fill_reviews(queue, self.store.get)
-        return queue
+        """Read the whole database afresh into a new queue (no record is decoded)."""
+        return load_queue(self.store, self.reference, self.now(), reread=True)
 
     def queue(self) -> Queue:
         """A new queue from the summaries already read (after a poll said to reload)."""
-        queue = Queue(self.reference, self.now())
-        with queue.loading():
-            for filing_id in self.store.ids():
-                queue.put(self.store.summary(filing_id))
-        fill_reviews(queue, self.store.get)
-        return queue
+        return load_queue(self.store, self.reference, self.now(), reread=False)
 
     def time_machine(self) -> TimeMachine:
         """Rebuilds the queue as it was at past instants, from what the store last read."""
@@ -370,7 +377,8 @@ class FilingService:
         )
 
     def undo(self) -> Filing:
-        """Undo this user's last change in this session (5 minutes, nobody changed it since)."""
+        """Undo this user's last change in this session (within UNDO_WINDOW, nobody changed it
+        since)."""
         last = self.last_change
         if last is None:
             raise TransitionNotAllowed("nothing to undo: you have made no change in this session")
