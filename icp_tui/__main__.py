@@ -20,10 +20,9 @@ from typing import Any, NoReturn
 from icp_tui.config import Reference, load_reference, load_settings
 from icp_tui.display import inert, inert_json
 from icp_tui.domain.errors import IcpError, InvalidInput
+from icp_tui.domain.estimate import eta_words
 from icp_tui.domain.filing import (
-    BEIJING,
     MAX_YEAR,
-    MIN_YEAR,
     Filing,
     stamp,
     submission_groups,
@@ -32,7 +31,7 @@ from icp_tui.domain.filing import (
 from icp_tui.domain.sla import Health, expires_at, expiry_in_words, find_health, sla_status
 from icp_tui.domain.stages import Stage, find_stage, parse_stage, rule
 from icp_tui.domain.transitions import check_not_ahead, materials_state, sms_attempts
-from icp_tui.queue import Queue, QueueEntry
+from icp_tui.queue import Queue, QueueEntry, eta_json
 from icp_tui.services import (
     Clock,
     DatabaseExists,
@@ -51,32 +50,16 @@ from icp_tui.services import (
     sharing_problems,
     system_clock,
 )
+from icp_tui.timetravel import TimeMachine, check_past, parse_time
 
 PROG = "icp-tui"
+#: The commands that read the queue as it was (--as-of); the dashboard too (no command).
+AS_OF_COMMANDS = frozenset({None, "list", "show", "report", "export"})
 DEMO_COUNT = 300
 
 
 #: The most business days `calendar due` counts ahead (SLA targets are at most 200).
 MAX_DUE_DAYS = 10_000
-
-
-def parse_time(text: str, what: str = "time") -> datetime:
-    """An ISO 8601 time (or date), in Beijing time; without an offset it is Beijing time."""
-    import arrow.parser  # only commands given times need it: keep it off the dashboard's start
-
-    try:
-        # Not arrow.get(text, tzinfo=...): that replaces an offset given in the text.
-        parsed = arrow.parser.DateTimeParser().parse_iso(text)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=BEIJING)
-        moment = parsed.astimezone(BEIJING)
-    except (arrow.parser.ParserError, ValueError, TypeError, OverflowError):
-        raise InvalidInput(
-            f"bad {what} {text!r}: use ISO 8601, e.g. 2026-02-13T17:00+08:00"
-        ) from None
-    if not MIN_YEAR <= moment.year <= MAX_YEAR:
-        raise InvalidInput(f"bad {what} {text!r}: the year must be {MIN_YEAR} to {MAX_YEAR}")
-    return moment
 
 
 class _Parser(argparse.ArgumentParser):
@@ -107,6 +90,13 @@ def add_global_options(parser: argparse.ArgumentParser, default: Any = None) -> 
     )
     parser.add_argument(
         "--now", default=default, help="evaluate as of this ISO 8601 time instead of the clock"
+    )
+    parser.add_argument(
+        "--as-of",
+        default=default,
+        metavar="TIME",
+        help="the queue as it was at this ISO 8601 time, rebuilt from each filing's history "
+        "(list, show, report, export and the dashboard; read-only)",
     )
     parser.add_argument(
         "--config",
@@ -263,7 +253,16 @@ class Command:
                 "(from " + self.settings.source("db_path") + ")"
             )
         self.now_fixed = parse_time(args.now, "--now time") if args.now else None
+        self.as_of = parse_time(args.as_of, "--as-of time") if args.as_of else None
+        if self.as_of is not None:
+            if args.command not in AS_OF_COMMANDS:
+                raise InvalidInput(
+                    f"--as-of shows the queue as it was, so it applies to list, show, report, "
+                    f"export and the dashboard, not to {args.command}: nothing was changed"
+                )
+            check_past(self.as_of, self.now_fixed or system_clock())
         self._reference: Reference | None = None
+        self._machine: TimeMachine | None = None
 
     @property
     def reference(self) -> Reference:
@@ -272,7 +271,8 @@ class Command:
         return self._reference
 
     def now(self) -> datetime:
-        return self.now_fixed or system_clock()
+        """When the queue is evaluated: the --as-of instant, else --now, else the clock."""
+        return self.as_of or self.now_fixed or system_clock()
 
     def service(self, *, load: bool = True) -> FilingService:
         """The service on the database, read whole unless `load` is False."""
@@ -281,6 +281,30 @@ class Command:
         if load:
             service.load()
         return service
+
+    def queue(self) -> tuple[Queue, FilingService]:
+        """The queue now, or rebuilt as it was at --as-of."""
+        service = self.service(load=False)
+        if self.as_of is None:
+            return service.load_queue(), service
+        service.load()
+        return self.machine(service).queue_at(self.as_of), service
+
+    def machine(self, service: FilingService) -> TimeMachine:
+        if self._machine is None:
+            self._machine = service.time_machine()
+        return self._machine
+
+    def record(self, service: FilingService, filing_id: str) -> Filing:
+        """The filing now, or as it was at --as-of (refused if not submitted by then)."""
+        if self.as_of is None:
+            return service.get(filing_id)
+        then = self.machine(service).filing_at(service.summary(filing_id), self.as_of)
+        if then is None:
+            raise InvalidInput(
+                f"{filing_id} was submitted after {stamp(self.as_of)}: it was not in the queue then"
+            )
+        return then
 
     def warn_provisional(self, years: Iterable[int]) -> None:
         for year in self.reference.calendar.provisional_years(years):
@@ -384,6 +408,7 @@ def print_settings(cmd: Command) -> None:
         ("database", display_location(s.db_path), "db_path"),
         ("refresh_seconds", s.refresh_seconds, "refresh_seconds"),
         ("at_risk_fraction", s.at_risk_fraction, "at_risk_fraction"),
+        ("review_window_days", s.review_window_days, "review_window_days"),
         ("theme", s.theme, "theme"),
         ("data_dir", s.data_dir or "(none: the shipped reference data)", "data_dir"),
         ("provinces_file", s.provinces_file, "provinces_file"),
@@ -445,10 +470,10 @@ def selected_entries(cmd: Command) -> tuple[list[QueueEntry], FilingService]:
     """The queue, most urgent first, narrowed by --stage and --health."""
     args = cmd.args
     stage, health = args.stage, args.health
-    service = cmd.service(load=False)
+    queue, service = cmd.queue()
     entries = [
         e
-        for e in service.load_queue().select()
+        for e in queue.select()
         if (stage is None or e.stage is stage) and (health is None or e.health is health)
     ]
     return entries, service
@@ -504,7 +529,9 @@ def export_filings(cmd: Command) -> int:
             "nothing was written"
         )
     entries, service = selected_entries(cmd)
-    rows = export_rows(entries, service.get, cmd.reference, cmd.now(), progress("exporting"))
+    rows = export_rows(
+        entries, partial(cmd.record, service), cmd.reference, cmd.now(), progress("exporting")
+    )
     cmd.warn_provisional({y for row in rows for y in row["provisional_years"]})
     if args.output is None:
         if sys.stdout.isatty():  # a person reads it: make stored text inert (files stay exact)
@@ -556,7 +583,9 @@ def import_filings(cmd: Command) -> int:
 def daily_report(cmd: Command) -> int:
     from icp_tui.report import build_report, render_markdown, render_text, report_json
 
-    report = build_report(cmd.service().filings(), cmd.reference, cmd.now())
+    service = cmd.service()
+    filings = service.filings() if cmd.as_of is None else cmd.machine(service).filings_at(cmd.as_of)
+    report = build_report(filings, cmd.reference, cmd.now())
     if cmd.args.format == "json":
         print_json(report_json(report))
     else:
@@ -576,11 +605,10 @@ def progress(label: str) -> Callable[[int, int], None] | None:
     return show
 
 
-def filing_json(filing: Filing, cmd: Command) -> dict[str, Any]:
-    """`show --json`: the `list --json` keys plus the whole record."""
-    now = cmd.now()
-    queue = Queue(cmd.reference, now)
-    summary = queue.put(filing).list_json(cmd.reference, now)
+def filing_json(filing: Filing, entry: QueueEntry, cmd: Command) -> dict[str, Any]:
+    """`show --json`: the `list --json` keys (the queue's `entry` of `filing`) plus the whole
+    record."""
+    summary = entry.list_json(cmd.reference, cmd.now())
     record = to_record(filing)
     return {
         **summary,
@@ -590,6 +618,9 @@ def filing_json(filing: Filing, cmd: Command) -> dict[str, Any]:
         "submissions": filing.submissions,
         "sms_attempts": [{"at": t.at.isoformat(), "by": t.by} for t in sms_attempts(filing)],
         "materials": materials_state(filing, _requires_mailing(filing, cmd.reference)),
+        # Rests on the province's other reviews, so it is not among the `list --json` keys
+        # (an export and import of one filing keeps those).
+        "eta": eta_json(entry.eta),
     }
 
 
@@ -599,10 +630,13 @@ def _requires_mailing(filing: Filing, reference: Reference) -> bool:
 
 
 def show_filing(cmd: Command) -> int:
-    service = cmd.service()
-    filing = service.get(service.resolve_id(cmd.args.id))
+    # The whole queue: the approval estimate rests on the province's other reviews.
+    queue, service = cmd.queue()
+    filing_id = service.resolve_id(cmd.args.id)
+    filing = cmd.record(service, filing_id)
     now = cmd.now()
-    data = filing_json(filing, cmd)
+    entry = queue.entries[filing_id]
+    data = filing_json(filing, entry, cmd)
     cmd.warn_provisional(data["provisional_years"])
     if cmd.args.json:
         print_json(data)
@@ -638,6 +672,8 @@ def show_filing(cmd: Command) -> int:
         over = cmd.reference.policy.escalate_after_bd
         needed = f"NEEDED (over {over} bd in Alibaba Cloud review)"
         lines.append(f"ticket:    {inert(filing.ticket) if filing.ticket else needed}")
+    if entry.eta is not None:
+        lines.append(f"estimate:  {inert(eta_words(entry.eta, filing.province))}")
     if filing.icp_number:
         lines.append(f"ICP no.:   {inert(filing.icp_number)}")
     groups = submission_groups(filing.history)
@@ -697,7 +733,8 @@ def open_dashboard(cmd: Command) -> int:
     folder = Path(tempfile.mkdtemp(prefix="icp-tui-demo-"))
     try:  # the demo database is the session's own: leave nothing behind on a shared server
         path = folder / "filings.json"
-        write_demo(path, cmd.reference, cmd.now(), DEMO_COUNT, 0, force=True)
+        # The demo queue is made as of now (or --now); --as-of then shows it as it was.
+        write_demo(path, cmd.reference, cmd.now_fixed or system_clock(), DEMO_COUNT, 0, force=True)
         return run_dashboard(cmd, path, clock)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -706,7 +743,7 @@ def open_dashboard(cmd: Command) -> int:
 def run_dashboard(cmd: Command, path: Location, clock: Clock) -> int:
     from icp_tui.ui.app import make_app
 
-    app = make_app(path, cmd.reference, settings=cmd.settings, clock=clock)
+    app = make_app(path, cmd.reference, settings=cmd.settings, clock=clock, as_of=cmd.as_of)
     # The loaded filings live as long as the dashboard: spare the cycle collector rescanning
     # ~1.5 million of them on every full collection (a ~0.1 s hitch at 50,000 filings);
     # reference counting still frees them.

@@ -16,6 +16,7 @@ from typing import Any
 
 from icp_tui.domain.calendar import BusinessCalendar, YearSchedule, check_year_schedule
 from icp_tui.domain.errors import IcpError, InvalidInput
+from icp_tui.domain.estimate import DEFAULT_WINDOW_DAYS
 from icp_tui.domain.provinces import MailingAddress, Province, ProvinceTable
 from icp_tui.domain.sla import DEFAULT_AUTHORITY_TARGET_BD, SlaPolicy
 from icp_tui.domain.stages import WITHDRAW_REASONS, ReasonLists
@@ -53,6 +54,8 @@ class Settings:
     mailing: MailingAddress | None = None
     refresh_seconds: float = 1.0
     at_risk_fraction: float = 0.75
+    #: The approval estimate counts the authority reviews decided in this many last days.
+    review_window_days: int = DEFAULT_WINDOW_DAYS
     theme: str = "textual-dark"
     withdraw_reasons: tuple[str, ...] = WITHDRAW_REASONS
     config_file: Path | None = None
@@ -92,6 +95,7 @@ _KEYS = {
     "data_dir": "a folder path (its reference data files override the shipped ones)",
     "refresh_seconds": "a number of seconds from 0.2 to 60",
     "at_risk_fraction": "a fraction above 0 and below 1 (0.75 = at risk from 75 % used)",
+    "review_window_days": "a whole number of days from 1 to 3650",
     "theme": "a Textual theme name, e.g. textual-dark, textual-light, nord, gruvbox",
     "provinces_file": "a file path",
     "holidays_file": "a file path",
@@ -168,6 +172,10 @@ def _settings_from_file(path: Path) -> dict[str, Any]:
             if type(value) not in (int, float) or not 0 < value < 1:
                 raise wrong(key)
             values[key] = float(value)
+        elif key == "review_window_days":
+            if type(value) is not int or not 1 <= value <= 3650:
+                raise wrong(key)
+            values[key] = value
         elif key == "theme":
             if not isinstance(value, str) or value not in _theme_names():
                 raise wrong(key)
@@ -206,6 +214,8 @@ class Reference:
     reasons: ReasonLists
     #: Where to add a year's official schedule (see `Settings.holidays_advice`).
     holidays_advice: Callable[[int], str]
+    #: The approval estimate's window: reviews decided in this many last days count.
+    review_window_days: int = DEFAULT_WINDOW_DAYS
 
 
 def load_reference(settings: Settings) -> Reference:
@@ -223,7 +233,15 @@ def load_reference(settings: Settings) -> Reference:
     )
     mailing = settings.mailing or load_mailing(settings.mailing_file)
     reasons = load_reasons(settings.reasons_file)
-    return Reference(provinces, calendar, policy, mailing, reasons, settings.holidays_advice)
+    return Reference(
+        provinces,
+        calendar,
+        policy,
+        mailing,
+        reasons,
+        settings.holidays_advice,
+        settings.review_window_days,
+    )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -19,6 +19,12 @@ from operator import attrgetter
 from typing import Any, Protocol
 
 from icp_tui.domain.calendar import BusinessCalendar
+from icp_tui.domain.estimate import (
+    ApprovalEstimate,
+    FinishedReview,
+    ReviewHistory,
+    summary_reviews,
+)
 from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.provinces import ProvinceTable
 from icp_tui.domain.sla import (
@@ -56,6 +62,8 @@ class QueueReference(Protocol):
     def calendar(self) -> BusinessCalendar: ...
     @property
     def policy(self) -> SlaPolicy: ...
+    @property
+    def review_window_days(self) -> int: ...
 
 
 class QueueEntry:
@@ -69,12 +77,14 @@ class QueueEntry:
         "entity",
         "entity_type",
         "escalate",
+        "eta",
         "expires_at",
         "health",
         "id",
         "mailing_pending",
         "province",
         "province_names",
+        "reviews",
         "stage",
         "ticket",
         "times",
@@ -92,6 +102,10 @@ class QueueEntry:
         self.escalate = False
         self._urgency: tuple[int, float, str] = (Health.DONE.rank, 0.0, filing.id)
         self.province_names = ""  # the province's other names (Chinese), for the filter
+        #: When it is likely approved (authority review only); kept by the queue.
+        self.eta: ApprovalEstimate | None = None
+        #: Its finished authority reviews, as the queue's distributions counted them.
+        self.reviews: tuple[FinishedReview, ...] = ()
         self.update(filing, times, mailing_pending, expires)
 
     def update(
@@ -204,11 +218,24 @@ class QueueEntry:
         }
 
 
+def eta_json(eta: ApprovalEstimate | None) -> dict[str, Any] | None:
+    """The approval estimate as `show --json` and `list --json` give it."""
+    if eta is None:
+        return None
+    return {
+        "p50": eta.p50.isoformat(),
+        "p90": eta.p90.isoformat(),
+        "samples": eta.samples,
+        "basis": eta.basis.value,
+    }
+
+
 class Sort(StrEnum):
     """The orders `s` cycles through."""
 
     URGENCY = "urgency"
     DUE = "due"
+    ETA = "likely approval"
     STAGE = "stage"
     PROVINCE = "province"
     ID = "id"
@@ -244,6 +271,7 @@ def in_view(view: View, entry: QueueEntry, actor: str) -> bool:
 _THEN_BY: dict[Sort, Callable[[QueueEntry], Any] | None] = {
     Sort.URGENCY: None,
     Sort.DUE: lambda e: NEVER if e.times.due_ts is None else e.times.due_ts,
+    Sort.ETA: lambda e: NEVER if e.eta is None else e.eta.p50.timestamp(),
     Sort.STAGE: lambda e: _STAGE_INDEX[e.stage],
     Sort.PROVINCE: attrgetter("province"),
     Sort.ID: attrgetter("id"),
@@ -251,10 +279,23 @@ _THEN_BY: dict[Sort, Callable[[QueueEntry], Any] | None] = {
 
 
 class Queue:
-    """All filings' entries, kept current as filings change and time passes."""
+    """All filings' entries, kept current as filings change and time passes.
+
+    It also holds each province's finished authority reviews of the last `window_days`, and
+    the approval estimate of each filing in authority review: recomputed for a province when
+    one of its reviews closes (or its decision is undone) and when the window moves a day,
+    never on a clock tick.
+    """
 
     def __init__(self, reference: QueueReference, now: datetime) -> None:
         self.reference = reference
+        self.window_days = window_days = reference.review_window_days
+        self.review_history = ReviewHistory((), now, window_days)
+        self._window_day = now.astimezone(BEIJING).date()
+        #: Filings in authority review, by province: those whose estimate a review moves.
+        self._in_review: dict[str, set[str]] = {}
+        #: Summaries from before reviews were kept (an older PostgreSQL row): `fill_reviews`.
+        self.unknown_reviews: set[str] = set()
         self.entries: dict[str, QueueEntry] = {}
         # Health changes happen at few distinct instants (mostly midnight, Beijing): a heap of
         # those instants, each with the filings (id, version) to re-check then.
@@ -286,7 +327,13 @@ class Queue:
         if entry is None:
             entry = self.entries[filing.id] = QueueEntry(filing, times, mailing, expires)
         else:
+            self._leave_review(entry)
             entry.update(filing, times, mailing, expires)
+        self._count_reviews(entry, filing)
+        if filing.stage is Stage.AUTHORITY_REVIEW:
+            self._in_review.setdefault(filing.province, set()).add(filing.id)
+            if not self._bulk:
+                entry.eta = self._estimate(entry)
         # One shared string per province: 50,000 entries hold a reference, not a copy.
         names = self._province_names.get(filing.province)
         if names is None:
@@ -300,15 +347,78 @@ class Queue:
         self._evaluate(entry)
         return entry
 
+    def remove(self, filing_id: str) -> None:
+        """Drop a filing's entry (the queue at an instant before it was submitted)."""
+        entry = self.entries.pop(filing_id, None)
+        if entry is None:
+            return
+        self._counts = None
+        self._leave_review(entry)
+        for review in entry.reviews:
+            self.review_history.remove(review)
+        self.unknown_reviews.discard(filing_id)
+        if not self._bulk:
+            self._reestimate({r.province for r in entry.reviews})
+
+    def _leave_review(self, entry: QueueEntry) -> None:
+        if entry.stage is Stage.AUTHORITY_REVIEW:
+            self._in_review.get(entry.province, set()).discard(entry.id)
+        entry.eta = None
+
+    def _count_reviews(self, entry: QueueEntry, filing: FilingSummary) -> None:
+        """Keep the distributions in step with the filing's finished reviews."""
+        if filing.reviews is None:
+            self.unknown_reviews.add(filing.id)
+            return
+        self.unknown_reviews.discard(filing.id)
+        if len(filing.reviews) == len(entry.reviews):
+            return  # the usual change: no review closed or reopened
+        for review in entry.reviews:
+            self.review_history.remove(review)
+        entry.reviews = tuple(summary_reviews(filing, self.reference.calendar))
+        for review in entry.reviews:
+            self.review_history.add(review)
+        if not self._bulk:
+            self._reestimate({filing.province, *(r.province for r in entry.reviews)})
+
+    def _estimate(self, entry: QueueEntry) -> ApprovalEstimate:
+        return self.review_history.estimate(
+            entry.province, entry.times.entered_at, self.reference.policy
+        )
+
+    def _reestimate(self, provinces: Iterable[str] | None = None) -> None:
+        """Estimates of the filings in review in `provinces` (None: all) after a change."""
+        chosen = self._in_review if provinces is None else provinces
+        for province in chosen:
+            for filing_id in self._in_review.get(province, ()):
+                entry = self.entries[filing_id]
+                entry.eta = self._estimate(entry)
+
+    def _move_window(self, now: datetime) -> None:
+        """The reviews counted are those of the window before `now`: once a day, drop the
+        reviews decided before its new start (a window moved back is counted afresh)."""
+        day = now.astimezone(BEIJING).date()
+        if day == self._window_day:
+            return
+        self._window_day = day
+        changed = self.review_history.move_to(now)
+        if changed is None:
+            self.review_history = ReviewHistory(
+                (r for e in self.entries.values() for r in e.reviews), now, self.window_days
+            )
+        self._reestimate(changed)
+
     @contextmanager
     def loading(self) -> Iterator[None]:
-        """Around a bulk load (opening): one heapify at the end instead of a push per filing."""
+        """Around a bulk load (opening): one heapify at the end instead of a push per filing,
+        and the estimates once all reviews are counted."""
         self._bulk = True
         try:
             yield
         finally:
             self._bulk = False
             heapq.heapify(self._wake_times)
+            self._reestimate()
 
     def _evaluate(self, entry: QueueEntry) -> None:
         self._counts = None
@@ -333,6 +443,7 @@ class Queue:
         """
         stamp = now.timestamp()
         self.newly_breached = []
+        self._move_window(now)
         if stamp < self._now:  # the clock went back (tests, --now): re-check everything
             self._now = stamp
             self._wake_times, self._wakeups = [], {}
@@ -383,6 +494,12 @@ class Queue:
         if then is not None:
             chosen.sort(key=then)
         return matching(chosen, text)
+
+
+def fill_reviews(queue: Queue, record: Callable[[str], Filing]) -> None:
+    """Read the record of each filing whose summary predates finished reviews being kept."""
+    for filing_id in list(queue.unknown_reviews):
+        queue.put(record(filing_id))
 
 
 def health_counts(entries: Iterable[QueueEntry]) -> Counter[Health]:

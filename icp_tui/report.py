@@ -17,7 +17,7 @@ from typing import Any
 
 from icp_tui.config import Reference
 from icp_tui.display import inert
-from icp_tui.domain.estimate import finished_reviews
+from icp_tui.domain.estimate import Basis, percentile
 from icp_tui.domain.filing import BEIJING, Filing, stamp, time_of_day
 from icp_tui.domain.sla import HEALTH_ORDER, Health, SlaPolicy, review_days_used
 from icp_tui.domain.stages import STAGE_ORDER, SlaClock, Stage, rule
@@ -81,10 +81,25 @@ class ProvinceReview:
     target_bd: int
     longest_bd: int
     reviews: int
+    #: Nine in ten of the reviews took at most this (nearest rank, as the approval estimate).
+    p90_bd: int = 0
 
     @property
     def over_target(self) -> bool:
         return self.median_bd > self.target_bd
+
+
+@dataclass(frozen=True, slots=True)
+class SlowReview:
+    """A filing still in authority review past its P90: slower than 9 in 10 of its province's
+    recent reviews."""
+
+    id: str
+    domain: str
+    province: str
+    entered_at: datetime
+    p90: datetime
+    assignee: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +139,10 @@ class Report:
     expiring: tuple[Expiring, ...] = ()
     #: Provisional years (no official holiday schedule) that due dates and verdicts rely on.
     provisional_years: tuple[int, ...] = ()
+    #: In authority review past their P90 (estimates from history only), longest over first.
+    slower_than_p90: tuple[SlowReview, ...] = ()
+    #: The window of the review figures: reviews decided in this many last days.
+    window_days: int = 180
 
     @property
     def breached_count(self) -> int:
@@ -144,39 +163,37 @@ def build_report(
     first_day = today - timedelta(days=days - 1)
     window_start = datetime.combine(first_day, datetime.min.time(), BEIJING)
     breach_days: dict[date, int] = {first_day + timedelta(days=i): 0 for i in range(days)}
-    review_days: dict[str, list[int]] = {}
     tickets: list[TicketNeeded] = []
     closed: list[ClosedFiling] = []
 
-    for filing in filings:
-        entry = queue.put(filing)
-        if entry.needs_ticket:
-            tickets.append(
-                TicketNeeded(
-                    filing.id,
-                    filing.domain,
-                    filing.entity,
-                    filing.stage,
-                    review_days_used(filing, policy, now),
-                    filing.assignee,
+    with queue.loading():  # the estimates once, after every review is counted
+        for filing in filings:
+            entry = queue.put(filing)
+            if entry.needs_ticket:
+                tickets.append(
+                    TicketNeeded(
+                        filing.id,
+                        filing.domain,
+                        filing.entity,
+                        filing.stage,
+                        review_days_used(filing, policy, now),
+                        filing.assignee,
+                    )
                 )
-            )
-        for review in finished_reviews(filing, policy.calendar):
-            review_days.setdefault(filing.province, []).append(review.days)
-        for moment in breach_instants(filing, policy, now, since=window_start):
-            breach_days[moment.astimezone(BEIJING).date()] += 1
-        closed_at = filing.entered_at
-        if filing.closed and closed_at <= now and closed_at.astimezone(BEIJING).date() == today:
-            closed.append(
-                ClosedFiling(
-                    filing.id,
-                    filing.domain,
-                    filing.entity,
-                    filing.stage,
-                    closed_at,
-                    filing.icp_number,
+            for moment in breach_instants(filing, policy, now, since=window_start):
+                breach_days[moment.astimezone(BEIJING).date()] += 1
+            closed_at = filing.entered_at
+            if filing.closed and closed_at <= now and closed_at.astimezone(BEIJING).date() == today:
+                closed.append(
+                    ClosedFiling(
+                        filing.id,
+                        filing.domain,
+                        filing.entity,
+                        filing.stage,
+                        closed_at,
+                        filing.icp_number,
+                    )
                 )
-            )
 
     by_stage = {stage: dict.fromkeys(HEALTH_ORDER, 0) for stage in STAGE_ORDER}
     for entry in queue.entries.values():
@@ -200,6 +217,8 @@ def build_report(
             key=lambda e: e.urgency(),
         )
     )
+    # The reviews the approval estimates rest on: those decided in the window.
+    history = queue.review_history
     authority = tuple(
         ProvinceReview(
             province=province,
@@ -209,8 +228,18 @@ def build_report(
             ),
             longest_bd=max(taken),
             reviews=len(taken),
+            p90_bd=percentile(taken, 90),
         )
-        for province, taken in sorted(review_days.items())
+        for province in history.provinces()
+        for taken in [history.days(province)]
+    )
+    slow = sorted(
+        (
+            e
+            for e in queue.entries.values()
+            if e.eta is not None and e.eta.basis is Basis.HISTORY and e.eta.p90 < now
+        ),
+        key=lambda e: (e.eta.p90 if e.eta else now, e.id),
     )
     years = {
         y for e in queue.entries.values() for y in e.provisional_years(reference.calendar, now)
@@ -237,6 +266,12 @@ def build_report(
             if e.expires_at is not None
         ),
         provisional_years=tuple(reference.calendar.provisional_years(years | {today.year})),
+        slower_than_p90=tuple(
+            SlowReview(e.id, e.domain, e.province, e.times.entered_at, e.eta.p90, e.assignee)
+            for e in slow
+            if e.eta is not None
+        ),
+        window_days=queue.window_days,
     )
 
 
@@ -407,10 +442,13 @@ def _listings(report: Report) -> list[_Listing]:
         ),
         _Listing(
             "Authority review time by province",
-            " (finished reviews, business days)",
+            f" (business days; reviews decided in the last {report.window_days} days)",
             (
                 _Column("province", width=20),
-                *(_Column(h, data=False) for h in ("median bd", "target bd", "longest bd")),
+                *(
+                    _Column(h, data=False)
+                    for h in ("median bd", "p90 bd", "target bd", "longest bd")
+                ),
                 _Column("reviews", data=False),
                 _Column("status", data=False),
             ),
@@ -418,6 +456,7 @@ def _listings(report: Report) -> list[_Listing]:
                 (
                     p.province,
                     f"{p.median_bd:g}",
+                    str(p.p90_bd),
                     str(p.target_bd),
                     str(p.longest_bd),
                     str(p.reviews),
@@ -425,9 +464,24 @@ def _listings(report: Report) -> list[_Listing]:
                 )
                 for p in report.authority_review
             ),
-            align="lrrrrl",
+            align="lrrrrrl",
             empty_text="none yet",
             empty_markdown="No finished reviews yet.",
+        ),
+        _Listing(
+            f"Slower than 9 in 10 ({len(report.slower_than_p90)})",
+            ": in authority review past the P90 of their province's reviews",
+            (
+                _ID,
+                _Column("P90", data=False, pad=14),
+                _Column("province", width=20, pad=12),
+                _ASSIGNEE,
+                _Column("domain"),
+            ),
+            tuple(
+                (s.id, f"P90 {stamp(s.p90)[:10]}", s.province, s.assignee or "-", s.domain)
+                for s in report.slower_than_p90
+            ),
         ),
         _Listing(
             f"Closed today ({len(report.closed_today)})",
@@ -604,4 +658,6 @@ def report_json(report: Report) -> dict[str, Any]:
         ],
         "expiring": _json_items(report.expiring),
         "provisional_years": list(report.provisional_years),
+        "review_window_days": report.window_days,
+        "slower_than_p90": _json_items(report.slower_than_p90),
     }

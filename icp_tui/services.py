@@ -21,7 +21,7 @@ from icp_tui.domain.filing import BEIJING, EntityType, Filing
 from icp_tui.domain.naming import resolve_filing_id
 from icp_tui.domain.stages import CLOSED, REASONED_STAGES, Stage
 from icp_tui.domain.summary import FilingSummary
-from icp_tui.queue import Queue, QueueReference
+from icp_tui.queue import Queue, QueueReference, fill_reviews
 from icp_tui.store import (
     DatabaseExists,
     DatabaseMissing,
@@ -42,6 +42,7 @@ from icp_tui.store import (
     sharing_problems,
     summary_path,
 )
+from icp_tui.timetravel import TimeMachine
 from icp_tui.transfer import ImportPlan, apply_import, stored_filings
 
 __all__ = [
@@ -98,6 +99,7 @@ def load_queue(store: Store, reference: QueueReference, now: datetime, *, reread
         else:
             for filing_id in store.ids():
                 queue.put(store.summary(filing_id))
+    fill_reviews(queue, store.get)  # summaries written before finished reviews were kept
     return queue
 
 
@@ -157,6 +159,10 @@ class FilingService:
     def queue(self) -> Queue:
         """A new queue from the summaries already read (after a poll said to reload)."""
         return load_queue(self.store, self.reference, self.now(), reread=False)
+
+    def time_machine(self) -> TimeMachine:
+        """Rebuilds the queue as it was at past instants, from what the store last read."""
+        return TimeMachine(self.reference, lambda: map(self.summary, self.ids()), self.get)
 
     def ids(self) -> list[str]:
         """Ids of all filings, oldest first."""

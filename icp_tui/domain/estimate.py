@@ -13,22 +13,23 @@ it), so an estimate is always a number of days some real review took.
 from __future__ import annotations
 
 import math
-from bisect import insort
+from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from icp_tui.domain.calendar import END_OF_DAY, BusinessCalendar
+from icp_tui.domain.calendar import END_OF_DAY, BusinessCalendar, day_of
 from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.sla import SlaPolicy
 from icp_tui.domain.stages import Stage
+from icp_tui.domain.summary import FilingSummary, authority_reviews
 
 #: Reviews decided within this many days before `now` count (DOMAIN: "a setting").
 DEFAULT_WINDOW_DAYS = 180
 #: Fewer finished reviews than this in the window: the province's target stands in.
 MIN_SAMPLES = 5
-DECISIONS = (Stage.APPROVED, Stage.REJECTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,29 +43,23 @@ class FinishedReview:
 
 
 def finished_reviews(filing: Filing, calendar: BusinessCalendar) -> Iterator[FinishedReview]:
-    """Each finished authority review of `filing`, oldest first.
+    """Each finished authority review of `filing`, oldest first (see `authority_reviews`)."""
+    for entered, decided in authority_reviews(filing.history):
+        yield FinishedReview(filing.province, entered, decided, calendar.elapsed(entered, decided))
 
-    A decision that was later undone does not count; the review it reopened keeps its first
-    entry time, as the SLA clock does after an undo.
-    """
-    entered: datetime | None = None
-    finished: list[FinishedReview] = []
-    for entry in filing.history:
-        if not entry.moved:
-            continue  # a note, ticket or assignment: the review goes on
-        if entry.target is Stage.AUTHORITY_REVIEW:
-            if entry.undo:
-                if entry.source in DECISIONS and finished:
-                    finished.pop()
-                continue  # the review goes on from its first entry
-            entered = entry.at
-        elif entry.source is Stage.AUTHORITY_REVIEW and entered is not None:
-            if entry.target in DECISIONS:
-                days = calendar.elapsed(entered, entry.at)
-                finished.append(FinishedReview(filing.province, entered, entry.at, days))
-            else:
-                entered = None  # an undo back to the SMS check: not a finished review
-    yield from finished
+
+def summary_reviews(summary: FilingSummary, calendar: BusinessCalendar) -> list[FinishedReview]:
+    """The finished reviews a summary keeps (its `reviews` must be known)."""
+    assert summary.reviews is not None
+    return [
+        FinishedReview(
+            summary.province,
+            datetime.fromtimestamp(entered, BEIJING),
+            datetime.fromtimestamp(decided, BEIJING),
+            calendar.elapsed_days(day_of(entered), day_of(decided)),
+        )
+        for entered, decided in summary.reviews
+    ]
 
 
 def percentile(ordered: list[int], p: float) -> int:
@@ -94,7 +89,7 @@ class ApprovalEstimate:
 class ReviewHistory:
     """The finished reviews of each province within a window before `now`, kept sorted by
     business days taken, so an estimate is a lookup: it costs nothing on a clock tick. Add a
-    review when one closes; build a new one when the window moves (once a day is plenty)."""
+    review when one closes; move the window when the day changes (`move_to`)."""
 
     def __init__(
         self,
@@ -102,14 +97,45 @@ class ReviewHistory:
         now: datetime,
         window_days: int = DEFAULT_WINDOW_DAYS,
     ) -> None:
-        self.since = now - timedelta(days=window_days)
+        self.window = timedelta(days=window_days)
+        self.since = now - self.window
         self._days: dict[str, list[int]] = {}
+        #: The same reviews by decision time, so that the window's start drops the oldest.
+        self._decided: dict[str, list[tuple[datetime, int]]] = {}
         for review in reviews:
             self.add(review)
 
     def add(self, review: FinishedReview) -> None:
         if review.decided_at >= self.since:
             insort(self._days.setdefault(review.province, []), review.days)
+            insort(self._decided.setdefault(review.province, []), (review.decided_at, review.days))
+
+    def remove(self, review: FinishedReview) -> None:
+        """Take back a review added before (its decision was undone, or the queue moved)."""
+        if review.decided_at >= self.since and review.province in self._days:
+            _discard(self._days[review.province], review.days)
+            _discard(self._decided[review.province], (review.decided_at, review.days))
+
+    def move_to(self, now: datetime) -> set[str] | None:
+        """Start the window `window_days` before `now`; the provinces whose reviews changed,
+        or None when the window went back (reviews dropped are gone: build a new one)."""
+        since = now - self.window
+        if since < self.since:
+            return None
+        self.since = since
+        changed = set()
+        for province, decided in self._decided.items():
+            expired = bisect_left(decided, (since,))
+            if expired:
+                for _, days in decided[:expired]:
+                    _discard(self._days[province], days)
+                del decided[:expired]
+                changed.add(province)
+        return changed
+
+    def provinces(self) -> list[str]:
+        """The provinces with at least one review in the window, by name."""
+        return sorted(province for province, taken in self._days.items() if taken)
 
     def days(self, province: str) -> list[int]:
         """Business days each review of `province` took, ascending."""
@@ -135,8 +161,28 @@ class ReviewHistory:
         )
 
 
+def _discard(ordered: list[Any], value: Any) -> None:
+    """Remove one `value` from an ascending list, if it is there."""
+    at = bisect_left(ordered, value)
+    if at < len(ordered) and ordered[at] == value:
+        del ordered[at]
+
+
 def decided_by(calendar: BusinessCalendar, entered_at: datetime, days: int) -> datetime:
     """The end of the day a review taking `days` business days is decided (0: the entry day)."""
     if days < 1:
         return datetime.combine(entered_at.astimezone(BEIJING).date(), END_OF_DAY, BEIJING)
     return calendar.due(entered_at, days)
+
+
+def eta_words(estimate: ApprovalEstimate, province: str) -> str:
+    """The estimate as staff read it (the caller makes `province` inert for display)."""
+    p50 = estimate.p50.astimezone(BEIJING).date().isoformat()
+    reviews = f"{estimate.samples} review{'' if estimate.samples == 1 else 's'}"
+    if estimate.basis is Basis.TARGET:
+        return (
+            f"likely approved {p50} by target ({estimate.p50_days} bd in {province}; only "
+            f"{reviews} in the window, fewer than {MIN_SAMPLES})"
+        )
+    p90 = estimate.p90.astimezone(BEIJING).date().isoformat()
+    return f"likely approved {p50}, 9 in 10 by {p90}, from {reviews} in {province}"

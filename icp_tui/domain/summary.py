@@ -8,16 +8,23 @@ Nothing here depends on the calendar or targets, so editing those never invalida
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from datetime import datetime
 from itertools import pairwise
 from typing import Any, NamedTuple
 
 from icp_tui.domain.errors import InvalidRecord
-from icp_tui.domain.filing import EntityType, Filing
+from icp_tui.domain.filing import EntityType, Filing, Transition
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Stage
 
 #: Written into the store's summary sidecar: bump it whenever `to_row`/`from_row` change, so
 #: sidecars in the old layout are ignored (and rewritten) instead of being misread.
-ROW_FORMAT = 3
+ROW_FORMAT = 4
+#: The fields format 4 added: a row of format 3 (a PostgreSQL row written before) lacks them.
+_FORMAT_3_FIELDS = 15
+#: The decisions that close an authority review.
+DECISIONS = (Stage.APPROVED, Stage.REJECTED)
 
 _STAGES = {stage.value: stage for stage in Stage}
 _ENTITY_TYPES = {kind.value: kind for kind in EntityType}
@@ -48,6 +55,13 @@ class FilingSummary(NamedTuple):
     order_submitted_ts: float
     #: The latest SMS resend in the SMS check, if any: its 24 hours count from it.
     sms_sent_ts: float | None
+    #: When the filing was first submitted, and its latest history entry (epoch seconds): the
+    #: queue at a past instant reads the record only of filings changed since then.
+    created_ts: float = -math.inf
+    latest_ts: float = math.inf
+    #: Its finished authority reviews (entered, decided), for the approval estimate; None in a
+    #: row written before they were kept (read the record instead).
+    reviews: tuple[tuple[float, float], ...] | None = None
 
     def to_row(self) -> list[Any]:
         """The stored (JSON) row."""
@@ -67,14 +81,19 @@ class FilingSummary(NamedTuple):
             self.materials_received,
             self.order_submitted_ts,
             self.sms_sent_ts,
+            self.created_ts,
+            self.latest_ts,
+            None if self.reviews is None else [list(review) for review in self.reviews],
         ]
 
     @classmethod
     def from_row(cls, row: Any) -> FilingSummary:
         """Read a stored row; InvalidRecord if it is not one this code wrote."""
         try:
+            if type(row) is list and len(row) == _FORMAT_3_FIELDS:
+                row = [*row, -math.inf, math.inf, None]  # as "unknown": the record tells
             (fid, version, domain, entity, kind, province, stage, entered, moved, stretches,
-             assignee, ticket, received, first, sms) = row  # fmt: skip
+             assignee, ticket, received, first, sms, created, latest, reviews) = row  # fmt: skip
             if (
                 type(fid) is str
                 and fid
@@ -92,6 +111,8 @@ class FilingSummary(NamedTuple):
                 and type(received) is bool
                 and type(first) in _NUMBERS
                 and (sms is None or type(sms) in _NUMBERS)
+                and type(created) in _NUMBERS
+                and type(latest) in _NUMBERS
             ):
                 return cls(
                     fid,
@@ -109,6 +130,11 @@ class FilingSummary(NamedTuple):
                     received,
                     float(first),
                     None if sms is None else float(sms),
+                    float(created),
+                    float(latest),
+                    None
+                    if reviews is None
+                    else tuple((_seconds(a), _seconds(b)) for a, b in reviews),
                 )
         except (TypeError, ValueError, KeyError):
             pass
@@ -151,4 +177,35 @@ def summarize(filing: Filing) -> FilingSummary:
         materials_received=filing.checklist.materials_received,
         order_submitted_ts=filing.order_submitted_at.timestamp(),
         sms_sent_ts=filing.sms_sent_at.timestamp() if filing.sms_sent_at else None,
+        created_ts=filing.history[0].at.timestamp(),
+        latest_ts=filing.latest_at.timestamp(),
+        reviews=tuple(
+            (entered.timestamp(), decided.timestamp())
+            for entered, decided in authority_reviews(filing.history)
+        ),
     )
+
+
+def authority_reviews(history: tuple[Transition, ...]) -> Iterator[tuple[datetime, datetime]]:
+    """When each finished authority review of a history was entered and decided, oldest first.
+
+    A decision that was later undone does not count; the review it reopened keeps its first
+    entry time, as the SLA clock does after an undo.
+    """
+    entered: datetime | None = None
+    finished: list[tuple[datetime, datetime]] = []
+    for entry in history:
+        if not entry.moved:
+            continue  # a note, ticket or assignment: the review goes on
+        if entry.target is Stage.AUTHORITY_REVIEW:
+            if entry.undo:
+                if entry.source in DECISIONS and finished:
+                    finished.pop()
+                continue  # the review goes on from its first entry
+            entered = entry.at
+        elif entry.source is Stage.AUTHORITY_REVIEW and entered is not None:
+            if entry.target in DECISIONS:
+                finished.append((entered, entry.at))
+            else:
+                entered = None  # an undo back to the SMS check: not a finished review
+    yield from finished

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from textual import work
@@ -37,6 +38,7 @@ from icp_tui.ui.keys import APP_KEYS, bindings, help_lines
 from icp_tui.ui.messages import ChangeRefused, ChangeSaved, CompactionDeferred, Polled, StoreChanged
 from icp_tui.ui.modals import HelpScreen
 from icp_tui.ui.stats import StatsScreen
+from icp_tui.ui.timetravel import TimeMoved
 
 __all__ = ["DashboardScreen", "IcpApp", "make_app"]
 
@@ -56,12 +58,18 @@ class IcpApp(App[int]):
         queue: Queue,
         settings: Settings,
         display_path: str,
+        as_of: datetime | None = None,
     ) -> None:
         super().__init__()
         self.service = service
         self.settings = settings
         self.reference: Reference = service.reference
-        self.clock: Clock = service.clock
+        self.live_clock: Clock = service.clock
+        #: The instant the dashboard shows, rebuilt from the history (None: now, live).
+        self.as_of: datetime | None = as_of
+        #: Where the time keys are taking it (ahead of `as_of` while a step is computed).
+        self.travel_target: datetime | None = as_of
+        self.machine = service.time_machine()
         self.display_path = display_path
         self.refresh_seconds = settings.refresh_seconds
         # Held, not looked up in the screen stack: shutdown empties the stack while a dialog's
@@ -86,6 +94,38 @@ class IcpApp(App[int]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_lines()))
+
+    def clock(self) -> datetime:
+        """The time the queue is shown at: the instant travelled to, else now."""
+        return self.as_of or self.live_clock()
+
+    @property
+    def read_only(self) -> bool:
+        """No change can be made: a read-only database, or the queue as it was."""
+        return self.service.read_only or self.as_of is not None
+
+    def record(self, filing_id: str) -> Filing | None:
+        """The filing as the dashboard shows it: as last read, or as it was at `as_of`."""
+        if self.as_of is None:
+            return self.service.get(filing_id)
+        return self.machine.filing_at(self.service.summary(filing_id), self.as_of)
+
+    def travel_to(self, at: datetime | None) -> None:
+        """Show the queue as it was at `at` (None: now); the rebuild runs in a worker."""
+        self.travel_target = at
+        self._travel(self.as_of, at)
+
+    @work(thread=True, exclusive=True, group="travel", exit_on_error=False)
+    def _travel(self, since: datetime | None, at: datetime | None) -> None:
+        queue: Queue | None = None
+        changes = None
+        if at is None:
+            queue = self.service.queue()
+        elif since is None:
+            queue = self.machine.queue_at(at)
+        else:
+            changes = self.machine.changes(since, at)
+        self.dashboard.post_message(TimeMoved(since, at, queue, changes))
 
     # -- disk work, in threads ---------------------------------------------------------
 
@@ -136,7 +176,7 @@ class IcpApp(App[int]):
             self.call_from_thread(self.notify, inert(said), severity="warning", markup=False)
             return
         try:
-            rows = export_rows(entries, self.service.get, self.reference, now)
+            rows = export_rows(entries, self._exported, self.reference, now)
             save_csv(path, rows)
         except (IcpError, OSError) as error:
             said, severity = f"Export failed: {error}", "error"
@@ -144,11 +184,18 @@ class IcpApp(App[int]):
             said, severity = f"Exported {len(rows)} filings to {path}", "information"
         self.call_from_thread(self.notify, inert(said), severity=severity, markup=False)
 
+    def _exported(self, filing_id: str) -> Filing:
+        filing = self.record(filing_id)
+        assert filing is not None  # only filings shown, so submitted by then, are exported
+        return filing
+
     @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
     def open_stats(self) -> None:
         """Build the report off the UI thread (it reads every filing's history)."""
         try:
-            report = build_report(self.service.filings(), self.reference, self.clock())
+            at = self.as_of
+            filings = self.service.filings() if at is None else self.machine.filings_at(at)
+            report = build_report(filings, self.reference, self.clock())
         except IcpError as error:
             self.call_from_thread(self.notify, inert(str(error)), severity="error", markup=False)
             return
@@ -162,8 +209,15 @@ def make_app(
     settings: Settings | None = None,
     clock: Clock = system_clock,
     actor: str | None = None,
+    as_of: datetime | None = None,
 ) -> IcpApp:
-    """Load the database (errors surface here, before any screen opens) and build the app."""
+    """Load the database (errors surface here, before any screen opens) and build the app;
+    `as_of`: open it on the queue as it was then (read-only)."""
     settings = settings or Settings(db_path=db_path)
     service = FilingService.open(db_path, reference, actor=actor, clock=clock)
-    return IcpApp(service, service.load_queue(), settings, display_path=location_name(db_path))
+    if as_of is None:
+        return IcpApp(service, service.load_queue(), settings, location_name(db_path))
+    service.load()
+    app = IcpApp(service, Queue(reference, as_of), settings, location_name(db_path), as_of)
+    app.dashboard.queue = app.machine.queue_at(as_of)  # the app's machine keeps what it read
+    return app

@@ -27,13 +27,16 @@ from textual.widgets import Footer, Input, Static
 
 from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
-from icp_tui.domain.filing import Filing
+from icp_tui.domain.estimate import ApprovalEstimate
+from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.provinces import icp_number_example, icp_number_problem
 from icp_tui.domain.stages import REASONED_STAGES, Stage, rule
 from icp_tui.domain.transitions import advance_targets, withdraw_refusal
 from icp_tui.queue import Queue, QueueEntry, Sort, View, in_view, matching
 from icp_tui.services import FilingService
+from icp_tui.timetravel import apply_changes
 from icp_tui.transfer import export_file_name
+from icp_tui.ui import timetravel
 from icp_tui.ui.detail import FilingDetail
 from icp_tui.ui.keys import DASHBOARD_KEYS, bindings
 from icp_tui.ui.messages import (
@@ -188,6 +191,7 @@ class DashboardScreen(Screen[None]):
         keep = self.table.current.id if self.table.current else None
         self._ordered = self.queue.select(self.view_name, "", self.service.actor, self.sort)
         self._order_stale = False
+        self.table.show_eta = self.view_name is View.AUTHORITY or self.sort is Sort.ETA
         self.table.show_rows(matching(self._ordered, self.filter_text), keep)
         self.update_status()
 
@@ -242,7 +246,7 @@ class DashboardScreen(Screen[None]):
         app = self.icp
         self.query_one(StatusLine).show(
             now=app.clock(),
-            read_only=self.service.read_only,
+            read_only=app.read_only,
             last_refresh=self.last_refresh,
             path=app.display_path,
             view=self.view_name,
@@ -268,6 +272,8 @@ class DashboardScreen(Screen[None]):
     def update_banner(self) -> None:
         app = self.icp
         messages = []
+        if app.as_of is not None:
+            messages.append(timetravel.banner_text(app.as_of))
         if self.service.read_only:
             messages.append(f"Read-only: {self.service.read_only_reason}")
         if self.poll_error:
@@ -288,7 +294,7 @@ class DashboardScreen(Screen[None]):
         if entry is None:
             return None
         try:
-            return self.service.get(entry.id)
+            return self.icp.record(entry.id)
         except IcpError:
             return None
 
@@ -300,11 +306,11 @@ class DashboardScreen(Screen[None]):
         if entry is None:
             return None
         try:
-            filing = self.service.get(entry.id)
+            filing = self.icp.record(entry.id)
         except IcpError as error:
             self.notify(inert(str(error)), severity="error", markup=False)
             return None
-        if filing.version != entry.version:
+        if filing is not None and filing.version != entry.version and self.icp.as_of is None:
             self.post_message(StoreChanged([filing]))
         return filing
 
@@ -313,11 +319,17 @@ class DashboardScreen(Screen[None]):
         if not self.wide and not opened:
             return
         filing = self.current_filing()
+        eta = self.eta(filing)
         if self.wide:
-            self.query_one(FilingDetail).show(filing, self.icp.reference, self.icp.clock())
+            self.query_one(FilingDetail).show(filing, self.icp.reference, self.icp.clock(), eta)
         for screen in opened:  # the full-screen detail follows live changes too
             if filing is not None and filing.id == screen.filing.id:
-                screen.show(filing, self.icp.clock())
+                screen.show(filing, self.icp.clock(), eta)
+
+    def eta(self, filing: Filing | None) -> ApprovalEstimate | None:
+        """The queue's approval estimate of `filing`."""
+        entry = self.queue.entries.get(filing.id) if filing is not None else None
+        return entry.eta if entry is not None else None
 
     @on(FilingTable.Highlighted)
     def _highlighted(self) -> None:
@@ -339,7 +351,8 @@ class DashboardScreen(Screen[None]):
             return
         filing = self.filing_to_act_on()
         if filing is not None:
-            self.app.push_screen(DetailScreen(filing, self.icp.reference, self.icp.clock()))
+            screen = DetailScreen(filing, self.icp.reference, self.icp.clock(), self.eta(filing))
+            self.app.push_screen(screen)
 
     # -- which keys apply ----------------------------------------------------------------
 
@@ -347,7 +360,7 @@ class DashboardScreen(Screen[None]):
         if action not in WRITE_ACTIONS and action != "explain":
             return True
         entry = self.table.current if self.is_mounted else None
-        read_only = self.service.read_only
+        read_only = self.icp.read_only
         if action == "explain":  # a key that does nothing here says why, once it is greyed out
             kind = str(parameters[0])
             if read_only:
@@ -622,6 +635,52 @@ class DashboardScreen(Screen[None]):
         self.saves_pending += 1
         self.icp.save_change(change, said)
 
+    # -- the queue as it was (ui/timetravel.py) ---------------------------------------------
+
+    def action_travel(self, hours: int) -> None:
+        app = self.icp
+        shown = app.travel_target or app.live_clock()
+        app.travel_to(timetravel.stepped(shown, hours, app.live_clock()))
+
+    def action_jump_to_time(self) -> None:
+        app = self.icp
+        shown = (app.travel_target or app.live_clock()).astimezone(BEIJING)
+
+        def chosen(text: str | None) -> None:
+            if text is not None:
+                app.travel_to(timetravel.typed_time(text, app.live_clock()))
+
+        screen = TextPromptScreen(
+            "Show the queue as it was at (Beijing time):",
+            "2026-11-30 09:00",
+            f"{shown:%Y-%m-%d %H:%M}",
+            action="go there",
+            check=lambda text: timetravel.typed_time_problem(text, app.live_clock()),
+        )
+        self.app.push_screen(screen, chosen)
+
+    def action_back_to_now(self) -> None:
+        if self.icp.travel_target is not None:
+            self.icp.travel_to(None)
+
+    @on(timetravel.TimeMoved)
+    def _time_moved(self, message: timetravel.TimeMoved) -> None:
+        app = self.icp
+        if message.since != app.as_of:
+            return  # computed from an instant no longer shown: a later step supersedes it
+        if message.queue is not None:
+            self.queue = message.queue
+        else:
+            assert message.changes is not None and message.at is not None
+            apply_changes(self.queue, message.changes, message.at)
+        app.as_of = message.at
+        if message.at != app.travel_target:
+            app.travel_to(app.travel_target)  # keys pressed meanwhile: go on from here
+        self.reselect()
+        self.update_banner()
+        self.refresh_bindings()
+        self.show_detail()
+
     # -- what the workers report (posted here: a screen already closed by a shutdown drops them)
 
     @on(Polled)
@@ -634,6 +693,8 @@ class DashboardScreen(Screen[None]):
 
     @on(StoreChanged)
     def _store_changed(self, message: StoreChanged) -> None:
+        if self.icp.as_of is not None:
+            return  # the past does not change: records are read again (by version) when needed
         if message.filings is None:
             assert message.queue is not None
             self.queue = message.queue

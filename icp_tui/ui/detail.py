@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from icp_tui.config import Reference
 from icp_tui.display import inert
+from icp_tui.domain.estimate import ApprovalEstimate, Basis, eta_words
 from icp_tui.domain.filing import Filing, Transition, stamp, submission_groups
 from icp_tui.domain.sla import Health, SlaStatus, expires_at, expiry_in_words, sla_status
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, SlaClock, Stage, rule
@@ -95,11 +96,19 @@ class StagePanel:
 class StagePanes:
     """Builds the panes of one filing at one moment."""
 
-    def __init__(self, filing: Filing, reference: Reference, now: datetime) -> None:
+    def __init__(
+        self,
+        filing: Filing,
+        reference: Reference,
+        now: datetime,
+        eta: ApprovalEstimate | None = None,
+    ) -> None:
         self.filing = filing
         self.reference = reference
         self.now = now
         self.status = sla_status(filing, reference.policy, now)
+        #: When it is likely approved (the queue's estimate; authority review only).
+        self.eta = eta
 
     def render(self) -> RenderableType:
         """The summary, then every pane: the whole detail as one renderable."""
@@ -247,6 +256,10 @@ class StagePanes:
         elif stage is Stage.AUTHORITY_REVIEW:
             target = self.reference.policy.target(stage, f.province)
             lines.append(_line("target", f"{target} bd for {inert(f.province)}"))
+            if current and self.eta is not None:
+                lines.append(_line("estimate", inert(eta_words(self.eta, f.province))))
+                if self.eta.basis is Basis.HISTORY and self.now > self.eta.p90:
+                    lines.append(_line("", "slower than 9 in 10 already", "bold"))
         elif stage is Stage.APPROVED:
             lines.append(_line("ICP no.", inert(f.icp_number or "not recorded")))
         elif stage is Stage.WITHDRAWN:
@@ -312,7 +325,13 @@ class FilingDetail(VerticalScroll):
         yield Static(Text("No filing selected.", "dim"), id="detail-header")
         yield Static(id="detail-body")
 
-    def show(self, filing: Filing | None, reference: Reference, now: datetime) -> None:
+    def show(
+        self,
+        filing: Filing | None,
+        reference: Reference,
+        now: datetime,
+        eta: ApprovalEstimate | None = None,
+    ) -> None:
         header = self.query_one("#detail-header", Static)
         body = self.query_one("#detail-body", Static)
         if filing is None:
@@ -320,7 +339,7 @@ class FilingDetail(VerticalScroll):
             header.update(Text("No filing selected.", "dim"))
             body.update("")
             return
-        panes = StagePanes(filing, reference, now)
+        panes = StagePanes(filing, reference, now, eta)
         parts = panes.panes()
         header.update(panes.summary())
         body.update(Group(*parts))

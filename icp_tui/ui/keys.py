@@ -165,7 +165,7 @@ DASHBOARD_KEYS = (
         "s",
         "cycle_sort",
         "Sort",
-        "cycle the sort: urgency, due, stage, province, id",
+        "cycle the sort: urgency, due, likely approval, stage, province, id",
         "Cycle the sort order",
         shown=True,
         id="sort",
@@ -190,6 +190,42 @@ DASHBOARD_KEYS = (
             help_keys="1 .. 6",
         )
         for key, view in zip("123456", View, strict=True)
+    ),
+    # The queue as it was (ui/timetravel.py): read-only away from now.
+    Key(
+        "left_square_bracket",
+        "travel(-1)",
+        "Hour back",
+        "the queue as it was an hour earlier / later (read-only while in the past)",
+        "The queue an hour earlier",
+        id="time.hour_back",
+        help_keys="[ / ]",
+    ),
+    Key("right_square_bracket", "travel(1)", "Hour on", command="The queue an hour later"),
+    Key(
+        "left_curly_bracket",
+        "travel(-24)",
+        "Day back",
+        "the queue as it was a day earlier / later",
+        "The queue a day earlier",
+        help_keys="{ / }",
+    ),
+    Key("right_curly_bracket", "travel(24)", "Day on", command="The queue a day later"),
+    Key(
+        "at",
+        "jump_to_time",
+        "Go to a time",
+        "the queue as it was at a time you type (Beijing time, e.g. 2026-11-30 09:00)",
+        "The queue as it was at a time",
+        help_keys="@",
+    ),
+    Key(
+        "full_stop",
+        "back_to_now",
+        "Back to now",
+        "back to now: the live queue, where the keys act again",
+        "The queue now",
+        help_keys=".",
     ),
 )
 

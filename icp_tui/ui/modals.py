@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 
 from icp_tui.config import Reference
 from icp_tui.display import inert
+from icp_tui.domain.estimate import ApprovalEstimate
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.stages import Stage, rule
 from icp_tui.ui.detail import FilingDetail
@@ -289,11 +290,18 @@ class DetailScreen(ModalScreen[None]):
         Binding("escape,q", "dismiss", "Close"),
     ]
 
-    def __init__(self, filing: Filing, reference: Reference, now: datetime) -> None:
+    def __init__(
+        self,
+        filing: Filing,
+        reference: Reference,
+        now: datetime,
+        eta: ApprovalEstimate | None = None,
+    ) -> None:
         super().__init__()
         self.filing = filing
         self.reference = reference
         self.now = now
+        self.eta = eta
 
     def compose(self) -> ComposeResult:
         # A long history does not fit: scrollable, and focused so that the arrow keys scroll it.
@@ -301,13 +309,14 @@ class DetailScreen(ModalScreen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.show(self.filing, self.now)
+        self.show(self.filing, self.now, self.eta)
         self.query_one(FilingDetail).focus()
 
-    def show(self, filing: Filing, now: datetime) -> None:
+    def show(self, filing: Filing, now: datetime, eta: ApprovalEstimate | None = None) -> None:
         """Show `filing` as it is now (called again whenever it changes)."""
         self.filing = filing
-        self.query_one(FilingDetail).show(filing, self.reference, now)
+        self.eta = eta
+        self.query_one(FilingDetail).show(filing, self.reference, now, eta)
         self.refresh_bindings()
 
     @property

@@ -132,7 +132,7 @@ class ProvinceReviewBars(Widget):
         over = self.get_component_rich_style("review-bars--over")
         mark = self.get_component_rich_style("review-bars--target")
         scale = max(max(p.median_bd, p.target_bd) for p in provinces) or 1
-        room = max(10, self.content_size.width - LABEL_WIDTH - 24)
+        room = max(10, self.content_size.width - LABEL_WIDTH - 31)
         text = Text(no_wrap=True, overflow="crop")
         for n, p in enumerate(provinces):
             if n:
@@ -148,7 +148,7 @@ class ProvinceReviewBars(Widget):
                     text.append(HEALTH_BLOCKS[Health.BREACHED], style)
                 else:
                     text.append(" ")
-            text.append(f" {p.median_bd:>4g} of {p.target_bd:>2} bd ")
+            text.append(f" {p.median_bd:>4g} p90 {p.p90_bd:>2} of {p.target_bd:>2} bd ")
             text.append(
                 "✖ over" if p.over_target else f"n={p.reviews}", over if p.over_target else ""
             )
@@ -189,10 +189,15 @@ class StatsScreen(Screen[None]):
             yield sparkline
             yield Static(Text(_axis(days, 2 * len(counts))), classes="stats-note")
             yield Static(
-                Text(f"Authority review, median business days per province ({TARGET_MARK} target)"),
+                Text(
+                    f"Authority review, median business days per province ({TARGET_MARK} "
+                    f"target) and P90; reviews decided in the last {report.window_days} days"
+                ),
                 classes="stats-heading",
             )
             yield ProvinceReviewBars(report, id="review-bars")
+            yield Static(Text(_slow_heading(report)), classes="stats-heading")
+            yield Static(_slow_lines(report), id="slow-reviews")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -200,6 +205,32 @@ class StatsScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+#: The slowest filings listed under "slower than 9 in 10" (the report lists them all).
+SLOW_SHOWN = 10
+
+
+def _slow_heading(report: Report) -> str:
+    return (
+        f"Slower than 9 in 10: {len(report.slower_than_p90)} filings in authority review "
+        "past their province's P90"
+    )
+
+
+def _slow_lines(report: Report) -> Text:
+    slow = report.slower_than_p90
+    if not slow:
+        return Text("none", style="italic")
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for n, s in enumerate(slow[:SLOW_SHOWN]):
+        if n:
+            text.append("\n")
+        text.append(f"{s.id:<15} P90 {stamp(s.p90)[:10]}  {inert(s.province)[:12]:<12} ")
+        text.append(inert(s.domain))
+    if len(slow) > SLOW_SHOWN:
+        text.append(f"\n… and {len(slow) - SLOW_SHOWN} more (icp-tui report lists them all)")
+    return text
 
 
 def _breach_heading(days: Sequence[tuple[date, int]]) -> str:

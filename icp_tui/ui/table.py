@@ -23,6 +23,8 @@ from textual.strip import Strip
 
 from icp_tui.config import Reference
 from icp_tui.display import inert
+from icp_tui.domain.estimate import Basis
+from icp_tui.domain.filing import BEIJING
 from icp_tui.domain.sla import Health, duration_in_words
 from icp_tui.domain.stages import rule
 from icp_tui.queue import QueueEntry
@@ -50,6 +52,8 @@ COLUMNS: dict[str, Column] = {
         Column("stage", "STAGE", 12),
         Column("in_stage", "IN STAGE", 8),
         Column("left", "DUE/LEFT", 11),
+        # The median approval estimate; "≈" when it is the province's target (too few reviews).
+        Column("eta", "LIKELY BY", 11),
         Column("assignee", "ASSIGNEE", 8),
         Column("flags", "FLAGS", 12),
         # Where assignee and flags do not both fit (80 columns): the flags, else the assignee.
@@ -75,11 +79,16 @@ def _width(keys: Sequence[str]) -> int:
 TABLE_NEED = _width(REQUIRED + WHO)
 
 
-def layout(width: int) -> list[tuple[Column, int]]:
-    """The columns that fit in `width` cells, with their widths, in display order."""
+def layout(width: int, eta: bool = False) -> list[tuple[Column, int]]:
+    """The columns that fit in `width` cells, with their widths, in display order; `eta`: the
+    approval estimate in place of the flags (the authority's queue, or sorted by it: flags
+    there are rare, since a filing with the authority has no ticket or order to expire)."""
     chosen = list(REQUIRED)
-    if _width([*chosen, *WHO]) <= width:
-        chosen += WHO
+    who = ("assignee", "eta") if eta else WHO
+    if _width([*chosen, *who]) <= width:
+        chosen += who
+    elif eta and _width([*chosen, "eta"]) <= width:
+        chosen.append("eta")
     elif _width([*chosen, "marks"]) <= width:
         chosen.append("marks")
     used = _width(chosen)
@@ -154,6 +163,8 @@ class FilingTable(ScrollView, can_focus=True):
         self.rows: list[QueueEntry] = []
         #: Shown when there is no row (set by the screen, which knows the view and filter).
         self.empty_message = ""
+        #: Whether the approval estimate has a column (set by the screen, by view and sort).
+        self.show_eta = False
         self._index: dict[str, int] = {}
         self._highlighted: str | None = None
 
@@ -252,7 +263,7 @@ class FilingTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         # The vertical scrollbar covers the last cell: lay the columns out in what is left.
-        columns = layout(self.scrollable_content_region.width)
+        columns = layout(self.scrollable_content_region.width, self.show_eta)
         if y == 0:
             style = self.get_component_rich_style("filing-table--header")
             text = " ".join(fit(c.heading, w) for c, w in columns)
@@ -301,6 +312,11 @@ class FilingTable(ScrollView, can_focus=True):
             return duration_in_words(now - entry.times.entered_at)
         if key == "left":
             return entry.left(self.reference, now)
+        if key == "eta":
+            if entry.eta is None:
+                return "-"
+            p50 = entry.eta.p50.astimezone(BEIJING).date().isoformat()
+            return p50 if entry.eta.basis is Basis.HISTORY else f"≈{p50}"
         if key == "assignee":
             return inert(entry.assignee or "-")
         flags = inert(", ".join(entry.flags(self.reference.policy, now)))

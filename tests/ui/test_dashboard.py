@@ -455,6 +455,8 @@ def _expected_order(app: IcpApp, sort: Sort) -> list[str]:
         Sort.URGENCY: lambda e: e.urgency(),
         # No due date (waiting, closed) sorts last; every tie stays most urgent first.
         Sort.DUE: lambda e: (e.times.due_at or NOW.replace(year=9999), *e.urgency()),
+        # Likely approval: only filings with the authority have one; the others sort last.
+        Sort.ETA: lambda e: (e.eta.p50 if e.eta else NOW.replace(year=9999), *e.urgency()),
         Sort.STAGE: lambda e: (stage_index[e.stage], *e.urgency()),
         Sort.PROVINCE: lambda e: (e.province, *e.urgency()),
         Sort.ID: lambda e: e.id,
@@ -475,13 +477,13 @@ async def test_sort_cycles_and_rows_follow(demo_db: Path, reference: Reference) 
         assert healths[0] is Health.BREACHED
         assert healths == sorted(healths, key=lambda h: h.rank)
         seen = []
-        for expected in (Sort.DUE, Sort.STAGE, Sort.PROVINCE, Sort.ID, Sort.URGENCY):
+        for expected in (Sort.DUE, Sort.ETA, Sort.STAGE, Sort.PROVINCE, Sort.ID, Sort.URGENCY):
             await pilot.press("s")
             await pilot.pause()
             seen.append(screen.sort)
             assert [e.id for e in table.rows] == _expected_order(app, expected), expected
-        assert seen == [Sort.DUE, Sort.STAGE, Sort.PROVINCE, Sort.ID, Sort.URGENCY]
-        await pilot.press("s", "s", "s", "s")
+        assert seen == [Sort.DUE, Sort.ETA, Sort.STAGE, Sort.PROVINCE, Sort.ID, Sort.URGENCY]
+        await pilot.press("s", "s", "s", "s", "s")
         assert [e.id for e in table.rows] == sorted(ids)
         provinces_sorted = _expected_order(app, Sort.PROVINCE)
         assert provinces_sorted != sorted(ids)
@@ -491,7 +493,7 @@ async def test_sort_keeps_the_cursor_on_its_filing(demo_db: Path, reference: Ref
     app = build_app(reference)
     async with app.run_test(size=(80, 24)) as pilot:
         await highlight(pilot, "ICP-2026-00021")
-        for _ in range(5):
+        for _ in range(len(Sort)):
             await pilot.press("s")
             await pilot.pause()
             assert current_id(app) == "ICP-2026-00021"

@@ -13,7 +13,18 @@ from icp_tui.ui.table import FilingTable
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 #: How the README writes a key Textual names otherwise.
-README_NAMES = {"slash": "/", "question_mark": "?", "pageup": "pgup", "pagedown": "pgdn"}
+README_NAMES = {
+    "slash": "/",
+    "question_mark": "?",
+    "pageup": "pgup",
+    "pagedown": "pgdn",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "left_curly_bracket": "{",
+    "right_curly_bracket": "}",
+    "at": "@",
+    "full_stop": ".",
+}
 
 
 def readme_keys() -> set[str]:

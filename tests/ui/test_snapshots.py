@@ -7,6 +7,7 @@ in tests/ui/__snapshots__/ before accepting them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +213,18 @@ def test_full_screen_detail_with_next_and_its_keys(
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=size, run_before=open_it)
+
+
+def test_detail_with_an_approval_estimate_120x40(
+    make_db: Callable[[Iterable[Filing]], Path], reference: Reference, snap_compare: SnapCompare
+) -> None:
+    from test_timetravel import queue_history
+
+    make_db(queue_history())
+    app = build_app(reference)
+
+    async def open_it(pilot: Pilot[object]) -> None:
+        await highlight(pilot, "ICP-2026-00010")
+        await wait_for(pilot, lambda: "from 5 reviews" in detail_text(app))
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=open_it)

@@ -105,3 +105,22 @@ def test_split_bar_adds_up_and_keeps_small_counts_visible() -> None:
     assert sum(split_bar([3, 5, 7, 0, 2], 23)) == 23
     assert split_bar([0, 0], 5) == [0, 0]
     assert split_bar([2, 2], 0) == [0, 0]
+
+
+async def test_the_p90_per_province_and_the_filings_slower_than_9_in_10(
+    stats_reference: Reference,
+) -> None:
+    # Enough filings for some provinces to have 5 reviews: estimates from history.
+    filings = generate_filings(400, NOW, stats_reference.policy, stats_reference.provinces, seed=2)
+    report = build_report(filings, stats_reference, NOW)
+    assert report.slower_than_p90, "the demo has filings in review past their P90"
+    async with Host(report).run_test(size=(80, 24)) as pilot:
+        await pilot.press("end")
+        await pilot.pause()
+        screen = "\n".join(screen_lines(pilot))
+        last = report.authority_review[-1]
+        row = next(line for line in screen.splitlines() if line.strip().startswith(last.province))
+        assert f"p90 {last.p90_bd:>2} of {last.target_bd:>2} bd" in row
+        assert f"Slower than 9 in 10: {len(report.slower_than_p90)} filings" in screen
+        slowest = report.slower_than_p90[0]
+        assert any(line.strip().startswith(slowest.id) for line in screen.splitlines())

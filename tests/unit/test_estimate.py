@@ -136,3 +136,25 @@ def test_finished_reviews_read_the_history(
     ]
     # A filing still in review has no finished review.
     assert list(finished_reviews(filing_from_moves(moves[:6]), cal)) == []
+
+
+def test_moving_the_window_on_drops_the_reviews_decided_before_its_start(
+    policy: SlaPolicy,
+) -> None:
+    history = ReviewHistory(
+        [review(3, decided=bj(2026, 1, 10)), review(9, decided=bj(2026, 3, 1))]
+        + [review(4, decided=bj(2026, 6, 1))] * 5,
+        NOW,  # the window starts 2026-01-01
+    )
+    assert history.days("Beijing") == [3, 4, 4, 4, 4, 4, 9]
+    assert history.move_to(bj(2026, 7, 30)) == {"Beijing"}  # from 2026-01-31
+    assert history.days("Beijing") == [4, 4, 4, 4, 4, 9]
+    assert history.move_to(bj(2026, 7, 31)) == set()
+    assert history.move_to(NOW) is None  # back: the dropped reviews are gone, count afresh
+    # The same reviews counted afresh give the same distribution as moving the window.
+    fresh = ReviewHistory(
+        [review(3, decided=bj(2026, 1, 10)), review(9, decided=bj(2026, 3, 1))]
+        + [review(4, decided=bj(2026, 6, 1))] * 5,
+        bj(2026, 7, 30),
+    )
+    assert fresh.days("Beijing") == [4, 4, 4, 4, 4, 9]

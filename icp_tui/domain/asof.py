@@ -1,0 +1,112 @@
+"""A filing as it was at a past instant, rebuilt from its history.
+
+Every change to a filing appends an entry to its history: a move between stages, or a change
+recorded in place (a note, a ticket, an assignment, the mailed materials, an SMS resend, an
+undo). Replaying the entries up to an instant therefore gives the record as it was then: its
+stage and when it entered it, its assignee, ticket, checklist and notes. `--now` evaluates
+today's records at another time; this rebuilds the records themselves.
+
+What the history does not hold is taken from the record: the ICP number (only an approved
+filing has one, and approval is final) and the text of notes (matched to their "note added"
+entries by time and author; a note that was undone is gone from the record, so it is gone
+from the rebuilt filing too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from icp_tui.domain.filing import Checklist, Filing, Note, Transition
+from icp_tui.domain.stages import Stage
+from icp_tui.domain.transitions import SMS_RESENT
+
+
+def as_of(filing: Filing, at: datetime) -> Filing | None:
+    """`filing` as it was at `at`; None if it had not been submitted yet."""
+    if filing.history[0].at > at:
+        return None
+    if filing.latest_at <= at:
+        return filing  # nothing has happened to it since: the record is the answer
+    return rebuild(filing, at)
+
+
+def rebuild(filing: Filing, at: datetime) -> Filing | None:
+    """Replay the history of `filing` up to and including `at` (None: not submitted yet)."""
+    entries = [entry for entry in filing.history if entry.at <= at]
+    if not entries:
+        return None
+    notes = list(filing.notes)
+    first = entries[0]
+    state = replace(
+        filing,
+        stage=first.target,
+        entered_at=first.at,
+        submitted_at=first.at,
+        history=(first,),
+        assignee=None,
+        checklist=Checklist(),
+        ticket=None,
+        icp_number=None,
+        notes=(),
+        updated_at=first.at,
+        updated_by=first.by,
+        sms_sent_at=None,
+    )
+    previous = state
+    for entry in entries[1:]:
+        before, state = state, _apply(state, previous, entry, filing, notes)
+        previous = before
+    # Versions count changes; older databases count some the history does not show.
+    return replace(state, version=max(1, filing.version - (len(filing.history) - len(entries))))
+
+
+def _apply(
+    state: Filing, previous: Filing, entry: Transition, filing: Filing, notes: list[Note]
+) -> Filing:
+    """`state` after `entry`; `previous` is the state before the entry that made `state`
+    (what an undo returns to: an undo always takes back the change just before it)."""
+    history = (*state.history, entry)
+    stamped: dict[str, Any] = {"history": history, "updated_at": entry.at, "updated_by": entry.by}
+    if entry.undo:
+        return replace(
+            previous,
+            stage=entry.target,
+            entered_at=previous.entered_at
+            if previous.stage is not state.stage
+            else state.entered_at,
+            **stamped,
+        )
+    if entry.moved:
+        target = entry.target
+        changes: dict[str, Any] = {"stage": target, "entered_at": entry.at}
+        if target is not Stage.WITHDRAWN:
+            changes["sms_sent_at"] = None
+        if target is Stage.PHOTO_REVIEW:
+            changes["checklist"] = replace(state.checklist, admin_photo=True)
+        elif target is Stage.PRELIMINARY_REVIEW:
+            changes.update(submitted_at=entry.at, checklist=Checklist(), ticket=None)
+        elif target is Stage.APPROVED:
+            changes["icp_number"] = filing.icp_number
+        return replace(state, **changes, **stamped)
+    reason = entry.reason
+    if reason == "note added":
+        note = next((n for n in notes if n.at == entry.at and n.by == entry.by), None)
+        if note is None:
+            return replace(state, **stamped)  # undone since: its text is no longer kept
+        notes.remove(note)
+        return replace(state, notes=(*state.notes, note), **stamped)
+    if reason.startswith("ticket "):
+        return replace(state, ticket=reason.removeprefix("ticket "), **stamped)
+    if reason.startswith("assigned to "):
+        return replace(state, assignee=reason.removeprefix("assigned to "), **stamped)
+    if reason == "unassigned":
+        return replace(state, assignee=None, **stamped)
+    if reason in ("materials mailed", "materials received"):
+        received = reason == "materials received" or state.checklist.materials_received
+        checklist = replace(state.checklist, materials_mailed=True, materials_received=received)
+        return replace(state, checklist=checklist, **stamped)
+    if reason == SMS_RESENT:
+        return replace(state, sms_sent_at=entry.at, **stamped)
+    return replace(state, **stamped)

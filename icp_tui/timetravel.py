@@ -1,0 +1,141 @@
+"""The queue at a past instant (`--as-of`, the dashboard's time keys), and typed instants.
+
+Rebuilding must be cheap at 50,000 filings. A filing whose latest history entry is before the
+instant is as its summary says, and one submitted after it is absent: neither is decoded.
+Only the records of filings changed since the instant are read (once: they are kept) and
+replayed (`domain.asof`). Stepping from one instant to another touches only the filings with
+a history entry between the two.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+
+from icp_tui.config import Reference
+from icp_tui.domain.asof import as_of
+from icp_tui.domain.errors import InvalidInput
+from icp_tui.domain.filing import BEIJING, MAX_YEAR, MIN_YEAR, Filing
+from icp_tui.domain.summary import FilingSummary, summarize
+from icp_tui.queue import Queue
+
+
+def parse_time(text: str, what: str = "time") -> datetime:
+    """An ISO 8601 time (or date), in Beijing time; without an offset it is Beijing time."""
+    import arrow.parser  # only commands given times need it: keep it off the dashboard's start
+
+    try:
+        # Not arrow.get(text, tzinfo=...): that replaces an offset given in the text.
+        parsed = arrow.parser.DateTimeParser().parse_iso(text.strip())
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=BEIJING)
+        moment = parsed.astimezone(BEIJING)
+    except (arrow.parser.ParserError, ValueError, TypeError, OverflowError):
+        raise InvalidInput(
+            f"bad {what} {text!r}: use ISO 8601, e.g. 2026-02-13T17:00+08:00"
+        ) from None
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise InvalidInput(f"bad {what} {text!r}: the year must be {MIN_YEAR} to {MAX_YEAR}")
+    return moment
+
+
+def check_past(at: datetime, now: datetime) -> None:
+    """`--as-of` looks back: an instant after `now` has no history yet."""
+    if at > now:
+        raise InvalidInput(
+            f"--as-of {at.isoformat()} is later than now ({now.isoformat()}): the queue can be "
+            "rebuilt only as it was, not as it will be"
+        )
+
+
+#: A change to the queue between two instants: the filing's summary then, or None (absent).
+Change = tuple[str, FilingSummary | None]
+
+
+class TimeMachine:
+    """Rebuilds the queue of a store at past instants.
+
+    `summaries` lists the store's current summaries; `record` reads one full record. Records
+    read are kept (with the times of their history entries) for the next instant asked.
+    """
+
+    def __init__(
+        self,
+        reference: Reference,
+        summaries: Callable[[], Iterable[FilingSummary]],
+        record: Callable[[str], Filing],
+    ) -> None:
+        self.reference = reference
+        self._summaries = summaries
+        self._record = record
+        self._records: dict[str, tuple[Filing, list[float]]] = {}
+
+    def record(self, summary: FilingSummary) -> tuple[Filing, list[float]]:
+        """The filing's record (read once per version) and its history's times, sorted."""
+        kept = self._records.get(summary.id)
+        if kept is None or kept[0].version != summary.version:
+            filing = self._record(summary.id)
+            kept = self._records[summary.id] = (
+                filing,
+                sorted(entry.at.timestamp() for entry in filing.history),
+            )
+        return kept
+
+    def filing_at(self, summary: FilingSummary, at: datetime) -> Filing | None:
+        """The whole filing as it was at `at` (None: not submitted yet)."""
+        if summary.created_ts > at.timestamp():
+            return None
+        return as_of(self.record(summary)[0], at)
+
+    def summary_at(self, summary: FilingSummary, at: datetime) -> FilingSummary | None:
+        """What the queue needs of the filing as it was at `at` (None: not submitted yet)."""
+        stamp = at.timestamp()
+        if summary.created_ts > stamp:
+            return None
+        if summary.latest_ts <= stamp and summary.reviews is not None:
+            return summary  # unchanged since: no record is read
+        filing = as_of(self.record(summary)[0], at)
+        return None if filing is None else summarize(filing)
+
+    def filings_at(self, at: datetime) -> Iterator[Filing]:
+        """Every filing as it was at `at` (those submitted by then)."""
+        for summary in self._summaries():
+            filing = self.filing_at(summary, at)
+            if filing is not None:
+                yield filing
+
+    def queue_at(self, at: datetime) -> Queue:
+        """The whole queue as it was at `at`, evaluated then."""
+        queue = Queue(self.reference, at)
+        with queue.loading():
+            for summary in self._summaries():
+                then = self.summary_at(summary, at)
+                if then is not None:
+                    queue.put(then)
+        return queue
+
+    def changes(self, before: datetime, after: datetime) -> list[Change]:
+        """What differs in the queue between instants `before` and `after` (either order)."""
+        low, high = sorted((before.timestamp(), after.timestamp()))
+        changed: list[Change] = []
+        for summary in self._summaries():
+            if summary.latest_ts <= low and summary.reviews is not None:
+                continue  # the same at both instants: as it is now
+            if summary.created_ts > high:
+                continue  # absent at both
+            _, times = self.record(summary)
+            if bisect_right(times, low) == bisect_right(times, high):
+                continue  # no history entry between the two instants
+            changed.append((summary.id, self.summary_at(summary, after)))
+        return changed
+
+
+def apply_changes(queue: Queue, changes: Iterable[Change], at: datetime) -> None:
+    """Bring a queue rebuilt at one instant to the instant `at` of `changes`."""
+    for filing_id, summary in changes:
+        if summary is None:
+            queue.remove(filing_id)
+        else:
+            queue.put(summary)
+    queue.refresh(at)

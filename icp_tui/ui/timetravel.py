@@ -1,0 +1,70 @@
+"""Time travel in the dashboard: the queue as it was at a past instant.
+
+Opened with `--as-of`, or reached with the keys (declared in keys.py): `[` / `]` an hour back
+/ forward, `{` / `}` a day, `@` a typed time, `.` back to now. Away from now the dashboard is
+read-only (every action key greyed out, as for a read-only database) and its banner says so.
+The queue is rebuilt off the UI thread (`icp_tui.timetravel`): a step touches only the
+filings with a history entry between the two instants.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from textual.message import Message
+
+from icp_tui.domain.errors import InvalidInput
+from icp_tui.domain.filing import BEIJING
+from icp_tui.queue import Queue
+from icp_tui.timetravel import Change, parse_time
+
+
+class TimeMoved(Message):
+    """The queue was rebuilt at `at` (None: now), from the queue shown at `since`."""
+
+    def __init__(
+        self,
+        since: datetime | None,
+        at: datetime | None,
+        queue: Queue | None,
+        changes: list[Change] | None,
+    ) -> None:
+        self.since = since
+        self.at = at
+        #: A whole new queue (leaving or coming back to now) ...
+        self.queue = queue
+        #: ... or what changed in the queue shown (a step between two past instants).
+        self.changes = changes
+        super().__init__()
+
+
+def banner_text(at: datetime) -> str:
+    """What the banner says while the dashboard shows the past."""
+    shown = at.astimezone(BEIJING)
+    return (
+        f"The queue as it was at {shown:%Y-%m-%d %H:%M} (Beijing), rebuilt from the history: "
+        "read-only. [ ] an hour, { } a day, @ a time, . back to now"
+    )
+
+
+def stepped(shown: datetime, hours: int, now: datetime) -> datetime | None:
+    """The instant `hours` from `shown`; None once that reaches now (the live queue)."""
+    target = shown + timedelta(hours=hours)
+    return None if target >= now else target
+
+
+def typed_time(text: str, now: datetime) -> datetime:
+    """A time typed into the jump dialog: ISO 8601 in Beijing time, not in the future."""
+    at = parse_time(text.strip().replace(" ", "T", 1), "time")
+    if at > now:
+        raise InvalidInput(f"{at:%Y-%m-%d %H:%M} is later than now: only the past can be shown")
+    return at
+
+
+def typed_time_problem(text: str, now: datetime) -> str | None:
+    """Why the jump dialog's text is not a time to go to (None: it is)."""
+    try:
+        typed_time(text, now)
+    except InvalidInput as error:
+        return str(error)
+    return None

@@ -1,0 +1,180 @@
+"""Issue 16 in the dashboard: the approval estimate in the authority review pane, its column
+and sort; the queue as it was, opened with --as-of or reached with the time keys, read-only
+with a banner and every action key greyed out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from textual.widgets import Input
+from ui_helpers import (
+    ACTOR,
+    DB,
+    NOW,
+    build_app,
+    db_bytes,
+    detail_text,
+    hand_filing,
+    highlight,
+    notifications,
+    screen_text,
+    type_text,
+    wait_for,
+)
+
+from icp_tui.config import Reference, Settings
+from icp_tui.domain.filing import Filing
+from icp_tui.domain.stages import Stage
+from icp_tui.domain.transitions import add_note, advance
+from icp_tui.queue import Queue, Sort
+from icp_tui.services import fixed_clock
+from icp_tui.ui.app import IcpApp, make_app
+from icp_tui.ui.detail import StagePanes
+
+MONDAY = NOW.replace(month=11, day=2, hour=10)
+MakeDb = Callable[[Iterable[Filing]], Path]
+WRITE_KEYS = ("advance", "withdraw", "note", "ticket", "take")
+
+
+def queue_history() -> list[Filing]:
+    """Five Hebei reviews decided (2, 3, 3, 5 and 9 bd after Mon 2026-11-02), one Hebei filing
+    in review, one filing submitted an hour before NOW, and one noted 3 hours before NOW."""
+    decided = []
+    for n, days in enumerate([2, 3, 3, 5, 9], 1):
+        f = hand_filing(n, Stage.AUTHORITY_REVIEW, province="Hebei", now=MONDAY)
+        at = f.entered_at + timedelta(days=days + (2 if days > 3 else 0))  # a weekend between
+        decided.append(advance(f, at, "carol", Stage.APPROVED, icp_number=f"冀ICP备2026{n:06d}号"))
+    waiting = hand_filing(10, Stage.AUTHORITY_REVIEW, hours_ago=48, province="Hebei")
+    recent = hand_filing(11, Stage.PRELIMINARY_REVIEW, hours_ago=1)
+    noted = add_note(
+        hand_filing(12, Stage.AWAITING_PHOTO, hours_ago=30), NOW - timedelta(hours=3), "bob", "rang"
+    )
+    return [*decided, waiting, recent, noted]
+
+
+def as_of_app(reference: Reference, at: datetime) -> IcpApp:
+    settings = Settings(db_path=DB)
+    return make_app(DB, reference, settings=settings, clock=fixed_clock(NOW), actor=ACTOR, as_of=at)
+
+
+async def test_the_authority_review_pane_says_when_it_is_likely_approved(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    make_db(queue_history())
+    app = build_app(reference)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await highlight(pilot, "ICP-2026-00010")
+        await wait_for(pilot, lambda: "ICP-2026-00010" in detail_text(app))
+        text = " ".join(detail_text(app).replace("┃", " ").split())  # the pane wraps it
+        # Entered Mon 2026-11-23 (48 h before NOW): 3 bd after is Thu 2026-11-26, 9 bd after
+        # is Fri 2026-12-04.
+        assert "likely approved 2026-11-26, 9 in 10 by 2026-12-04, from 5 reviews in Hebei" in text
+
+
+def test_a_target_estimate_says_so(reference: Reference) -> None:
+    filing = hand_filing(20, Stage.AUTHORITY_REVIEW, province="Zhejiang")
+    entry = Queue(reference, NOW).put(filing)
+    assert entry.eta is not None
+    lines = StagePanes(filing, reference, NOW, entry.eta).panes()
+    console = Console(width=200, record=True)
+    for part in lines:
+        console.print(part)
+    assert "by target (30 bd in Zhejiang; only 0 reviews in the window" in console.export_text()
+
+
+async def test_the_authority_queue_shows_the_estimate_column_and_sorts_by_it(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    make_db(queue_history())
+    app = build_app(reference)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert "LIKELY BY" not in screen_text(app)
+        await pilot.press("5")
+        await pilot.pause()
+        assert "LIKELY BY" in screen_text(app)
+        assert "2026-11-26" in screen_text(app)
+        await pilot.press("1", "s", "s")
+        await pilot.pause()
+        assert app.dashboard.sort is Sort.ETA
+        assert app.dashboard.table.rows[0].id == "ICP-2026-00010"  # the only one with an ETA
+        assert "LIKELY BY" in screen_text(app)
+
+
+async def test_opened_as_of_it_is_read_only_with_a_banner(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    path = make_db(queue_history())
+    before = db_bytes(path)
+    app = as_of_app(reference, NOW - timedelta(hours=2))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = screen_text(app)
+        assert "The queue as it was at 2026-11-25 13:00 (Beijing)" in screen
+        assert "READ-ONLY" in screen
+        ids = {e.id for e in app.dashboard.table.rows}
+        assert "ICP-2026-00011" not in ids  # submitted an hour before NOW: not yet there
+        await highlight(pilot, "ICP-2026-00012")
+        for action in WRITE_KEYS:
+            assert app.dashboard.check_action(action, ()) is None, action  # greyed out
+        await pilot.press("n", "a", "w", "o")
+        await pilot.pause()
+        assert app.screen is app.dashboard  # no dialog opened
+        # The note made 3 hours before NOW is in the pane as of 2 hours before.
+        assert "rang" in detail_text(app)
+    assert db_bytes(path) == before
+
+
+async def test_time_keys_step_jump_and_come_back(make_db: MakeDb, reference: Reference) -> None:
+    path = make_db(queue_history())
+    before = db_bytes(path)
+    app = build_app(reference)
+    async with app.run_test(size=(120, 40)) as pilot:
+        shown = lambda: {e.id for e in app.dashboard.table.rows}  # noqa: E731
+        assert "ICP-2026-00011" in shown()
+        assert app.dashboard.check_action("note", ()) is True
+        await pilot.press("left_square_bracket")  # an hour back: before it was submitted
+        await wait_for(pilot, lambda: app.as_of == NOW - timedelta(hours=1))
+        assert "ICP-2026-00011" in shown()  # submitted exactly then: still there
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, lambda: app.as_of == NOW - timedelta(hours=2))
+        assert "ICP-2026-00011" not in shown()
+        assert "The queue as it was at 2026-11-25 13:00" in screen_text(app)
+        assert app.dashboard.check_action("note", ()) is None
+        # The note, 3 hours before NOW, goes once a day back (it was not written yet).
+        await highlight(pilot, "ICP-2026-00012")
+        await wait_for(pilot, lambda: "rang" in detail_text(app))
+        await pilot.press("left_curly_bracket")
+        await wait_for(pilot, lambda: app.as_of == NOW - timedelta(hours=26))
+        await wait_for(pilot, lambda: "rang" not in detail_text(app))
+        await pilot.press("right_curly_bracket")
+        await wait_for(pilot, lambda: app.as_of == NOW - timedelta(hours=2))
+        # A typed time; a wrong one keeps the dialog and its text.
+        await pilot.press("at")
+        await wait_for(pilot, lambda: app.screen is not app.dashboard)
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "next week")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is not app.dashboard
+        assert any("bad time" in said for said in notifications(app))
+        assert app.screen.query_one(Input).value == "next week"  # the text typed stays
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "2026-11-20 09:00")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.as_of == NOW.replace(day=20, hour=9))
+        assert not {"ICP-2026-00010", "ICP-2026-00011"} & shown()
+        # Back to now: the live queue, the keys act again, the banner is gone.
+        await pilot.press("full_stop")
+        await wait_for(pilot, lambda: app.as_of is None)
+        assert "ICP-2026-00011" in shown()
+        assert "The queue as it was" not in screen_text(app)
+        assert app.dashboard.check_action("note", ()) is True
+        # Stepping forward past now comes back to now too.
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, lambda: app.as_of is not None)
+        await pilot.press("right_curly_bracket")
+        await wait_for(pilot, lambda: app.as_of is None)
+    assert db_bytes(path) == before

@@ -1,0 +1,199 @@
+"""A filing as it was at a past instant, rebuilt from its history: before, between and after
+moves, notes, assignments and tickets; and, for any history the actions can make, the rebuild
+at every instant equals the filing as it was then (so at the latest one, today's record)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from conftest import S, bj
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from icp_tui.domain import transitions as t
+from icp_tui.domain.asof import as_of, rebuild
+from icp_tui.domain.errors import IcpError, TransitionNotAllowed
+from icp_tui.domain.filing import EntityType, Filing
+from icp_tui.domain.summary import summarize
+
+T0 = bj(2026, 11, 23, 9)  # a Monday
+NUMBER = "浙ICP备2026012345号-1"
+
+
+def submitted(at: datetime = T0) -> Filing:
+    return t.submit(
+        "ICP-2026-00001", "example.cn", "某某科技", EntityType.COMPANY, "Zhejiang", at, "amy"
+    )
+
+
+def minutes(n: int) -> datetime:
+    return T0 + timedelta(minutes=n)
+
+
+def story() -> list[Filing]:
+    """Each state of one filing: assigned, noted, moved, ticketed, reassigned, noted again."""
+    states = [submitted()]
+
+    def then(change: object) -> None:
+        states.append(change(states[-1]))  # type: ignore[operator]
+
+    then(lambda f: t.assign(f, minutes(10), "lead", "bob"))
+    then(lambda f: t.add_note(f, minutes(20), "bob", "called the applicant"))
+    then(lambda f: t.advance(f, minutes(30), "bob"))  # awaiting_photo
+    then(lambda f: t.advance(f, minutes(40), "bob"))  # photo_review
+    then(lambda f: t.record_ticket(f, minutes(50), "bob", "TK42"))
+    then(lambda f: t.assign(f, minutes(60), "lead", None))
+    then(lambda f: t.add_note(f, minutes(70), "cy", "photo blurred"))
+    then(lambda f: t.advance(f, minutes(80), "cy", S.RETURNED, "administrator photo rejected"))
+    then(lambda f: t.advance(f, minutes(90), "cy", S.PRELIMINARY_REVIEW, "resubmitted"))
+    return states
+
+
+def test_before_its_submission_a_filing_is_absent() -> None:
+    final = story()[-1]
+    assert as_of(final, T0 - timedelta(seconds=1)) is None
+    assert rebuild(final, T0 - timedelta(days=3)) is None
+
+
+def test_between_changes_the_filing_is_as_it_was_after_the_last_one_before() -> None:
+    states = story()
+    final = states[-1]
+    for state in states:
+        at = state.latest_at
+        assert rebuild(final, at) == state  # at the instant of the change: included
+        assert rebuild(final, at + timedelta(minutes=5)) == state  # between two changes
+
+
+def test_the_stage_assignee_ticket_and_notes_follow_the_history() -> None:
+    final = story()[-1]
+    early = rebuild(final, minutes(15))
+    assert early is not None
+    assert (early.stage, early.assignee, early.ticket, early.notes) == (
+        S.PRELIMINARY_REVIEW,
+        "bob",
+        None,
+        (),
+    )
+    middle = rebuild(final, minutes(75))
+    assert middle is not None
+    assert middle.stage is S.PHOTO_REVIEW and middle.entered_at == minutes(40)
+    assert middle.assignee is None and middle.ticket == "TK42"
+    assert [n.text for n in middle.notes] == ["called the applicant", "photo blurred"]
+    assert middle.checklist.admin_photo
+    # The resubmission cleared the ticket and the checklist; the notes stay.
+    late = rebuild(final, minutes(95))
+    assert late is not None
+    assert late.stage is S.PRELIMINARY_REVIEW and late.submitted_at == minutes(90)
+    assert late.ticket is None and not late.checklist.admin_photo
+    assert len(late.notes) == 2 and late.submissions == 2
+
+
+def test_after_the_latest_change_the_record_itself_is_the_answer() -> None:
+    final = story()[-1]
+    assert as_of(final, minutes(500)) is final
+    assert rebuild(final, minutes(500)) == final
+
+
+def test_an_undone_move_and_an_undone_note() -> None:
+    f = submitted()
+    moved = t.advance(f, minutes(1), "amy")
+    undone = t.undo(moved, f, moved.version, minutes(2), "amy")
+    noted = t.add_note(undone, minutes(3), "amy", "oops")
+    final = t.undo(noted, undone, noted.version, minutes(4), "amy")
+    assert rebuild(final, minutes(1)) == moved
+    back = rebuild(final, minutes(2))
+    assert back is not None and back.stage is S.PRELIMINARY_REVIEW and back.entered_at == T0
+    # The undone note's text is gone from the record: between the note and its undo the
+    # rebuilt filing has the note's history entry but not its text.
+    between = rebuild(final, minutes(3))
+    assert between is not None and between.notes == () and len(between.history) == 4
+    assert rebuild(final, minutes(4)) == final
+
+
+def test_approval_sms_resends_and_materials() -> None:
+    f = submitted()
+    f = t.advance(f, minutes(1), "amy")  # awaiting_photo
+    mailed = f = t.record_materials(f, minutes(2), "amy", received=False)
+    f = t.record_materials(f, minutes(3), "amy", received=True)
+    f = t.advance(f, minutes(4), "amy")
+    f = t.advance(f, minutes(5), "amy")
+    f = t.advance(f, minutes(6), "amy")  # sms_verification
+    resent = f = t.sms_resent(f, minutes(7), "amy")
+    f = t.advance(f, minutes(8), "amy")  # authority_review
+    reviewing = f
+    f = t.advance(f, minutes(9), "amy", S.APPROVED, icp_number=NUMBER)
+    assert rebuild(f, minutes(2)) == mailed
+    assert rebuild(f, minutes(7)) == resent
+    assert rebuild(f, minutes(8)) == reviewing
+    approved = rebuild(f, minutes(9))
+    assert approved == f and approved is not None and approved.icp_number == NUMBER
+    # The finished review appears in the summary only once decided.
+    assert summarize(reviewing).reviews == ()
+    assert summarize(f).reviews == ((minutes(8).timestamp(), minutes(9).timestamp()),)
+
+
+# -- any history the actions can make --------------------------------------------------------
+
+ACTIONS = ("advance", "withdraw", "note", "ticket", "assign", "unassign", "mailed", "received",
+           "sms", "undo")  # fmt: skip
+
+
+def _act(f: Filing, previous: Filing, action: str, choice: int, at: datetime) -> Filing:
+    """One action, as staff would take it (IcpError when it does not apply)."""
+    if action == "advance":
+        targets = t.advance_targets(f.stage)
+        if not targets:
+            raise TransitionNotAllowed("closed")
+        target = targets[choice % len(targets)]
+        number = NUMBER if target is S.APPROVED else None
+        return t.advance(f, at, "amy", target, "materials missing", icp_number=number)
+    if action == "withdraw":
+        return t.withdraw(f, at, "bob", "applicant request")
+    if action == "note":
+        return t.add_note(f, at, "cy", f"note {choice}")
+    if action == "ticket":
+        return t.record_ticket(f, at, "bob", f"TK{choice}")
+    if action == "assign":
+        return t.assign(f, at, "lead", ["amy", "bob", "cy"][choice % 3])
+    if action == "unassign":
+        return t.assign(f, at, "lead", None)
+    if action in ("mailed", "received"):
+        return t.record_materials(f, at, "amy", received=action == "received")
+    if action == "sms":
+        return t.sms_resent(f, at, "amy")
+    return t.undo(f, previous, f.version, at, "amy")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(ACTIONS), st.integers(0, 5), st.integers(1, 3 * 24 * 60)),
+        max_size=30,
+    )
+)
+def test_the_rebuild_at_any_instant_is_the_filing_as_it_was(
+    steps: list[tuple[str, int, int]],
+) -> None:
+    states = [submitted()]
+    at = T0
+    undone_notes = False
+    for action, choice, gap in steps:
+        current = states[-1]
+        # An undo comes within its 5 minutes; other changes whenever.
+        at += timedelta(minutes=1 if action == "undo" else gap)
+        previous = states[-2] if len(states) > 1 else current
+        try:
+            changed = _act(current, previous, action, choice, at)
+        except IcpError:
+            continue
+        if action == "undo" and len(changed.notes) < len(current.notes):
+            undone_notes = True
+        states.append(changed)
+    final = states[-1]
+    # At the latest instant: today's record, field by field.
+    assert rebuild(final, final.latest_at) == final
+    assert rebuild(final, final.latest_at + timedelta(days=1)) == final
+    if undone_notes:
+        return  # an undone note's text is gone: earlier states cannot be compared whole
+    for state in states:
+        assert rebuild(final, state.latest_at) == state
