@@ -30,11 +30,19 @@ from icp_tui.domain.filing import (
     to_record,
 )
 from icp_tui.domain.naming import resolve_filing_id
+from icp_tui.domain.query import Query, QueryError, parse_query
 from icp_tui.domain.sla import Health, expires_at, expiry_in_words, find_health, sla_status
 from icp_tui.domain.stages import Stage, find_stage, parse_stage, rule
 from icp_tui.domain.transitions import check_not_ahead, materials_state, sms_attempts
 from icp_tui.queue import Queue, QueueEntry
-from icp_tui.services import Clock, FilingService, fixed_clock, parse_entity_type, system_clock
+from icp_tui.services import (
+    Clock,
+    FilingService,
+    current_actor,
+    fixed_clock,
+    parse_entity_type,
+    system_clock,
+)
 from icp_tui.store import (
     DatabaseExists,
     DatabaseMissing,
@@ -134,6 +142,18 @@ STAGE_HELP = "only this stage: its id, its label or a prefix of either (e.g. aut
 HEALTH_HELP = "only this health: breached, at-risk, on-track, waiting or done (or a prefix)"
 
 
+QUERY_HELP = (
+    "only the filings this query selects, as the dashboard's / does: free words, "
+    "health:, stage:, province:, assignee:, ticket:, escalate:, due:, over:, waiting:, "
+    "expires: (a - negates; write --query=-term when the query starts with one)"
+)
+
+
+def add_query_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--query", metavar="Q", help=QUERY_HELP)
+    parser.add_argument("--view", metavar="NAME", help="a saved view of the config's [views]")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Dashboard and tools for the ICP filing queue.")
     parser.add_argument("--version", action="version", version=f"{PROG} {package_version()}")
@@ -162,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     stages = [s.value for s in Stage]
     listing.add_argument("--stage", type=stage_choice, metavar="STAGE", help=STAGE_HELP)
     listing.add_argument("--health", type=health_choice, metavar="HEALTH", help=HEALTH_HELP)
+    add_query_options(listing)
 
     show = commands.add_parser("show", help="one filing with its history and notes")
     show.add_argument("id")
@@ -207,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--stage", type=stage_choice, metavar="STAGE", help=STAGE_HELP)
     export.add_argument("--health", type=health_choice, metavar="HEALTH", help=HEALTH_HELP)
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    add_query_options(export)
 
     importing = commands.add_parser("import", help="add filings from a CSV file")
     importing.add_argument("file", type=Path)
@@ -221,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="the daily report (for mail or monitoring)")
     report.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     report.add_argument("--fail-on-breach", action="store_true", help="exit 3 if any breach")
+    add_query_options(report)
 
     assign = commands.add_parser("assign", help="give a filing to a member of staff")
     assign.add_argument("id")
@@ -416,6 +439,8 @@ def print_settings(cmd: Command) -> None:
         ("expiry_file", s.expiry_file, "expiry_file"),
         ("mailing", "[mailing] table" if s.mailing else "(from mailing_file)", "mailing"),
         ("withdraw_reasons", ", ".join(s.withdraw_reasons), "withdraw_reasons"),
+        ("views", "; ".join(f"{n} = {q}" for n, q in s.views) or "(none)", "views"),
+        ("bell_on_breach", str(s.bell_on_breach).lower(), "bell_on_breach"),
     ]
     for key, value, name in rows:
         print(f"{key:<17} {inert(str(value))}  ({s.source(name)})")
@@ -465,16 +490,35 @@ def _filings_in(location: Location) -> int:
 
 
 def selected_entries(cmd: Command) -> tuple[list[QueueEntry], Store]:
-    """The queue, most urgent first, narrowed by --stage and --health."""
+    """The queue, most urgent first, narrowed by --stage, --health, --view and --query."""
     args = cmd.args
-    stage, health = args.stage, args.health
+    stage, health = getattr(args, "stage", None), getattr(args, "health", None)
+    queries = command_queries(cmd)  # checked before the database is read
     queue, store = cmd.queue()
+    actor = current_actor()
+    entries = queue.select(actor=actor)
+    for query in queries:
+        entries = queue.matching(entries, query, actor)
     entries = [
         e
-        for e in queue.select()
+        for e in entries
         if (stage is None or e.stage is stage) and (health is None or e.health is health)
     ]
     return entries, store
+
+
+def command_queries(cmd: Command) -> list[Query]:
+    """--view's query, then --query's; QueryError (exit 2) if one is wrong."""
+    args = cmd.args
+    texts = []
+    if args.view is not None:
+        try:
+            texts.append(cmd.settings.view_query(args.view))
+        except InvalidInput as error:
+            raise QueryError(str(error)) from None
+    if args.query is not None:
+        texts.append(args.query)
+    return [parse_query(text, cmd.reference.provinces) for text in texts]
 
 
 def list_filings(cmd: Command) -> int:
@@ -581,9 +625,14 @@ def daily_report(cmd: Command) -> int:
     from icp_tui.report import build_report, render_markdown, render_text, report_json
     from icp_tui.transfer import stored_filings
 
-    store = cmd.store()
-    store.load()
-    report = build_report(stored_filings(store), cmd.reference, cmd.now())
+    if cmd.args.query is None and cmd.args.view is None:
+        store = cmd.store()
+        store.load()
+        filings = stored_filings(store)
+    else:  # the report of the filings the query selects (as the dashboard's / would)
+        entries, store = selected_entries(cmd)
+        filings = (store.get(e.id) for e in entries)
+    report = build_report(filings, cmd.reference, cmd.now())
     if cmd.args.format == "json":
         print_json(report_json(report))
     else:
@@ -751,6 +800,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             return open_dashboard(cmd)
         return run_command(cmd)
+    except QueryError as error:  # a usage error: what is allowed, in one line
+        print(f"{PROG}: {inert(str(error))}", file=sys.stderr)
+        return 2
     except IcpError as error:
         print(f"{PROG}: {inert(str(error))}", file=sys.stderr)
         return 1

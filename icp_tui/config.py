@@ -17,6 +17,7 @@ from typing import Any
 from icp_tui.domain.calendar import BusinessCalendar, YearSchedule, check_year_schedule
 from icp_tui.domain.errors import IcpError, InvalidInput
 from icp_tui.domain.provinces import MailingAddress, Province, ProvinceTable
+from icp_tui.domain.query import QueryError, parse_query
 from icp_tui.domain.sla import DEFAULT_AUTHORITY_TARGET_BD, SlaPolicy
 from icp_tui.domain.stages import WITHDRAW_REASONS, ReasonLists
 from icp_tui.store.location import Location, database_location, is_postgres_uri
@@ -55,11 +56,23 @@ class Settings:
     at_risk_fraction: float = 0.75
     theme: str = "textual-dark"
     withdraw_reasons: tuple[str, ...] = WITHDRAW_REASONS
+    #: Saved views, in the file's order: (name, query). Keys 7, 8 and 9 open the first three.
+    views: tuple[tuple[str, str], ...] = ()
+    #: Ring the terminal bell when a filing breaches while the dashboard is open.
+    bell_on_breach: bool = False
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
     def source(self, key: str) -> str:
         return self.sources.get(key, "default")
+
+    def view_query(self, name: str) -> str:
+        """The query of the saved view `name` (any case); InvalidInput naming the views."""
+        for known, query in self.views:
+            if known.casefold() == name.strip().casefold():
+                return query
+        names = ", ".join(known for known, _ in self.views) or "none: add [views] to the config"
+        raise InvalidInput(f"no saved view {name!r} (views: {names})")
 
     def holidays_advice(self, year: int) -> str:
         """Where staff add `year`'s official schedule: never a path inside the package."""
@@ -100,6 +113,8 @@ _KEYS = {
     "expiry_file": "a file path",
     "mailing": "a table with address, addressee, phone, postal_code and optional hours",
     "withdraw_reasons": 'a list of non-empty strings ending with "other"',
+    "views": 'a table of saved views, each a name and a query (e.g. late = "health:breached")',
+    "bell_on_breach": "true or false (ring the terminal bell when a filing breaches)",
 }
 
 
@@ -185,7 +200,29 @@ def _settings_from_file(path: Path) -> dict[str, Any]:
             if not isinstance(value, dict):
                 raise wrong(key)
             values[key] = _mailing(path, value, "[mailing] ")
+        elif key == "views":
+            values[key] = _views(path, value, wrong(key))
+        elif key == "bell_on_breach":
+            if not isinstance(value, bool):
+                raise wrong(key)
+            values[key] = value
     return values
+
+
+def _views(path: Path, value: Any, wrong: ConfigError) -> tuple[tuple[str, str], ...]:
+    """[views]: name = "query"; each query is checked now (its provinces when used)."""
+    if not isinstance(value, dict):
+        raise wrong
+    views = []
+    for name, query in value.items():
+        if not isinstance(query, str) or not name.strip():
+            raise ConfigError(f"{path}: [views] {name!r} must be a query in quotes")
+        try:
+            parse_query(query)
+        except QueryError as error:
+            raise ConfigError(f"{path}: [views] {name}: {error}") from None
+        views.append((name.strip(), query))
+    return tuple(views)
 
 
 def _theme_names() -> set[str]:
