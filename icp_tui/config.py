@@ -60,6 +60,8 @@ class Settings:
     views: tuple[tuple[str, str], ...] = ()
     #: Ring the terminal bell when a filing breaches while the dashboard is open.
     bell_on_breach: bool = False
+    #: This user's dashboard state (last view, sort, filter); None: nothing is kept.
+    state_file: Path | None = None
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -138,7 +140,13 @@ def load_settings(config: Path | None = None, db: Location | None = None) -> Set
     if db is not None:
         values["db_path"] = db
         sources["db_path"] = "--db"
-    return Settings(**values, config_file=used, sources=sources)
+    return Settings(**values, state_file=user_state_file(), config_file=used, sources=sources)
+
+
+def user_state_file() -> Path:
+    """Where the dashboard keeps this user's state: the XDG state folder, never the database's."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "icp-tui" / "dashboard.json"
 
 
 def _reference_files(values: dict[str, Any], sources: dict[str, str]) -> None:

@@ -31,10 +31,11 @@ from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
 from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.provinces import icp_number_example, icp_number_problem
+from icp_tui.domain.query import Query, QueryError, parse_query
 from icp_tui.domain.sla import HEALTH_ORDER, Health
 from icp_tui.domain.stages import REASONED_STAGES, Stage, rule
 from icp_tui.domain.transitions import advance_targets, withdraw_refusal
-from icp_tui.queue import Queue, QueueEntry, Sort, View, health_counts, in_view, matching
+from icp_tui.queue import Queue, QueueEntry, Sort, View, health_counts, in_view
 from icp_tui.report import build_report
 from icp_tui.services import Clock, FilingService, system_clock
 from icp_tui.store import (
@@ -56,7 +57,9 @@ from icp_tui.ui.modals import (
     TextPromptScreen,
     WithdrawScreen,
 )
+from icp_tui.ui.querybox import QueryBox
 from icp_tui.ui.stats import StatsScreen
+from icp_tui.ui.sticky import DashboardState, load_state, save_state
 from icp_tui.ui.table import COLUMNS, DOMAIN_BONUS, TABLE_NEED, FilingTable
 
 #: At this width and more, the detail sits beside the table; below, `enter` opens it.
@@ -64,6 +67,8 @@ WIDE = 120
 #: Re-sort by itself only after the user has left the keyboard alone this long (seconds).
 IDLE_RESORT = 60.0
 VIEW_KEYS = dict(zip("123456", View, strict=True))
+#: The keys of the first saved views (config [views]); the palette offers all of them.
+SAVED_VIEW_KEYS = "789"
 WRITE_ACTIONS = frozenset(
     {"advance", "withdraw", "note", "ticket", "undo", "take", "materials_received", "sms_resent"}
 )
@@ -105,7 +110,12 @@ HELP_KEYS = (
     ("m", "mine only: toggle the queue of filings assigned to me"),
     ("e", "export the view as it is (filter, sort) to a CSV file: asks for the name"),
     ("g", "stats: filings per stage and health, breaches per day, review times"),
-    ("/", "filter by id, domain, entity, province, assignee"),
+    (
+        "/",
+        "query as you type: words (id, domain, entity, province, assignee), health:, "
+        "stage:, province:, assignee:NAME|me|none, ticket:yes|no, escalate:yes|no, due:today, "
+        "due:<Nbd, due:<Nh, over:>Nbd, waiting:>Nd, expires:<Nd; a - negates a term",
+    ),
     ("escape", "clear the filter"),
     ("s", "cycle the sort: urgency, due, stage, province, id"),
     (
@@ -114,6 +124,7 @@ HELP_KEYS = (
         "after a minute without a key press)",
     ),
     ("1 .. 6", "queues: all, mine, needs our action, applicant, authority, closed"),
+    ("7 / 8 / 9", "the first three saved views (config [views]); ctrl+p lists them all"),
     ("ctrl+p", "command palette"),
     ("?", "this help"),
     ("q", "quit"),
@@ -180,6 +191,10 @@ class DashboardScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort", id="sort"),
         Binding("r", "resort", "Re-sort", show=False),
         *(Binding(k, f"view('{v.name}')", v.value, show=False) for k, v in VIEW_KEYS.items()),
+        *(
+            Binding(k, f"saved_view({i})", f"saved view {i + 1}", show=False)
+            for i, k in enumerate(SAVED_VIEW_KEYS)
+        ),
     ]
 
     def compose(self) -> ComposeResult:
@@ -187,7 +202,7 @@ class DashboardScreen(Screen[None]):
         yield StatusLine(id="status")
         yield Static(id="banner")
         yield Static(id="too-small")
-        yield Input(placeholder="filter: id, domain, entity, province, assignee", id="filter")
+        yield QueryBox(app.reference, id="query")
         with Horizontal(id="main"):
             yield FilingTable(app.reference, app.clock, id="table")
             yield FilingDetail(id="detail")
@@ -204,13 +219,17 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.view_name = View.ALL
+        #: A saved view (config [views]) in force over "all", by name; None: a queue of 1-6.
+        self.saved_view: str | None = None
+        self._saved_query = Query()
         self.sort = Sort.URGENCY
-        self.filter_text = ""
+        self.filter_query = Query()
         self._ordered: list[QueueEntry] = []
         self._last_input = time.monotonic()
         self._order_stale = False
         self._undone: str | None = None  # the change last undone, for a second `u`
-        self.query_one("#filter", Input).display = False
+        self.query_one(QueryBox).show(False)
+        self.restore(self.icp.remembered)
         self.reselect()
         self.table.focus()
         self.update_banner()
@@ -240,16 +259,60 @@ class DashboardScreen(Screen[None]):
     def reselect(self) -> None:
         """Recompute the sorted view (after a sort, view or re-sort), keep the cursor."""
         keep = self.table.current.id if self.table.current else None
-        self._ordered = self.icp.queue.select(self.view_name, "", self.icp.service.actor, self.sort)
+        actor = self.icp.service.actor
+        saved = self.saved_query()
+        self._ordered = self.icp.queue.select(self.view_name, saved, actor, self.sort)
         self._order_stale = False
-        self.table.show_rows(matching(self._ordered, self.filter_text), keep)
+        self.table.show_rows(self.filtered(self._ordered), keep)
         self.update_status()
 
-    def apply_filter(self, text: str) -> None:
-        self.filter_text = text
+    def apply_filter(self, query: Query) -> None:
+        self.filter_query = query
         keep = self.table.current.id if self.table.current else None
-        self.table.show_rows(matching(self._ordered, text), keep)
+        self.table.show_rows(self.filtered(self._ordered), keep)
         self.update_status()
+        self.remember()
+
+    def filtered(self, entries: list[QueueEntry]) -> list[QueueEntry]:
+        """`entries` that the query typed at `/` selects (the code `list --query` runs)."""
+        return self.icp.queue.matching(entries, self.filter_query, self.icp.service.actor)
+
+    def saved_query(self) -> Query:
+        """The query of the saved view in force (an empty one in the queues of 1-6)."""
+        return self._saved_query if self.saved_view else Query()
+
+    def choose_saved_view(self, index: int) -> bool:
+        """Put the index-th saved view in force; False (and says why) if its query is wrong."""
+        name, text = self.icp.settings.views[index]
+        try:
+            query = parse_query(text, self.icp.reference.provinces)
+        except QueryError as error:  # a province the team's data does not know
+            self.notify(inert(f"View {name}: {error}"), severity="error", markup=False)
+            return False
+        self.view_name, self.saved_view, self._saved_query = View.ALL, name, query
+        return True
+
+    def restore(self, state: DashboardState) -> None:
+        """Take back the view, sort and filter of the last session (what still makes sense)."""
+        names = [name for name, _ in self.icp.settings.views]
+        if state.view.startswith("view:") and state.view[5:] in names:
+            self.choose_saved_view(names.index(state.view[5:]))
+        elif state.view in View.__members__:
+            self.view_name = View[state.view]
+        if state.sort in Sort._value2member_map_:
+            self.sort = Sort(state.sort)
+        if state.filter:
+            box = self.query_one(QueryBox)
+            query = box.parse(state.filter)
+            box.input.value = state.filter
+            box.show(True)
+            if query is not None:
+                self.filter_query = query
+
+    def remember(self) -> None:
+        """Keep the view, sort and filter for the next start (in the user's state folder)."""
+        view = f"view:{self.saved_view}" if self.saved_view else self.view_name.name
+        self.icp.remember(DashboardState(view, self.sort.value, self.filter_query.text))
 
     # -- periodic work ---------------------------------------------------------------
 
@@ -284,11 +347,12 @@ class DashboardScreen(Screen[None]):
             missing = self.table.update_entries(entries)
             actor = self.icp.service.actor
             fresh = [e for e in missing if in_view(self.view_name, e, actor)]
+            fresh = queue.matching(fresh, self.saved_query(), actor)
             if fresh:
                 # New to this view: keep them for the next filter too, until the next re-sort.
                 known = {e.id for e in self._ordered}
                 self._ordered += [e for e in fresh if e.id not in known]
-            self.table.append_entries(matching(fresh, self.filter_text))
+            self.table.append_entries(self.filtered(fresh))
             self._order_stale = True
         self.icp.last_refresh = self.icp.clock()
         self.update_banner()
@@ -317,10 +381,10 @@ class DashboardScreen(Screen[None]):
         first.append(f"  {path}")
         # View, filter and row count first: they say what the counts are of.
         second = Text(" ")
-        second.append(self.view_name.value, "bold")
-        if self.filter_text:
+        second.append(self.view_title(), "bold")
+        if self.filter_query:
             second.append(" · filter ")
-            second.append(f"“{inert(self.filter_text)}”", "bold")
+            second.append(f"“{inert(self.filter_query.text)}”", "bold")
         total = len(app.queue.entries)
         second.append(f" · {len(rows)} of {total} │ " if len(rows) != total else f" · {total} │ ")
         words = Text()
@@ -340,16 +404,21 @@ class DashboardScreen(Screen[None]):
             line.no_wrap = True
             line.overflow = "ellipsis"
         self.query_one(StatusLine).update(Group(first, second))
+        self.query_one(QueryBox).counted(len(rows), len(self._ordered))
         self.table.empty_message = self._empty_message()
 
+    def view_title(self) -> str:
+        """The queue or saved view in force, as the status line names it."""
+        return f"view {inert(self.saved_view)}" if self.saved_view else self.view_name.value
+
     def _empty_message(self) -> str:
-        where = f"in “{self.view_name.value}”"
-        if self.filter_text:
+        where = f"in “{self.view_title()}”"
+        if self.filter_query:
             return (
-                f"No filing matches “{inert(self.filter_text)}” {where}. "
+                f"No filing matches “{inert(self.filter_query.text)}” {where}. "
                 "Escape clears the filter; 1 shows all filings."
             )
-        if self.view_name is View.ALL:
+        if self.view_name is View.ALL and not self.saved_view:
             return "No filings in this database yet."
         return f"No filing {where}. 1 shows all filings."
 
@@ -421,6 +490,9 @@ class DashboardScreen(Screen[None]):
     # -- which keys apply ----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "saved_view":  # 7-9 only when the config has that many views
+            index = parameters[0]
+            return isinstance(index, int) and index < len(self.icp.settings.views)
         if action not in WRITE_ACTIONS and action != "explain":
             return True
         entry = self.table.current if self.is_mounted else None
@@ -655,7 +727,9 @@ class DashboardScreen(Screen[None]):
 
     def action_mine(self) -> None:
         self.view_name = View.ALL if self.view_name is View.MINE else View.MINE
+        self.saved_view = None
         self.reselect()
+        self.remember()
 
     def action_undo(self) -> None:
         last = self.icp.service.last_change
@@ -666,36 +740,48 @@ class DashboardScreen(Screen[None]):
         self.icp.save(lambda s: s.undo(), f"Undone: {what}")
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
+        box = self.query_one(QueryBox)
+        box.show(True)
+        box.input.focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.value = ""
-        box.display = False
-        self.apply_filter("")
+        box = self.query_one(QueryBox)
+        with box.input.prevent(Input.Changed):
+            box.input.value = ""
+        box.parse("")
+        box.show(False)
+        self.apply_filter(Query())
         self.table.focus()
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.apply_filter(event.value)
+    @on(QueryBox.Changed)
+    def _filter_changed(self, event: QueryBox.Changed) -> None:
+        self.apply_filter(event.query)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.table.focus()
+        # A wrong query keeps the keys in the box, so the text can be mended.
+        if not self.query_one(QueryBox).has_class("wrong"):
+            self.table.focus()
 
     def action_cycle_sort(self) -> None:
         order = list(Sort)
         self.sort = order[(order.index(self.sort) + 1) % len(order)]
         self.reselect()
+        self.remember()
 
     def action_resort(self) -> None:
         self.reselect()
 
     def action_view(self, name: str) -> None:
         self.view_name = View[name]
+        self.saved_view = None
         self.reselect()
+        self.remember()
+
+    def action_saved_view(self, index: int) -> None:
+        if index < len(self.icp.settings.views) and self.choose_saved_view(index):
+            self.reselect()
+            self.remember()
 
     # -- what the workers report (posted here: a screen already closed by a shutdown drops them)
 
@@ -761,6 +847,10 @@ class FilingCommands(Provider):
         commands += [
             (f"Queue: {v.value}", f"view('{v.name}')", f"key {k}") for k, v in VIEW_KEYS.items()
         ]
+        assert isinstance(self.app, IcpApp)
+        for i, (name, query) in enumerate(self.app.settings.views):
+            key = f"key {SAVED_VIEW_KEYS[i]}: " if i < len(SAVED_VIEW_KEYS) else ""
+            commands.append((f"View: {name}", f"saved_view({i})", f"{key}{query}"))
         return commands
 
     def _entries(self) -> list[tuple[str, Callable[[], object], str, bool]]:
@@ -810,6 +900,7 @@ class IcpApp(App[int]):
         queue: Queue,
         settings: Settings,
         display_path: str,
+        remembered: DashboardState | None = None,
     ) -> None:
         super().__init__()
         self.service = service
@@ -828,6 +919,8 @@ class IcpApp(App[int]):
         # Held, not looked up in the screen stack: shutdown empties the stack while a dialog's
         # answer or a save's result may still arrive (a signal right after a save key).
         self.dashboard = DashboardScreen()
+        #: The view, sort and filter of the user's last session (restored on mount).
+        self.remembered = remembered or DashboardState()
 
     def on_mount(self) -> None:
         self.theme = self.settings.theme
@@ -854,6 +947,20 @@ class IcpApp(App[int]):
         while not worker.is_cancelled:
             if store.wait_for_change(1.0) and not worker.is_cancelled:
                 self.call_from_thread(self.poll_store)
+
+    @work(thread=True, exclusive=True, group="sticky", exit_on_error=False)
+    def remember(self, state: DashboardState) -> None:
+        """Write the dashboard's state to the user's state folder (the latest one wins)."""
+        path = self.settings.state_file
+        if path is None or state == self.remembered:
+            return
+        try:
+            save_state(path, state)
+        except OSError as error:  # a full or read-only home: said, never fatal
+            said = f"Cannot keep the view for next time: {error}"
+            self.call_from_thread(self.notify, inert(said), severity="warning", markup=False)
+            return
+        self.remembered = state
 
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def poll_store(self) -> None:
@@ -967,4 +1074,7 @@ def make_app(
     with queue.loading():
         store.load(queue.put)
     service = FilingService(store, reference, actor=actor, clock=clock)
-    return IcpApp(service, queue, settings, display_path=location_name(db_path))
+    remembered = load_state(settings.state_file) if settings.state_file else None
+    return IcpApp(
+        service, queue, settings, display_path=location_name(db_path), remembered=remembered
+    )
