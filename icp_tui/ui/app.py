@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
@@ -37,7 +38,7 @@ from icp_tui.domain.stages import REASONED_STAGES, Stage, rule
 from icp_tui.domain.transitions import advance_targets, withdraw_refusal
 from icp_tui.queue import Queue, QueueEntry, Sort, View, health_counts, in_view
 from icp_tui.report import build_report
-from icp_tui.services import Clock, FilingService, system_clock
+from icp_tui.services import BatchResult, Clock, FilingService, system_clock
 from icp_tui.store import (
     Location,
     StaleChange,
@@ -48,8 +49,10 @@ from icp_tui.store import (
 )
 from icp_tui.transfer import export_file_name, export_rows, save_csv, stored_filings
 from icp_tui.ui.detail import FilingDetail
+from icp_tui.ui.marks import batch_summary, marked_filings, people_seen
 from icp_tui.ui.modals import (
     AdvanceScreen,
+    AssignScreen,
     ConfirmScreen,
     DetailScreen,
     HelpScreen,
@@ -70,8 +73,20 @@ VIEW_KEYS = dict(zip("123456", View, strict=True))
 #: The keys of the first saved views (config [views]); the palette offers all of them.
 SAVED_VIEW_KEYS = "789"
 WRITE_ACTIONS = frozenset(
-    {"advance", "withdraw", "note", "ticket", "undo", "take", "materials_received", "sms_resent"}
+    {
+        "advance",
+        "withdraw",
+        "note",
+        "ticket",
+        "undo",
+        "take",
+        "assign",
+        "materials_received",
+        "sms_resent",
+    }
 )
+#: The actions that act on every marked filing while marks are set.
+MARKED_ACTIONS = frozenset({"advance", "note", "take", "assign"})
 #: The side pane never narrower than this (it wraps its lines below) ...
 PANE_MIN = 34
 #: ... nor wider than this share of the window.
@@ -105,6 +120,10 @@ HELP_KEYS = (
     ("t", "record the ticket of an escalated filing"),
     ("u", "undo your own last change (5 minutes)"),
     ("o", "take the filing: assign it to me (asks first if it is a colleague's)"),
+    ("A", "assign the filing (or the marked ones) to anyone: pick a name or type one"),
+    ("space", "mark / unmark the filing; with marks set, o, n, a and A act on all of them"),
+    ("*", "mark every filing of the view"),
+    ("-", "clear the marks"),
     ("x", "the mailed verification materials arrived (where the province asks for them)"),
     ("v", "the MIIT SMS was resent: its 24 hours restart (SMS check only)"),
     ("m", "mine only: toggle the queue of filings assigned to me"),
@@ -158,6 +177,15 @@ class ChangeRefused(Message):
         super().__init__()
 
 
+class BatchSaved(Message):
+    """A change to many filings is done: each saved or refused on its own."""
+
+    def __init__(self, result: BatchResult, done: str) -> None:
+        self.result = result
+        self.done = done  # "taken", "noted", "moved to ..." (after the count)
+        super().__init__()
+
+
 class StatusLine(Static):
     """Data file, Beijing time, counts per health, view, sort, last refresh."""
 
@@ -183,6 +211,10 @@ class DashboardScreen(Screen[None]):
         Binding("v", "sms_resent", "SMS resent", id="sms_resent", show=False),
         Binding("v", "explain('sms_resent')", show=False),
         Binding("x", "explain('materials_received')", show=False),
+        Binding("A", "assign", "Assign", id="assign", show=False),
+        Binding("space", "mark", "Mark", id="mark", show=False),
+        Binding("asterisk", "mark_all", "Mark all", id="mark_all", show=False),
+        Binding("minus", "clear_marks", "Clear marks", id="clear_marks", show=False),
         Binding("m", "mine", "Mine", id="mine", show=False),
         Binding("e", "export", "Export", id="export", show=False),
         Binding("g", "stats", "Stats", id="stats", show=False),
@@ -228,6 +260,8 @@ class DashboardScreen(Screen[None]):
         self._last_input = time.monotonic()
         self._order_stale = False
         self._undone: str | None = None  # the change last undone, for a second `u`
+        #: The marked filings' ids: the table draws their mark from this same set.
+        self.marks: set[str] = self.table.marked
         self.query_one(QueryBox).show(False)
         self.restore(self.icp.remembered)
         self.reselect()
@@ -386,6 +420,8 @@ class DashboardScreen(Screen[None]):
             second.append(" · filter ")
             second.append(f"“{inert(self.filter_query.text)}”", "bold")
         total = len(app.queue.entries)
+        if self.marks:
+            second.append(f" · {len(self.marks)} marked", "bold")
         second.append(f" · {len(rows)} of {total} │ " if len(rows) != total else f" · {total} │ ")
         words = Text()
         glyphs = Text()
@@ -497,6 +533,10 @@ class DashboardScreen(Screen[None]):
             return True
         entry = self.table.current if self.is_mounted else None
         read_only = self.icp.service.store.read_only
+        if self.is_mounted and self.marks and (action in MARKED_ACTIONS or action == "explain"):
+            if action == "explain":  # with marks, these keys act on them (the action says why not)
+                return False if parameters[0] in MARKED_ACTIONS else None
+            return None if read_only else True
         if action == "explain":  # a key that does nothing here says why, once it is greyed out
             kind = str(parameters[0])
             if read_only:
@@ -514,7 +554,8 @@ class DashboardScreen(Screen[None]):
 
     def _may_undo(self) -> bool:
         # Not while a save is on its way: it would undo the one before.
-        return bool(self.icp.service.last_change) and not self.icp.saves_pending
+        service = self.icp.service
+        return bool(service.last_change or service.last_batch) and not self.icp.saves_pending
 
     def _may(self, action: str, entry: QueueEntry) -> bool:
         if action == "advance":
@@ -576,6 +617,9 @@ class DashboardScreen(Screen[None]):
     # -- actions -----------------------------------------------------------------------
 
     def action_advance(self) -> None:
+        if self.marks:
+            self.advance_marked()
+            return
         filing = self.current_filing()
         if filing is None:
             return
@@ -631,6 +675,9 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(WithdrawScreen(filing.id, self.icp.settings.withdraw_reasons), chosen)
 
     def action_note(self) -> None:
+        if self.marks:
+            self.note_marked()
+            return
         self._prompt("note", "Note on {id}:", "what happened, what to do next")
 
     def action_ticket(self) -> None:
@@ -668,6 +715,9 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(TextPromptScreen(prompt.format(id=filing.id), placeholder), typed)
 
     def action_take(self) -> None:
+        if self.marks:
+            self.assign_marked(self.icp.service.actor)
+            return
         filing = self.current_filing()
         if filing is None:
             return
@@ -732,12 +782,154 @@ class DashboardScreen(Screen[None]):
         self.remember()
 
     def action_undo(self) -> None:
+        if self.icp.service.last_batch:
+            self.icp.save_batch(lambda s: s.undo_batch(), "undone")
+            return
         last = self.icp.service.last_change
         if last is None:
             return
         what = undo_words(last.what, last.before)
         self._undone = what
         self.icp.save(lambda s: s.undo(), f"Undone: {what}")
+
+    # -- marks and acting on many -------------------------------------------------------
+
+    def action_mark(self) -> None:
+        entry = self.table.current
+        if entry is not None:
+            self.marks.symmetric_difference_update({entry.id})
+            self.marks_changed()
+
+    def action_mark_all(self) -> None:
+        self.marks.update(e.id for e in self.table.rows)
+        self.marks_changed()
+
+    def action_clear_marks(self) -> None:
+        self.marks.clear()
+        self.marks_changed()
+
+    def marks_changed(self) -> None:
+        self.table.refresh()
+        self.update_status()
+        self.refresh_bindings()
+
+    def marked_entries(self) -> list[QueueEntry]:
+        """The marked filings as the user sees them (their versions are the ones checked)."""
+        entries = self.icp.queue.entries
+        return [entries[i] for i in sorted(self.marks) if i in entries]
+
+    def action_assign(self) -> None:
+        people = people_seen(self.icp.queue.entries.values(), self.icp.service.actor)
+        if self.marks:
+            what = marked_filings(len(self.marks))
+            done = self.assign_marked
+        else:
+            entry = self.table.current
+            if entry is None:
+                return
+            what, fid, version = entry.id, entry.id, entry.version
+
+            def done(name: str | None) -> None:
+                self.icp.save(
+                    lambda s: s.assign(fid, name, expected_version=version),
+                    f"{fid} assigned to {name or 'nobody'}",
+                )
+
+        def picked(name: str | None) -> None:
+            if name:
+                done(None if name == "-" else name)
+
+        self.app.push_screen(AssignScreen(what, people), picked)
+
+    def assign_marked(self, name: str | None) -> None:
+        """Give every marked filing to `name` (None: nobody), after one question."""
+        me = self.icp.service.actor
+        entries = self.marked_entries()
+        todo = [(e.id, e.version) for e in entries if e.assignee != name]
+        whom = "you" if name == me else name or "nobody"
+        if not todo:
+            self.notify(inert(f"The marked filings are all assigned to {whom} already."))
+            return
+        verb = "Take" if name == me else "Assign"
+        question = f"{verb} {marked_filings(len(todo))}? They go to {whom}."
+        theirs = sum(1 for e in entries if e.assignee and e.assignee not in (name, me))
+        if theirs:
+            question += f" {theirs} of them are assigned to colleagues now."
+        if len(todo) < len(entries):
+            question += f" ({len(entries) - len(todo)} are {whom}'s already: left as they are.)"
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.icp.save_batch(
+                    lambda s: s.for_each(
+                        todo, lambda s, fid, v: s.assign(fid, name, expected_version=v)
+                    ),
+                    "taken" if name == me else f"assigned to {whom}",
+                )
+
+        yes = "take them" if name == me else "assign them"
+        self.app.push_screen(ConfirmScreen(question, yes), confirmed)
+
+    def note_marked(self) -> None:
+        todo: list[tuple[str, int | None]] = [(e.id, None) for e in self.marked_entries()]
+        prompt = f"Note on each of {marked_filings(len(todo))} (enter adds it to all):"
+
+        def typed(text: str | None) -> None:
+            if text is not None:
+                # Notes only append: none is refused for a change made meanwhile.
+                self.icp.save_batch(
+                    lambda s: s.for_each(todo, lambda s, fid, _: s.note(fid, text)), "noted"
+                )
+
+        self.app.push_screen(TextPromptScreen(prompt, "what happened, what to do next"), typed)
+
+    def advance_marked(self) -> None:
+        entries = self.marked_entries()
+        stages = {e.stage for e in entries}
+        if len(stages) != 1:
+            names = ", ".join(sorted(rule(s).short for s in stages))
+            self.notify(
+                f"The marked filings are in {len(stages)} stages ({names}): advance moves "
+                "marked filings that share one stage only",
+                severity="warning",
+            )
+            return
+        (stage,) = stages
+        # Approval records each filing's own ICP number: one at a time.
+        targets = [t for t in advance_targets(stage) if t is not Stage.APPROVED]
+        if not targets:
+            why = (
+                "approve them one at a time (each has its own ICP number)"
+                if advance_targets(stage)
+                else "a closed filing does not move"
+            )
+            self.notify(f"The marked filings are {rule(stage).label}: {why}", severity="warning")
+            return
+        todo: list[tuple[str, int | None]] = [(e.id, e.version) for e in entries]
+        what = marked_filings(len(todo))
+
+        def save(target: Stage, reason: str = "") -> None:
+            self.icp.save_batch(
+                lambda s: s.for_each(
+                    todo, lambda s, fid, v: s.advance(fid, target, reason, expected_version=v)
+                ),
+                f"moved to {rule(target).label}",
+            )
+
+        def chosen(target: Stage | None) -> None:
+            if target is None:
+                return
+            if target in REASONED_STAGES:
+                reasons = self.icp.reference.reasons.offered(target)
+                self.app.push_screen(
+                    ReasonScreen(what, target, reasons),
+                    lambda r: save(target, reason=r) if r else None,
+                )
+            else:
+                save(target)
+
+        preselected = rule(stage).happy_next
+        self.app.push_screen(AdvanceScreen(what, stage, targets, preselected), chosen)
 
     def action_filter(self) -> None:
         box = self.query_one(QueryBox)
@@ -802,6 +994,20 @@ class DashboardScreen(Screen[None]):
     def _save_done(self) -> None:
         self.icp.saves_pending -= 1
         self.refresh_bindings()
+
+    @on(BatchSaved)
+    def _batch_saved(self, message: BatchSaved) -> None:
+        self._save_done()
+        result = message.result
+        self.filings_changed([*result.done, *result.fresh])
+        self.marks.difference_update(f.id for f in result.done)  # the refused stay marked
+        self.marks_changed()
+        done = message.done
+        if result.done and done != "undone":
+            done += " (u undoes them)"
+        said = batch_summary(result, done)
+        severity: SeverityLevel = "warning" if result.refused else "information"
+        self.notify(inert(said), severity=severity, timeout=10, markup=False)
 
     @on(ChangeRefused)
     def _refused(self, message: ChangeRefused) -> None:
@@ -1006,6 +1212,28 @@ class IcpApp(App[int]):
             self.dashboard.post_message(ChangeRefused(str(error), None))
             return
         self.dashboard.post_message(ChangeSaved(filing, said))
+        try:
+            with self.store_lock:
+                self.service.store.compact_if_due()
+        except IcpError as error:
+            self.call_from_thread(
+                self.notify,
+                inert(f"Compaction postponed: {error}"),
+                severity="warning",
+                markup=False,
+            )
+
+    def save_batch(self, change: Callable[[FilingService], BatchResult], done: str) -> None:
+        """Save a change to many filings off the UI (counted like `save`)."""
+        self.saves_pending += 1
+        self.dashboard.refresh_bindings()
+        self._save_batch(change, done)
+
+    @work(thread=True, group="save", exit_on_error=False)
+    def _save_batch(self, change: Callable[[FilingService], BatchResult], done: str) -> None:
+        with self.store_lock:
+            result = change(self.service)
+        self.dashboard.post_message(BatchSaved(result, done))
         try:
             with self.store_lock:
                 self.service.store.compact_if_due()

@@ -1,5 +1,5 @@
-"""Modal screens: advance, withdraw, yes / no, text prompts (note, ticket, export file), help
-and the narrow detail.
+"""Modal screens: advance, withdraw, yes / no, assign, text prompts (note, ticket, export
+file), help and the narrow detail.
 
 In every modal the safe answer is the default: escape (or n) cancels and nothing changes; a
 change happens only on an explicit `y` (or enter in a text prompt).
@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.events import DescendantFocus
 from textual.screen import ModalScreen, Screen
+from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -346,3 +347,52 @@ class DetailScreen(ModalScreen[None]):
     @on(FilingDetail.Left)
     def _left(self) -> None:
         self.dismiss(None)
+
+
+class AssignScreen(ModalScreen[str | None]):
+    """Whom to give filings to: one of the people seen in the queue (up / down, enter), or a
+    name typed (enter); `-` for nobody. Escape cancels."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss", "Cancel"),
+        Binding("down", "to_people", show=False),
+    ]
+
+    def __init__(self, what: str, people: Sequence[str]) -> None:
+        super().__init__()
+        self.what = what
+        self.people = list(people)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(f"Assign {self.what} to:"))
+            yield Input(
+                placeholder="a user name (- for nobody), or pick below",
+                suggester=SuggestFromList(self.people, case_sensitive=False),
+            )
+            yield OptionList(*(Option(Text(p), id=p) for p in self.people))
+            yield Label("enter: assign   down: the people   escape: cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # down moves from the name box to the list; in the list it moves as lists do.
+        return action != "to_people" or isinstance(self.focused, Input)
+
+    def action_to_people(self) -> None:
+        options = self.query_one(OptionList)
+        if self.people:
+            options.highlighted = 0
+            options.focus()
+
+    @on(Input.Submitted)
+    def _typed(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.notify("Type a name, or pick one below.", severity="warning")
+            return
+        self.dismiss(event.value.strip())
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.people[event.option_index])
