@@ -116,7 +116,7 @@ HELP_KEYS = (
     ("enter", "open the detail (narrow terminal) or focus it"),
     ("a", "advance: pick the stage, confirm with y"),
     ("w", "withdraw: pick the reason, confirm with y"),
-    ("n", "add a note"),
+    ("n", "add a note (ctrl+o in the note box: write a long one in $EDITOR)"),
     ("t", "record the ticket of an escalated filing"),
     ("u", "undo your own last change (5 minutes)"),
     ("o", "take the filing: assign it to me (asks first if it is a colleague's)"),
@@ -124,6 +124,7 @@ HELP_KEYS = (
     ("space", "mark / unmark the filing; with marks set, o, n, a and A act on all of them"),
     ("*", "mark every filing of the view"),
     ("-", "clear the marks"),
+    ("c / C", "copy the filing's id / domain to your clipboard (OSC 52: over SSH and in tmux)"),
     ("x", "the mailed verification materials arrived (where the province asks for them)"),
     ("v", "the MIIT SMS was resent: its 24 hours restart (SMS check only)"),
     ("m", "mine only: toggle the queue of filings assigned to me"),
@@ -215,6 +216,8 @@ class DashboardScreen(Screen[None]):
         Binding("space", "mark", "Mark", id="mark", show=False),
         Binding("asterisk", "mark_all", "Mark all", id="mark_all", show=False),
         Binding("minus", "clear_marks", "Clear marks", id="clear_marks", show=False),
+        Binding("c", "copy('id')", "Copy id", id="copy_id", show=False),
+        Binding("C", "copy('domain')", "Copy domain", id="copy_domain", show=False),
         Binding("m", "mine", "Mine", id="mine", show=False),
         Binding("e", "export", "Export", id="export", show=False),
         Binding("g", "stats", "Stats", id="stats", show=False),
@@ -358,6 +361,8 @@ class DashboardScreen(Screen[None]):
             self._order_stale = True
             self.table.update_entries(changed)
             breached = self.icp.queue.newly_breached
+            if breached and self.icp.settings.bell_on_breach:
+                self.app.bell()
             if len(breached) > 3:
                 self.notify(f"{len(breached)} filings have just breached", severity="error")
             else:
@@ -712,7 +717,8 @@ class DashboardScreen(Screen[None]):
                     f"ticket recorded on {filing.id}",
                 )
 
-        self.app.push_screen(TextPromptScreen(prompt.format(id=filing.id), placeholder), typed)
+        screen = TextPromptScreen(prompt.format(id=filing.id), placeholder, editor=kind == "note")
+        self.app.push_screen(screen, typed)
 
     def action_take(self) -> None:
         if self.marks:
@@ -791,6 +797,16 @@ class DashboardScreen(Screen[None]):
         what = undo_words(last.what, last.before)
         self._undone = what
         self.icp.save(lambda s: s.undo(), f"Undone: {what}")
+
+    def action_copy(self, what: str) -> None:
+        """Copy the highlighted filing's id or domain to the clipboard of the terminal the
+        user sits at (OSC 52: it crosses SSH; in tmux, with set-clipboard on)."""
+        entry = self.table.current
+        if entry is None:
+            return
+        text = entry.id if what == "id" else entry.domain
+        self.app.copy_to_clipboard(text)
+        self.notify(inert(f"Copied {what} {text}"), timeout=3, markup=False)
 
     # -- marks and acting on many -------------------------------------------------------
 
@@ -881,7 +897,8 @@ class DashboardScreen(Screen[None]):
                     lambda s: s.for_each(todo, lambda s, fid, _: s.note(fid, text)), "noted"
                 )
 
-        self.app.push_screen(TextPromptScreen(prompt, "what happened, what to do next"), typed)
+        screen = TextPromptScreen(prompt, "what happened, what to do next", editor=True)
+        self.app.push_screen(screen, typed)
 
     def advance_marked(self) -> None:
         entries = self.marked_entries()
