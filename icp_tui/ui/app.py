@@ -223,6 +223,9 @@ class DashboardScreen(Screen[None]):
         Binding("g", "stats", "Stats", id="stats", show=False),
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
+        # Enter in the query box, handled at once (a priority key), not by a message that
+        # keys typed right after it would overtake: they are dashboard keys again.
+        Binding("enter", "query_done", show=False, priority=True),
         Binding("s", "cycle_sort", "Sort", id="sort"),
         Binding("r", "resort", "Re-sort", show=False),
         *(Binding(k, f"view('{v.name}')", v.value, show=False) for k, v in VIEW_KEYS.items()),
@@ -531,6 +534,8 @@ class DashboardScreen(Screen[None]):
     # -- which keys apply ----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "query_done":  # enter is the query box's only while it has the keys
+            return self.is_mounted and self.focused is self.query_one(QueryBox).input
         if action == "saved_view":  # 7-9 only when the config has that many views
             index = parameters[0]
             return isinstance(index, int) and index < len(self.icp.settings.views)
@@ -951,7 +956,9 @@ class DashboardScreen(Screen[None]):
     def action_filter(self) -> None:
         box = self.query_one(QueryBox)
         box.show(True)
-        box.input.focus()
+        # At once, not after the pending events (as focus() does): the keys typed or pasted
+        # right after `/` are query text, never dashboard keys.
+        self.set_focus(box.input)
 
     def action_clear_filter(self) -> None:
         box = self.query_one(QueryBox)
@@ -966,11 +973,10 @@ class DashboardScreen(Screen[None]):
     def _filter_changed(self, event: QueryBox.Changed) -> None:
         self.apply_filter(event.query)
 
-    @on(Input.Submitted, "#filter")
-    def _filter_done(self) -> None:
+    def action_query_done(self) -> None:
         # A wrong query keeps the keys in the box, so the text can be mended.
         if not self.query_one(QueryBox).has_class("wrong"):
-            self.table.focus()
+            self.set_focus(self.table)
 
     def action_cycle_sort(self) -> None:
         order = list(Sort)
