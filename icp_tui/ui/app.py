@@ -36,7 +36,7 @@ from icp_tui.domain.query import Query, QueryError, parse_query
 from icp_tui.domain.sla import HEALTH_ORDER, Health
 from icp_tui.domain.stages import REASONED_STAGES, Stage, rule
 from icp_tui.domain.transitions import advance_targets, withdraw_refusal
-from icp_tui.queue import Queue, QueueEntry, Sort, View, health_counts, in_view
+from icp_tui.queue import QuerySelection, Queue, QueueEntry, Sort, View, health_counts, in_view
 from icp_tui.report import build_report
 from icp_tui.services import BatchResult, Clock, FilingService, system_clock
 from icp_tui.store import (
@@ -195,6 +195,7 @@ class DashboardScreen(Screen[None]):
     """The queue table, the detail of the highlighted filing, and the keys that act on it."""
 
     _detail_timer: Timer | None = None
+    _remember_timer: Timer | None = None
 
     BINDINGS = [
         Binding("a", "advance", "Advance", id="advance"),
@@ -302,16 +303,23 @@ class DashboardScreen(Screen[None]):
         actor = self.icp.service.actor
         saved = self.saved_query()
         self._ordered = self.icp.queue.select(self.view_name, saved, actor, self.sort)
+        self._selection: QuerySelection | None = None  # what typing narrows, from _ordered
         self._order_stale = False
         self.table.show_rows(self.filtered(self._ordered), keep)
         self.update_status()
 
     def apply_filter(self, query: Query) -> None:
+        if self._selection is None:
+            actor = self.icp.service.actor
+            self._selection = QuerySelection(self.icp.queue, self._ordered, actor)
         self.filter_query = query
         keep = self.table.current.id if self.table.current else None
-        self.table.show_rows(self.filtered(self._ordered), keep)
+        self.table.show_rows(self._selection.select(query), keep)
         self.update_status()
-        self.remember()
+        # Kept for the next start once typing pauses, not at every key.
+        if self._remember_timer is not None:
+            self._remember_timer.stop()
+        self._remember_timer = self.set_timer(1.0, self.remember, name="remember")
 
     def filtered(self, entries: list[QueueEntry]) -> list[QueueEntry]:
         """`entries` that the query typed at `/` selects (the code `list --query` runs)."""
@@ -362,6 +370,7 @@ class DashboardScreen(Screen[None]):
         changed = self.icp.queue.refresh(now)
         if changed:
             self._order_stale = True
+            self._selection = None  # healths moved: typing starts from the whole view again
             self.table.update_entries(changed)
             breached = self.icp.queue.newly_breached
             if breached and self.icp.settings.bell_on_breach:
@@ -396,6 +405,7 @@ class DashboardScreen(Screen[None]):
                 self._ordered += [e for e in fresh if e.id not in known]
             self.table.append_entries(self.filtered(fresh))
             self._order_stale = True
+            self._selection = None
         self.icp.last_refresh = self.icp.clock()
         self.update_banner()
         self.update_status()

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from icp_tui.config import Reference, Settings, load_reference
 from icp_tui.demo import generate_filings
 from icp_tui.domain.filing import Filing
-from icp_tui.domain.query import QueryError, parse_query
+from icp_tui.domain.query import QueryError, narrows, parse_query
 from icp_tui.domain.stages import Stage
-from icp_tui.queue import Queue
+from icp_tui.queue import QuerySelection, Queue
 from tests.unit.conftest import bj, build_filing
 
 S = Stage
@@ -213,3 +213,59 @@ def test_the_laws_have_something_to_select(demo_queue: Queue) -> None:
     total = len(demo_queue.entries)
     empty = [t for t in TERMS if not 0 < len(chosen(demo_queue, t)) < total]
     assert empty == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("he", "hea", True),
+        ("health:at ", "health:at stage:pre", True),
+        ("cn ", "cn -com", True),
+        ("health", "health:a", False),  # the word became a field
+        ("due:<3bd", "due:<30bd", False),  # a wider bound
+        ("-a", "-ab", False),  # a longer excluded word excludes fewer
+        ('"a b', '"a bc', False),  # inside an open quote
+        ("abc", "ab", False),
+        ("", "a", False),
+    ],
+)
+def test_narrows(old: str, new: str, expected: bool) -> None:
+    assert narrows(parse_query(old), parse_query(new)) is expected
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.sampled_from(TERMS), min_size=1, max_size=2),
+    st.text(alphabet="acimno-: 0", max_size=4),
+)
+def test_narrowing_selects_what_the_whole_query_selects(
+    demo_queue: Queue, start: list[str], more: str
+) -> None:
+    old_text = " ".join(start)
+    try:
+        old, new = parse_query(old_text), parse_query(old_text + more)
+    except QueryError:
+        return
+    if narrows(old, new):
+        entries = list(demo_queue.entries.values())
+        shown = demo_queue.matching(entries, old, "sunqi")
+        assert demo_queue.matching(shown, new, "sunqi") == demo_queue.matching(
+            entries, new, "sunqi"
+        )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from([*TERMS, "-", " ", "a", "c", ":", "n"]), max_size=6))
+def test_typing_a_query_key_by_key_selects_what_the_whole_query_does(
+    demo_queue: Queue, pieces: list[str]
+) -> None:
+    """The dashboard's selection as one types (remembered prefixes) is `Queue.matching`."""
+    entries = demo_queue.select()
+    selection = QuerySelection(demo_queue, entries, "sunqi")
+    text = " ".join(pieces)
+    for end in range(len(text) + 1):
+        try:
+            query = parse_query(text[:end], demo_queue.reference.provinces)
+        except QueryError:
+            continue  # the dashboard keeps the last good rows
+        assert selection.select(query) == demo_queue.matching(entries, query, "sunqi"), text[:end]
