@@ -91,7 +91,7 @@ async def keystrokes(db: Path) -> tuple[list[float], list[float], float, int, in
             cpu.append((time.process_time() - c0) * 1000)
         assert screen.filter_query.text == QUERY, screen.filter_query.text
         shown = len(screen.table.rows)
-        queue = app.queue  # type: ignore[attr-defined]
+        queue = screen.queue
         query = parse_query(QUERY, queue.reference.provinces)
         entries = list(queue.entries.values())
         t0 = time.perf_counter()

@@ -74,7 +74,7 @@ def test_query_mark_take_copy_and_edit_a_note_in_tmux(tmp_path: Path) -> None:
         TERM="xterm-256color",
     )
     cli(db, env, "demo", "--count", "60", "--seed", "2")
-    pre = json.loads(cli(db, env, "list", "--json", "--query", "stage:pre assignee:none"))
+    pre = json.loads(cli(db, env, "list", "--json", "--query", "assignee:none -health:done"))
     assert len(pre) >= 2
     tmux = Tmux(tmp_path)
     command = " ".join(
@@ -93,7 +93,7 @@ def test_query_mark_take_copy_and_edit_a_note_in_tmux(tmp_path: Path) -> None:
         # The query: only the unassigned filings in preliminary review.
         tmux("send-keys", "-t", "icp", "/")
         tmux.wait(lambda s: "query: words" in s)  # the box is open (and takes the keys)
-        tmux("send-keys", "-t", "icp", "-l", "stage:pre assignee:none")
+        tmux("send-keys", "-t", "icp", "-l", "assignee:none -health:done")
         tmux.wait(lambda s: f"{len(pre)} of 60 match" in s)
         tmux("send-keys", "-t", "icp", "Enter")
         # Mark them all and take them, after the one question.
