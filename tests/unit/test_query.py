@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from unit_helpers import bj, build_filing
 
 from icp_tui.config import Reference, Settings, load_reference
 from icp_tui.demo import generate_filings
@@ -14,7 +15,6 @@ from icp_tui.domain.filing import Filing
 from icp_tui.domain.query import QueryError, narrows, parse_query
 from icp_tui.domain.stages import Stage
 from icp_tui.queue import QuerySelection, Queue
-from tests.unit.conftest import bj, build_filing
 
 S = Stage
 #: A Monday with no holiday near.
