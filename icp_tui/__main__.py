@@ -28,6 +28,7 @@ from icp_tui.domain.filing import (
     submission_groups,
     to_record,
 )
+from icp_tui.domain.query import Query, QueryError, parse_query
 from icp_tui.domain.sla import Health, expires_at, expiry_in_words, find_health, sla_status
 from icp_tui.domain.stages import Stage, find_stage, parse_stage, rule
 from icp_tui.domain.transitions import check_not_ahead, materials_state, sms_attempts
@@ -126,6 +127,18 @@ STAGE_HELP = "only this stage: its id, its label or a prefix of either (e.g. aut
 HEALTH_HELP = "only this health: breached, at-risk, on-track, waiting or done (or a prefix)"
 
 
+QUERY_HELP = (
+    "only the filings this query selects, as the dashboard's / does: free words, "
+    "health:, stage:, province:, assignee:, ticket:, escalate:, due:, over:, waiting:, "
+    "expires: (a - negates; write --query=-term when the query starts with one)"
+)
+
+
+def add_query_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--query", metavar="Q", help=QUERY_HELP)
+    parser.add_argument("--view", metavar="NAME", help="a saved view of the config's [views]")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Dashboard and tools for the ICP filing queue.")
     parser.add_argument("--version", action="version", version=f"{PROG} {package_version()}")
@@ -154,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     stages = [s.value for s in Stage]
     listing.add_argument("--stage", type=stage_choice, metavar="STAGE", help=STAGE_HELP)
     listing.add_argument("--health", type=health_choice, metavar="HEALTH", help=HEALTH_HELP)
+    add_query_options(listing)
 
     show = commands.add_parser("show", help="one filing with its history and notes")
     show.add_argument("id")
@@ -199,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--stage", type=stage_choice, metavar="STAGE", help=STAGE_HELP)
     export.add_argument("--health", type=health_choice, metavar="HEALTH", help=HEALTH_HELP)
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    add_query_options(export)
 
     importing = commands.add_parser("import", help="add filings from a CSV file")
     importing.add_argument("file", type=Path)
@@ -213,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="the daily report (for mail or monitoring)")
     report.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     report.add_argument("--fail-on-breach", action="store_true", help="exit 3 if any breach")
+    add_query_options(report)
 
     assign = commands.add_parser("assign", help="give a filing to a member of staff")
     assign.add_argument("id")
@@ -418,6 +434,8 @@ def print_settings(cmd: Command) -> None:
         ("expiry_file", s.expiry_file, "expiry_file"),
         ("mailing", "[mailing] table" if s.mailing else "(from mailing_file)", "mailing"),
         ("withdraw_reasons", ", ".join(s.withdraw_reasons), "withdraw_reasons"),
+        ("views", "; ".join(f"{n} = {q}" for n, q in s.views) or "(none)", "views"),
+        ("bell_on_breach", str(s.bell_on_breach).lower(), "bell_on_breach"),
     ]
     for key, value, name in rows:
         print(f"{key:<17} {inert(str(value))}  ({s.source(name)})")
@@ -467,16 +485,35 @@ def _filings_in(location: Location, reference: Reference) -> int:
 
 
 def selected_entries(cmd: Command) -> tuple[list[QueueEntry], FilingService]:
-    """The queue, most urgent first, narrowed by --stage and --health."""
+    """The queue, most urgent first, narrowed by --stage, --health, --view and --query."""
     args = cmd.args
-    stage, health = args.stage, args.health
+    stage, health = getattr(args, "stage", None), getattr(args, "health", None)
+    queries = command_queries(cmd)  # checked before the database is read
     queue, service = cmd.queue()
+    actor = service.actor
+    entries = queue.select(actor=actor)
+    for query in queries:
+        entries = queue.matching(entries, query, actor)
     entries = [
         e
-        for e in queue.select()
+        for e in entries
         if (stage is None or e.stage is stage) and (health is None or e.health is health)
     ]
     return entries, service
+
+
+def command_queries(cmd: Command) -> list[Query]:
+    """--view's query, then --query's; QueryError (exit 2) if one is wrong."""
+    args = cmd.args
+    texts = []
+    if args.view is not None:
+        try:
+            texts.append(cmd.settings.view_query(args.view))
+        except InvalidInput as error:
+            raise QueryError(str(error)) from None
+    if args.query is not None:
+        texts.append(args.query)
+    return [parse_query(text, cmd.reference.provinces) for text in texts]
 
 
 def list_filings(cmd: Command) -> int:
@@ -583,8 +620,14 @@ def import_filings(cmd: Command) -> int:
 def daily_report(cmd: Command) -> int:
     from icp_tui.report import build_report, render_markdown, render_text, report_json
 
-    service = cmd.service()
-    filings = service.filings() if cmd.as_of is None else cmd.machine(service).filings_at(cmd.as_of)
+    if cmd.args.query is None and cmd.args.view is None:
+        service = cmd.service()
+        filings: Iterable[Filing] = (
+            service.filings() if cmd.as_of is None else cmd.machine(service).filings_at(cmd.as_of)
+        )
+    else:  # the report of the filings the query selects (as the dashboard's / would)
+        entries, service = selected_entries(cmd)
+        filings = (cmd.record(service, e.id) for e in entries)
     report = build_report(filings, cmd.reference, cmd.now())
     if cmd.args.format == "json":
         print_json(report_json(report))
@@ -760,6 +803,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             return open_dashboard(cmd)
         return run_command(cmd)
+    except QueryError as error:  # a usage error: what is allowed, in one line
+        print(f"{PROG}: {inert(str(error))}", file=sys.stderr)
+        return 2
     except IcpError as error:
         print(f"{PROG}: {inert(str(error))}", file=sys.stderr)
         return 1

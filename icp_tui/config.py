@@ -18,6 +18,7 @@ from icp_tui.domain.calendar import BusinessCalendar, YearSchedule, check_year_s
 from icp_tui.domain.errors import IcpError, InvalidInput
 from icp_tui.domain.estimate import DEFAULT_WINDOW_DAYS
 from icp_tui.domain.provinces import MailingAddress, Province, ProvinceTable
+from icp_tui.domain.query import QueryError, parse_query
 from icp_tui.domain.sla import DEFAULT_AUTHORITY_TARGET_BD, SlaPolicy
 from icp_tui.domain.stages import WITHDRAW_REASONS, ReasonLists
 from icp_tui.store.location import Location, database_location, is_postgres_uri
@@ -58,11 +59,25 @@ class Settings:
     review_window_days: int = DEFAULT_WINDOW_DAYS
     theme: str = "textual-dark"
     withdraw_reasons: tuple[str, ...] = WITHDRAW_REASONS
+    #: Saved views, in the file's order: (name, query). Keys 7, 8 and 9 open the first three.
+    views: tuple[tuple[str, str], ...] = ()
+    #: Ring the terminal bell when a filing breaches while the dashboard is open.
+    bell_on_breach: bool = False
+    #: This user's dashboard state (last view, sort, filter); None: nothing is kept.
+    state_file: Path | None = None
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
     def source(self, key: str) -> str:
         return self.sources.get(key, "default")
+
+    def view_query(self, name: str) -> str:
+        """The query of the saved view `name` (any case); InvalidInput naming the views."""
+        for known, query in self.views:
+            if known.casefold() == name.strip().casefold():
+                return query
+        names = ", ".join(known for known, _ in self.views) or "none: add [views] to the config"
+        raise InvalidInput(f"no saved view {name!r} (views: {names})")
 
     def holidays_advice(self, year: int) -> str:
         """Where staff add `year`'s official schedule: never a path inside the package."""
@@ -104,6 +119,8 @@ _KEYS = {
     "expiry_file": "a file path",
     "mailing": "a table with address, addressee, phone, postal_code and optional hours",
     "withdraw_reasons": 'a list of non-empty strings ending with "other"',
+    "views": 'a table of saved views, each a name and a query (e.g. late = "health:breached")',
+    "bell_on_breach": "true or false (ring the terminal bell when a filing breaches)",
 }
 
 
@@ -127,7 +144,13 @@ def load_settings(config: Path | None = None, db: Location | None = None) -> Set
     if db is not None:
         values["db_path"] = db
         sources["db_path"] = "--db"
-    return Settings(**values, config_file=used, sources=sources)
+    return Settings(**values, state_file=user_state_file(), config_file=used, sources=sources)
+
+
+def user_state_file() -> Path:
+    """Where the dashboard keeps this user's state: the XDG state folder, never the database's."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "icp-tui" / "dashboard.json"
 
 
 def _reference_files(values: dict[str, Any], sources: dict[str, str]) -> None:
@@ -193,7 +216,29 @@ def _settings_from_file(path: Path) -> dict[str, Any]:
             if not isinstance(value, dict):
                 raise wrong(key)
             values[key] = _mailing(path, value, "[mailing] ")
+        elif key == "views":
+            values[key] = _views(path, value, wrong(key))
+        elif key == "bell_on_breach":
+            if not isinstance(value, bool):
+                raise wrong(key)
+            values[key] = value
     return values
+
+
+def _views(path: Path, value: Any, wrong: ConfigError) -> tuple[tuple[str, str], ...]:
+    """[views]: name = "query"; each query is checked now (its provinces when used)."""
+    if not isinstance(value, dict):
+        raise wrong
+    views = []
+    for name, query in value.items():
+        if not isinstance(query, str) or not name.strip():
+            raise ConfigError(f"{path}: [views] {name!r} must be a query in quotes")
+        try:
+            parse_query(query)
+        except QueryError as error:
+            raise ConfigError(f"{path}: [views] {name}: {error}") from None
+        views.append((name.strip(), query))
+    return tuple(views)
 
 
 def _theme_names() -> set[str]:

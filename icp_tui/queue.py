@@ -18,7 +18,7 @@ from enum import StrEnum
 from operator import attrgetter
 from typing import Any, Protocol
 
-from icp_tui.domain.calendar import BusinessCalendar
+from icp_tui.domain.calendar import BusinessCalendar, day_of, day_start
 from icp_tui.domain.estimate import (
     ApprovalEstimate,
     FinishedReview,
@@ -27,6 +27,7 @@ from icp_tui.domain.estimate import (
 )
 from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.provinces import ProvinceTable
+from icp_tui.domain.query import ME, Bound, Field, Query, Term, Unit, narrows
 from icp_tui.domain.sla import (
     NEVER,
     Health,
@@ -485,15 +486,71 @@ class Queue:
         return self._counts
 
     def select(
-        self, view: View = View.ALL, text: str = "", actor: str = "", sort: Sort = Sort.URGENCY
+        self,
+        view: View = View.ALL,
+        query: Query | str = "",
+        actor: str = "",
+        sort: Sort = Sort.URGENCY,
     ) -> list[QueueEntry]:
-        """The entries in `view` matching `text` (id, domain, entity, province, assignee)."""
+        """The entries in `view` that `query` selects, in the order `sort`."""
         chosen = [e for e in self.entries.values() if view is View.ALL or in_view(view, e, actor)]
         chosen.sort(key=QueueEntry.urgency)
         then = _THEN_BY[sort]
         if then is not None:
             chosen.sort(key=then)
-        return matching(chosen, text)
+        return self.matching(chosen, query, actor)
+
+    def matching(
+        self, entries: list[QueueEntry], query: Query | str, actor: str
+    ) -> list[QueueEntry]:
+        """`matching` as of the last refresh: the dashboard and the command line both ask
+        here, so they select the same filings."""
+        now = datetime.fromtimestamp(self._now, BEIJING)
+        return matching(entries, query, actor, now, self.reference.calendar)
+
+
+class QuerySelection:
+    """What successive queries select from one ordered list of entries, as they are typed.
+
+    Terms are ANDed, so the rows of the first k terms are a base for any query that starts
+    with those terms: each is remembered, and a keystroke filters only what the unchanged
+    terms left (letters added to the last free word filter what the shorter word left).
+    That keeps a keystroke at 50,000 filings to the cost of the rows still in play.
+    """
+
+    #: Remembered term prefixes; past this, the memory starts afresh.
+    KEEP = 64
+
+    def __init__(self, queue: Queue, entries: list[QueueEntry], actor: str) -> None:
+        self.queue = queue
+        self.entries = entries
+        self.actor = actor
+        self._rows: dict[tuple[Term, ...], list[QueueEntry]] = {(): entries}
+        self._last = Query()
+
+    def select(self, query: Query) -> list[QueueEntry]:
+        """The entries `query` selects, in order (the same as `Queue.matching`)."""
+        terms = query.terms
+        known = self._rows
+        if len(known) > self.KEEP:
+            known.clear()
+            known[()] = self.entries
+        done = max(n for n in range(len(terms) + 1) if terms[:n] in known)
+        rows = known[terms[:done]]
+        last = self._last
+        if (
+            done < len(terms)
+            and len(last.terms) == len(terms)
+            and terms[:-1] == last.terms[:-1]
+            and last.terms in known
+            and narrows(last, query)
+        ):  # the last word grew: what the shorter word left is the base
+            rows, done = known[last.terms], len(terms) - 1
+        for n in range(done, len(terms)):
+            rows = self.queue.matching(rows, Query(terms[n : n + 1]), self.actor)
+            known[terms[: n + 1]] = rows
+        self._last = query
+        return rows
 
 
 def fill_reviews(queue: Queue, record: Callable[[str], Filing]) -> None:
@@ -507,8 +564,82 @@ def health_counts(entries: Iterable[QueueEntry]) -> Counter[Health]:
     return Counter(entry.health for entry in entries)
 
 
-def matching(entries: list[QueueEntry], text: str) -> list[QueueEntry]:
-    """The entries whose id, domain, entity, province (in English or Chinese) or assignee
-    contain `text`, in order."""
-    needle = text.casefold()
-    return [e for e in entries if needle in e.haystack] if needle else entries
+def matching(
+    entries: list[QueueEntry],
+    query: Query | str,
+    actor: str = "",
+    now: datetime | None = None,
+    calendar: BusinessCalendar | None = None,
+) -> list[QueueEntry]:
+    """The entries that `query` selects, in order (a plain string is one free phrase, as the
+    old filter took it). Health is as of the entries' last refresh; `now` and `calendar` are
+    needed by the due/over/waiting/expires terms only."""
+    if isinstance(query, str):
+        needle = query.casefold()
+        return [e for e in entries if needle in e.haystack] if needle else entries
+    for term in query.terms:
+        test = _term_test(term, actor, now, calendar)
+        if term.negated:
+            entries = [e for e in entries if not test(e)]
+        else:
+            entries = [e for e in entries if test(e)]
+    return entries
+
+
+def _term_test(
+    term: Term, actor: str, now: datetime | None, calendar: BusinessCalendar | None
+) -> Callable[[QueueEntry], bool]:
+    """A test of one entry for one term, with what it compares against computed once."""
+    field, value = term.field, term.value
+    if field is Field.WORDS:
+        assert isinstance(value, str)
+        return lambda e: value in e.haystack
+    if field in (Field.HEALTH, Field.STAGE):
+        assert isinstance(value, frozenset)
+        key = attrgetter(field.value)
+        return lambda e: key(e) in value
+    if field is Field.PROVINCE:
+        assert isinstance(value, str)
+        # Resolved (the parser knew the provinces): the English name; else any name, any case.
+        return lambda e: e.province == value or value in _names(e)
+    if field is Field.ASSIGNEE:
+        if value is None:
+            return lambda e: not e.assignee
+        name = (actor if value == ME else str(value)).casefold()
+        return lambda e: (e.assignee or "").casefold() == name
+    if field is Field.TICKET:
+        return lambda e: bool(e.ticket) is value
+    if field is Field.ESCALATE:
+        return lambda e: e.escalate is value
+    assert isinstance(value, Bound) and now is not None and calendar is not None
+    stamp = now.timestamp()
+    today = day_of(stamp)
+    if field is Field.DUE:
+        if value.unit is Unit.TODAY:
+            return lambda e: e.times.due_ts is not None and day_of(e.times.due_ts) == today
+        if value.unit is Unit.HOURS:
+            before = stamp + value.amount * 3600
+        else:  # fewer than N bd left: due before the N-th business day after today begins
+            before = day_start(calendar.nth_after(today, value.amount))
+        return lambda e: (
+            e.health is not Health.BREACHED
+            and e.times.due_ts is not None
+            and e.times.due_ts < before
+        )
+    if field is Field.OVER:  # more than N business days past the due day (as the row says)
+        over = value.amount
+        return lambda e: (
+            e.health is Health.BREACHED
+            and e.times.due_ts is not None
+            and calendar.elapsed_days(day_of(e.times.due_ts), today) > over
+        )
+    if field is Field.WAITING:  # wall-clock days, as "waiting 3 d" counts them
+        since = stamp - value.amount * 86400
+        return lambda e: e.health is Health.WAITING and e.times.entered_ts < since
+    # Expires within N days: those already expired too (they are to be withdrawn).
+    limit = stamp + value.amount * 86400
+    return lambda e: e.expires_at is not None and e.expires_at.timestamp() < limit
+
+
+def _names(entry: QueueEntry) -> list[str]:
+    return [entry.province.casefold(), *entry.province_names.casefold().split()]

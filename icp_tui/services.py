@@ -10,7 +10,7 @@ contract in pyproject.toml says so).
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -112,6 +112,21 @@ class UndoableChange:
     what: str
 
 
+@dataclass(frozen=True)
+class BatchResult:
+    """What a change to many filings did: each one is its own versioned change."""
+
+    done: tuple[Filing, ...]
+    #: (filing id, why) for each one refused: the others went ahead all the same.
+    refused: tuple[tuple[str, str], ...]
+    #: The refused filings as they now are, where the store said (a stale version).
+    fresh: tuple[Filing, ...] = ()
+
+
+#: One change of one filing at the version the user saw (None: any version).
+FilingChange = Callable[["FilingService", str, int | None], Filing]
+
+
 class FilingService:
     """Every change to filings, for one actor."""
 
@@ -130,6 +145,8 @@ class FilingService:
         #: The real time, whatever `clock` says: a change may not be stamped far ahead of it.
         self.real_clock = real_clock
         self.last_change: UndoableChange | None = None
+        #: This user's last change to many filings: `undo_batch` takes it back.
+        self.last_batch: tuple[UndoableChange, ...] = ()
 
     @classmethod
     def open(
@@ -285,7 +302,33 @@ class FilingService:
 
         changed = self.store.commit(filing_id, change, expected_version)
         self.last_change = UndoableChange(before[-1], changed.version, what)
+        self.last_batch = ()
         return changed
+
+    def for_each(
+        self, filings: Sequence[tuple[str, int | None]], change: FilingChange
+    ) -> BatchResult:
+        """Apply `change` to each (filing id, version seen), each as its own change; one
+        refused (stale, a forbidden move) does not stop the others. `undo_batch` undoes it."""
+        done: list[Filing] = []
+        refused: list[tuple[str, str]] = []
+        fresh: list[Filing] = []
+        undoable: list[UndoableChange] = []
+        for filing_id, version in filings:
+            try:
+                done.append(change(self, filing_id, version))
+            except StaleChange as error:
+                refused.append((filing_id, str(error)))
+                fresh.append(error.current)
+                continue
+            except IcpError as error:
+                refused.append((filing_id, str(error)))
+                continue
+            assert self.last_change is not None
+            undoable.append(self.last_change)
+        self.last_change = None
+        self.last_batch = tuple(undoable)
+        return BatchResult(tuple(done), tuple(refused), tuple(fresh))
 
     def add_imported(
         self,
@@ -382,15 +425,33 @@ class FilingService:
         last = self.last_change
         if last is None:
             raise TransitionNotAllowed("nothing to undo: you have made no change in this session")
+        undone = self._undo(last)
+        self.last_change = None
+        return undone
+
+    def undo_batch(self) -> BatchResult:
+        """Undo this user's last change to many filings: those nobody changed since (the
+        others are refused, saying who changed them)."""
+        if not self.last_batch:
+            raise TransitionNotAllowed("nothing to undo: you have made no batch change")
+        done: list[Filing] = []
+        refused: list[tuple[str, str]] = []
+        for last in self.last_batch:
+            try:
+                done.append(self._undo(last))
+            except IcpError as error:
+                refused.append((last.before.id, str(error)))
+        self.last_batch = ()
+        return BatchResult(tuple(done), tuple(refused))
+
+    def _undo(self, last: UndoableChange) -> Filing:
         at = self._stamp()
-        undone = self.store.commit(
+        return self.store.commit(
             last.before.id,
             lambda current: transitions.undo(
                 current, last.before, last.after_version, at, self.actor
             ),
         )
-        self.last_change = None
-        return undone
 
 
 class DomainTaken(InvalidInput):

@@ -24,6 +24,7 @@ from icp_tui.domain.filing import Filing
 from icp_tui.queue import Queue, QueueEntry
 from icp_tui.report import build_report
 from icp_tui.services import (
+    BatchResult,
     Clock,
     FilingService,
     Location,
@@ -35,9 +36,17 @@ from icp_tui.transfer import export_rows, save_csv
 from icp_tui.ui.commands import FilingCommands
 from icp_tui.ui.dashboard import DashboardScreen
 from icp_tui.ui.keys import APP_KEYS, bindings, help_lines
-from icp_tui.ui.messages import ChangeRefused, ChangeSaved, CompactionDeferred, Polled, StoreChanged
+from icp_tui.ui.messages import (
+    BatchSaved,
+    ChangeRefused,
+    ChangeSaved,
+    CompactionDeferred,
+    Polled,
+    StoreChanged,
+)
 from icp_tui.ui.modals import HelpScreen
 from icp_tui.ui.stats import StatsScreen
+from icp_tui.ui.sticky import DashboardState, load_state, save_state
 from icp_tui.ui.timetravel import TimeMoved
 
 __all__ = ["DashboardScreen", "IcpApp", "make_app"]
@@ -59,6 +68,7 @@ class IcpApp(App[int]):
         settings: Settings,
         display_path: str,
         as_of: datetime | None = None,
+        remembered: DashboardState | None = None,
     ) -> None:
         super().__init__()
         self.service = service
@@ -75,6 +85,8 @@ class IcpApp(App[int]):
         # Held, not looked up in the screen stack: shutdown empties the stack while a dialog's
         # answer or a save's result may still arrive (a signal right after a save key).
         self.dashboard = DashboardScreen(queue)
+        #: The view, sort and filter of the user's last session (restored on mount).
+        self.remembered = remembered or DashboardState()
 
     def on_mount(self) -> None:
         self.theme = self.settings.theme
@@ -166,6 +178,29 @@ class IcpApp(App[int]):
         if postponed is not None:
             self.dashboard.post_message(CompactionDeferred(f"Compaction postponed: {postponed}"))
 
+    @work(thread=True, group="save", exit_on_error=False)
+    def save_batch(self, change: Callable[[FilingService], BatchResult], done: str) -> None:
+        """Run a change to many filings through the service, each its own change."""
+        result = change(self.service)
+        self.dashboard.post_message(BatchSaved(result, done))
+        postponed = self.service.compact_after_save()
+        if postponed is not None:
+            self.dashboard.post_message(CompactionDeferred(f"Compaction postponed: {postponed}"))
+
+    @work(thread=True, exclusive=True, group="sticky", exit_on_error=False)
+    def remember(self, state: DashboardState) -> None:
+        """Write the dashboard's state to the user's state folder (the latest one wins)."""
+        path = self.settings.state_file
+        if path is None or state == self.remembered:
+            return
+        try:
+            save_state(path, state)
+        except OSError as error:  # a full or read-only home: said, never fatal
+            said = f"Cannot keep the view for next time: {error}"
+            self.call_from_thread(self.notify, inert(said), severity="warning", markup=False)
+            return
+        self.remembered = state
+
     @work(thread=True, group="export", exit_on_error=False)
     def export_view(self, entries: list[QueueEntry], path: Path) -> None:
         """Write the rows as shown (filter, sort) to the CSV file `path` (a new file)."""
@@ -215,9 +250,11 @@ def make_app(
     `as_of`: open it on the queue as it was then (read-only)."""
     settings = settings or Settings(db_path=db_path)
     service = FilingService.open(db_path, reference, actor=actor, clock=clock)
+    remembered = load_state(settings.state_file) if settings.state_file else None
+    name = location_name(db_path)
     if as_of is None:
-        return IcpApp(service, service.load_queue(), settings, location_name(db_path))
+        return IcpApp(service, service.load_queue(), settings, name, remembered=remembered)
     service.load()
-    app = IcpApp(service, Queue(reference, as_of), settings, location_name(db_path), as_of)
+    app = IcpApp(service, Queue(reference, as_of), settings, name, as_of, remembered)
     app.dashboard.queue = app.machine.queue_at(as_of)  # the app's machine keeps what it read
     return app

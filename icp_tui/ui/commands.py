@@ -7,7 +7,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from icp_tui.ui.keys import DASHBOARD_KEYS
+from icp_tui.ui.keys import DASHBOARD_KEYS, SAVED_VIEW_KEYS
 
 
 class FilingCommands(Provider):
@@ -26,6 +26,10 @@ class FilingCommands(Provider):
             for key in DASHBOARD_KEYS
             if key.command
         ]
+        for i, (name, query) in enumerate(getattr(self.app, "settings").views):  # noqa: B009
+            key = f"key {SAVED_VIEW_KEYS[i]}: " if i < len(SAVED_VIEW_KEYS) else ""
+            run = partial(dashboard.run_action, f"saved_view({i})")
+            entries.append((f"View: {name}", run, f"{key}{query}", True))
         entries += [
             (c.title, c.callback, c.help, c.discover)
             for c in self.app.get_system_commands(self.screen)

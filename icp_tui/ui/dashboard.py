@@ -20,6 +20,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
@@ -30,16 +31,19 @@ from icp_tui.domain.errors import IcpError
 from icp_tui.domain.estimate import ApprovalEstimate
 from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.provinces import icp_number_example, icp_number_problem
+from icp_tui.domain.query import Query, QueryError, parse_query
 from icp_tui.domain.stages import REASONED_STAGES, Stage, rule
 from icp_tui.domain.transitions import advance_targets, withdraw_refusal
-from icp_tui.queue import Queue, QueueEntry, Sort, View, in_view, matching
-from icp_tui.services import FilingService
+from icp_tui.queue import QuerySelection, Queue, QueueEntry, Sort, View, in_view
+from icp_tui.services import BatchResult, FilingService
 from icp_tui.timetravel import apply_changes
 from icp_tui.transfer import export_file_name
 from icp_tui.ui import timetravel
 from icp_tui.ui.detail import FilingDetail
 from icp_tui.ui.keys import DASHBOARD_KEYS, bindings
+from icp_tui.ui.marks import batch_summary, marked_filings, people_seen
 from icp_tui.ui.messages import (
+    BatchSaved,
     ChangeRefused,
     ChangeSaved,
     CompactionDeferred,
@@ -48,13 +52,16 @@ from icp_tui.ui.messages import (
 )
 from icp_tui.ui.modals import (
     AdvanceScreen,
+    AssignScreen,
     ConfirmScreen,
     DetailScreen,
     ReasonScreen,
     TextPromptScreen,
     WithdrawScreen,
 )
+from icp_tui.ui.querybox import QueryBox
 from icp_tui.ui.status import StatusLine
+from icp_tui.ui.sticky import DashboardState
 from icp_tui.ui.table import COLUMNS, DOMAIN_BONUS, TABLE_NEED, FilingTable
 
 if TYPE_CHECKING:
@@ -65,8 +72,20 @@ WIDE = 120
 #: Re-sort by itself only after the user has left the keyboard alone this long (seconds).
 IDLE_RESORT = 60.0
 WRITE_ACTIONS = frozenset(
-    {"advance", "withdraw", "note", "ticket", "undo", "take", "materials_received", "sms_resent"}
+    {
+        "advance",
+        "withdraw",
+        "note",
+        "ticket",
+        "undo",
+        "take",
+        "assign",
+        "materials_received",
+        "sms_resent",
+    }
 )
+#: The actions that act on every marked filing while marks are set.
+MARKED_ACTIONS = frozenset({"advance", "note", "take", "assign"})
 #: The side pane never narrower than this (it wraps its lines below) ...
 PANE_MIN = 34
 #: ... nor wider than this share of the window.
@@ -93,13 +112,16 @@ class DashboardScreen(Screen[None]):
     """The queue table, the detail of the highlighted filing, and the keys that act on it."""
 
     _detail_timer: Timer | None = None
+    _remember_timer: Timer | None = None
 
     BINDINGS = bindings(DASHBOARD_KEYS)
 
     #: The queue shown, and the view, sort and filter that select its rows.
     view_name: var[View] = var(View.ALL, init=False, always_update=True)
     sort: var[Sort] = var(Sort.URGENCY, init=False, always_update=True)
-    filter_text: var[str] = var("", init=False)
+    filter_query: var[Query] = var(Query(), init=False)
+    #: A saved view (config [views]) in force over "all", by name; None: a queue of 1-6.
+    saved_view: var[str | None] = var(None, init=False)
     #: The detail sits beside the table (the window is WIDE or wider).
     wide: var[bool] = var(False, init=False, toggle_class="wide")
     #: Our changes on their way to the disk: `u` waits for them.
@@ -115,13 +137,17 @@ class DashboardScreen(Screen[None]):
         self._last_input = time.monotonic()
         self._order_stale = False
         self._undone: str | None = None  # the change last undone, for a second `u`
+        self._saved_query = Query()
+        self._selection: QuerySelection | None = None  # what typing narrows, from _ordered
+        #: The marked filings' ids (the table draws their mark from this same set).
+        self.marks: set[str] = set()
 
     def compose(self) -> ComposeResult:
         app = self.icp
         yield StatusLine(id="status")
         yield Static(id="banner")
         yield Static(id="too-small")
-        yield Input(placeholder="filter: id, domain, entity, province, assignee", id="filter")
+        yield QueryBox(app.reference, id="query")
         with Horizontal(id="main"):
             yield FilingTable(app.reference, app.clock, id="table")
             yield FilingDetail(id="detail")
@@ -141,7 +167,9 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.last_refresh = self.icp.clock()
-        self.query_one("#filter", Input).display = False
+        self.table.marked = self.marks
+        self.query_one(QueryBox).show(False)
+        self.restore(self.icp.remembered)
         self.reselect()
         self.table.focus()
         self.update_banner()
@@ -173,10 +201,16 @@ class DashboardScreen(Screen[None]):
     def watch_sort(self) -> None:
         self.reselect()
 
-    def watch_filter_text(self, text: str) -> None:
+    def watch_filter_query(self, query: Query) -> None:
+        if self._selection is None:
+            self._selection = QuerySelection(self.queue, self._ordered, self.service.actor)
         keep = self.table.current.id if self.table.current else None
-        self.table.show_rows(matching(self._ordered, text), keep)
+        self.table.show_rows(self._selection.select(query), keep)
         self.update_status()
+        # Kept for the next start once typing pauses, not at every key.
+        if self._remember_timer is not None:
+            self._remember_timer.stop()
+        self._remember_timer = self.set_timer(1.0, self.remember, name="remember")
 
     def watch_last_refresh(self) -> None:
         self.update_status()
@@ -189,11 +223,58 @@ class DashboardScreen(Screen[None]):
     def reselect(self) -> None:
         """Recompute the sorted view (after a sort, view or re-sort), keep the cursor."""
         keep = self.table.current.id if self.table.current else None
-        self._ordered = self.queue.select(self.view_name, "", self.service.actor, self.sort)
+        actor = self.service.actor
+        saved = self.saved_query()
+        self._ordered = self.queue.select(self.view_name, saved, actor, self.sort)
+        self._selection = None
         self._order_stale = False
         self.table.show_eta = self.view_name is View.AUTHORITY or self.sort is Sort.ETA
-        self.table.show_rows(matching(self._ordered, self.filter_text), keep)
+        self.table.show_rows(self.filtered(self._ordered), keep)
         self.update_status()
+
+    def filtered(self, entries: list[QueueEntry]) -> list[QueueEntry]:
+        """`entries` that the query typed at `/` selects (the code `list --query` runs)."""
+        return self.queue.matching(entries, self.filter_query, self.service.actor)
+
+    def saved_query(self) -> Query:
+        """The query of the saved view in force (an empty one in the queues of 1-6)."""
+        return self._saved_query if self.saved_view else Query()
+
+    def choose_saved_view(self, index: int) -> bool:
+        """Put the index-th saved view in force; False (and says why) if its query is wrong."""
+        name, text = self.icp.settings.views[index]
+        try:
+            query = parse_query(text, self.icp.reference.provinces)
+        except QueryError as error:  # a province the team's data does not know
+            self.notify(inert(f"View {name}: {error}"), severity="error", markup=False)
+            return False
+        self._saved_query = query
+        self.saved_view = name
+        self.view_name = View.ALL  # always_update: reselects
+        return True
+
+    def restore(self, state: DashboardState) -> None:
+        """Take back the view, sort and filter of the last session (what still makes sense)."""
+        names = [name for name, _ in self.icp.settings.views]
+        if state.view.startswith("view:") and state.view[5:] in names:
+            self.choose_saved_view(names.index(state.view[5:]))
+        elif state.view in View.__members__:
+            self.view_name = View[state.view]
+        if state.sort in Sort._value2member_map_:
+            self.sort = Sort(state.sort)
+        if state.filter:
+            box = self.query_one(QueryBox)
+            query = box.parse(state.filter)
+            with box.input.prevent(Input.Changed):
+                box.input.value = state.filter
+            box.show(True)
+            if query is not None:
+                self.filter_query = query
+
+    def remember(self) -> None:
+        """Keep the view, sort and filter for the next start (in the user's state folder)."""
+        view = f"view:{self.saved_view}" if self.saved_view else self.view_name.name
+        self.icp.remember(DashboardState(view, self.sort.value, self.filter_query.text))
 
     # -- periodic work ---------------------------------------------------------------
 
@@ -203,8 +284,11 @@ class DashboardScreen(Screen[None]):
         changed = self.queue.refresh(now)
         if changed:
             self._order_stale = True
+            self._selection = None  # healths moved: typing starts from the whole view again
             self.table.update_entries(changed)
             breached = self.queue.newly_breached
+            if breached and self.icp.settings.bell_on_breach:
+                self.app.bell()
             if len(breached) > 3:
                 self.notify(f"{len(breached)} filings have just breached", severity="error")
             else:
@@ -229,12 +313,14 @@ class DashboardScreen(Screen[None]):
             missing = self.table.update_entries(entries)
             actor = self.service.actor
             fresh = [e for e in missing if in_view(self.view_name, e, actor)]
+            fresh = queue.matching(fresh, self.saved_query(), actor)
             if fresh:
                 # New to this view: keep them for the next filter too, until the next re-sort.
                 known = {e.id for e in self._ordered}
                 self._ordered += [e for e in fresh if e.id not in known]
-            self.table.append_entries(matching(fresh, self.filter_text))
+            self.table.append_entries(self.filtered(fresh))
             self._order_stale = True
+            self._selection = None
             self.update_status()
         self.last_refresh = self.icp.clock()
         self.update_banner()
@@ -249,23 +335,29 @@ class DashboardScreen(Screen[None]):
             read_only=app.read_only,
             last_refresh=self.last_refresh,
             path=app.display_path,
-            view=self.view_name,
-            filter_text=self.filter_text,
+            view=self.view_title(),
+            filter_text=self.filter_query.text,
+            marked=len(self.marks),
             sort=self.sort,
             rows=self.table.rows,
             total=len(self.queue.entries),
             width=self.size.width,
         )
+        self.query_one(QueryBox).counted(len(self.table.rows), len(self._ordered))
         self.table.empty_message = self._empty_message()
 
+    def view_title(self) -> str:
+        """The queue or saved view in force, as the status line names it."""
+        return f"view {inert(self.saved_view)}" if self.saved_view else self.view_name.value
+
     def _empty_message(self) -> str:
-        where = f"in “{self.view_name.value}”"
-        if self.filter_text:
+        where = f"in “{self.view_title()}”"
+        if self.filter_query:
             return (
-                f"No filing matches “{inert(self.filter_text)}” {where}. "
+                f"No filing matches “{inert(self.filter_query.text)}” {where}. "
                 "Escape clears the filter; 1 shows all filings."
             )
-        if self.view_name is View.ALL:
+        if self.view_name is View.ALL and not self.saved_view:
             return "No filings in this database yet."
         return f"No filing {where}. 1 shows all filings."
 
@@ -357,10 +449,19 @@ class DashboardScreen(Screen[None]):
     # -- which keys apply ----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "query_done":  # enter is the query box's only while it has the keys
+            return self.is_mounted and self.focused is self.query_one(QueryBox).input
+        if action == "saved_view":  # 7-9 only when the config has that many views
+            index = parameters[0]
+            return isinstance(index, int) and index < len(self.icp.settings.views)
         if action not in WRITE_ACTIONS and action != "explain":
             return True
         entry = self.table.current if self.is_mounted else None
         read_only = self.icp.read_only
+        if self.is_mounted and self.marks and (action in MARKED_ACTIONS or action == "explain"):
+            if action == "explain":  # with marks, these keys act on them (the action says why not)
+                return False if parameters[0] in MARKED_ACTIONS else None
+            return None if read_only else True
         if action == "explain":  # a key that does nothing here says why, once it is greyed out
             kind = str(parameters[0])
             if read_only:
@@ -378,7 +479,8 @@ class DashboardScreen(Screen[None]):
 
     def _may_undo(self) -> bool:
         # Not while a save is on its way: it would undo the one before.
-        return bool(self.service.last_change) and not self.saves_pending
+        service = self.service
+        return bool(service.last_change or service.last_batch) and not self.saves_pending
 
     def _may(self, action: str, entry: QueueEntry) -> bool:
         if action == "advance":
@@ -440,6 +542,9 @@ class DashboardScreen(Screen[None]):
     # -- actions -----------------------------------------------------------------------
 
     def action_advance(self) -> None:
+        if self.marks:
+            self.advance_marked()
+            return
         filing = self.filing_to_act_on()
         if filing is None:
             return
@@ -495,6 +600,9 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(WithdrawScreen(filing.id, self.icp.settings.withdraw_reasons), chosen)
 
     def action_note(self) -> None:
+        if self.marks:
+            self.note_marked()
+            return
         self._prompt("note", "Note on {id}:", "what happened, what to do next")
 
     def action_ticket(self) -> None:
@@ -529,9 +637,13 @@ class DashboardScreen(Screen[None]):
                     f"ticket recorded on {filing.id}",
                 )
 
-        self.app.push_screen(TextPromptScreen(prompt.format(id=filing.id), placeholder), typed)
+        screen = TextPromptScreen(prompt.format(id=filing.id), placeholder, editor=kind == "note")
+        self.app.push_screen(screen, typed)
 
     def action_take(self) -> None:
+        if self.marks:
+            self.assign_marked(self.service.actor)
+            return
         filing = self.filing_to_act_on()
         if filing is None:
             return
@@ -590,9 +702,14 @@ class DashboardScreen(Screen[None]):
         )
 
     def action_mine(self) -> None:
+        self.saved_view = None
         self.view_name = View.ALL if self.view_name is View.MINE else View.MINE
+        self.remember()
 
     def action_undo(self) -> None:
+        if self.service.last_batch:
+            self.save_batch(lambda s: s.undo_batch(), "undone")
+            return
         last = self.service.last_change
         if last is None:
             return
@@ -601,39 +718,208 @@ class DashboardScreen(Screen[None]):
         self.save(lambda s: s.undo(), f"Undone: {what}")
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
+        box = self.query_one(QueryBox)
+        box.show(True)
+        # At once, not after the pending events (as focus() does): the keys typed or pasted
+        # right after `/` are query text, never dashboard keys.
+        self.set_focus(box.input)
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.value = ""
-        box.display = False
-        self.filter_text = ""
+        box = self.query_one(QueryBox)
+        with box.input.prevent(Input.Changed):
+            box.input.value = ""
+        box.parse("")
+        box.show(False)
+        self.filter_query = Query()
         self.table.focus()
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value
+    @on(QueryBox.Changed)
+    def _filter_changed(self, event: QueryBox.Changed) -> None:
+        self.filter_query = event.query
 
-    @on(Input.Submitted, "#filter")
-    def _filter_done(self) -> None:
-        self.table.focus()
+    def action_query_done(self) -> None:
+        # A wrong query keeps the keys in the box, so the text can be mended.
+        if not self.query_one(QueryBox).has_class("wrong"):
+            self.set_focus(self.table)
 
     def action_cycle_sort(self) -> None:
         order = list(Sort)
         self.sort = order[(order.index(self.sort) + 1) % len(order)]
+        self.remember()
 
     def action_resort(self) -> None:
         self.reselect()
 
     def action_view(self, name: str) -> None:
+        self.saved_view = None
         self.view_name = View[name]
+        self.remember()
+
+    def action_saved_view(self, index: int) -> None:
+        if index < len(self.icp.settings.views) and self.choose_saved_view(index):
+            self.remember()
+
+    def action_copy(self, what: str) -> None:
+        """Copy the highlighted filing's id or domain to the clipboard of the terminal the
+        user sits at (OSC 52: it crosses SSH; in tmux, with set-clipboard on)."""
+        entry = self.table.current
+        if entry is None:
+            return
+        text = entry.id if what == "id" else entry.domain
+        self.app.copy_to_clipboard(text)
+        self.notify(inert(f"Copied {what} {text}"), timeout=3, markup=False)
+
+    # -- marks and acting on many -------------------------------------------------------
+
+    def action_mark(self) -> None:
+        entry = self.table.current
+        if entry is not None:
+            self.marks.symmetric_difference_update({entry.id})
+            self.marks_changed()
+
+    def action_mark_all(self) -> None:
+        self.marks.update(e.id for e in self.table.rows)
+        self.marks_changed()
+
+    def action_clear_marks(self) -> None:
+        self.marks.clear()
+        self.marks_changed()
+
+    def marks_changed(self) -> None:
+        self.table.refresh()
+        self.update_status()
+        self.refresh_bindings()
+
+    def marked_entries(self) -> list[QueueEntry]:
+        """The marked filings as the user sees them (their versions are the ones checked)."""
+        entries = self.queue.entries
+        return [entries[i] for i in sorted(self.marks) if i in entries]
+
+    def action_assign(self) -> None:
+        people = people_seen(self.queue.entries.values(), self.service.actor)
+        if self.marks:
+            what = marked_filings(len(self.marks))
+            done = self.assign_marked
+        else:
+            entry = self.table.current
+            if entry is None:
+                return
+            what, fid, version = entry.id, entry.id, entry.version
+
+            def done(name: str | None) -> None:
+                self.save(
+                    lambda s: s.assign(fid, name, expected_version=version),
+                    f"{fid} assigned to {name or 'nobody'}",
+                )
+
+        def picked(name: str | None) -> None:
+            if name:
+                done(None if name == "-" else name)
+
+        self.app.push_screen(AssignScreen(what, people), picked)
+
+    def assign_marked(self, name: str | None) -> None:
+        """Give every marked filing to `name` (None: nobody), after one question."""
+        me = self.service.actor
+        entries = self.marked_entries()
+        todo: list[tuple[str, int | None]] = [
+            (e.id, e.version) for e in entries if e.assignee != name
+        ]
+        whom = "you" if name == me else name or "nobody"
+        if not todo:
+            self.notify(inert(f"The marked filings are all assigned to {whom} already."))
+            return
+        verb = "Take" if name == me else "Assign"
+        question = f"{verb} {marked_filings(len(todo))}? They go to {whom}."
+        theirs = sum(1 for e in entries if e.assignee and e.assignee not in (name, me))
+        if theirs:
+            question += f" {theirs} of them are assigned to colleagues now."
+        if len(todo) < len(entries):
+            question += f" ({len(entries) - len(todo)} are {whom}'s already: left as they are.)"
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.save_batch(
+                    lambda s: s.for_each(
+                        todo, lambda s, fid, v: s.assign(fid, name, expected_version=v)
+                    ),
+                    "taken" if name == me else f"assigned to {whom}",
+                )
+
+        yes = "take them" if name == me else "assign them"
+        self.app.push_screen(ConfirmScreen(question, yes), confirmed)
+
+    def note_marked(self) -> None:
+        todo: list[tuple[str, int | None]] = [(e.id, None) for e in self.marked_entries()]
+        prompt = f"Note on each of {marked_filings(len(todo))} (enter adds it to all):"
+
+        def typed(text: str | None) -> None:
+            if text is not None:
+                # Notes only append: none is refused for a change made meanwhile.
+                self.save_batch(
+                    lambda s: s.for_each(todo, lambda s, fid, _: s.note(fid, text)), "noted"
+                )
+
+        screen = TextPromptScreen(prompt, "what happened, what to do next", editor=True)
+        self.app.push_screen(screen, typed)
+
+    def advance_marked(self) -> None:
+        entries = self.marked_entries()
+        stages = {e.stage for e in entries}
+        if len(stages) != 1:
+            names = ", ".join(sorted(rule(s).short for s in stages))
+            self.notify(
+                f"The marked filings are in {len(stages)} stages ({names}): advance moves "
+                "marked filings that share one stage only",
+                severity="warning",
+            )
+            return
+        (stage,) = stages
+        # Approval records each filing's own ICP number: one at a time.
+        targets = [t for t in advance_targets(stage) if t is not Stage.APPROVED]
+        if not targets:
+            why = (
+                "approve them one at a time (each has its own ICP number)"
+                if advance_targets(stage)
+                else "a closed filing does not move"
+            )
+            self.notify(f"The marked filings are {rule(stage).label}: {why}", severity="warning")
+            return
+        todo: list[tuple[str, int | None]] = [(e.id, e.version) for e in entries]
+        what = marked_filings(len(todo))
+
+        def save(target: Stage, reason: str = "") -> None:
+            self.save_batch(
+                lambda s: s.for_each(
+                    todo, lambda s, fid, v: s.advance(fid, target, reason, expected_version=v)
+                ),
+                f"moved to {rule(target).label}",
+            )
+
+        def chosen(target: Stage | None) -> None:
+            if target is None:
+                return
+            if target in REASONED_STAGES:
+                reasons = self.icp.reference.reasons.offered(target)
+                self.app.push_screen(
+                    ReasonScreen(what, target, reasons),
+                    lambda r: save(target, reason=r) if r else None,
+                )
+            else:
+                save(target)
+
+        preselected = rule(stage).happy_next
+        self.app.push_screen(AdvanceScreen(what, stage, targets, preselected), chosen)
 
     def save(self, change: Callable[[FilingService], Filing], said: str) -> None:
         """Save one change off the UI; counted until its result arrives, so `u` waits for it."""
         self.saves_pending += 1
         self.icp.save_change(change, said)
+
+    def save_batch(self, change: Callable[[FilingService], BatchResult], done: str) -> None:
+        """Save a change to many filings off the UI (counted like `save`)."""
+        self.saves_pending += 1
+        self.icp.save_batch(change, done)
 
     # -- the queue as it was (ui/timetravel.py) ---------------------------------------------
 
@@ -706,6 +992,20 @@ class DashboardScreen(Screen[None]):
         self.filings_changed([message.filing])
         # The message may hold what someone typed (a withdraw reason): inert, never markup.
         self.notify(inert(message.said), timeout=4, markup=False)
+
+    @on(BatchSaved)
+    def _batch_saved(self, message: BatchSaved) -> None:
+        self.saves_pending -= 1
+        result = message.result
+        self.filings_changed([*result.done, *result.fresh])
+        self.marks.difference_update(f.id for f in result.done)  # the refused stay marked
+        self.marks_changed()
+        done = message.done
+        if result.done and done != "undone":
+            done += " (u undoes them)"
+        severity: SeverityLevel = "warning" if result.refused else "information"
+        said = batch_summary(result, done)
+        self.notify(inert(said), severity=severity, timeout=10, markup=False)
 
     @on(ChangeRefused)
     def _refused(self, message: ChangeRefused) -> None:

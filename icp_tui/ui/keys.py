@@ -28,10 +28,18 @@ class Key:
     explains: bool = False
     #: How the help names the key, where not simply its keys ("1 .. 6" for six keys).
     help_keys: str = ""
+    #: Taken before the focused widget sees the key.
+    priority: bool = False
 
     def bindings(self) -> list[Binding]:
         main = Binding(
-            self.keys, self.action, self.label, show=self.shown, tooltip=self.help, id=self.id
+            self.keys,
+            self.action,
+            self.label,
+            show=self.shown,
+            tooltip=self.help,
+            id=self.id,
+            priority=self.priority,
         )
         if not self.explains:
             return [main]
@@ -53,6 +61,9 @@ TABLE_KEYS = (
     Key("end", "jump(-1)", "Last"),
     Key("enter", "select", "Detail", "open the detail (narrow terminal) or focus it", id="detail"),
 )
+
+#: The keys of the first saved views (config [views]); the palette offers all of them.
+SAVED_VIEW_KEYS = "789"
 
 VIEWS_HELP = "queues: all, mine, needs our action, applicant, authority, closed"
 
@@ -78,7 +89,15 @@ DASHBOARD_KEYS = (
         id="withdraw",
         explains=True,
     ),
-    Key("n", "note", "Note", "add a note", "Add a note to the highlighted filing", True, "note"),
+    Key(
+        "n",
+        "note",
+        "Note",
+        "add a note (ctrl+o in the note box: write a long one in $EDITOR)",
+        "Add a note to the highlighted filing",
+        True,
+        "note",
+    ),
     Key(
         "t",
         "ticket",
@@ -108,6 +127,40 @@ DASHBOARD_KEYS = (
         id="take",
         explains=True,
     ),
+    Key(
+        "A",
+        "assign",
+        "Assign",
+        "assign the filing (or the marked ones) to anyone: pick a name or type one",
+        "Assign the highlighted (or marked) filings to someone",
+        id="assign",
+    ),
+    Key(
+        "space",
+        "mark",
+        "Mark",
+        "mark / unmark the filing; with marks set, o, n, a and A act on all of them",
+        "Mark or unmark the highlighted filing",
+        id="mark",
+    ),
+    Key(
+        "asterisk",
+        "mark_all",
+        "Mark all",
+        "mark every filing of the view",
+        "Mark all",
+        help_keys="*",
+    ),
+    Key("minus", "clear_marks", "Clear marks", "clear the marks", "Clear the marks", help_keys="-"),
+    Key(
+        "c",
+        "copy('id')",
+        "Copy id",
+        "copy the filing's id / domain to your clipboard (OSC 52: over SSH and in tmux)",
+        "Copy the highlighted filing's id",
+        help_keys="c / C",
+    ),
+    Key("C", "copy('domain')", "Copy domain", command="Copy the highlighted filing's domain"),
     Key(
         "x",
         "materials_received",
@@ -154,13 +207,18 @@ DASHBOARD_KEYS = (
         "slash",
         "filter",
         "Filter",
-        "filter by id, domain, entity, province, assignee",
+        "query as you type: words (id, domain, entity, province, assignee), health:, stage:, "
+        "province:, assignee:NAME|me|none, ticket:yes|no, escalate:yes|no, due:today, "
+        "due:<Nbd, due:<Nh, over:>Nbd, waiting:>Nd, expires:<Nd; a - negates a term",
         "Filter the queue",
         shown=True,
         id="filter",
         help_keys="/",
     ),
     Key("escape", "clear_filter", "Clear filter", "clear the filter"),
+    # Enter in the query box, handled at once (a priority key), not by a message that keys
+    # typed right after it would overtake: they are dashboard keys again.
+    Key("enter", "query_done", "Done", priority=True),
     Key(
         "s",
         "cycle_sort",
@@ -190,6 +248,18 @@ DASHBOARD_KEYS = (
             help_keys="1 .. 6",
         )
         for key, view in zip("123456", View, strict=True)
+    ),
+    *(
+        Key(
+            key,
+            f"saved_view({i})",
+            f"saved view {i + 1}",
+            "the first three saved views (config [views]); ctrl+p lists them all"
+            if key == "7"
+            else "",
+            help_keys="7 / 8 / 9",
+        )
+        for i, key in enumerate(SAVED_VIEW_KEYS)
     ),
     # The queue as it was (ui/timetravel.py): read-only away from now.
     Key(

@@ -10,6 +10,7 @@ from textual.message import Message
 
 from icp_tui.domain.filing import Filing
 from icp_tui.queue import Queue
+from icp_tui.services import BatchResult
 
 
 @dataclass
@@ -19,6 +20,15 @@ class StoreChanged(Message):
     #: The changed filings; None: too much changed, and `queue` is rebuilt from the store.
     filings: list[Filing] | None
     queue: Queue | None = None
+
+
+@dataclass
+class BatchSaved(Message):
+    """A change to many filings is done: each saved or refused on its own."""
+
+    result: BatchResult
+    #: What was done, after the count: "taken", "noted", "moved to ...".
+    done: str
 
 
 @dataclass

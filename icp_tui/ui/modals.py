@@ -1,5 +1,5 @@
-"""Modal screens: advance, withdraw, yes / no, text prompts (note, ticket, export file), help
-and the narrow detail.
+"""Modal screens: advance, withdraw, yes / no, assign, text prompts (note, ticket, export
+file), help and the narrow detail.
 
 In every modal the safe answer is the default: escape (or n) cancels and nothing changes; a
 change happens only on an explicit `y` (or enter in a text prompt).
@@ -7,18 +7,24 @@ change happens only on an explicit `y` (or enter in a text prompt).
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.events import DescendantFocus
 from textual.screen import ModalScreen, Screen
+from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -200,9 +206,13 @@ class ReasonScreen(WithdrawScreen):
 
 
 class TextPromptScreen(ModalScreen[str | None]):
-    """One line of text (a note, a ticket reference); enter saves, escape cancels."""
+    """One line of text (a note, a ticket reference); enter saves, escape cancels. With
+    `editor`, ctrl+o writes it in $VISUAL / $EDITOR instead (for a long note)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+o", "edit", "Edit in $EDITOR"),
+    ]
 
     def __init__(
         self,
@@ -211,8 +221,10 @@ class TextPromptScreen(ModalScreen[str | None]):
         value: str = "",
         action: str = "save",
         check: Callable[[str], str | None] | None = None,
+        editor: bool = False,
     ) -> None:
         super().__init__()
+        self.editor = editor
         self.prompt = prompt
         self.placeholder = placeholder
         self.value = value
@@ -224,11 +236,29 @@ class TextPromptScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label(Text(self.prompt))
             yield Input(self.value, placeholder=self.placeholder)
-            yield Label(f"enter: {self.action}   escape: cancel", classes="hint")
+            more = "   ctrl+o: $EDITOR" if self.editor else ""
+            yield Label(f"enter: {self.action}   escape: cancel{more}", classes="hint")
 
     def on_mount(self) -> None:
         # Every key typed from now on is text: none may be taken for a command.
         self.query_one(Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.editor or action != "edit"
+
+    def action_edit(self) -> None:
+        """Suspend the dashboard, edit the text in the user's editor, save what it leaves
+        (the dialog stays, with its text, if the editor fails or leaves nothing)."""
+        box = self.query_one(Input)
+        try:
+            text, said = edit_in_editor(self.app, box.value)
+        except SuspendNotSupported:
+            said = "This terminal cannot hand over to an editor: type the note here."
+            text = None
+        if said:
+            self.notify(inert(said), severity="warning", markup=False)
+        if text is not None and text.strip():
+            self.dismiss(text)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -243,6 +273,28 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def edit_in_editor(app: App[object], text: str) -> tuple[str | None, str]:
+    """Run $VISUAL (or $EDITOR, else vi) on `text` with the app suspended; returns the text it
+    left (None if it failed) and what to tell the user ("" if all went well)."""
+    command = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
+    handle, name = tempfile.mkstemp(prefix="icp-tui-note-", suffix=".txt")
+    path = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        with app.suspend():
+            try:
+                code = subprocess.call([*command, str(path)])
+            except OSError as error:
+                return None, f"Cannot run the editor {command[0]}: {error.strerror}"
+        if code != 0:
+            return None, f"The editor exited with status {code}: nothing saved"
+        edited = path.read_text(encoding="utf-8", errors="replace").rstrip("\n")
+        return edited, "" if edited.strip() else "The editor left no text: nothing saved"
+    finally:
+        path.unlink(missing_ok=True)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -353,3 +405,52 @@ class DetailScreen(ModalScreen[None]):
     @on(FilingDetail.Left)
     def _left(self) -> None:
         self.dismiss(None)
+
+
+class AssignScreen(ModalScreen[str | None]):
+    """Whom to give filings to: one of the people seen in the queue (up / down, enter), or a
+    name typed (enter); `-` for nobody. Escape cancels."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss", "Cancel"),
+        Binding("down", "to_people", show=False),
+    ]
+
+    def __init__(self, what: str, people: Sequence[str]) -> None:
+        super().__init__()
+        self.what = what
+        self.people = list(people)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(f"Assign {self.what} to:"))
+            yield Input(
+                placeholder="a user name (- for nobody), or pick below",
+                suggester=SuggestFromList(self.people, case_sensitive=False),
+            )
+            yield OptionList(*(Option(Text(p), id=p) for p in self.people))
+            yield Label("enter: assign   down: the people   escape: cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # down moves from the name box to the list; in the list it moves as lists do.
+        return action != "to_people" or isinstance(self.focused, Input)
+
+    def action_to_people(self) -> None:
+        options = self.query_one(OptionList)
+        if self.people:
+            options.highlighted = 0
+            options.focus()
+
+    @on(Input.Submitted)
+    def _typed(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.notify("Type a name, or pick one below.", severity="warning")
+            return
+        self.dismiss(event.value.strip())
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.people[event.option_index])

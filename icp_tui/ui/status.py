@@ -14,7 +14,7 @@ from textual.widgets import Static
 from icp_tui.display import inert
 from icp_tui.domain.filing import stamp, time_of_day
 from icp_tui.domain.sla import HEALTH_ORDER, Health
-from icp_tui.queue import QueueEntry, Sort, View, health_counts
+from icp_tui.queue import QueueEntry, Sort, health_counts
 
 
 class StatusLine(Static):
@@ -27,12 +27,13 @@ class StatusLine(Static):
         read_only: bool,
         last_refresh: datetime | None,
         path: str,
-        view: View,
+        view: str,
         filter_text: str,
         sort: Sort,
         rows: Sequence[QueueEntry],
         total: int,
         width: int,
+        marked: int = 0,
     ) -> None:
         """Draw the lines for the rows shown (`total` in the whole queue) in `width` cells."""
         counts = health_counts(rows)  # the view's, not the whole queue's
@@ -50,10 +51,12 @@ class StatusLine(Static):
         first.append(f"  {path}")
         # View, filter and row count first: they say what the counts are of.
         second = Text(" ")
-        second.append(view.value, "bold")
+        second.append(view, "bold")
         if filter_text:
             second.append(" · filter ")
             second.append(f"“{inert(filter_text)}”", "bold")
+        if marked:
+            second.append(f" · {marked} marked", "bold")
         second.append(f" · {len(rows)} of {total} │ " if len(rows) != total else f" · {total} │ ")
         words = Text()
         glyphs = Text()

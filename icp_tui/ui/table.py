@@ -69,6 +69,9 @@ EXTRA = ("entity", "domain+", "in_stage", "province")
 DOMAIN_BONUS = 8
 ORDER = tuple(COLUMNS)
 GAP = 1
+#: The glyph of a marked row (space marks): it reads without colour. While any row is marked,
+#: every row gets a one-cell gutter for it; without marks the layout is as before.
+MARK = "*"
 
 
 def _width(keys: Sequence[str]) -> int:
@@ -167,6 +170,8 @@ class FilingTable(ScrollView, can_focus=True):
         self.show_eta = False
         self._index: dict[str, int] = {}
         self._highlighted: str | None = None
+        #: The marked filings' ids (the screen's set, shared: it says when it changes).
+        self.marked: set[str] = set()
 
     # -- data ----------------------------------------------------------------------------
 
@@ -262,11 +267,12 @@ class FilingTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
+        gutter = 1 if self.marked else 0
         # The vertical scrollbar covers the last cell: lay the columns out in what is left.
-        columns = layout(self.scrollable_content_region.width, self.show_eta)
+        columns = layout(self.scrollable_content_region.width - gutter, self.show_eta)
         if y == 0:
             style = self.get_component_rich_style("filing-table--header")
-            text = " ".join(fit(c.heading, w) for c, w in columns)
+            text = " " * gutter + " ".join(fit(c.heading, w) for c, w in columns)
             return Strip([Segment(fit(text, width), style)], width)
         i = round(self.scroll_y) + y - 1
         if not self.rows and y == 2:  # an empty view says why, instead of an empty table
@@ -287,6 +293,9 @@ class FilingTable(ScrollView, can_focus=True):
             base = base + self.get_component_rich_style("filing-table--cursor")
         now = self.clock()
         segments = []
+        if self.marked:
+            marked = entry.id in self.marked
+            segments.append(Segment(MARK if marked else " ", base + Style(bold=marked)))
         for n, (column, cells) in enumerate(columns):
             if n:
                 segments.append(Segment(" ", base))

@@ -24,6 +24,8 @@ README_NAMES = {
     "right_curly_bracket": "}",
     "at": "@",
     "full_stop": ".",
+    "asterisk": "*",
+    "minus": "-",
 }
 
 

@@ -1,0 +1,188 @@
+"""Marks and acting on many: space / * / -, o n a A on the marked filings after one question,
+each its own versioned change, the refused listed with why, u undoing the batch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from ui_helpers import (
+    ACTOR,
+    NOW,
+    build_app,
+    hand_filing,
+    highlight,
+    notifications,
+    screen_text,
+    settle,
+    stored,
+    type_text,
+    wait_for,
+)
+
+from icp_tui.config import Reference
+from icp_tui.domain.filing import Filing
+from icp_tui.domain.stages import Stage
+from icp_tui.ui.modals import AdvanceScreen, AssignScreen, ConfirmScreen, TextPromptScreen
+
+MakeDb = Callable[[Iterable[Filing]], Path]
+SnapCompare = Any
+IDS = [f"ICP-2026-{n:05d}" for n in (1, 2, 3, 4)]
+
+
+def four(make_db: MakeDb) -> Path:
+    """Four filings in preliminary review (the fourth in photo review), nobody's."""
+    return make_db(
+        [
+            hand_filing(1, Stage.PRELIMINARY_REVIEW, hours_ago=3),
+            hand_filing(2, Stage.PRELIMINARY_REVIEW, hours_ago=2),
+            hand_filing(3, Stage.PRELIMINARY_REVIEW, hours_ago=1),
+            hand_filing(4, Stage.PHOTO_REVIEW, hours_ago=1),
+        ]
+    )
+
+
+def other_process(db: Path, *args: str) -> None:
+    """A colleague's command, in a process of its own, on the same database."""
+    subprocess.run(
+        [sys.executable, "-m", "icp_tui", "--db", str(db), "--now", NOW.isoformat(), *args],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+async def mark(pilot: Pilot[object], *ids: str) -> None:
+    for filing_id in ids:
+        await highlight(pilot, filing_id)
+        await pilot.press("space")
+
+
+async def test_take_the_marked_one_changed_meanwhile_is_refused_alone_then_u(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = four(make_db)
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await mark(pilot, *IDS[:3])
+        text = screen_text(app)
+        assert "3 marked" in text
+        assert sum(1 for line in text.splitlines() if line.startswith("*")) == 3
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Take the 3 marked filings? They go to you." in screen_text(app)
+        other_process(db, "assign", IDS[1], "bob")  # while the question is open
+        await pilot.press("y")
+        await settle(pilot)
+        said = "\n".join(notifications(app))
+        assert "2 taken (u undoes them); 1 refused:" in said
+        assert f"{IDS[1]} was changed by" in said
+        assert [stored(db, i).assignee for i in IDS] == [ACTOR, "bob", ACTOR, None]
+        for filing_id in (IDS[0], IDS[2]):  # each its own versioned change, in its history
+            filing = stored(db, filing_id)
+            assert filing.history[-1].by == ACTOR and filing.version == 2
+        # The refused one stays marked; the row shows it as it now is.
+        assert app.dashboard.marks == {IDS[1]}
+        assert next(e for e in app.dashboard.table.rows if e.id == IDS[1]).assignee == "bob"
+        # u undoes the batch: those nobody changed since (the third was, by a colleague).
+        other_process(db, "note", IDS[2], "called the applicant")
+        await pilot.press("u")
+        await settle(pilot)
+        said = "\n".join(notifications(app))
+        assert "1 undone; 1 refused:" in said and IDS[2] in said
+        assert [stored(db, i).assignee for i in IDS] == [None, "bob", ACTOR, None]
+
+
+async def test_mark_all_clear_and_note_on_every_marked(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = four(make_db)
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("slash")
+        await type_text(pilot, "stage:pre")
+        await pilot.press("enter", "asterisk")
+        assert app.dashboard.marks == set(IDS[:3])  # every filing of the view, no more
+        await pilot.press("minus")
+        assert not app.dashboard.marks and "marked" not in screen_text(app)
+        await pilot.press("asterisk", "n")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextPromptScreen))
+        assert "Note on each of the 3 marked filings" in screen_text(app)
+        await type_text(pilot, "docs checked")
+        await pilot.press("enter")
+        await settle(pilot)
+        for filing_id in IDS[:3]:
+            assert [n.text for n in stored(db, filing_id).notes] == ["docs checked"]
+        assert not stored(db, IDS[3]).notes
+        assert "3 noted (u undoes them)" in "\n".join(notifications(app))
+        assert not app.dashboard.marks  # done: unmarked
+
+
+async def test_advance_marked_only_when_they_share_a_stage(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = four(make_db)
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await mark(pilot, IDS[0], IDS[3])  # preliminary review and photo review
+        await pilot.press("a")
+        await pilot.pause()
+        assert not isinstance(app.screen, AdvanceScreen)
+        assert "in 2 stages" in "\n".join(notifications(app))
+        await mark(pilot, IDS[3], IDS[1])  # unmark the photo review one, mark another
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AdvanceScreen))
+        assert "Move the 2 marked filings from" in screen_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert [stored(db, i).stage for i in IDS[:2]] == [Stage.AWAITING_PHOTO] * 2
+        assert stored(db, IDS[2]).stage is Stage.PRELIMINARY_REVIEW
+
+
+async def test_assign_to_anyone_one_filing_or_the_marked(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = four(make_db)
+    other_process(db, "assign", IDS[3], "dora")
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await highlight(pilot, IDS[0])
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, AssignScreen))
+        assert "dora" in screen_text(app)  # the people seen in the queue are offered
+        await pilot.press("down", "down", "enter")  # the list: me, then dora
+        await settle(pilot)
+        assert stored(db, IDS[0]).assignee == "dora"
+        await mark(pilot, IDS[1], IDS[2])
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, AssignScreen))
+        await type_text(pilot, "erin")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Assign the 2 marked filings? They go to erin." in screen_text(app)
+        await pilot.press("escape")  # the safe answer: nothing changes
+        await settle(pilot)
+        assert [stored(db, i).assignee for i in IDS[1:3]] == [None, None]
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, AssignScreen))
+        await type_text(pilot, "erin")
+        await pilot.press("enter", "y")
+        await settle(pilot)
+        assert [stored(db, i).assignee for i in IDS[1:3]] == ["erin", "erin"]
+
+
+def test_snapshot_with_marks(
+    make_db: MakeDb, reference: Reference, snap_compare: SnapCompare
+) -> None:
+    four(make_db)
+    app = build_app(reference)
+
+    async def marked(pilot: Pilot[object]) -> None:
+        await mark(pilot, IDS[0], IDS[2])
+        await highlight(pilot, IDS[1])
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=marked)
