@@ -117,8 +117,11 @@ async def wait_for(
 
 
 async def settle(pilot: Pilot[object]) -> None:
-    """Wait for the save workers to finish and their messages to be handled."""
-    await pilot.app.workers.wait_for_complete()
+    """Wait for the save workers to finish and their messages to be handled (not for the
+    worker that waits for changes on disk: it runs as long as the app)."""
+    others = [w for w in pilot.app.workers if w.group != "wake"]
+    if others:  # an empty list means every worker
+        await pilot.app.workers.wait_for_complete(others)
     await pilot.pause()
     await pilot.pause()
 
