@@ -573,7 +573,7 @@ def worker_tick(db: Path, size: int, quick: bool, runs: int) -> dict[str, Any]:
     reference, settings = _reference(db)
     now = _now()
     app = make_app(db, reference, settings=settings, clock=fixed_clock(now), actor="bench")
-    queue = app.queue
+    queue = app.dashboard.queue
 
     def step(moment: datetime) -> tuple[float, int]:
         t0 = time.perf_counter()

@@ -29,25 +29,27 @@ from icp_tui.domain.filing import (
     submission_groups,
     to_record,
 )
-from icp_tui.domain.naming import resolve_filing_id
 from icp_tui.domain.sla import Health, expires_at, expiry_in_words, find_health, sla_status
 from icp_tui.domain.stages import Stage, find_stage, parse_stage, rule
 from icp_tui.domain.transitions import check_not_ahead, materials_state, sms_attempts
 from icp_tui.queue import Queue, QueueEntry
-from icp_tui.services import Clock, FilingService, fixed_clock, parse_entity_type, system_clock
-from icp_tui.store import (
+from icp_tui.services import (
+    Clock,
     DatabaseExists,
     DatabaseMissing,
-    FilingStore,
+    FilingService,
     Location,
-    Store,
     create_store,
     database_files,
     database_location,
     display_location,
+    fixed_clock,
     has_password,
-    open_store,
+    migrate,
+    parse_entity_type,
+    repair_database,
     sharing_problems,
+    system_clock,
 )
 
 PROG = "icp-tui"
@@ -272,21 +274,13 @@ class Command:
     def now(self) -> datetime:
         return self.now_fixed or system_clock()
 
-    def store(self) -> Store:
-        return open_store(self.settings.db_path)
-
-    def service(self) -> FilingService:
-        store = self.store()
-        store.load()
+    def service(self, *, load: bool = True) -> FilingService:
+        """The service on the database, read whole unless `load` is False."""
         clock = fixed_clock(self.now_fixed) if self.now_fixed else system_clock
-        return FilingService(store, self.reference, clock=clock)
-
-    def queue(self) -> tuple[Queue, Store]:
-        store = self.store()
-        queue = Queue(self.reference, self.now())
-        with queue.loading():
-            store.load(queue.put)
-        return queue, store
+        service = FilingService.open(self.settings.db_path, self.reference, clock=clock)
+        if load:
+            service.load()
+        return service
 
     def warn_provisional(self, years: Iterable[int]) -> None:
         for year in self.reference.calendar.provisional_years(years):
@@ -310,7 +304,7 @@ def run_command(cmd: Command) -> int:
     elif name == "config":
         print_settings(cmd)
     elif name == "repair":
-        print(FilingStore(cmd.settings.db_path).repair())
+        print(repair_database(cmd.settings.db_path))
     elif name == "demo":
         write_demo(
             cmd.settings.db_path, cmd.reference, cmd.now(), args.count, args.seed, args.force
@@ -322,7 +316,7 @@ def run_command(cmd: Command) -> int:
             args.domain, args.entity, args.province, parse_entity_type(args.entity_type)
         )
         print(filing.id)
-        compact_after_save(service.store)
+        compact_after_save(service)
     elif name == "list":
         return list_filings(cmd)
     elif name == "export":
@@ -335,7 +329,7 @@ def run_command(cmd: Command) -> int:
         return show_filing(cmd)
     elif name in ("advance", "withdraw", "note", "ticket", "assign", "materials", "sms-resent"):
         service = cmd.service()
-        args.id = resolve_filing_id(args.id, service.store.ids)
+        args.id = service.resolve_id(args.id)
         if name == "advance":
             target = parse_stage(args.to) if args.to else None
             filing = service.advance(args.id, target, args.reason, icp_number=args.icp_number)
@@ -358,7 +352,7 @@ def run_command(cmd: Command) -> int:
         else:
             user = None if args.user in ("-", "") else args.user
             # Asked before the change (which records the name), said after it succeeded.
-            unseen = user is not None and not known_user(service.store, user)
+            unseen = user is not None and not service.known_user(user)
             service.assign(args.id, user)
             print(f"{args.id} assigned to {inert(user or 'nobody')}")
             if unseen:
@@ -367,36 +361,19 @@ def run_command(cmd: Command) -> int:
                     "check the spelling (assigned all the same)",
                     file=sys.stderr,
                 )
-        compact_after_save(service.store)
+        compact_after_save(service)
     elif name == "calendar":
         return calendar_question(cmd)
     elif name == "migrate":
-        from icp_tui.store.copying import copy_queue
-
-        print(copy_queue(args.source, args.target).line())
+        print(migrate(args.source, args.target))
     return 0
 
 
-def known_user(store: Store, user: str) -> bool:
-    """Whether `user` has acted on, or been given, any filing: a name never seen is likely a
-    typo. Summaries first (assignees), then each history until the name turns up."""
-    ids = store.ids()
-    if any(store.summary(i).assignee == user for i in ids):
-        return True
-    for filing_id in ids:
-        filing = store.get(filing_id)
-        given = f"assigned to {user}"
-        if any(t.by == user or t.reason == given for t in filing.history):
-            return True
-    return False
-
-
-def compact_after_save(store: Store) -> None:
+def compact_after_save(service: FilingService) -> None:
     """Housekeeping once a change is durable: its failure is a warning, never the change's."""
-    try:
-        store.compact_if_due()
-    except IcpError as error:
-        print(f"{PROG}: warning: {inert(str(error))}", file=sys.stderr)
+    postponed = service.compact_after_save()
+    if postponed is not None:
+        print(f"{PROG}: warning: {inert(postponed)}", file=sys.stderr)
 
 
 def print_settings(cmd: Command) -> None:
@@ -434,7 +411,7 @@ def write_demo(
 
     if count < 0 or count > 1_000_000:
         raise InvalidInput("--count must be from 0 to 1,000,000")
-    held = 0 if force else _filings_in(path)
+    held = 0 if force else _filings_in(path, reference)
     if held:
         raise DatabaseExists(
             f"{display_location(path)} already holds {held} filings; use --force to replace them"
@@ -454,27 +431,27 @@ def write_demo(
     )
 
 
-def _filings_in(location: Location) -> int:
+def _filings_in(location: Location, reference: Reference) -> int:
     """How many filings the database at `location` holds (0 if there is none yet)."""
     if isinstance(location, Path) and (not location.exists() or location.stat().st_size == 0):
         return 0
     try:
-        return open_store(location).load()
+        return FilingService.open(location, reference).load()
     except DatabaseMissing:
         return 0
 
 
-def selected_entries(cmd: Command) -> tuple[list[QueueEntry], Store]:
+def selected_entries(cmd: Command) -> tuple[list[QueueEntry], FilingService]:
     """The queue, most urgent first, narrowed by --stage and --health."""
     args = cmd.args
     stage, health = args.stage, args.health
-    queue, store = cmd.queue()
+    service = cmd.service(load=False)
     entries = [
         e
-        for e in queue.select()
+        for e in service.load_queue().select()
         if (stage is None or e.stage is stage) and (health is None or e.health is health)
     ]
-    return entries, store
+    return entries, service
 
 
 def list_filings(cmd: Command) -> int:
@@ -526,8 +503,8 @@ def export_filings(cmd: Command) -> int:
             f"{args.output} is the database or one of its files: export to another file; "
             "nothing was written"
         )
-    entries, store = selected_entries(cmd)
-    rows = export_rows(entries, store.get, cmd.reference, cmd.now(), progress("exporting"))
+    entries, service = selected_entries(cmd)
+    rows = export_rows(entries, service.get, cmd.reference, cmd.now(), progress("exporting"))
     cmd.warn_provisional({y for row in rows for y in row["provisional_years"]})
     if args.output is None:
         if sys.stdout.isatty():  # a person reads it: make stored text inert (files stay exact)
@@ -546,7 +523,7 @@ def export_filings(cmd: Command) -> int:
 def _is_database_file(path: Path, db: Location) -> bool:
     """Whether `path` is the database or its journal, sidecar or lock (export must not
     overwrite them)."""
-    from icp_tui.store import journal_path, lock_path, summary_path
+    from icp_tui.services import journal_path, lock_path, summary_path
 
     if not isinstance(db, Path):
         return False
@@ -557,33 +534,29 @@ def _is_database_file(path: Path, db: Location) -> bool:
 
 
 def import_filings(cmd: Command) -> int:
-    from icp_tui.transfer import apply_import, plan_import_file, stored_filings
+    from icp_tui.transfer import plan_import_file
 
     service = cmd.service()
-    store = service.store
     # The rows' times are checked against --now: it may not run ahead of the real clock.
     check_not_ahead(cmd.now(), system_clock())
     plan = plan_import_file(
-        cmd.args.file, cmd.reference, stored_filings(store), service.actor, cmd.now()
+        cmd.args.file, cmd.reference, service.filings(), service.actor, cmd.now()
     )
     for line in plan.errors:
         print(f"{PROG}: {inert(str(cmd.args.file))}: {inert(line)}", file=sys.stderr)
-    added = apply_import(store, plan, progress("importing"), skip_bad=cmd.args.skip_bad)
+    added = service.add_imported(plan, progress("importing"), skip_bad=cmd.args.skip_bad)
     print(
         f"imported {added} filings from {inert(str(cmd.args.file))}; "
         f"{plan.skipped_duplicates} already present; {len(plan.errors)} bad rows"
     )
-    compact_after_save(store)
+    compact_after_save(service)
     return 0
 
 
 def daily_report(cmd: Command) -> int:
     from icp_tui.report import build_report, render_markdown, render_text, report_json
-    from icp_tui.transfer import stored_filings
 
-    store = cmd.store()
-    store.load()
-    report = build_report(stored_filings(store), cmd.reference, cmd.now())
+    report = build_report(cmd.service().filings(), cmd.reference, cmd.now())
     if cmd.args.format == "json":
         print_json(report_json(report))
     else:
@@ -626,9 +599,8 @@ def _requires_mailing(filing: Filing, reference: Reference) -> bool:
 
 
 def show_filing(cmd: Command) -> int:
-    store = cmd.store()
-    store.load()
-    filing = store.get(resolve_filing_id(cmd.args.id, store.ids))
+    service = cmd.service()
+    filing = service.get(service.resolve_id(cmd.args.id))
     now = cmd.now()
     data = filing_json(filing, cmd)
     cmd.warn_provisional(data["provisional_years"])

@@ -1,22 +1,68 @@
 """Use cases: load the filing, apply the domain rule, save through the store.
 
-The command line and the dashboard both act only through `FilingService`, so every change is
-locked, versioned, attributed to the operating-system user and recorded in the history.
+The command line and the dashboard act only through this module: every read, the change feed
+and every change go through `FilingService`, so every change is locked, versioned, attributed
+to the operating-system user and recorded in the history. The store's errors and location
+helpers are re-exported here, so that neither imports `icp_tui.store` (an import-linter
+contract in pyproject.toml says so).
 """
 
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from icp_tui.config import Reference
 from icp_tui.domain import transitions
-from icp_tui.domain.errors import InvalidInput, TransitionNotAllowed
+from icp_tui.domain.errors import IcpError, InvalidInput, TransitionNotAllowed
 from icp_tui.domain.filing import BEIJING, EntityType, Filing
+from icp_tui.domain.naming import resolve_filing_id
 from icp_tui.domain.stages import CLOSED, REASONED_STAGES, Stage
-from icp_tui.store import Store
+from icp_tui.domain.summary import FilingSummary
+from icp_tui.queue import Queue
+from icp_tui.store import (
+    DatabaseExists,
+    DatabaseMissing,
+    FilingStore,
+    Location,
+    StaleChange,
+    Store,
+    WakesOnChange,
+    create_store,
+    database_files,
+    database_location,
+    display_location,
+    has_password,
+    journal_path,
+    location_name,
+    lock_path,
+    open_store,
+    sharing_problems,
+    summary_path,
+)
+from icp_tui.transfer import ImportPlan, apply_import, stored_filings
+
+__all__ = [
+    "DatabaseExists",
+    "DatabaseMissing",
+    "FilingService",
+    "Location",
+    "StaleChange",
+    "create_store",
+    "database_files",
+    "database_location",
+    "display_location",
+    "has_password",
+    "journal_path",
+    "location_name",
+    "lock_path",
+    "migrate",
+    "repair_database",
+    "sharing_problems",
+    "summary_path",
+]
 
 Clock = Callable[[], datetime]
 
@@ -67,8 +113,113 @@ class FilingService:
         self.real_clock = real_clock
         self.last_change: UndoableChange | None = None
 
+    @classmethod
+    def open(
+        cls,
+        location: Location,
+        reference: Reference,
+        *,
+        actor: str | None = None,
+        clock: Clock = system_clock,
+    ) -> FilingService:
+        """The service on the database at `location` (nothing is read yet: see load)."""
+        return cls(open_store(location), reference, actor=actor, clock=clock)
+
     def now(self) -> datetime:
         return self.clock()
+
+    # -- reads: answered from what the store last read (load or poll) ---------------------
+
+    def load(self, visit: Callable[[FilingSummary], object] | None = None) -> int:
+        """Read the whole database afresh; `visit` sees each filing's summary; how many."""
+        return self.store.load(visit)
+
+    def load_queue(self) -> Queue:
+        """Read the whole database afresh into a new queue (no record is decoded)."""
+        queue = Queue(self.reference, self.now())
+        with queue.loading():
+            self.store.load(queue.put)
+        return queue
+
+    def queue(self) -> Queue:
+        """A new queue from the summaries already read (after a poll said to reload)."""
+        queue = Queue(self.reference, self.now())
+        with queue.loading():
+            for filing_id in self.store.ids():
+                queue.put(self.store.summary(filing_id))
+        return queue
+
+    def ids(self) -> list[str]:
+        """Ids of all filings, oldest first."""
+        return self.store.ids()
+
+    def get(self, filing_id: str) -> Filing:
+        """The whole filing as last read; UnknownFiling if there is none."""
+        return self.store.get(filing_id)
+
+    def summary(self, filing_id: str) -> FilingSummary:
+        """What the queue shows of the filing as last read."""
+        return self.store.summary(filing_id)
+
+    def filings(self) -> Iterator[Filing]:
+        """Every filing as last read, oldest first (reports, imports: decodes each record)."""
+        return stored_filings(self.store)
+
+    def resolve_id(self, text: str) -> str:
+        """The filing id `text` names: the whole id in any case, or a number only one has."""
+        return resolve_filing_id(text, self.store.ids)
+
+    def known_user(self, user: str) -> bool:
+        """Whether `user` has acted on, or been given, any filing: a name never seen is likely
+        a typo. Summaries first (assignees), then each history until the name turns up."""
+        ids = self.store.ids()
+        if any(self.store.summary(i).assignee == user for i in ids):
+            return True
+        given = f"assigned to {user}"
+        for filing_id in ids:
+            if any(t.by == user or t.reason == given for t in self.store.get(filing_id).history):
+                return True
+        return False
+
+    @property
+    def read_only(self) -> bool:
+        """True if this user may not change the database."""
+        return self.store.read_only
+
+    @property
+    def read_only_reason(self) -> str | None:
+        """Why not, in words for the banner."""
+        return self.store.read_only_reason
+
+    # -- the change feed ----------------------------------------------------------------
+
+    def poll(self) -> list[Filing] | None:
+        """The filings changed since the last read, by anyone (us included); None if too much
+        changed to list: then `queue()` rebuilds the queue from what was read."""
+        return self.store.poll()
+
+    @property
+    def wakes_on_change(self) -> bool:
+        """Whether `wait_for_change` can wake a dashboard at once (PostgreSQL's NOTIFY); the
+        file store cannot, and is polled."""
+        return isinstance(self.store, WakesOnChange)
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block until someone may have committed, or `timeout` seconds pass; True if woken."""
+        if not isinstance(self.store, WakesOnChange):
+            raise TypeError("this store does not wake on change: poll it")
+        return self.store.wait_for_change(timeout)
+
+    def compact_after_save(self) -> str | None:
+        """Housekeeping once a change is durable; its failure is a warning (returned, to be
+        shown), never the change's: compaction is retried after the next change."""
+        try:
+            self.store.compact_if_due()
+        except IcpError as error:
+            return str(error)
+        return None
+
+    # -- changes ---------------------------------------------------------------------------
 
     def _stamp(self) -> datetime:
         """The time to stamp a change with; refused far ahead of the real clock."""
@@ -120,6 +271,16 @@ class FilingService:
         changed = self.store.commit(filing_id, change, expected_version)
         self.last_change = UndoableChange(before[-1], changed.version, what)
         return changed
+
+    def add_imported(
+        self,
+        plan: ImportPlan,
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        skip_bad: bool = False,
+    ) -> int:
+        """Add the filings an import planned (each whole, as planned); how many were added."""
+        return apply_import(self.store, plan, progress, skip_bad=skip_bad)
 
     def advance(
         self,
@@ -226,3 +387,15 @@ def parse_entity_type(text: str) -> EntityType:
         return EntityType(text)
     except ValueError:
         raise InvalidInput(f"entity type must be company or individual, not {text!r}") from None
+
+
+def repair_database(location: Location) -> str:
+    """Mend the damaged journal of the database file at `location`; what was done, in words."""
+    return str(FilingStore(location).repair())
+
+
+def migrate(source: Location, target: Location) -> str:
+    """Copy the queue at `source` to `target` (adding only what it lacks), verified; in words."""
+    from icp_tui.store.copying import copy_queue  # only `migrate` needs it
+
+    return copy_queue(source, target).line()

@@ -27,6 +27,7 @@ from icp_tui.display import inert
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.stages import Stage, rule
 from icp_tui.ui.detail import FilingDetail
+from icp_tui.ui.keys import key_named
 
 
 class AdvanceScreen(ModalScreen[Stage | None]):
@@ -269,14 +270,11 @@ class HelpScreen(ModalScreen[None]):
 
 
 #: The dashboard's keys the full-screen detail offers too: (key, action, footer label).
-DETAIL_ACTIONS = (
-    ("a", "advance", "Advance"),
-    ("w", "withdraw", "Withdraw"),
-    ("n", "note", "Note"),
-    ("t", "ticket", "Ticket"),
-    ("o", "take", "Take"),
-    ("x", "materials_received", "Materials in"),
-    ("u", "undo", "Undo"),
+DETAIL_ACTIONS = tuple(
+    (key.keys, key.action, key.label)
+    for key in map(
+        key_named, ("advance", "withdraw", "note", "ticket", "take", "materials_received", "undo")
+    )
 )
 
 

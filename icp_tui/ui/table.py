@@ -15,7 +15,6 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -27,6 +26,7 @@ from icp_tui.display import inert
 from icp_tui.domain.sla import Health, duration_in_words
 from icp_tui.domain.stages import rule
 from icp_tui.queue import QueueEntry
+from icp_tui.ui.keys import TABLE_KEYS, bindings
 
 
 @dataclass(frozen=True)
@@ -118,15 +118,7 @@ def fit(text: str, width: int) -> str:
 class FilingTable(ScrollView, can_focus=True):
     """The queue, one row per filing; the row key is the filing id."""
 
-    BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "select", "Detail", id="detail", show=False),
-    ]
+    BINDINGS = bindings(TABLE_KEYS)
     COMPONENT_CLASSES = {
         "filing-table--header",
         "filing-table--cursor",

@@ -300,7 +300,7 @@ async def test_ticket_on_an_escalated_filing(
 ) -> None:
     app = build_app(reference)
     async with app.run_test(size=(80, 24)) as pilot:
-        entry = next(e for e in app.queue.entries.values() if e.needs_ticket)
+        entry = next(e for e in app.dashboard.queue.entries.values() if e.needs_ticket)
         await highlight(pilot, entry.id)
         await pilot.press("t")
         assert isinstance(app.screen, TextPromptScreen)
@@ -379,7 +379,7 @@ async def test_cancel_a_ticket(demo_db: Path, reference: Reference) -> None:
     before = db_bytes(demo_db)
     app = build_app(reference)
     async with app.run_test(size=(80, 24)) as pilot:
-        entry = next(e for e in app.queue.entries.values() if e.needs_ticket)
+        entry = next(e for e in app.dashboard.queue.entries.values() if e.needs_ticket)
         await highlight(pilot, entry.id)
         await pilot.press("t", "T", "escape")
         await settle(pilot)
@@ -451,7 +451,7 @@ async def test_filter_matching_nothing_leaves_no_action(
 
 
 def _expected_order(app: IcpApp, sort: Sort) -> list[str]:
-    entries = list(app.queue.entries.values())
+    entries = list(app.dashboard.queue.entries.values())
     stage_index = {s: i for i, s in enumerate(Stage)}
     keys: dict[Sort, Callable[..., object]] = {
         Sort.URGENCY: lambda e: e.urgency(),
@@ -671,9 +671,9 @@ async def test_undo_waits_while_a_save_is_on_its_way(make_db: MakeDb, reference:
         await settle(pilot)
         screen = app.dashboard
         assert screen.check_action("undo", ()) is True
-        app.saves_pending += 1  # as while the next save's worker runs
+        screen.saves_pending += 1  # as while the next save's worker runs
         assert screen.check_action("undo", ()) is None
-        app.saves_pending -= 1
+        screen.saves_pending -= 1
 
 
 # -- undo ------------------------------------------------------------------------------------------

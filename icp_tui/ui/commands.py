@@ -1,0 +1,45 @@
+"""The command palette (ctrl+p): the dashboard's keys that apply now, then Textual's own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from icp_tui.ui.keys import DASHBOARD_KEYS
+
+
+class FilingCommands(Provider):
+    """The filing actions in the command palette, made from the dashboard's key table."""
+
+    def _entries(self) -> list[tuple[str, Callable[[], object], str, bool]]:
+        """The app's commands first, then Textual's own (theme, keys, quit...)."""
+        dashboard = getattr(self.app, "dashboard")  # noqa: B009 (the app imports this module)
+        entries: list[tuple[str, Callable[[], object], str, bool]] = [
+            (
+                key.command,
+                partial(dashboard.run_action, key.action),
+                key.help or f"key {key.keys}",
+                True,
+            )
+            for key in DASHBOARD_KEYS
+            if key.command
+        ]
+        entries += [
+            (c.title, c.callback, c.help, c.discover)
+            for c in self.app.get_system_commands(self.screen)
+        ]
+        return entries
+
+    async def discover(self) -> Hits:
+        for title, command, help_text, shown in self._entries():
+            if shown:
+                yield DiscoveryHit(title, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, command, help_text, _ in self._entries():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), command, help=help_text)

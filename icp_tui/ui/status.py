@@ -1,0 +1,74 @@
+"""The two status lines at the top of the dashboard: time, read-only, last refresh, database;
+then the view, the filter, the row count, the counts per health and the sort."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.cells import cell_len
+from rich.console import Group
+from rich.text import Text
+from textual.widgets import Static
+
+from icp_tui.display import inert
+from icp_tui.domain.filing import BEIJING
+from icp_tui.domain.sla import HEALTH_ORDER, Health
+from icp_tui.queue import QueueEntry, Sort, View, health_counts
+
+
+class StatusLine(Static):
+    """Data file, Beijing time, counts per health, view, sort, last refresh."""
+
+    def show(
+        self,
+        *,
+        now: datetime,
+        read_only: bool,
+        last_refresh: datetime | None,
+        path: str,
+        view: View,
+        filter_text: str,
+        sort: Sort,
+        rows: Sequence[QueueEntry],
+        total: int,
+        width: int,
+    ) -> None:
+        """Draw the lines for the rows shown (`total` in the whole queue) in `width` cells."""
+        counts = health_counts(rows)  # the view's, not the whole queue's
+        width = max(20, width)
+        first = Text()
+        first.append(f" {now.astimezone(BEIJING):%Y-%m-%d %H:%M} Beijing", "bold")
+        if read_only:
+            first.append("  READ-ONLY", "bold reverse")
+        if last_refresh:
+            first.append(f"  refreshed {last_refresh.astimezone(BEIJING):%H:%M:%S}", "dim")
+        # The path last, cut from the left: its file name is what tells two databases apart.
+        room = width - first.cell_len - 2
+        if cell_len(path) > room:
+            path = "…" + path[-max(1, room - 1) :]
+        first.append(f"  {path}")
+        # View, filter and row count first: they say what the counts are of.
+        second = Text(" ")
+        second.append(view.value, "bold")
+        if filter_text:
+            second.append(" · filter ")
+            second.append(f"“{inert(filter_text)}”", "bold")
+        second.append(f" · {len(rows)} of {total} │ " if len(rows) != total else f" · {total} │ ")
+        words = Text()
+        glyphs = Text()
+        for health in HEALTH_ORDER:
+            style = "bold" if health is Health.BREACHED and counts[health] else ""
+            words.append(f"{health.glyph} {counts[health]} {health.word}  ", style)
+            glyphs.append(f"{health.glyph} {counts[health]}  ", style)
+        sort_text = Text(f"sort {sort.value}", "dim")
+        # Narrow: the words go (each glyph is distinct), rather than the last counts or the
+        # sort in force being cut off.
+        for candidate in (second + words + sort_text, second + glyphs + sort_text):
+            if candidate.cell_len <= width:
+                break
+        second = candidate
+        for line in (first, second):
+            line.no_wrap = True
+            line.overflow = "ellipsis"
+        self.update(Group(first, second))
