@@ -462,7 +462,7 @@ def list_filings(cmd: Command) -> int:
         {y for e in entries for y in e.provisional_years(cmd.reference.calendar, now)}
     )
     if args.json:
-        print_json([e.summary(cmd.reference, now) for e in entries])
+        print_json([e.list_json(cmd.reference, now) for e in entries])
         return 0
     header = ("HEALTH", "ID", "STAGE", "DUE/LEFT", "ASSIGNEE", "DOMAIN", "ENTITY", "PROVINCE")
     rows = [
@@ -580,7 +580,7 @@ def filing_json(filing: Filing, cmd: Command) -> dict[str, Any]:
     """`show --json`: the `list --json` keys plus the whole record."""
     now = cmd.now()
     queue = Queue(cmd.reference, now)
-    summary = queue.put(filing).summary(cmd.reference, now)
+    summary = queue.put(filing).list_json(cmd.reference, now)
     record = to_record(filing)
     return {
         **summary,

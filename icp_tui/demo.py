@@ -12,7 +12,6 @@ occur, so that any demo of 20 filings or more shows every stage and every SLA he
 
 from __future__ import annotations
 
-import gc
 import math
 import random
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from itertools import accumulate
 
+from icp_tui.domain.collector import gc_paused
 from icp_tui.domain.filing import BEIJING, EntityType, Filing, Transition
 from icp_tui.domain.provinces import Province, ProvinceTable
 from icp_tui.domain.sla import Health, SlaPolicy, sla_times
@@ -356,13 +356,8 @@ def generate_filings(
     if not provinces.provinces:
         raise ValueError("the province table is empty")
     # Tens of thousands of small objects and no cycles: the collector would only slow this down.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _generate(count, now, policy, provinces, seed, progress)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _generate(

@@ -1,8 +1,10 @@
 """The queue as staff see it: one entry per filing with its SLA state, sorted and filtered.
 
-Pure (no textual, no tinydb). Built for 50,000 filings: each entry keeps only what the table
-shows plus its precomputed SLA instants, and `refresh` re-checks only the filings whose health
-can have changed since the last tick (a heap of their next change instants).
+Pure: it depends on the domain alone (no textual, no tinydb, no files; the reference data
+comes in as a `QueueReference`, which config.Reference is). Built for 50,000 filings: each
+entry keeps only what the table shows plus its precomputed SLA instants, and `refresh`
+re-checks only the filings whose health can have changed since the last tick (a heap of their
+next change instants).
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
-from icp_tui.config import Reference
 from icp_tui.domain.calendar import BusinessCalendar
+from icp_tui.domain.collector import gc_paused
 from icp_tui.domain.filing import BEIJING, Filing
+from icp_tui.domain.provinces import ProvinceTable
 from icp_tui.domain.sla import (
     NEVER,
     Health,
@@ -34,16 +37,26 @@ from icp_tui.domain.stages import (
     ALIBABA_CLOUD_REVIEW,
     CLOSED,
     STAGE_ORDER,
-    Clock,
     Owner,
+    SlaClock,
     Stage,
     rule,
 )
 from icp_tui.domain.summary import FilingSummary, summarize
 from icp_tui.domain.transitions import MATERIALS_STAGES
-from icp_tui.store.journal import gc_paused
 
 _STAGE_INDEX = {stage: i for i, stage in enumerate(STAGE_ORDER)}
+
+
+class QueueReference(Protocol):
+    """The reference data a queue reads (config.Reference has it, loaded from the data files)."""
+
+    @property
+    def provinces(self) -> ProvinceTable: ...
+    @property
+    def calendar(self) -> BusinessCalendar: ...
+    @property
+    def policy(self) -> SlaPolicy: ...
 
 
 class QueueEntry:
@@ -152,7 +165,7 @@ class QueueEntry:
             marks.append("mail")
         return marks
 
-    def left(self, reference: Reference, now: datetime) -> str:
+    def left(self, reference: QueueReference, now: datetime) -> str:
         """Due / left in words at `now`."""
         used = time_used(self.times, reference.calendar, now)
         return left_in_words(self.times, self.health, used, now)
@@ -161,14 +174,14 @@ class QueueEntry:
         """The provisional calendar years this entry's due date and verdict depend on: from
         its entry into the stage to the later of its due day and `now` (business days only)."""
         due = self.times.due_at
-        if self.times.clock is not Clock.BUSINESS_DAYS or due is None:
+        if self.times.clock is not SlaClock.BUSINESS_DAYS or due is None:
             return []
         entered = self.times.entered_at.astimezone(BEIJING).year
         moment = now.astimezone(BEIJING).year
         low, high = min(entered, moment), max(due.year, moment)
         return calendar.provisional_years(range(low, high + 1))
 
-    def summary(self, reference: Reference, now: datetime) -> dict[str, Any]:
+    def list_json(self, reference: QueueReference, now: datetime) -> dict[str, Any]:
         """The `list --json` object (also the CSV columns)."""
         due = self.times.due_at
         expires = self.expires_at
@@ -241,7 +254,7 @@ _THEN_BY: dict[Sort, Callable[[QueueEntry], Any] | None] = {
 class Queue:
     """All filings' entries, kept current as filings change and time passes."""
 
-    def __init__(self, reference: Reference, now: datetime) -> None:
+    def __init__(self, reference: QueueReference, now: datetime) -> None:
         self.reference = reference
         self.entries: dict[str, QueueEntry] = {}
         # Health changes happen at few distinct instants (mostly midnight, Beijing): a heap of

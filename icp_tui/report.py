@@ -10,17 +10,17 @@ from __future__ import annotations
 import math
 import re
 import statistics
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from icp_tui.config import Reference
 from icp_tui.display import inert
 from icp_tui.domain.estimate import finished_reviews
-from icp_tui.domain.filing import BEIJING, Filing, stamp
+from icp_tui.domain.filing import BEIJING, Filing, stamp, time_of_day
 from icp_tui.domain.sla import HEALTH_ORDER, Health, SlaPolicy, review_days_used
-from icp_tui.domain.stages import STAGE_ORDER, Clock, Stage, rule
+from icp_tui.domain.stages import STAGE_ORDER, SlaClock, Stage, rule
 from icp_tui.queue import Queue
 
 #: How many days the breaches-per-day series covers (today included).
@@ -45,7 +45,8 @@ class BreachedFiling:
 
 @dataclass(frozen=True, slots=True)
 class TicketNeeded:
-    """Over 3 bd of Alibaba Cloud review since the latest submission, and no ticket yet."""
+    """More Alibaba Cloud review since the latest submission than the policy allows before a
+    ticket (`SlaPolicy.escalate_after_bd`), and no ticket yet."""
 
     id: str
     domain: str
@@ -76,10 +77,10 @@ class ProvinceReview:
     """How long one province's communications administration took over finished reviews."""
 
     province: str
-    target_bd: int
-    reviews: int
     median_bd: float
+    target_bd: int
     longest_bd: int
+    reviews: int
 
     @property
     def over_target(self) -> bool:
@@ -117,6 +118,8 @@ class Report:
     closed_today: tuple[ClosedFiling, ...]
     #: The last BREACH_DAYS Beijing dates, oldest first, with how many SLA breaches began then.
     breaches_per_day: tuple[tuple[date, int], ...]
+    #: Business days of Alibaba Cloud review after which a filing needs a ticket.
+    ticket_after_bd: int
     #: Orders expiring within EXPIRING_DAYS, or expired, soonest first.
     expiring: tuple[Expiring, ...] = ()
     #: Provisional years (no official holiday schedule) that due dates and verdicts rely on.
@@ -199,11 +202,13 @@ def build_report(
     )
     authority = tuple(
         ProvinceReview(
-            province,
-            policy.target(Stage.AUTHORITY_REVIEW, province) or policy.default_authority_target,
-            len(taken),
-            float(statistics.median(taken)),
-            max(taken),
+            province=province,
+            median_bd=float(statistics.median(taken)),
+            target_bd=(
+                policy.target(Stage.AUTHORITY_REVIEW, province) or policy.default_authority_target
+            ),
+            longest_bd=max(taken),
+            reviews=len(taken),
         )
         for province, taken in sorted(review_days.items())
     )
@@ -225,6 +230,7 @@ def build_report(
         authority_review=authority,
         closed_today=tuple(sorted(closed, key=lambda c: (c.at, c.id))),
         breaches_per_day=tuple(breach_days.items()),
+        ticket_after_bd=policy.escalate_after_bd,
         expiring=tuple(
             Expiring(e.id, e.domain, e.entity, e.stage, e.expires_at, e.assignee)
             for e in expiring
@@ -270,15 +276,17 @@ def _breach_at(stage: Stage, province: str, start: datetime, policy: SlaPolicy) 
     target = policy.target(stage, province)
     if target is None:
         return None
-    if clock is Clock.BUSINESS_DAYS:
+    if clock is SlaClock.BUSINESS_DAYS:
         # Past the due time, business day or not (DOMAIN.md): 00:00 after the due day.
         return policy.calendar.due(start, target) + timedelta(seconds=1)
-    if clock is Clock.WALL_HOURS:
+    if clock is SlaClock.WALL_HOURS:
         return start + timedelta(hours=target)
     return None
 
 
 # -- rendering ---------------------------------------------------------------------------------
+# The listings are laid out once (`_listings`) and written as text or Markdown; the JSON takes
+# each listed item's fields as they are.
 
 
 def _short(text: str, width: int = SHOWN_TEXT) -> str:
@@ -304,21 +312,139 @@ def _stage_rows(report: Report) -> Iterator[list[str]]:
 _STAGE_HEADINGS = ["stage", "total", *(h.word for h in HEALTH_ORDER)]
 
 
-def _province_rows(
-    report: Report, shown: Callable[[str, int], str] = _short
-) -> Iterator[list[str]]:
-    for p in report.authority_review:
-        yield [
-            shown(p.province, 20),
-            f"{p.median_bd:g}",
-            str(p.target_bd),
-            str(p.longest_bd),
-            str(p.reviews),
-            "OVER TARGET" if p.over_target else "ok",
-        ]
+@dataclass(frozen=True, slots=True)
+class _Column:
+    """One column of a listing."""
+
+    heading: str
+    #: Text from a filing (made inert, cut, escaped for Markdown); else words of our own.
+    data: bool = True
+    #: Where the text report cuts the column's data, and how wide it pads the column.
+    width: int = SHOWN_TEXT
+    pad: int = 0
 
 
-_PROVINCE_HEADINGS = ["province", "median bd", "target bd", "longest bd", "reviews", ""]
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """One section of the report after the counts: a title, columns and a row per item."""
+
+    title: str
+    #: What the text report says after the title (the Markdown heading is the title alone).
+    note: str
+    columns: tuple[_Column, ...]
+    rows: tuple[tuple[str, ...], ...]
+    #: The text report's padded table with a heading row, aligned "l" or "r" per column; None
+    #: for one line per filing in the columns every filing listing shares.
+    align: str | None = None
+    empty_text: str = "none"
+    empty_markdown: str = "None."
+
+
+_ID = _Column("id", width=20, pad=14)
+_STAGE = _Column("stage", data=False, pad=12)
+_ASSIGNEE = _Column("assignee", width=16, pad=10)
+_DOMAIN_ENTITY = (_Column("domain"), _Column("entity"))
+
+
+def _listings(report: Report) -> list[_Listing]:
+    now = report.now
+    return [
+        _Listing(
+            f"Breached ({len(report.breached)})",
+            ", most overdue first",
+            (
+                _ID,
+                _Column("over", data=False, pad=10),
+                _STAGE,
+                _Column("province", width=20, pad=12),
+                _ASSIGNEE,
+                *_DOMAIN_ENTITY,
+            ),
+            tuple(
+                (
+                    b.id,
+                    b.over,
+                    rule(b.stage).short,
+                    b.province,
+                    b.assignee or "-",
+                    b.domain,
+                    b.entity,
+                )
+                for b in report.breached
+            ),
+        ),
+        _Listing(
+            f"Needing a ticket ({len(report.needs_ticket)})",
+            f": over {report.ticket_after_bd} bd in review, no ticket",
+            (_ID, _Column("in review", data=False, pad=10), _STAGE, _ASSIGNEE, *_DOMAIN_ENTITY),
+            tuple(
+                (
+                    t.id,
+                    f"{t.review_days} bd",
+                    rule(t.stage).short,
+                    t.assignee or "-",
+                    t.domain,
+                    t.entity,
+                )
+                for t in report.needs_ticket
+            ),
+        ),
+        _Listing(
+            f"Orders expiring within {EXPIRING_DAYS} days ({len(report.expiring)})",
+            "",
+            (_ID, _Column("expires", data=False, pad=10), _STAGE, _ASSIGNEE, *_DOMAIN_ENTITY),
+            tuple(
+                (
+                    e.id,
+                    _expiry_words(e, now),
+                    rule(e.stage).short,
+                    e.assignee or "-",
+                    e.domain,
+                    e.entity,
+                )
+                for e in report.expiring
+            ),
+        ),
+        _Listing(
+            "Authority review time by province",
+            " (finished reviews, business days)",
+            (
+                _Column("province", width=20),
+                *(_Column(h, data=False) for h in ("median bd", "target bd", "longest bd")),
+                _Column("reviews", data=False),
+                _Column("status", data=False),
+            ),
+            tuple(
+                (
+                    p.province,
+                    f"{p.median_bd:g}",
+                    str(p.target_bd),
+                    str(p.longest_bd),
+                    str(p.reviews),
+                    "OVER TARGET" if p.over_target else "ok",
+                )
+                for p in report.authority_review
+            ),
+            align="lrrrrl",
+            empty_text="none yet",
+            empty_markdown="No finished reviews yet.",
+        ),
+        _Listing(
+            f"Closed today ({len(report.closed_today)})",
+            "",
+            (
+                _ID,
+                _Column("at", data=False),
+                _Column("stage", data=False, pad=9),
+                *_DOMAIN_ENTITY,
+                _Column("ICP number"),
+            ),
+            tuple(
+                (c.id, time_of_day(c.at), c.stage.value, c.domain, c.entity, c.icp_number or "")
+                for c in report.closed_today
+            ),
+        ),
+    ]
 
 
 def _warnings(report: Report) -> list[str]:
@@ -335,22 +461,25 @@ def _expiry_words(e: Expiring, now: datetime) -> str:
     return f"in {math.ceil((e.expires_at - now).total_seconds() / 86400)} d"
 
 
-def _filing_line(
-    filing_id: str,
-    measure: str,
-    stage: Stage,
-    assignee: str | None,
-    domain: str,
-    entity: str,
-    province: str | None = None,
-) -> str:
-    """One filing of a text-report listing: id, how late or how long, stage, (province),
-    assignee, domain, entity, in the columns every listing shares."""
-    cells = [f"{_short(filing_id, 20):<14}", f"{measure:<10}", f"{rule(stage).short:<12}"]
-    if province is not None:
-        cells.append(f"{_short(province, 20):<12}")
-    cells += [_short(assignee or "-", 16).ljust(10), _short(domain), _short(entity)]
-    return "  " + "  ".join(cells)
+def _text_listing(listing: _Listing) -> list[str]:
+    out = ["", f"{listing.title}{listing.note}:"]
+    cells = [
+        [
+            _short(value, c.width) if c.data else value
+            for c, value in zip(listing.columns, row, strict=True)
+        ]
+        for row in listing.rows
+    ]
+    if not cells:
+        return [*out, f"  {listing.empty_text}"]
+    if listing.align is not None:
+        # The last column is a verdict: its heading goes without saying in a text table.
+        headings = [c.heading for c in listing.columns[:-1]] + [""]
+        return out + _table(headings, cells, listing.align, indent=2)
+    return out + [
+        "  " + "  ".join(cell.ljust(c.pad) for c, cell in zip(listing.columns, row, strict=True))
+        for row in cells
+    ]
 
 
 def render_text(report: Report) -> str:
@@ -361,39 +490,8 @@ def render_text(report: Report) -> str:
         "",
     ]
     out += _table(_STAGE_HEADINGS, list(_stage_rows(report)), "lrrrrrr")
-    out += ["", f"Breached ({len(report.breached)}), most overdue first:"]
-    out += [
-        _filing_line(b.id, b.over, b.stage, b.assignee, b.domain, b.entity, b.province)
-        for b in report.breached
-    ] or ["  none"]
-    out += ["", f"Needing a ticket ({len(report.needs_ticket)}): over 3 bd in review, no ticket:"]
-    out += [
-        _filing_line(t.id, f"{t.review_days} bd", t.stage, t.assignee, t.domain, t.entity)
-        for t in report.needs_ticket
-    ] or ["  none"]
-    out += ["", f"Orders expiring within {EXPIRING_DAYS} days ({len(report.expiring)}):"]
-    out += [
-        _filing_line(e.id, _expiry_words(e, report.now), e.stage, e.assignee, e.domain, e.entity)
-        for e in report.expiring
-    ] or ["  none"]
-    out += ["", "Authority review time by province (finished reviews, business days):"]
-    rows = list(_province_rows(report))
-    out += _table(_PROVINCE_HEADINGS, rows, "lrrrrl", indent=2) if rows else ["  none yet"]
-    out += ["", f"Closed today ({len(report.closed_today)}):"]
-    out += [
-        "  "
-        + "  ".join(
-            (
-                f"{_short(c.id, 20):<14}",
-                f"{c.at.astimezone(BEIJING):%H:%M}",
-                f"{c.stage.value:<9}",
-                _short(c.domain),
-                _short(c.entity),
-                _short(c.icp_number or ""),
-            )
-        ).rstrip()
-        for c in report.closed_today
-    ] or ["  none"]
+    for listing in _listings(report):
+        out += _text_listing(listing)
     warnings = _warnings(report)
     if warnings:
         out += ["", *(f"Warning: {w}" for w in warnings)]
@@ -429,6 +527,22 @@ def _md_table(headings: list[str], rows: Iterable[list[str]]) -> list[str]:
     return lines
 
 
+def _markdown_listing(listing: _Listing) -> list[str]:
+    out = ["", f"## {listing.title}", ""]
+    if not listing.rows:
+        return [*out, listing.empty_markdown]
+    # A table (authority review) cuts its data as the text report does; listings cut at 48.
+    widths = [c.width if listing.align is not None else SHOWN_TEXT for c in listing.columns]
+    rows = (
+        [
+            _md(value, w) if c.data else value
+            for c, w, value in zip(listing.columns, widths, row, strict=True)
+        ]
+        for row in listing.rows
+    )
+    return out + _md_table([c.heading for c in listing.columns], rows)
+
+
 def render_markdown(report: Report) -> str:
     """Markdown (GitHub flavour) for a mail or a wiki page; data is escaped and inert."""
     out = [
@@ -439,91 +553,32 @@ def render_markdown(report: Report) -> str:
         "## By stage",
         "",
         *_md_table(_STAGE_HEADINGS, _stage_rows(report)),
-        "",
-        f"## Breached ({len(report.breached)})",
-        "",
     ]
-    if report.breached:
-        out += _md_table(
-            ["id", "over", "stage", "province", "assignee", "domain", "entity"],
-            (
-                [
-                    _md(b.id),
-                    b.over,
-                    rule(b.stage).short,
-                    _md(b.province),
-                    _md(b.assignee or "-"),
-                    _md(b.domain),
-                    _md(b.entity),
-                ]
-                for b in report.breached
-            ),
-        )
-    else:
-        out.append("None.")
-    out += ["", f"## Needing a ticket ({len(report.needs_ticket)})", ""]
-    if report.needs_ticket:
-        out += _md_table(
-            ["id", "in review", "stage", "assignee", "domain", "entity"],
-            (
-                [
-                    _md(t.id),
-                    f"{t.review_days} bd",
-                    rule(t.stage).short,
-                    _md(t.assignee or "-"),
-                    _md(t.domain),
-                    _md(t.entity),
-                ]
-                for t in report.needs_ticket
-            ),
-        )
-    else:
-        out.append("None.")
-    out += ["", f"## Orders expiring within {EXPIRING_DAYS} days ({len(report.expiring)})", ""]
-    if report.expiring:
-        out += _md_table(
-            ["id", "expires", "stage", "assignee", "domain", "entity"],
-            (
-                [
-                    _md(e.id),
-                    _expiry_words(e, report.now),
-                    rule(e.stage).short,
-                    _md(e.assignee or "-"),
-                    _md(e.domain),
-                    _md(e.entity),
-                ]
-                for e in report.expiring
-            ),
-        )
-    else:
-        out.append("None.")
-    out += ["", "## Authority review time by province", ""]
-    if report.authority_review:
-        out += _md_table([*_PROVINCE_HEADINGS[:-1], "status"], _province_rows(report, _md))
-    else:
-        out.append("No finished reviews yet.")
-    out += ["", f"## Closed today ({len(report.closed_today)})", ""]
-    if report.closed_today:
-        out += _md_table(
-            ["id", "at", "stage", "domain", "entity", "ICP number"],
-            (
-                [
-                    _md(c.id),
-                    f"{c.at.astimezone(BEIJING):%H:%M}",
-                    c.stage.value,
-                    _md(c.domain),
-                    _md(c.entity),
-                    _md(c.icp_number or ""),
-                ]
-                for c in report.closed_today
-            ),
-        )
-    else:
-        out.append("None.")
+    for listing in _listings(report):
+        out += _markdown_listing(listing)
     warnings = _warnings(report)
     if warnings:
         out += ["", *(f"> **Warning**: {w}" for w in warnings)]
     return "\n".join(out) + "\n"
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, Stage):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _json_items(items: Iterable[Any], *extra: str) -> list[dict[str, Any]]:
+    """Each item's fields (and the `extra` properties) in order, as JSON-ready values."""
+    return [
+        {
+            name: _json_value(getattr(item, name))
+            for name in (*(f.name for f in fields(item)), *extra)
+        }
+        for item in items
+    ]
 
 
 def report_json(report: Report) -> dict[str, Any]:
@@ -540,65 +595,13 @@ def report_json(report: Report) -> dict[str, Any]:
             }
             for stage in STAGE_ORDER
         },
-        "breached": [
-            {
-                "id": b.id,
-                "domain": b.domain,
-                "entity": b.entity,
-                "province": b.province,
-                "stage": b.stage.value,
-                "over": b.over,
-                "due": b.due.isoformat() if b.due else None,
-                "assignee": b.assignee,
-            }
-            for b in report.breached
-        ],
-        "needs_ticket": [
-            {
-                "id": t.id,
-                "domain": t.domain,
-                "entity": t.entity,
-                "stage": t.stage.value,
-                "review_days": t.review_days,
-                "assignee": t.assignee,
-            }
-            for t in report.needs_ticket
-        ],
-        "authority_review": [
-            {
-                "province": p.province,
-                "median_bd": p.median_bd,
-                "target_bd": p.target_bd,
-                "longest_bd": p.longest_bd,
-                "reviews": p.reviews,
-                "over_target": p.over_target,
-            }
-            for p in report.authority_review
-        ],
-        "closed_today": [
-            {
-                "id": c.id,
-                "domain": c.domain,
-                "entity": c.entity,
-                "stage": c.stage.value,
-                "at": c.at.isoformat(),
-                "icp_number": c.icp_number,
-            }
-            for c in report.closed_today
-        ],
+        "breached": _json_items(report.breached),
+        "needs_ticket": _json_items(report.needs_ticket),
+        "authority_review": _json_items(report.authority_review, "over_target"),
+        "closed_today": _json_items(report.closed_today),
         "breaches_per_day": [
             {"date": day.isoformat(), "breaches": n} for day, n in report.breaches_per_day
         ],
-        "expiring": [
-            {
-                "id": e.id,
-                "domain": e.domain,
-                "entity": e.entity,
-                "stage": e.stage.value,
-                "expires_at": e.expires_at.isoformat(),
-                "assignee": e.assignee,
-            }
-            for e in report.expiring
-        ],
+        "expiring": _json_items(report.expiring),
         "provisional_years": list(report.provisional_years),
     }

@@ -21,7 +21,7 @@ from icp_tui.domain.filing import BEIJING, EntityType, Filing
 from icp_tui.domain.naming import resolve_filing_id
 from icp_tui.domain.stages import CLOSED, REASONED_STAGES, Stage
 from icp_tui.domain.summary import FilingSummary
-from icp_tui.queue import Queue
+from icp_tui.queue import Queue, QueueReference
 from icp_tui.store import (
     DatabaseExists,
     DatabaseMissing,
@@ -85,6 +85,22 @@ def current_actor() -> str:
         return "unknown"
 
 
+def load_queue(store: Store, reference: QueueReference, now: datetime, *, reread: bool) -> Queue:
+    """The queue of every filing in `store` at `now`, from the summaries (no record decoded).
+
+    With `reread` the database is read afresh first; without, the queue is rebuilt from what
+    the store last read (after `poll()` said it reloaded: None).
+    """
+    queue = Queue(reference, now)
+    with queue.loading():
+        if reread:
+            store.load(queue.put)
+        else:
+            for filing_id in store.ids():
+                queue.put(store.summary(filing_id))
+    return queue
+
+
 @dataclass(frozen=True)
 class UndoableChange:
     """This user's last change, kept so that it can be undone."""
@@ -136,18 +152,11 @@ class FilingService:
 
     def load_queue(self) -> Queue:
         """Read the whole database afresh into a new queue (no record is decoded)."""
-        queue = Queue(self.reference, self.now())
-        with queue.loading():
-            self.store.load(queue.put)
-        return queue
+        return load_queue(self.store, self.reference, self.now(), reread=True)
 
     def queue(self) -> Queue:
         """A new queue from the summaries already read (after a poll said to reload)."""
-        queue = Queue(self.reference, self.now())
-        with queue.loading():
-            for filing_id in self.store.ids():
-                queue.put(self.store.summary(filing_id))
-        return queue
+        return load_queue(self.store, self.reference, self.now(), reread=False)
 
     def ids(self) -> list[str]:
         """Ids of all filings, oldest first."""
@@ -362,7 +371,8 @@ class FilingService:
         )
 
     def undo(self) -> Filing:
-        """Undo this user's last change in this session (5 minutes, nobody changed it since)."""
+        """Undo this user's last change in this session (within UNDO_WINDOW, nobody changed it
+        since)."""
         last = self.last_change
         if last is None:
             raise TransitionNotAllowed("nothing to undo: you have made no change in this session")

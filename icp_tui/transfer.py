@@ -15,9 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -34,6 +32,8 @@ from icp_tui.domain.sla import review_days_before_stay
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, CLOSED, Stage, rule
 from icp_tui.queue import QueueEntry
 from icp_tui.store import Store
+from icp_tui.store.files import Policy
+from icp_tui.store.journal import atomic_write
 
 #: The keys of `list --json`, in its order.
 LIST_KEYS: tuple[str, ...] = (
@@ -101,7 +101,7 @@ def export_rows(
     rows = []
     for done, entry in enumerate(chosen, 1):
         record = filing(entry.id)
-        row = entry.summary(reference, now)
+        row = entry.list_json(reference, now)
         row["submitted_at"] = record.submitted_at.astimezone(BEIJING).isoformat()
         row["entered_at"] = record.entered_at.astimezone(BEIJING).isoformat()
         row["icp_number"] = record.icp_number
@@ -154,14 +154,10 @@ def write_json(
 def save_csv(path: Path, rows: Iterable[dict[str, Any]]) -> int:
     """Write `rows` to the CSV file `path` atomically (a reader never sees half a file)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            count = write_csv(rows, handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = io.StringIO(newline="")  # the csv module writes the line endings
+    count = write_csv(rows, text)
+    # Readable by the user alone, as before: an export is a private copy, not the database.
+    atomic_write(path, [text.getvalue().encode()], tmp_for=path, rule=Policy(0o600, None))
     return count
 
 

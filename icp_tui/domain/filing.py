@@ -24,6 +24,11 @@ def stamp_seconds(moment: datetime) -> str:
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def time_of_day(moment: datetime, *, seconds: bool = False) -> str:
+    """The Beijing clock time alone ("15:04", or "15:04:05"), where the day goes without saying."""
+    return moment.astimezone(BEIJING).strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
 #: The calendar counts from MIN_YEAR to MAX_YEAR; a stored time must fall strictly inside, so
 #: that its due dates (up to a year of business days later) do too.
 MIN_YEAR, MAX_YEAR = 1970, 2199

@@ -22,7 +22,7 @@ from icp_tui.domain.stages import (
     ALIBABA_CLOUD_REVIEW,
     CLOSED,
     SUBMITTED_TO_AUTHORITY,
-    Clock,
+    SlaClock,
     Stage,
     rule,
 )
@@ -92,9 +92,9 @@ class SlaPolicy:
     def target(self, stage: Stage, province: str) -> int | None:
         """The stage's target: business days, hours for the SMS check, None if no clock runs."""
         clock = rule(stage).clock
-        if clock is Clock.WALL_HOURS:
+        if clock is SlaClock.WALL_HOURS:
             return self.sms_hours
-        if clock is not Clock.BUSINESS_DAYS:
+        if clock is not SlaClock.BUSINESS_DAYS:
             return None
         if stage is Stage.AUTHORITY_REVIEW:
             return self.authority_targets.get(province, self.default_authority_target)
@@ -107,7 +107,7 @@ class SlaTimes(NamedTuple):
     A NamedTuple, not a frozen dataclass: opening builds 50,000 of these, 4x faster.
     """
 
-    clock: Clock
+    clock: SlaClock
     entered_ts: float
     target: int | None
     due_ts: float | None
@@ -126,9 +126,9 @@ class SlaTimes(NamedTuple):
 
     def health(self, now: float) -> Health:
         """Health at `now` (epoch seconds): O(1)."""
-        if self.clock is Clock.STOPPED:
+        if self.clock is SlaClock.STOPPED:
             return Health.DONE
-        if self.clock is Clock.PAUSED:
+        if self.clock is SlaClock.PAUSED:
             return Health.WAITING
         if now >= self.breach_at:
             return Health.BREACHED
@@ -167,7 +167,7 @@ def sla_times(filing: Filing | FilingSummary, policy: SlaPolicy) -> SlaTimes:
     entered = filing.entered_ts
     due_ts: float | None = None
     risk_at = breach_at = NEVER
-    if clock is Clock.BUSINESS_DAYS and target is not None:
+    if clock is SlaClock.BUSINESS_DAYS and target is not None:
         day = day_of(entered)
         due_ts = day_start(cal.nth_after(day, target)) + _LAST_SECOND
         risk_day = max(1, math.ceil(policy.at_risk_fraction * target - 1e-9))
@@ -175,7 +175,7 @@ def sla_times(filing: Filing | FilingSummary, policy: SlaPolicy) -> SlaTimes:
         # DOMAIN.md: breached once past the due time, business day or not: a filing due
         # Friday is breached from Saturday 00:00.
         breach_at = due_ts + 1
-    elif clock is Clock.WALL_HOURS and target is not None:
+    elif clock is SlaClock.WALL_HOURS and target is not None:
         # The 24 hours count from the latest SMS: a resend restarts them.
         sent = filing.sms_sent_ts if filing.sms_sent_ts is not None else entered
         due_ts = sent + target * 3600
@@ -256,7 +256,7 @@ def status_from_times(times: SlaTimes, policy: SlaPolicy, now: datetime) -> SlaS
     return SlaStatus(
         health=health,
         target=times.target,
-        unit={Clock.BUSINESS_DAYS: "bd", Clock.WALL_HOURS: "h"}.get(times.clock, ""),
+        unit={SlaClock.BUSINESS_DAYS: "bd", SlaClock.WALL_HOURS: "h"}.get(times.clock, ""),
         used=used,
         due_at=times.due_at,
         left=left_in_words(times, health, used, now),
@@ -266,12 +266,13 @@ def status_from_times(times: SlaTimes, policy: SlaPolicy, now: datetime) -> SlaS
 
 def time_used(times: SlaTimes, calendar: BusinessCalendar, now: datetime) -> int | None:
     """Business days (or whole hours for the SMS check) used in the stage; None if paused."""
-    if times.clock is Clock.BUSINESS_DAYS:
+    if times.clock is SlaClock.BUSINESS_DAYS:
         return calendar.elapsed(times.entered_at, now)
-    if times.clock is Clock.WALL_HOURS:
+    if times.clock is SlaClock.WALL_HOURS:
         assert times.due_ts is not None and times.target is not None
         sent = times.due_ts - times.target * 3600
-        return int((now.timestamp() - sent) // 3600)
+        # A resend may be stamped a few minutes ahead of the clock (MAX_AHEAD): none used yet.
+        return max(0, int((now.timestamp() - sent) // 3600))
     return None
 
 
@@ -282,7 +283,7 @@ def left_in_words(times: SlaTimes, health: Health, used: int | None, now: dateti
     if health is Health.WAITING:
         return "waiting " + duration_in_words(now - times.entered_at)
     assert times.due_at is not None and times.target is not None and used is not None
-    if times.clock is Clock.WALL_HOURS:
+    if times.clock is SlaClock.WALL_HOURS:
         delta = times.due_at - now
         if health is Health.BREACHED:
             return duration_in_words(-delta) + " over"

@@ -32,7 +32,7 @@ class Owner(StrEnum):
     NOBODY = "-"
 
 
-class Clock(StrEnum):
+class SlaClock(StrEnum):
     """How the SLA clock behaves in a stage."""
 
     BUSINESS_DAYS = "business days"
@@ -49,7 +49,7 @@ class StageRule:
     label: str
     short: str
     owner: Owner
-    clock: Clock
+    clock: SlaClock
     may_withdraw: bool
     next_stages: tuple[Stage, ...]
     happy_next: Stage | None
@@ -64,7 +64,7 @@ STAGE_RULES: dict[Stage, StageRule] = {
             "Alibaba Cloud preliminary review",
             "preliminary",
             Owner.ALIBABA_CLOUD,
-            Clock.BUSINESS_DAYS,
+            SlaClock.BUSINESS_DAYS,
             True,
             (S.AWAITING_PHOTO, S.RETURNED, S.WITHDRAWN),
             S.AWAITING_PHOTO,
@@ -74,7 +74,7 @@ STAGE_RULES: dict[Stage, StageRule] = {
             "Returned to applicant for correction",
             "returned",
             Owner.APPLICANT,
-            Clock.PAUSED,
+            SlaClock.PAUSED,
             True,
             (S.PRELIMINARY_REVIEW, S.WITHDRAWN),
             S.PRELIMINARY_REVIEW,
@@ -84,7 +84,7 @@ STAGE_RULES: dict[Stage, StageRule] = {
             "Waiting for the administrator photo (and mailed materials where the province asks)",
             "await photo",
             Owner.APPLICANT,
-            Clock.PAUSED,
+            SlaClock.PAUSED,
             True,
             (S.PHOTO_REVIEW, S.WITHDRAWN),
             S.PHOTO_REVIEW,
@@ -94,7 +94,7 @@ STAGE_RULES: dict[Stage, StageRule] = {
             "Facial verification photo review",
             "photo review",
             Owner.ALIBABA_CLOUD,
-            Clock.BUSINESS_DAYS,
+            SlaClock.BUSINESS_DAYS,
             True,
             (S.AWAITING_SUBMISSION, S.RETURNED, S.WITHDRAWN),
             S.AWAITING_SUBMISSION,
@@ -104,7 +104,7 @@ STAGE_RULES: dict[Stage, StageRule] = {
             "Passed Alibaba Cloud review; to be submitted to the communications administration",
             "to submit",
             Owner.ALIBABA_CLOUD,
-            Clock.BUSINESS_DAYS,
+            SlaClock.BUSINESS_DAYS,
             True,
             (S.SMS_VERIFICATION, S.WITHDRAWN),
             S.SMS_VERIFICATION,
@@ -114,7 +114,7 @@ STAGE_RULES: dict[Stage, StageRule] = {
             "MIIT SMS check by the applicant",
             "SMS check",
             Owner.APPLICANT,
-            Clock.WALL_HOURS,
+            SlaClock.WALL_HOURS,
             False,
             (S.AUTHORITY_REVIEW, S.RETURNED),
             S.AUTHORITY_REVIEW,
@@ -124,7 +124,7 @@ STAGE_RULES: dict[Stage, StageRule] = {
             "Review by the local communications administration",
             "authority",
             Owner.AUTHORITY,
-            Clock.BUSINESS_DAYS,
+            SlaClock.BUSINESS_DAYS,
             False,
             (S.APPROVED, S.REJECTED),
             S.APPROVED,
@@ -134,7 +134,7 @@ STAGE_RULES: dict[Stage, StageRule] = {
             "Approved; ICP number issued",
             "approved",
             Owner.NOBODY,
-            Clock.STOPPED,
+            SlaClock.STOPPED,
             False,
             (),
             None,
@@ -144,13 +144,13 @@ STAGE_RULES: dict[Stage, StageRule] = {
             "Rejected by the communications administration",
             "rejected",
             Owner.APPLICANT,
-            Clock.STOPPED,
+            SlaClock.STOPPED,
             False,
             (S.PRELIMINARY_REVIEW,),
             S.PRELIMINARY_REVIEW,
         ),
         StageRule(
-            S.WITHDRAWN, "Withdrawn", "withdrawn", Owner.NOBODY, Clock.STOPPED, False, (), None
+            S.WITHDRAWN, "Withdrawn", "withdrawn", Owner.NOBODY, SlaClock.STOPPED, False, (), None
         ),
     )
 }

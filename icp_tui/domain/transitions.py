@@ -44,13 +44,18 @@ MAX_AHEAD = timedelta(minutes=5)
 SMS_RESENT = "SMS resent"
 
 
+def in_minutes(span: timedelta) -> str:
+    """A span of whole minutes in words, "5 minutes": for messages that state a window."""
+    return f"{span // timedelta(minutes=1)} minutes"
+
+
 def check_not_ahead(at: datetime, now: datetime) -> None:
     """Refuse a change stamped more than MAX_AHEAD after the real clock `now`."""
     if at - now > MAX_AHEAD:
         raise HistoryOutOfOrder(
-            f"a change stamped {stamp_seconds(at)} is more than 5 minutes ahead of the clock "
-            f"({stamp_seconds(now)}): --now may look ahead only in commands that change "
-            "nothing; nothing was changed"
+            f"a change stamped {stamp_seconds(at)} is more than {in_minutes(MAX_AHEAD)} ahead "
+            f"of the clock ({stamp_seconds(now)}): --now may look ahead only in commands that "
+            "change nothing; nothing was changed"
         )
 
 
@@ -267,14 +272,16 @@ def assign(filing: Filing, at: datetime, by: str, assignee: str | None) -> Filin
 
 def undo(current: Filing, before: Filing, after_version: int, at: datetime, by: str) -> Filing:
     """Undo `by`'s own last change: `before` is the filing as it was, `after_version` the
-    version that change produced. Refused after 5 minutes or once anyone changed it since."""
+    version that change produced. Refused after UNDO_WINDOW or once anyone changed it since."""
     if current.version != after_version:
         raise TransitionNotAllowed(
             f"{current.id} was changed by {current.updated_by} at "
             f"{stamp(current.updated_at or at)} since your change: nothing to undo"
         )
     if current.updated_at is None or at - current.updated_at > UNDO_WINDOW:
-        raise TransitionNotAllowed(f"{current.id}: your change is more than 5 minutes old")
+        raise TransitionNotAllowed(
+            f"{current.id}: your change is more than {in_minutes(UNDO_WINDOW)} old"
+        )
     entry = Transition(at, by, current.stage, before.stage, "undo of the last change", undo=True)
     return current.changed(
         at,

@@ -10,6 +10,9 @@ it matches the base, load() takes each filing's FilingSummary from it and keeps 
 JSON bytes of the records, without parsing or validating them. Memory stays small at 50,000
 filings for the same reason: raw bytes plus one FilingSummary per filing; `get` decodes (and
 validates) a full filing on demand.
+
+What a handle knows is built from what it read by the pure functions of state.py; this module
+does the reading, the locking, the writing and the compaction around them.
 """
 
 from __future__ import annotations
@@ -18,98 +21,58 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import orjson
 
-from icp_tui.domain.errors import InvalidRecord, UnknownFiling
-from icp_tui.domain.filing import BEIJING, Filing, from_record, to_record
+from icp_tui.domain.collector import gc_paused
+from icp_tui.domain.errors import UnknownFiling
+from icp_tui.domain.filing import Filing, from_record, stamp, to_record
 from icp_tui.domain.summary import FilingSummary, summarize
 from icp_tui.store.errors import (
     CompactionPostponed,
-    DatabaseCorrupt,
     DatabaseExists,
     DatabaseMissing,
     DuplicateFiling,
     JournalDamaged,
-    NewerSchema,
     ReadOnlyDatabase,
     StaleChange,
     StoreBusy,
     StoreError,
 )
-from icp_tui.store.files import check, writers_lock
+from icp_tui.store.files import check
 from icp_tui.store.journal import (
-    FILINGS,
-    JOURNAL_ADVICE,
     JOURNAL_FORMAT,
     SCHEMA_VERSION,
     FileId,
-    JournalEntry,
-    JournalRead,
-    Snapshot,
     append_line,
     batch_line,
-    clean_temp_files,
     file_id,
-    gc_paused,
     journal_line,
     journal_path,
-    load_record,
     lock_path,
-    merged_tables,
     next_generation,
     read_journal,
     read_snapshot,
     start_journal,
     summary_path,
     write_database,
+    writers_held,
 )
 from icp_tui.store.repair import Repaired, mend_journal
+from icp_tui.store.state import (
+    Docs,
+    StoreState,
+    Summaries,
+    apply_journal,
+    build_state,
+    decode,
+)
 from icp_tui.store.watching import FolderWatch, WatchUnavailable
 
 #: poll() lists changed filings up to this many; beyond it says "reloaded" (None) instead,
 #: so a wholesale change does not build tens of thousands of Filing objects at once.
 POLL_LIST_LIMIT = 2000
-
-Docs = dict[int, tuple[str, bytes]]  # doc_id -> (filing id, raw record JSON)
-Summaries = dict[str, FilingSummary]  # filing id -> summary of its current version
-
-
-@dataclass(slots=True)
-class _State:
-    """What this handle knows, and exactly which file contents it reflects."""
-
-    base_id: FileId
-    generation: int
-    schema_version: int
-    laid_out: bool
-    tables: dict[str, Any]  # the base's other tables, written back by compaction
-    by_doc: Docs
-    by_id: dict[str, int]
-    summaries: Summaries
-    #: Identity of the sidecar we wrote, or read and used, for the base; None if the base has
-    #: no usable sidecar, which makes a compaction due.
-    summary_id: FileId | None = None
-    journal_ino: tuple[int, int] | None = None
-    journal_gen: int | None = None
-    journal_format: int | None = None
-    journal_end: int = 0
-    journal_lines: int = 0
-    journal_size: int = 0
-
-    def follow(self, read: JournalRead) -> None:
-        """Remember where the journal read ended, to continue from there next time."""
-        self.journal_ino, self.journal_gen = read.ino, read.generation
-        self.journal_format = read.format
-        self.journal_end, self.journal_lines, self.journal_size = read.end, read.lines, read.size
-
-    @property
-    def journal_live(self) -> bool:
-        """The journal we follow belongs to our base (not stale, headerless or missing)."""
-        return self.journal_ino is not None and self.journal_gen == self.generation
 
 
 class FilingStore:
@@ -137,7 +100,7 @@ class FilingStore:
         #: Bytes read from and written to the base and journal (for benchmarks and tests).
         self.bytes_read = 0
         self.bytes_written = 0
-        self._state: _State | None = None
+        self._state: StoreState | None = None
         self._pending: dict[str, None] = {}  # ids changed since the last poll, in order
         self._lost = False  # a reload found filings gone (someone edited the file)
         self._mutex = threading.RLock()
@@ -177,7 +140,7 @@ class FilingStore:
                 if progress is not None and doc_id % 1000 == 0:
                     progress(doc_id)
         store.path.parent.mkdir(parents=True, exist_ok=True)
-        with store._mutex, store._locked(), gc_paused():
+        with store._mutex, writers_held(store.path, lock_timeout), gc_paused():
             store._refuse_existing(overwrite)
             generation = next_generation(store.path)
             written = write_database(
@@ -189,7 +152,7 @@ class FilingStore:
             )
             summary_id = _summary_id(store.path)
         store.bytes_written += written.bytes_written
-        store._state = _State(
+        store._state = StoreState(
             base_id=file_id(written.base),
             generation=generation,
             schema_version=SCHEMA_VERSION,
@@ -235,7 +198,7 @@ class FilingStore:
         with self._mutex, gc_paused(long_lived=True):
             snapshot = read_snapshot(self.path, summaries=True)
             self.bytes_read += snapshot.bytes_read
-            state, _ = self._build(snapshot, None)
+            state, _ = build_state(self.path, snapshot, None)
             del snapshot  # free its rows and records while the collector cannot see them
             self._state = state
             self._pending.clear()
@@ -266,7 +229,7 @@ class FilingStore:
         DatabaseCorrupt if its stored record turns out to be bad (see journal.py).
         """
         with self._mutex:
-            return self._decode(self._loaded(), filing_id)
+            return decode(self.path, self._loaded(), filing_id)
 
     def summary(self, filing_id: str) -> FilingSummary:
         """The summary of the filing as last read (from memory); UnknownFiling if there is none."""
@@ -294,7 +257,9 @@ class FilingStore:
                 changed = None
             else:
                 state = self._state
-                changed = [self._decode(state, fid) for fid in self._pending if fid in state.by_id]
+                changed = [
+                    decode(self.path, state, fid) for fid in self._pending if fid in state.by_id
+                ]
             self._pending.clear()
             self._lost = False
             return changed
@@ -330,7 +295,7 @@ class FilingStore:
         else is refused with StaleChange; None acts on whatever is current.
         """
         with self._writing() as state:
-            current = self._decode(state, filing_id)
+            current = decode(self.path, state, filing_id)
             if expected_version is not None and current.version != expected_version:
                 raise StaleChange(_stale_message(current), current)
             new = change(current)
@@ -429,7 +394,7 @@ class FilingStore:
 
         A journal that reads fine is left alone. This handle reloads on its next use.
         """
-        with self._mutex, self._locked():
+        with self._mutex, writers_held(self.path, self.lock_timeout):
             try:
                 self.load()  # validates every journal entry, as any reader would
                 return Repaired(self.journal)
@@ -458,37 +423,13 @@ class FilingStore:
 
     # ------------------------------------------------------------------------------ internals
 
-    def _loaded(self) -> _State:
+    def _loaded(self) -> StoreState:
         if self._state is None:
             self.load()
         assert self._state is not None
         return self._state
 
-    def _decode(self, state: _State, filing_id: str) -> Filing:
-        """Decode and validate a filing's stored record (see journal.py: a base record read
-        through the sidecar is checked only now)."""
-        doc_id = state.by_id.get(filing_id)
-        if doc_id is None:
-            raise UnknownFiling(f"no filing {filing_id} in {self.path}")
-        raw = state.by_doc[doc_id][1]
-        try:
-            filing = from_record(orjson.loads(raw))
-        except orjson.JSONDecodeError as error:
-            raise DatabaseCorrupt(
-                f"{self.path}: filing {filing_id!r} (document {doc_id}): not JSON ({error.msg})"
-            ) from None
-        except InvalidRecord as error:
-            raise DatabaseCorrupt(f"{self.path}: {error}") from None
-        summary = state.summaries[filing_id]
-        if filing.id != filing_id or filing.version != summary.version:
-            raise DatabaseCorrupt(
-                f"{self.path}: document {doc_id} holds filing {filing.id!r} version "
-                f"{filing.version}, but {summary_path(self.path)} lists {filing_id!r} version "
-                f"{summary.version} there"
-            )
-        return filing
-
-    def _check_access(self, state: _State) -> None:
+    def _check_access(self, state: StoreState) -> None:
         """Decide whether this handle may write, and say why not."""
         reason = None
         if state.schema_version > SCHEMA_VERSION:
@@ -504,180 +445,6 @@ class FilingStore:
                     reason = f"you may not write {target}, so {self.path} is open read-only"
                     break
         self.read_only, self.read_only_reason = reason is not None, reason
-
-    def _build(self, snapshot: Snapshot, previous: _State | None) -> tuple[_State, list[str]]:
-        """Turn a snapshot into a state; reuse what `previous` knows of unchanged records.
-
-        Base records are taken through the sidecar's rows when it describes the base, else
-        parsed and validated. Returns the state and the ids whose stored form differs from
-        `previous`.
-        """
-        base = snapshot.base
-        check = self._checker(base.schema_version)
-        tables = base.tables
-        entries = snapshot.live_entries
-        docs = None
-        if snapshot.summary.rows is not None:
-            docs = self._docs_from_rows(base.records, snapshot.summary.rows, previous)
-        # A sidecar counts only if it was used: one whose rows this code cannot read (say,
-        # from another version) is as good as stale, and the next compaction replaces it.
-        summary_id = snapshot.summary.ident if docs is not None else None
-        if docs is None:
-            records, parsed = base.records, base.parsed
-            if base.schema_version < SCHEMA_VERSION:
-                # Migrate the merged view; the journal of an old base holds old-schema records.
-                tables = merged_tables(snapshot)
-                parsed = {int(key): rec for key, rec in tables.pop(FILINGS).items()}
-                records = [(doc_id, orjson.dumps(rec), None) for doc_id, rec in parsed.items()]
-                entries = []
-            docs = self._docs_from_records(records, parsed, previous, check)
-        by_doc, by_id, summaries = docs
-        updates, new_ids, finals = self._journal_updates(by_doc, by_id, entries, check)
-        by_doc.update(updates)
-        by_id.update(new_ids)
-        for filing in finals.values():
-            summaries[filing.id] = summarize(filing)
-        old_docs: Docs = previous.by_doc if previous is not None else {}
-        changed = [
-            fid for doc_id, (fid, raw) in by_doc.items() if old_docs.get(doc_id) != (fid, raw)
-        ]
-        state = _State(
-            base_id=base.ident,
-            generation=base.generation,
-            schema_version=base.schema_version,
-            laid_out=base.laid_out,
-            tables=tables,
-            by_doc=by_doc,
-            by_id=by_id,
-            summaries=summaries,
-            summary_id=summary_id,
-        )
-        state.follow(snapshot.journal)
-        return state, changed
-
-    @staticmethod
-    def _docs_from_rows(
-        records: list[tuple[int, bytes, int | None]],
-        rows: list[Any],
-        previous: _State | None,
-    ) -> tuple[Docs, dict[str, int], Summaries] | None:
-        """The fast path: summaries from the sidecar's rows (record k has row k), records kept
-        raw and unchecked. None if any row is bad or the rows contradict each other: the caller
-        then reads the records themselves. Consumes `rows` (each is freed once used, which
-        leaves about 13 MB less memory held at 50,000 filings)."""
-        from_row = FilingSummary.from_row
-        old_docs: Docs = previous.by_doc if previous is not None else {}
-        old_summaries: Summaries = previous.summaries if previous is not None else {}
-        by_doc: Docs = {}
-        by_id: dict[str, int] = {}
-        summaries: Summaries = {}
-        try:
-            for k, (doc_id, raw, _) in enumerate(records):
-                row, rows[k] = rows[k], None  # free each row as we go: less memory kept
-                old = old_docs.get(doc_id)
-                if old is not None and old[1] == raw and row[0] == old[0]:
-                    doc, summary = old, old_summaries[old[0]]  # unchanged since we read it
-                else:
-                    summary = from_row(row)
-                    doc = (summary.id, raw)
-                del row
-                if doc_id in by_doc or summary.id in summaries:
-                    return None  # let the full read name the duplicate
-                by_doc[doc_id] = doc
-                by_id[summary.id] = doc_id
-                summaries[summary.id] = summary
-        except (InvalidRecord, LookupError, TypeError):
-            return None
-        return by_doc, by_id, summaries
-
-    def _docs_from_records(
-        self,
-        records: list[tuple[int, bytes, int | None]],
-        parsed: dict[int, Any] | None,
-        previous: _State | None,
-        check: Callable[[Any, str], Filing],
-    ) -> tuple[Docs, dict[str, int], Summaries]:
-        """The full path: parse and validate every record not known unchanged."""
-        old_docs: Docs = previous.by_doc if previous is not None else {}
-        old_summaries: Summaries = previous.summaries if previous is not None else {}
-        by_doc: Docs = {}
-        by_id: dict[str, int] = {}
-        summaries: Summaries = {}
-        where = str(self.path)
-        for doc_id, raw, line in records:
-            if doc_id in by_doc:
-                raise DatabaseCorrupt(f'{self.path}: "filings" has document {doc_id} twice')
-            old = old_docs.get(doc_id)
-            if old is not None and old[1] == raw:
-                by_doc[doc_id] = old  # checked (or vouched for by a sidecar) when first read
-                summary = old_summaries[old[0]]
-            else:
-                if parsed is not None:
-                    record = parsed[doc_id]
-                else:
-                    record = load_record(self.path, doc_id, raw, line)
-                filing = check(record, where)
-                by_doc[doc_id] = (filing.id, raw)
-                summary = summarize(filing)
-            fid = by_doc[doc_id][0]
-            other = by_id.setdefault(fid, doc_id)
-            if other != doc_id:
-                raise DatabaseCorrupt(
-                    f"{self.path}: filing {fid!r} appears twice (documents {other} and {doc_id})"
-                )
-            summaries[fid] = summary
-        return by_doc, by_id, summaries
-
-    def _checker(self, schema_version: int) -> Callable[[Any, str], Filing]:
-        """Validation that names the file (and line) of a bad record."""
-
-        def check(record: Any, where: str) -> Filing:
-            try:
-                return from_record(record)
-            except InvalidRecord as error:
-                if schema_version > SCHEMA_VERSION:
-                    detail = error if where == str(self.path) else f"{where}: {error}"
-                    raise NewerSchema(
-                        f"{self.path} was written by a newer icp-tui (schema {schema_version}, "
-                        f"this one knows {SCHEMA_VERSION}) and cannot be read: {detail}"
-                    ) from None
-                if where != str(self.path):  # a journal line: repair can drop it
-                    raise JournalDamaged(f"{where}: {error}; {JOURNAL_ADVICE}") from None
-                raise DatabaseCorrupt(f"{where}: {error}") from None
-
-        return check
-
-    def _journal_updates(
-        self,
-        by_doc: Docs,
-        by_id: dict[str, int],
-        entries: list[JournalEntry],
-        check: Callable[[Any, str], Filing],
-    ) -> tuple[Docs, dict[str, int], dict[int, Filing]]:
-        """Validate journal entries against the current documents, without changing them."""
-        updates: Docs = {}
-        new_ids: dict[str, int] = {}
-        finals: dict[int, Filing] = {}
-        for entry in entries:
-            where = f"{self.journal} line {entry.line}"
-            filing = check(entry.record, where)
-            held = updates.get(entry.doc_id) or by_doc.get(entry.doc_id)
-            if held is not None and held[0] != filing.id:
-                raise JournalDamaged(
-                    f"{where}: puts filing {filing.id!r} into document {entry.doc_id}, "
-                    f"which holds {held[0]!r}; {JOURNAL_ADVICE}"
-                )
-            if held is None:
-                other = new_ids.get(filing.id, by_id.get(filing.id))
-                if other is not None:
-                    raise JournalDamaged(
-                        f"{where}: adds filing {filing.id!r} again (it is document {other}); "
-                        f"{JOURNAL_ADVICE}"
-                    )
-                new_ids[filing.id] = entry.doc_id
-            updates[entry.doc_id] = (filing.id, entry.raw)
-            finals[entry.doc_id] = filing
-        return updates, new_ids, finals
 
     def _refresh(self) -> None:
         """Catch up with the files; note changed ids in _pending. Cheap when nothing changed."""
@@ -717,17 +484,7 @@ class FilingStore:
         if read.generation > state.generation or (state.journal_live and not read.resumed):
             self._reload()  # we raced a compaction
             return
-        check = self._checker(state.schema_version)
-        updates, new_ids, finals = self._journal_updates(
-            state.by_doc, state.by_id, read.entries, check
-        )
-        state.by_doc.update(updates)
-        state.by_id.update(new_ids)
-        for filing in finals.values():
-            state.summaries[filing.id] = summarize(filing)
-        for fid, _raw in updates.values():
-            self._pending[fid] = None
-        state.follow(read)
+        self._pending.update(dict.fromkeys(apply_journal(self.path, state, read)))
 
     def _reload(self) -> None:
         """Re-read everything, reusing what is byte-for-byte unchanged."""
@@ -735,7 +492,7 @@ class FilingStore:
         with gc_paused(long_lived=True):
             snapshot = read_snapshot(self.path, summaries=True)
             self.bytes_read += snapshot.bytes_read
-            state, changed = self._build(snapshot, previous)
+            state, changed = build_state(self.path, snapshot, previous)
             del snapshot
         if any(fid not in state.by_id for fid in previous.by_id):
             self._lost = True
@@ -744,31 +501,19 @@ class FilingStore:
         self._check_access(state)
 
     @contextmanager
-    def _locked(self, timeout: float | None = None) -> Iterator[None]:
-        """Hold the cross-process lock; clear away temporary files a killed writer left."""
-        wait = self.lock_timeout if timeout is None else timeout
-        try:
-            with writers_lock(lock_path(self.path), wait, database=self.path):
-                clean_temp_files(self.path)  # only lock holders write them: any found are orphans
-                yield
-        except OSError as error:
-            raise StoreError(
-                f"could not save to {self.path}: {error.strerror or error}; nothing was changed"
-            ) from error
-
-    @contextmanager
-    def _writing(self, timeout: float | None = None) -> Iterator[_State]:
+    def _writing(self, timeout: float | None = None) -> Iterator[StoreState]:
         """Lock, catch up with the files, and refuse if this handle may not write."""
         with self._mutex:
             self._refuse_read_only(self._loaded())
         # Wait for other processes without the mutex, so this process's readers carry on.
-        with self._locked(timeout), self._mutex:
+        wait = self.lock_timeout if timeout is None else timeout
+        with writers_held(self.path, wait), self._mutex:
             self._refresh()
             state = self._loaded()
             self._refuse_read_only(state)
             yield state
 
-    def _refuse_read_only(self, state: _State) -> None:
+    def _refuse_read_only(self, state: StoreState) -> None:
         if self.read_only:
             raise ReadOnlyDatabase(self.read_only_reason or f"{self.path} is read-only")
 
@@ -845,6 +590,6 @@ def _stale_message(current: Filing) -> str:
     when = current.updated_at or current.last_transition.at
     return (
         f"{current.id} was changed by {current.updated_by or 'someone'} at "
-        f"{when.astimezone(BEIJING):%Y-%m-%d %H:%M} (now version {current.version}); "
+        f"{stamp(when)} (now version {current.version}); "
         "your change was not saved"
     )

@@ -61,7 +61,6 @@ This module only reads and writes bytes; locking and bookkeeping live in filing_
 from __future__ import annotations
 
 import errno
-import gc
 import json
 import os
 import secrets
@@ -74,6 +73,7 @@ from typing import Any
 
 import orjson
 
+from icp_tui.domain.collector import gc_paused
 from icp_tui.domain.summary import ROW_FORMAT
 from icp_tui.store.errors import (
     DatabaseCorrupt,
@@ -94,6 +94,7 @@ from icp_tui.store.files import (
     is_own_leftover,
     open_file,
     policy,
+    writers_lock,
 )
 
 #: Version of the record layout; a file with a higher one was written by a newer icp-tui.
@@ -157,28 +158,6 @@ def empty_message(path: Path) -> str:
         f"{path} is empty (0 bytes), which is not a database; restore it from a backup, "
         "or remove it and create one with `icp-tui init` or `icp-tui demo`"
     )
-
-
-@contextmanager
-def gc_paused(*, long_lived: bool = False) -> Iterator[None]:
-    """Pause the cyclic garbage collector: it triples the time to build many small objects.
-
-    With `long_lived` (for loading a database, whose objects live as long as the handle), what
-    survives the block is then moved straight to the oldest generation, so the first young
-    collection after it does not scan the 100,000s of objects just built (about 50 ms at
-    50,000 filings). gc.freeze then gc.unfreeze does that without a scan; it is skipped if
-    something else in the process froze objects, to leave those frozen.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            if long_lived and gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
 
 
 # --------------------------------------------------------------------------- reading the base
@@ -819,6 +798,21 @@ def clean_temp_files(path: Path) -> int:
                 os.unlink(path.parent / name)
                 removed += 1
     return removed
+
+
+@contextmanager
+def writers_held(path: Path, timeout: float) -> Iterator[None]:
+    """Hold the writers' lock of the database at `path` for the block (StoreBusy after
+    `timeout` seconds); clear away temporary files a killed writer left. A failing disk
+    (OSError) becomes a StoreError that says nothing was changed."""
+    try:
+        with writers_lock(lock_path(path), timeout, database=path):
+            clean_temp_files(path)  # only lock holders write them: any found are orphans
+            yield
+    except OSError as error:
+        raise StoreError(
+            f"could not save to {path}: {error.strerror or error}; nothing was changed"
+        ) from error
 
 
 def atomic_write(

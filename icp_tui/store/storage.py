@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
+from icp_tui.domain.collector import gc_paused
 from icp_tui.domain.errors import InvalidRecord
 from icp_tui.domain.filing import from_record
 from icp_tui.domain.summary import summarize
@@ -22,19 +23,16 @@ from icp_tui.store.errors import (
     DatabaseMissing,
     ReadOnlyDatabase,
 )
-from icp_tui.store.files import writers_lock
 from icp_tui.store.journal import (
     FILINGS,
     SCHEMA_VERSION,
     Snapshot,
-    clean_temp_files,
     file_id,
-    gc_paused,
-    lock_path,
     merged_tables,
     next_generation,
     read_snapshot,
     write_database,
+    writers_held,
 )
 
 _Position = tuple[Any, ...]
@@ -69,8 +67,7 @@ class JournaledStorage(Storage):
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         """Replace the whole database with `data` (a compaction), under the lock."""
-        with writers_lock(lock_path(self.path), self.lock_timeout, database=self.path):
-            clean_temp_files(self.path)
+        with writers_held(self.path, self.lock_timeout):
             self._write_locked(data)
 
     def _write_locked(self, data: dict[str, dict[str, Any]]) -> None:

@@ -23,7 +23,7 @@ from icp_tui.config import Reference
 from icp_tui.display import inert
 from icp_tui.domain.filing import Filing, Transition, stamp, submission_groups
 from icp_tui.domain.sla import Health, SlaStatus, expires_at, expiry_in_words, sla_status
-from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Clock, Stage, rule
+from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, SlaClock, Stage, rule
 from icp_tui.domain.transitions import sms_attempts
 
 
@@ -192,7 +192,7 @@ class StagePanes:
         if following is None:
             # The current stay runs from entered_at (an undo puts it back to the first entry).
             entry = Transition(self.filing.entered_at, entry.by, entry.source, stage, entry.reason)
-        if clock is Clock.BUSINESS_DAYS and target is not None:
+        if clock is SlaClock.BUSINESS_DAYS and target is not None:
             used = policy.calendar.elapsed(entry.at, end)
             due = policy.calendar.due(entry.at, target)
             # Breached once past the due time, as the queue says (the weekend after a Friday
@@ -203,7 +203,7 @@ class StagePanes:
                 _line("due", stamp(due)),
                 _line("used", f"{used} of {target} bd: {outcome}", "bold" if late else ""),
             ]
-        if clock is Clock.WALL_HOURS and target is not None:
+        if clock is SlaClock.WALL_HOURS and target is not None:
             sent = entry.at
             if following is None and self.filing.sms_sent_at is not None:
                 sent = self.filing.sms_sent_at  # the 24 hours count from the latest SMS
@@ -216,7 +216,7 @@ class StagePanes:
                 _line("deadline", f"{stamp(deadline)} ({target} hours)"),
                 _line("used", f"{hours} of {target} h: {outcome}", "bold" if late else ""),
             ]
-        if clock is Clock.PAUSED:
+        if clock is SlaClock.PAUSED:
             return [_line("clock", "paused: waiting for the applicant")]
         return []
 

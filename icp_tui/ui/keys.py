@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
 
+from icp_tui.domain.transitions import UNDO_WINDOW, in_minutes
 from icp_tui.queue import View
 
 
@@ -92,7 +93,7 @@ DASHBOARD_KEYS = (
         "u",
         "undo",
         "Undo",
-        "undo your own last change (5 minutes)",
+        f"undo your own last change ({in_minutes(UNDO_WINDOW)})",
         "Undo my last change",
         shown=True,
         id="undo",

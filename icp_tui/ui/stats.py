@@ -22,7 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Sparkline, Static
 
 from icp_tui.display import inert
-from icp_tui.domain.filing import BEIJING
+from icp_tui.domain.filing import stamp
 from icp_tui.domain.sla import HEALTH_ORDER, Health
 from icp_tui.domain.stages import STAGE_ORDER, rule
 from icp_tui.report import Report
@@ -175,10 +175,7 @@ class StatsScreen(Screen[None]):
         report = self.report
         title = Text()
         title.append("Queue statistics", "bold")
-        title.append(
-            f" at {report.now.astimezone(BEIJING):%Y-%m-%d %H:%M} (Beijing): "
-            f"{report.total} filings\n"
-        )
+        title.append(f" at {stamp(report.now)} (Beijing): {report.total} filings\n")
         title.append("  ".join(f"{h.glyph} {report.by_health[h]} {h.word}" for h in HEALTH_ORDER))
         yield Static(title, id="stats-title")
         days = report.breaches_per_day

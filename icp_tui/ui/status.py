@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from icp_tui.display import inert
-from icp_tui.domain.filing import BEIJING
+from icp_tui.domain.filing import stamp, time_of_day
 from icp_tui.domain.sla import HEALTH_ORDER, Health
 from icp_tui.queue import QueueEntry, Sort, View, health_counts
 
@@ -38,11 +38,11 @@ class StatusLine(Static):
         counts = health_counts(rows)  # the view's, not the whole queue's
         width = max(20, width)
         first = Text()
-        first.append(f" {now.astimezone(BEIJING):%Y-%m-%d %H:%M} Beijing", "bold")
+        first.append(f" {stamp(now)} Beijing", "bold")
         if read_only:
             first.append("  READ-ONLY", "bold reverse")
         if last_refresh:
-            first.append(f"  refreshed {last_refresh.astimezone(BEIJING):%H:%M:%S}", "dim")
+            first.append(f"  refreshed {time_of_day(last_refresh, seconds=True)}", "dim")
         # The path last, cut from the left: its file name is what tells two databases apart.
         room = width - first.cell_len - 2
         if cell_len(path) > room:

@@ -20,6 +20,7 @@ from icp_tui.store import (
     filing_store,
     journal,
     journal_path,
+    state,
     storage,
 )
 from icp_tui.store.journal import atomic_write, base_chunks, journal_header
@@ -171,7 +172,7 @@ def old_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     FilingStore(path).commit(fid(1), noter("before the upgrade"))
     path.write_text(path.read_text().replace('"domain":', '"site":'))
     edit_journal(path, lambda line: line.replace(b'"domain":', b'"site":'))
-    for module in (journal, filing_store, storage):
+    for module in (journal, filing_store, state, storage):
         monkeypatch.setattr(module, "SCHEMA_VERSION", 2)
 
     def rename(tables: dict[str, Any]) -> dict[str, Any]:
@@ -212,7 +213,7 @@ def test_first_write_after_an_upgrade_migrates_the_file(old_db: Path) -> None:
 
 def test_missing_migration_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = new_db(tmp_path)
-    for module in (journal, filing_store, storage):
+    for module in (journal, filing_store, state, storage):
         monkeypatch.setattr(module, "SCHEMA_VERSION", 2)
     with pytest.raises(StoreError, match="no migration from schema 1 to 2"):
         FilingStore(path).load()

@@ -30,6 +30,7 @@ from icp_tui.store import (
     journal_path,
     summary_path,
 )
+from icp_tui.store import state as store_state
 from icp_tui.store.journal import atomic_write, base_chunks
 
 
@@ -72,6 +73,8 @@ class Decodes:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, *, fail: bool = False) -> None:
         self.calls = 0
         self.fail = fail
+        # Loading decodes in state.py, writing checks in filing_store.py.
+        monkeypatch.setattr(store_state, "from_record", self)
         monkeypatch.setattr(filing_store, "from_record", self)
 
     def __call__(self, record: Any) -> Filing:

@@ -140,8 +140,13 @@ def test_an_out_of_order_note_in_an_old_database_does_not_inflate_review_days(
 def test_a_change_more_than_5_minutes_ahead_of_the_clock_is_refused() -> None:
     now = bj(2026, 12, 1, 10)
     check_not_ahead(now + timedelta(minutes=5), now)
-    with pytest.raises(HistoryOutOfOrder, match="more than 5 minutes ahead"):
+    with pytest.raises(HistoryOutOfOrder) as refused:
         check_not_ahead(now + timedelta(minutes=5, seconds=1), now)
+    assert str(refused.value) == (
+        "a change stamped 2026-12-01 10:05:01 is more than 5 minutes ahead of the clock "
+        "(2026-12-01 10:00:00): --now may look ahead only in commands that change nothing; "
+        "nothing was changed"
+    )
 
 
 ACTIONS = ("advance", "note", "ticket", "assign")
@@ -215,9 +220,9 @@ def test_a_filing_due_2026_12_31_is_one_bd_over_on_2027_01_04(reference: Referen
     status = sla_status(filing, reference.policy, bj(2027, 1, 4, 10))
     assert (status.health, status.left) == (Health.BREACHED, "1 bd over")
     entry = Queue(reference, bj(2027, 1, 4, 10)).put(filing)
-    assert entry.summary(reference, bj(2027, 1, 4, 10))["provisional_years"] == [2027]
+    assert entry.list_json(reference, bj(2027, 1, 4, 10))["provisional_years"] == [2027]
     before = Queue(reference, bj(2026, 12, 30, 12)).put(filing)
-    assert before.summary(reference, bj(2026, 12, 30, 12))["provisional_years"] == []
+    assert before.list_json(reference, bj(2026, 12, 30, 12))["provisional_years"] == []
 
 
 def test_the_official_schedule_in_the_data_file_ends_the_provisional_year(
@@ -315,7 +320,7 @@ def check_round_trip(
         at = now + later
         q = Queue(reference, at)
         return {
-            e.id: {k: v for k, v in e.summary(reference, at).items() if k != "version"}
+            e.id: {k: v for k, v in e.list_json(reference, at).items() if k != "version"}
             for e in (q.put(f) for f in fs)
         }
 
@@ -404,6 +409,19 @@ def test_an_order_counts_down_from_day_30_and_expires_at_day_45(policy: SlaPolic
     assert "order expired" in WITHDRAW_REASONS
 
 
+def test_expiry_words_at_the_second(policy: SlaPolicy) -> None:
+    first = bj(2026, 3, 2, 9)
+    expiry = expires_at(new_filing(first), policy)
+    assert expiry is not None
+    second = timedelta(seconds=1)
+    # The countdown starts on day 30 exactly, not a second before.
+    assert expiry_in_words(expiry, policy, first + timedelta(days=30) - second) is None
+    # Days left are rounded up: a day and a second is 2 d; the last second is still 1 d.
+    assert expiry_in_words(expiry, policy, expiry - timedelta(days=1) - second) == "expires in 2 d"
+    assert expiry_in_words(expiry, policy, expiry - timedelta(days=1)) == "expires in 1 d"
+    assert expiry_in_words(expiry, policy, expiry - second) == "expires in 1 d"
+
+
 def test_expiry_counts_from_the_first_submission_and_stops_at_the_authority(
     policy: SlaPolicy,
 ) -> None:
@@ -442,8 +460,28 @@ def test_a_resent_sms_restarts_the_24_hours(make_filing: MakeFiling, policy: Sla
     ]
     assert from_record(to_record(resent)) == resent
     assert FilingSummary.from_row(summarize(resent).to_row()) == summarize(resent)
+    assert (resent.updated_at, resent.updated_by) == (entered + timedelta(hours=20), "bob")
     moved = advance(resent, entered + timedelta(hours=21), ACTOR)
     assert moved.sms_sent_at is None and sms_attempts(moved) == []
+
+
+def test_an_sms_resent_a_little_ahead_of_the_clock_has_used_no_hours(
+    make_filing: MakeFiling, policy: SlaPolicy
+) -> None:
+    now = bj(2025, 3, 3, 12)
+    filing = make_filing(S.SMS_VERIFICATION, bj(2025, 3, 3, 10))
+    resent = sms_resent(filing, now + timedelta(minutes=5), "bob")  # within MAX_AHEAD
+    status = sla_status(resent, policy, now)
+    assert (status.used, status.left) == (0, "24 h left")
+
+
+def test_sms_attempts_are_the_entry_and_the_resends_only(make_filing: MakeFiling) -> None:
+    entered = bj(2025, 3, 3, 10)
+    filing = make_filing(S.SMS_VERIFICATION, entered)
+    # A resend in the same second as the entry is still a second SMS; a note is none.
+    filing = sms_resent(filing, entered, "bob")
+    filing = add_note(filing, entered + timedelta(hours=1), ACTOR, "applicant called")
+    assert [(t.at, t.by) for t in sms_attempts(filing)] == [(entered, ACTOR), (entered, "bob")]
 
 
 def test_an_sms_is_resent_only_during_the_sms_check(make_filing: MakeFiling) -> None:

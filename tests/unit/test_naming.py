@@ -30,7 +30,7 @@ def test_health_by_word_hyphen_and_prefix() -> None:
     assert find_health("at-risk") is Health.AT_RISK
     assert find_health("on track") is Health.ON_TRACK
     assert find_health("breach") is Health.BREACHED
-    with pytest.raises(ValueError, match="known: breached"):
+    with pytest.raises(ValueError, match=r"unknown health 'purple' \(known: breached"):
         find_health("purple")
 
 

@@ -88,7 +88,7 @@ def test_counts_match_the_queue_that_list_json_uses(
     queue = Queue(reference, NOW)
     for filing in demo:
         queue.put(filing)
-    summaries = [e.summary(reference, NOW) for e in queue.select()]
+    summaries = [e.list_json(reference, NOW) for e in queue.select()]
 
     assert report.total == len(summaries) == len(demo)
     assert {h.value: n for h, n in report.by_health.items()} == {

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from icp_tui.domain.calendar import BusinessCalendar
 from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.provinces import Province, ProvinceTable
 from icp_tui.domain.sla import (
@@ -113,6 +114,7 @@ def test_paused_stages_are_waiting(
     assert status.left == "waiting 3 d"
     assert status.due_at is None
     assert status.target is None
+    assert status.unit == ""  # no clock runs: nothing to count in
     # Much later still waiting, never breached.
     assert sla_status(filing, policy, bj(2026, 3, 6, 10)).health is H.WAITING
 
@@ -131,6 +133,8 @@ def test_closed_stages_are_done(policy: SlaPolicy, make_filing: MakeFiling, stag
     assert status.health is H.DONE
     assert status.left == "closed"
     assert status.escalate is False
+    assert status.unit == ""
+    assert status.target is None
 
 
 def test_duration_in_words() -> None:
@@ -180,6 +184,19 @@ def test_boundaries_hold_in_utc_too(policy: SlaPolicy, make_filing: MakeFiling) 
     assert health_at(2025, 3, 3, 16, 0, 0) is H.AT_RISK
     assert health_at(2025, 3, 4, 15, 59, 59) is H.AT_RISK
     assert health_at(2025, 3, 4, 16, 0, 0) is H.BREACHED
+
+
+def test_a_small_at_risk_fraction_of_a_two_day_target_is_at_risk_from_day_one(
+    cal: BusinessCalendar, make_filing: MakeFiling
+) -> None:
+    # 25 % of 2 bd is half a day: the first day with that much used is day 1 (Tue 3-4).
+    policy = SlaPolicy(calendar=cal, review_target_bd=2, at_risk_fraction=0.25)
+    filing = make_filing(S.PRELIMINARY_REVIEW, MONDAY)
+    assert sla_status(filing, policy, bj(2025, 3, 3, 23, 59, 59)).health is H.ON_TRACK
+    status = sla_status(filing, policy, bj(2025, 3, 4, 0))
+    assert status.health is H.AT_RISK
+    assert status.left == "1 bd left"
+    assert sla_status(filing, policy, bj(2025, 3, 5, 23, 59, 59)).left == "due today"
 
 
 @pytest.mark.parametrize(
@@ -366,6 +383,41 @@ def test_already_over_three_days_escalates_on_entering_the_next_review_stage(
     assert sla_status(filing, policy, entered).escalate is True
 
 
+def test_exactly_three_days_before_reentering_review_escalates_only_on_the_next_day(
+    policy: SlaPolicy, filing_from_moves: MakeFiling
+) -> None:
+    # preliminary Mon 3-3 -> awaiting_photo Thu 3-6 (Tue, Wed, Thu = 3 bd: not more than 3)
+    # -> photo_review Mon 3-10 10:00: the 4th day is Tue 3-11, escalated from its 00:00.
+    entered = bj(2025, 3, 10, 10)
+    filing = filing_from_moves(
+        [
+            (S.PRELIMINARY_REVIEW, MONDAY),
+            (S.AWAITING_PHOTO, bj(2025, 3, 6, 10)),
+            (S.PHOTO_REVIEW, entered),
+        ]
+    )
+    assert review_days_used(filing, policy, bj(2025, 3, 10, 23, 59, 59)) == 3
+    assert sla_status(filing, policy, entered).escalate is False
+    assert sla_status(filing, policy, bj(2025, 3, 10, 23, 59, 59)).escalate is False
+    assert sla_status(filing, policy, bj(2025, 3, 11, 0)).escalate is True
+
+
+def test_review_days_used_at_a_past_moment_ignores_later_stretches(
+    policy: SlaPolicy, filing_from_moves: MakeFiling
+) -> None:
+    # preliminary Mon 3-3 -> awaiting_photo Wed 3-5 (Tue, Wed = 2 bd) -> photo_review Mon 3-10.
+    filing = filing_from_moves(
+        [
+            (S.PRELIMINARY_REVIEW, MONDAY),
+            (S.AWAITING_PHOTO, bj(2025, 3, 5, 10)),
+            (S.PHOTO_REVIEW, bj(2025, 3, 10, 10)),
+        ]
+    )
+    # Asked for Friday 3-7, before the photo review began: the 2 bd of preliminary review.
+    assert review_days_used(filing, policy, bj(2025, 3, 7, 12)) == 2
+    assert review_days_used(filing, policy, bj(2025, 3, 11, 12)) == 3
+
+
 def test_resubmission_restarts_the_escalation_count(
     policy: SlaPolicy, filing_from_moves: MakeFiling
 ) -> None:
@@ -515,25 +567,27 @@ def test_health_rank_order() -> None:
 
 def test_most_urgent_first(policy: SlaPolicy, make_filing: MakeFiling) -> None:
     now = bj(2025, 3, 13, 12)  # Thursday
+    # Within each health the ids run against the expected order, so that only the due, waiting
+    # or closing times (not the id tie-break) can put them right.
     filings = [
         # breached: due Tue 3-4 (more overdue) before due Tue 3-11.
-        make_filing(S.PHOTO_REVIEW, bj(2025, 3, 10, 10), id="B2"),
-        make_filing(S.PRELIMINARY_REVIEW, bj(2025, 3, 3, 10), id="B1"),
+        make_filing(S.PHOTO_REVIEW, bj(2025, 3, 10, 10), id="B1"),
+        make_filing(S.PRELIMINARY_REVIEW, bj(2025, 3, 3, 10), id="B2"),
         # at_risk: SMS due Thu 14:00 before preliminary due Thu 23:59:59; same due -> by id.
-        make_filing(S.PRELIMINARY_REVIEW, bj(2025, 3, 12, 11), id="R3"),
-        make_filing(S.PRELIMINARY_REVIEW, bj(2025, 3, 12, 10), id="R2"),
-        make_filing(S.SMS_VERIFICATION, bj(2025, 3, 12, 14), id="R1"),
+        make_filing(S.PRELIMINARY_REVIEW, bj(2025, 3, 12, 11), id="R2"),
+        make_filing(S.PRELIMINARY_REVIEW, bj(2025, 3, 12, 10), id="R1"),
+        make_filing(S.SMS_VERIFICATION, bj(2025, 3, 12, 14), id="R3"),
         # on_track: SMS due Fri 9:00, Beijing authority Mar 31, Zhejiang authority Apr 15.
-        make_filing(S.AUTHORITY_REVIEW, bj(2025, 3, 3, 10), id="O3", province="Zhejiang"),
+        make_filing(S.AUTHORITY_REVIEW, bj(2025, 3, 3, 10), id="O1", province="Zhejiang"),
         make_filing(S.AUTHORITY_REVIEW, bj(2025, 3, 3, 10), id="O2", province="Beijing"),
-        make_filing(S.SMS_VERIFICATION, bj(2025, 3, 13, 9), id="O1"),
+        make_filing(S.SMS_VERIFICATION, bj(2025, 3, 13, 9), id="O3"),
         # waiting: longest waiting first.
-        make_filing(S.AWAITING_PHOTO, bj(2025, 3, 12, 9), id="W2"),
-        make_filing(S.RETURNED, bj(2025, 3, 10, 10), id="W1"),
+        make_filing(S.AWAITING_PHOTO, bj(2025, 3, 12, 9), id="W1"),
+        make_filing(S.RETURNED, bj(2025, 3, 10, 10), id="W2"),
         # done: most recently closed first.
-        make_filing(S.REJECTED, bj(2025, 3, 7, 10), id="D3"),
+        make_filing(S.REJECTED, bj(2025, 3, 7, 10), id="D1"),
         make_filing(S.APPROVED, bj(2025, 3, 11, 10), id="D2"),
-        make_filing(S.WITHDRAWN, bj(2025, 3, 12, 10), id="D1"),
+        make_filing(S.WITHDRAWN, bj(2025, 3, 12, 10), id="D3"),
     ]
 
     def key(filing: Filing) -> tuple[int, float, str]:
@@ -542,9 +596,9 @@ def test_most_urgent_first(policy: SlaPolicy, make_filing: MakeFiling) -> None:
         return (health.rank, times.sort_key(health), filing.id)
 
     healths = {f.id: sla_status(f, policy, now).health for f in filings}
-    assert [healths[i] for i in ("B1", "B2", "R1", "R2", "R3", "O1", "O2", "O3")] == (
+    assert [healths[i] for i in ("B2", "B1", "R3", "R1", "R2", "O3", "O2", "O1")] == (
         [H.BREACHED] * 2 + [H.AT_RISK] * 3 + [H.ON_TRACK] * 3
     )
-    expected = ["B1", "B2", "R1", "R2", "R3", "O1", "O2", "O3", "W1", "W2", "D1", "D2", "D3"]
+    expected = ["B2", "B1", "R3", "R1", "R2", "O3", "O2", "O1", "W2", "W1", "D3", "D2", "D1"]
     assert [f.id for f in sorted(filings, key=key)] == expected
     assert [f.id for f in sorted(reversed(filings), key=key)] == expected

@@ -128,7 +128,7 @@ def test_json_export_is_the_list_json_objects(reference: Reference, demo: list[F
     )
     out = io.StringIO()
     write_json(rows, out)
-    assert json.loads(out.getvalue()) == [e.summary(reference, NOW) for e in entries]
+    assert json.loads(out.getvalue()) == [e.list_json(reference, NOW) for e in entries]
     assert progress[-1] == (len(demo), len(demo))
 
 

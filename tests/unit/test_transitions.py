@@ -16,15 +16,23 @@ from icp_tui.domain.errors import (
     TransitionNotAllowed,
     WithdrawNotAllowed,
 )
-from icp_tui.domain.filing import BEIJING, EntityType, Filing, from_record, to_record
+from icp_tui.domain.filing import (
+    BEIJING,
+    Checklist,
+    EntityType,
+    Filing,
+    Transition,
+    from_record,
+    to_record,
+)
 from icp_tui.domain.stages import (
     ALIBABA_CLOUD_REVIEW,
     CLOSED,
     STAGE_RULES,
     SUBMITTED_TO_AUTHORITY,
     WITHDRAW_REASONS,
-    Clock,
     Owner,
+    SlaClock,
     Stage,
     can_move,
     parse_stage,
@@ -37,10 +45,12 @@ from icp_tui.domain.transitions import (
     advance,
     advance_targets,
     assign,
+    check_domain,
     materials_state,
     next_filing_id,
     record_materials,
     record_ticket,
+    sms_resent,
     submit,
     undo,
     withdraw,
@@ -140,10 +150,10 @@ DOMAIN_TABLE: dict[str, tuple[str, str, str, bool, tuple[str, ...]]] = {
     "withdrawn": ("Withdrawn", "-", "stopped", False, ()),
 }
 CLOCKS = {
-    "runs": Clock.BUSINESS_DAYS,
-    "runs, wall clock": Clock.WALL_HOURS,
-    "paused": Clock.PAUSED,
-    "stopped": Clock.STOPPED,
+    "runs": SlaClock.BUSINESS_DAYS,
+    "runs, wall clock": SlaClock.WALL_HOURS,
+    "paused": SlaClock.PAUSED,
+    "stopped": SlaClock.STOPPED,
 }
 
 
@@ -328,6 +338,12 @@ def test_a_closed_filing_does_not_move(make_filing: MakeFiling, stage: Stage) ->
     assert advance_targets(filing.stage) == ()
     with pytest.raises(TransitionNotAllowed, match="closed filing does not move"):
         advance(filing, MONDAY + timedelta(days=1), ACTOR, to=S.PRELIMINARY_REVIEW)
+    # With no next stage and no `to`: the same refusal, naming when it closed.
+    with pytest.raises(TransitionNotAllowed) as refused:
+        advance(filing, MONDAY + timedelta(days=1), ACTOR)
+    assert str(refused.value) == (
+        f"ICP-0001 is {stage.value} since 2025-03-03 10:00: a closed filing does not move"
+    )
 
 
 def test_approval_records_the_icp_number(make_filing: MakeFiling) -> None:
@@ -335,6 +351,19 @@ def test_approval_records_the_icp_number(make_filing: MakeFiling) -> None:
     approved = advance(filing, bj(2025, 3, 20, 9), ACTOR, icp_number="浙ICP备2025000001号-1")
     assert approved.icp_number == "浙ICP备2025000001号-1"
     assert_round_trips(approved)
+
+
+@pytest.mark.parametrize(("province", "example"), [("Beijing", "京"), ("Atlantis", "浙")])
+def test_approving_without_a_number_shows_one_for_the_province(
+    make_filing: MakeFiling, province: str, example: str
+) -> None:
+    filing = make_filing(S.AUTHORITY_REVIEW, MONDAY, province=province)
+    with pytest.raises(InvalidInput) as refused:
+        advance(filing, bj(2025, 3, 20, 9), ACTOR)
+    assert str(refused.value) == (
+        "ICP-0001: approving records the ICP number the authority issued "
+        f"(e.g. --icp-number {example}ICP备2026012345号-1)"
+    )
 
 
 @pytest.mark.parametrize("stage", [S.RETURNED, S.REJECTED])
@@ -482,6 +511,56 @@ def test_withdraw_refused_once_closed(make_filing: MakeFiling, stage: Stage) -> 
         withdraw(filing, bj(2025, 3, 20), ACTOR, "applicant request")
 
 
+@pytest.mark.parametrize(
+    ("stage", "refusal"),
+    [
+        (
+            S.APPROVED,
+            "ICP-0001 was approved by the communications administration on 2025-03-03 10:00: "
+            "a decided filing cannot be withdrawn",
+        ),
+        (
+            S.REJECTED,
+            "ICP-0001 was rejected by the communications administration on 2025-03-03 10:00: "
+            "a decided filing cannot be withdrawn (resubmit it instead)",
+        ),
+        (
+            S.SMS_VERIFICATION,
+            "ICP-0001 cannot be withdrawn: it was submitted to the communications administration "
+            "on 2025-03-03 10:00 (now sms_verification); the applicant must complete the SMS "
+            "check (or it is returned to them)",
+        ),
+        (
+            S.AUTHORITY_REVIEW,
+            "ICP-0001 cannot be withdrawn: it was submitted to the communications administration "
+            "on 2025-03-03 09:00 (now authority_review); wait for the authority's decision",
+        ),
+    ],
+)
+def test_withdraw_refusal_says_why_and_what_to_do(
+    make_filing: MakeFiling, stage: Stage, refusal: str
+) -> None:
+    assert withdraw_refusal(make_filing(stage, MONDAY)) == refusal
+
+
+def test_submitted_at_the_same_instant_as_the_submission_still_names_it(
+    filing_from_moves: MakeFiling,
+) -> None:
+    # Every move up to the SMS check stamped at one instant (an import can do that).
+    at = bj(2025, 3, 3, 10)
+    moves = [(s, at) for s in (S.PRELIMINARY_REVIEW, S.AWAITING_PHOTO, S.PHOTO_REVIEW)]
+    filing = filing_from_moves(
+        [
+            *moves,
+            (S.AWAITING_SUBMISSION, at),
+            (S.SMS_VERIFICATION, at),
+            (S.AUTHORITY_REVIEW, MONDAY + timedelta(days=1)),
+        ]
+    )
+    refusal = withdraw_refusal(filing)
+    assert refusal is not None and "administration on 2025-03-03 10:00 " in refusal
+
+
 def test_withdraw_refused_when_already_withdrawn_says_so(make_filing: MakeFiling) -> None:
     filing = make_filing(S.WITHDRAWN, MONDAY)
     with pytest.raises(WithdrawNotAllowed, match="already withdrawn on 2025-03-03 10:00"):
@@ -524,7 +603,7 @@ def test_notes_keep_text_exactly(make_filing: MakeFiling, text: str) -> None:
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t"])
 def test_a_blank_note_is_refused(make_filing: MakeFiling, text: str) -> None:
-    with pytest.raises(InvalidInput, match="note"):
+    with pytest.raises(InvalidInput, match=r"^the note is empty$"):
         add_note(make_filing(), MONDAY, ACTOR, text)
 
 
@@ -553,7 +632,7 @@ def test_record_ticket(make_filing: MakeFiling) -> None:
     assert ticketed.history[:-1] == filing.history
     assert ticketed.history[-1].reason == "ticket TK-20250307-0042"
     assert not ticketed.history[-1].moved and ticketed.last_move == filing.last_move
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match=r"^the ticket reference is empty$"):
         record_ticket(filing, at, "bob", "  ")
 
 
@@ -568,7 +647,10 @@ def test_assign_and_unassign(make_filing: MakeFiling) -> None:
     assert cleared.assignee is None
     assert cleared.version == filing.version + 2
     assert cleared.updated_by == "alice"
+    assert [e.reason for e in cleared.history[-2:]] == ["assigned to 李雷", "unassigned"]
     assert_round_trips(cleared)
+    with pytest.raises(InvalidInput, match=r"^the assignee is empty$"):
+        assign(filing, at, "bob", "   ")
 
 
 # -- undo ------------------------------------------------------------------------------------
@@ -631,6 +713,62 @@ def test_undo_a_note(make_filing: MakeFiling) -> None:
     assert_round_trips(back)
 
 
+def _content(filing: Filing) -> Filing:
+    """The filing without what every change moves on (version, who and when, history)."""
+    return replace(filing, version=0, updated_at=None, updated_by=None, history=())
+
+
+CHANGES: dict[str, Callable[[Filing, datetime], Filing]] = {
+    "note": lambda f, at: add_note(f, at, ACTOR, "called"),
+    "ticket": lambda f, at: record_ticket(f, at, ACTOR, "TK-2"),
+    "assign": lambda f, at: assign(f, at, ACTOR, "carol"),
+    "sms resent": lambda f, at: sms_resent(f, at, ACTOR),
+    "authority review": lambda f, at: advance(f, at, ACTOR),
+    "returned": lambda f, at: advance(f, at, ACTOR, to=S.RETURNED, reason="SMS check missed"),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_undo_puts_back_everything_the_change_changed(make_filing: MakeFiling, change: str) -> None:
+    # An SMS check with a ticket, an assignee, materials and a resend already recorded.
+    materials = Checklist(admin_photo=True, materials_mailed=True, materials_received=True)
+    filing = make_filing(
+        S.SMS_VERIFICATION, MONDAY, ticket="TK-1", assignee="bob", checklist=materials
+    )
+    filing = sms_resent(filing, MONDAY + timedelta(hours=1), ACTOR)
+    at = MONDAY + timedelta(hours=2)
+    changed = CHANGES[change](filing, at)
+    assert _content(changed) != _content(filing)
+    back = undo(changed, filing, changed.version, at + timedelta(minutes=1), ACTOR)
+    assert _content(back) == _content(filing)
+    assert back.history[-1] == Transition(
+        at + timedelta(minutes=1),
+        ACTOR,
+        changed.stage,
+        filing.stage,
+        "undo of the last change",
+        undo=True,
+    )
+
+
+def test_undo_of_an_approval_takes_back_the_icp_number(make_filing: MakeFiling) -> None:
+    filing = make_filing(S.AUTHORITY_REVIEW, MONDAY, province="Zhejiang")
+    at = bj(2025, 3, 20, 9)
+    approved = advance(filing, at, ACTOR, icp_number="浙ICP备2025000001号-1")
+    back = undo(approved, filing, approved.version, at + timedelta(minutes=1), ACTOR)
+    assert (back.stage, back.icp_number) == (S.AUTHORITY_REVIEW, None)
+    noted = add_note(approved, at + timedelta(minutes=1), ACTOR, "number sent to the applicant")
+    kept = undo(noted, approved, noted.version, at + timedelta(minutes=2), ACTOR)
+    assert kept.icp_number == "浙ICP备2025000001号-1"
+
+
+def test_undo_of_entering_photo_review_unticks_the_photo(make_filing: MakeFiling) -> None:
+    filing = make_filing(S.AWAITING_PHOTO, MONDAY)
+    reviewed = advance(filing, bj(2025, 3, 4, 9), ACTOR)
+    back = undo(reviewed, filing, reviewed.version, bj(2025, 3, 4, 9, 1), ACTOR)
+    assert back.checklist.admin_photo is False
+
+
 def test_undo_refused_after_five_minutes(make_filing: MakeFiling) -> None:
     filing = make_filing(S.PRELIMINARY_REVIEW, MONDAY)
     moved_at = bj(2025, 3, 4, 9)
@@ -647,7 +785,8 @@ def test_undo_refused_once_the_version_moved_on(make_filing: MakeFiling) -> None
     noted = add_note(moved, moved_at + timedelta(minutes=1), "bob", "looked at it")
     with pytest.raises(TransitionNotAllowed, match="changed by bob") as refused:
         undo(noted, filing, moved.version, moved_at + timedelta(minutes=2), ACTOR)
-    assert "nothing to undo" in str(refused.value)
+    # When bob changed it (Beijing time), not when the undo was asked for.
+    assert "at 2025-03-04 09:01 since your change: nothing to undo" in str(refused.value)
 
 
 def test_undo_refused_without_a_recorded_change_time(make_filing: MakeFiling) -> None:
@@ -689,8 +828,45 @@ def test_submit_creates_a_valid_filing_in_preliminary_review() -> None:
     assert (filing.history[0].source, filing.history[0].by) == (None, ACTOR)
     assert_chained(filing)
     assert_round_trips(filing)
-    with pytest.raises(InvalidInput):
+    assert filing.history[0].reason == "submitted"
+    with pytest.raises(InvalidInput, match=r"^the domain is empty$"):
         submit("ICP-2025-00002", " ", "x", EntityType.INDIVIDUAL, "Beijing", at, ACTOR)
+    with pytest.raises(InvalidInput, match=r"^the entity is empty$"):
+        submit("ICP-2025-00002", "example.cn", " ", EntityType.INDIVIDUAL, "Beijing", at, ACTOR)
+
+
+@pytest.mark.parametrize(
+    ("domain", "valid"),
+    [
+        ("www.123.cn", True),  # only the top-level label may not be all digits
+        ("www.example.123", False),
+        ("example.123", False),
+        ("a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 61, True),  # 253: the limit
+        ("a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 62, False),  # 254
+    ],
+)
+def test_domain_name_rules(domain: str, valid: bool) -> None:
+    if valid:
+        assert check_domain(domain) == domain
+    else:
+        with pytest.raises(InvalidInput, match="is not a domain name"):
+            check_domain(domain)
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("bad", "'bad'"),
+        ("x" * 60, repr("x" * 60)),  # up to 60 characters shown whole
+        ("x" * 61, repr("x" * 57 + "...")),  # longer: cut to 57 and marked
+    ],
+)
+def test_a_wrong_domain_is_named_in_the_refusal(typed: str, shown: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        check_domain(typed)
+    assert str(refused.value) == (
+        f"{shown} is not a domain name: expected a host name like example.com or 例子.中国"
+    )
 
 
 def test_next_filing_id() -> None:
@@ -714,5 +890,38 @@ def test_materials_go_pending_mailed_received_and_never_back(make_filing: MakeFi
     assert materials_state(mailed, requires_mailing=True) == "mailed"
     received = record_materials(mailed, MONDAY + timedelta(hours=2), ACTOR, received=True)
     assert materials_state(received, requires_mailing=True) == "received"
-    with pytest.raises(TransitionNotAllowed, match="already received"):
+    with pytest.raises(TransitionNotAllowed) as refused:
         record_materials(received, MONDAY + timedelta(hours=3), ACTOR, received=False)
+    assert str(refused.value) == (
+        "ICP-0001: the mailed materials were already received; they cannot go back to mailed"
+    )
+    with pytest.raises(TransitionNotAllowed) as refused:
+        record_materials(make_filing(S.AUTHORITY_REVIEW, MONDAY), MONDAY, ACTOR, received=True)
+    assert str(refused.value) == (
+        "ICP-0001 is authority_review: mailed materials are recorded between the preliminary "
+        "review and the submission to the communications administration"
+    )
+
+
+def test_recording_materials_is_a_dated_signed_change_in_the_history(
+    make_filing: MakeFiling,
+) -> None:
+    filing = make_filing(S.PHOTO_REVIEW, MONDAY)
+    mailed_at, received_at = MONDAY + timedelta(hours=1), MONDAY + timedelta(days=2)
+    mailed = record_materials(filing, mailed_at, "bob", received=False)
+    received = record_materials(mailed, received_at, "carol", received=True)
+    assert (mailed.updated_at, mailed.updated_by, mailed.version) == (
+        mailed_at,
+        "bob",
+        filing.version + 1,
+    )
+    assert (received.updated_at, received.updated_by) == (received_at, "carol")
+    assert received.history[-2:] == (
+        Transition(mailed_at, "bob", S.PHOTO_REVIEW, S.PHOTO_REVIEW, "materials mailed"),
+        Transition(received_at, "carol", S.PHOTO_REVIEW, S.PHOTO_REVIEW, "materials received"),
+    )
+    # Not a move: the stage and its clock stay as they were.
+    assert (received.stage, received.entered_at) == (S.PHOTO_REVIEW, MONDAY)
+    assert received.checklist.materials_mailed and received.checklist.materials_received
+    assert_chained(received)
+    assert_round_trips(received)

@@ -1,0 +1,289 @@
+"""What a FilingStore handle knows, built from what was read: pure, no files, no locks.
+
+Given a snapshot (the base's raw records, the sidecar's rows, the journal's entries; see
+journal.py), `build_state` makes the documents, ids and summaries a handle keeps, reusing what
+an earlier state knows of byte-for-byte unchanged records. `apply_journal` adds journal entries
+read since, and `decode` turns one kept record into a validated Filing. The reading, the locking
+and the writing stay in filing_store.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from icp_tui.domain.errors import InvalidRecord, UnknownFiling
+from icp_tui.domain.filing import Filing, from_record
+from icp_tui.domain.summary import FilingSummary, summarize
+from icp_tui.store.errors import DatabaseCorrupt, JournalDamaged, NewerSchema
+from icp_tui.store.journal import (
+    FILINGS,
+    JOURNAL_ADVICE,
+    SCHEMA_VERSION,
+    FileId,
+    JournalEntry,
+    JournalRead,
+    Snapshot,
+    journal_path,
+    load_record,
+    merged_tables,
+    summary_path,
+)
+
+Docs = dict[int, tuple[str, bytes]]  # doc_id -> (filing id, raw record JSON)
+Summaries = dict[str, FilingSummary]  # filing id -> summary of its current version
+Check = Callable[[Any, str], Filing]  # validate a record; the str says where it was read
+
+
+@dataclass(slots=True)
+class StoreState:
+    """What a handle knows, and exactly which file contents it reflects."""
+
+    base_id: FileId
+    generation: int
+    schema_version: int
+    laid_out: bool
+    tables: dict[str, Any]  # the base's other tables, written back by compaction
+    by_doc: Docs
+    by_id: dict[str, int]
+    summaries: Summaries
+    #: Identity of the sidecar we wrote, or read and used, for the base; None if the base has
+    #: no usable sidecar, which makes a compaction due.
+    summary_id: FileId | None = None
+    journal_ino: tuple[int, int] | None = None
+    journal_gen: int | None = None
+    journal_format: int | None = None
+    journal_end: int = 0
+    journal_lines: int = 0
+    journal_size: int = 0
+
+    def follow(self, read: JournalRead) -> None:
+        """Remember where the journal read ended, to continue from there next time."""
+        self.journal_ino, self.journal_gen = read.ino, read.generation
+        self.journal_format = read.format
+        self.journal_end, self.journal_lines, self.journal_size = read.end, read.lines, read.size
+
+    @property
+    def journal_live(self) -> bool:
+        """The journal we follow belongs to our base (not stale, headerless or missing)."""
+        return self.journal_ino is not None and self.journal_gen == self.generation
+
+
+def build_state(
+    path: Path, snapshot: Snapshot, previous: StoreState | None
+) -> tuple[StoreState, list[str]]:
+    """Turn a snapshot of the database at `path` into a state; reuse what `previous` knows of
+    unchanged records.
+
+    Base records are taken through the sidecar's rows when it describes the base, else
+    parsed and validated. Returns the state and the ids whose stored form differs from
+    `previous`.
+    """
+    base = snapshot.base
+    check = checker(path, base.schema_version)
+    tables = base.tables
+    entries = snapshot.live_entries
+    docs = None
+    if snapshot.summary.rows is not None:
+        docs = docs_from_rows(base.records, snapshot.summary.rows, previous)
+    # A sidecar counts only if it was used: one whose rows this code cannot read (say,
+    # from another version) is as good as stale, and the next compaction replaces it.
+    summary_id = snapshot.summary.ident if docs is not None else None
+    if docs is None:
+        records, parsed = base.records, base.parsed
+        if base.schema_version < SCHEMA_VERSION:
+            # Migrate the merged view; the journal of an old base holds old-schema records.
+            tables = merged_tables(snapshot)
+            parsed = {int(key): rec for key, rec in tables.pop(FILINGS).items()}
+            records = [(doc_id, orjson.dumps(rec), None) for doc_id, rec in parsed.items()]
+            entries = []
+        docs = docs_from_records(path, records, parsed, previous, check)
+    by_doc, by_id, summaries = docs
+    updates, new_ids, finals = journal_updates(path, by_doc, by_id, entries, check)
+    by_doc.update(updates)
+    by_id.update(new_ids)
+    for filing in finals.values():
+        summaries[filing.id] = summarize(filing)
+    old_docs: Docs = previous.by_doc if previous is not None else {}
+    changed = [fid for doc_id, (fid, raw) in by_doc.items() if old_docs.get(doc_id) != (fid, raw)]
+    state = StoreState(
+        base_id=base.ident,
+        generation=base.generation,
+        schema_version=base.schema_version,
+        laid_out=base.laid_out,
+        tables=tables,
+        by_doc=by_doc,
+        by_id=by_id,
+        summaries=summaries,
+        summary_id=summary_id,
+    )
+    state.follow(snapshot.journal)
+    return state, changed
+
+
+def docs_from_rows(
+    records: list[tuple[int, bytes, int | None]],
+    rows: list[Any],
+    previous: StoreState | None,
+) -> tuple[Docs, dict[str, int], Summaries] | None:
+    """The fast path: summaries from the sidecar's rows (record k has row k), records kept
+    raw and unchecked. None if any row is bad or the rows contradict each other: the caller
+    then reads the records themselves. Consumes `rows` (each is freed once used, which
+    leaves about 13 MB less memory held at 50,000 filings)."""
+    from_row = FilingSummary.from_row
+    old_docs: Docs = previous.by_doc if previous is not None else {}
+    old_summaries: Summaries = previous.summaries if previous is not None else {}
+    by_doc: Docs = {}
+    by_id: dict[str, int] = {}
+    summaries: Summaries = {}
+    try:
+        for k, (doc_id, raw, _) in enumerate(records):
+            row, rows[k] = rows[k], None  # free each row as we go: less memory kept
+            old = old_docs.get(doc_id)
+            if old is not None and old[1] == raw and row[0] == old[0]:
+                doc, summary = old, old_summaries[old[0]]  # unchanged since we read it
+            else:
+                summary = from_row(row)
+                doc = (summary.id, raw)
+            del row
+            if doc_id in by_doc or summary.id in summaries:
+                return None  # let the full read name the duplicate
+            by_doc[doc_id] = doc
+            by_id[summary.id] = doc_id
+            summaries[summary.id] = summary
+    except (InvalidRecord, LookupError, TypeError):
+        return None
+    return by_doc, by_id, summaries
+
+
+def docs_from_records(
+    path: Path,
+    records: list[tuple[int, bytes, int | None]],
+    parsed: dict[int, Any] | None,
+    previous: StoreState | None,
+    check: Check,
+) -> tuple[Docs, dict[str, int], Summaries]:
+    """The full path: parse and validate every record of the base at `path` not known
+    unchanged."""
+    old_docs: Docs = previous.by_doc if previous is not None else {}
+    old_summaries: Summaries = previous.summaries if previous is not None else {}
+    by_doc: Docs = {}
+    by_id: dict[str, int] = {}
+    summaries: Summaries = {}
+    where = str(path)
+    for doc_id, raw, line in records:
+        if doc_id in by_doc:
+            raise DatabaseCorrupt(f'{path}: "filings" has document {doc_id} twice')
+        old = old_docs.get(doc_id)
+        if old is not None and old[1] == raw:
+            by_doc[doc_id] = old  # checked (or vouched for by a sidecar) when first read
+            summary = old_summaries[old[0]]
+        else:
+            record = parsed[doc_id] if parsed is not None else load_record(path, doc_id, raw, line)
+            filing = check(record, where)
+            by_doc[doc_id] = (filing.id, raw)
+            summary = summarize(filing)
+        fid = by_doc[doc_id][0]
+        other = by_id.setdefault(fid, doc_id)
+        if other != doc_id:
+            raise DatabaseCorrupt(
+                f"{path}: filing {fid!r} appears twice (documents {other} and {doc_id})"
+            )
+        summaries[fid] = summary
+    return by_doc, by_id, summaries
+
+
+def checker(path: Path, schema_version: int) -> Check:
+    """Validation that names the file (and line) of a bad record of the database at `path`."""
+
+    def check(record: Any, where: str) -> Filing:
+        try:
+            return from_record(record)
+        except InvalidRecord as error:
+            if schema_version > SCHEMA_VERSION:
+                detail = error if where == str(path) else f"{where}: {error}"
+                raise NewerSchema(
+                    f"{path} was written by a newer icp-tui (schema {schema_version}, "
+                    f"this one knows {SCHEMA_VERSION}) and cannot be read: {detail}"
+                ) from None
+            if where != str(path):  # a journal line: repair can drop it
+                raise JournalDamaged(f"{where}: {error}; {JOURNAL_ADVICE}") from None
+            raise DatabaseCorrupt(f"{where}: {error}") from None
+
+    return check
+
+
+def journal_updates(
+    path: Path,
+    by_doc: Docs,
+    by_id: dict[str, int],
+    entries: list[JournalEntry],
+    check: Check,
+) -> tuple[Docs, dict[str, int], dict[int, Filing]]:
+    """Validate journal entries against the current documents, without changing them."""
+    journal = journal_path(path)
+    updates: Docs = {}
+    new_ids: dict[str, int] = {}
+    finals: dict[int, Filing] = {}
+    for entry in entries:
+        where = f"{journal} line {entry.line}"
+        filing = check(entry.record, where)
+        held = updates.get(entry.doc_id) or by_doc.get(entry.doc_id)
+        if held is not None and held[0] != filing.id:
+            raise JournalDamaged(
+                f"{where}: puts filing {filing.id!r} into document {entry.doc_id}, "
+                f"which holds {held[0]!r}; {JOURNAL_ADVICE}"
+            )
+        if held is None:
+            other = new_ids.get(filing.id, by_id.get(filing.id))
+            if other is not None:
+                raise JournalDamaged(
+                    f"{where}: adds filing {filing.id!r} again (it is document {other}); "
+                    f"{JOURNAL_ADVICE}"
+                )
+            new_ids[filing.id] = entry.doc_id
+        updates[entry.doc_id] = (filing.id, entry.raw)
+        finals[entry.doc_id] = filing
+    return updates, new_ids, finals
+
+
+def apply_journal(path: Path, state: StoreState, read: JournalRead) -> list[str]:
+    """Add the entries of a journal read that continues where `state` stopped; return the ids
+    they change. Nothing changes if an entry is bad."""
+    check = checker(path, state.schema_version)
+    updates, new_ids, finals = journal_updates(path, state.by_doc, state.by_id, read.entries, check)
+    state.by_doc.update(updates)
+    state.by_id.update(new_ids)
+    for filing in finals.values():
+        state.summaries[filing.id] = summarize(filing)
+    state.follow(read)
+    return [fid for fid, _raw in updates.values()]
+
+
+def decode(path: Path, state: StoreState, filing_id: str) -> Filing:
+    """Decode and validate a filing's kept record (a base record read through the sidecar is
+    checked only now); UnknownFiling if `state` has none of that id."""
+    doc_id = state.by_id.get(filing_id)
+    if doc_id is None:
+        raise UnknownFiling(f"no filing {filing_id} in {path}")
+    raw = state.by_doc[doc_id][1]
+    try:
+        filing = from_record(orjson.loads(raw))
+    except orjson.JSONDecodeError as error:
+        raise DatabaseCorrupt(
+            f"{path}: filing {filing_id!r} (document {doc_id}): not JSON ({error.msg})"
+        ) from None
+    except InvalidRecord as error:
+        raise DatabaseCorrupt(f"{path}: {error}") from None
+    summary = state.summaries[filing_id]
+    if filing.id != filing_id or filing.version != summary.version:
+        raise DatabaseCorrupt(
+            f"{path}: document {doc_id} holds filing {filing.id!r} version "
+            f"{filing.version}, but {summary_path(path)} lists {filing_id!r} version "
+            f"{summary.version} there"
+        )
+    return filing
