@@ -70,10 +70,13 @@ class IcpApp(App[int]):
 
     def on_mount(self) -> None:
         self.theme = self.settings.theme
-        # `kill` or a dropped SSH connection: leave like `q` does (the terminal is restored;
-        # a save under way is one fsynced journal line, so it is whole or absent either way).
+        # `kill`, a dropped SSH connection or `kill -INT`: leave like `q` does (the terminal is
+        # restored; a save under way is one fsynced journal line, so it is whole or absent
+        # either way). SIGINT too: asyncio.run's own handler only cancels the main task, and
+        # Textual may absorb that cancellation, leaving the dashboard running (seen on a busy
+        # machine).
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGHUP):
+        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
             loop.add_signal_handler(signum, self.exit)
         # 16 colours turn $error and $warning into the same bright red: name distinct ones.
         self.dashboard.set_class(self.console.color_system in ("standard", "windows"), "ansi16")

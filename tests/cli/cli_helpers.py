@@ -1,8 +1,14 @@
-"""Running `python -m icp_tui` in a private folder, and the checks the CLI tests share."""
+"""Running the CLI in a private folder, and the checks the CLI tests share.
+
+`run(ARGS)` runs it inside the test process as a child interpreter would (in_process.py);
+`run.process(ARGS)` and `run.popen(ARGS)` start a real `python -m icp_tui`, for the tests
+whose subject is the process itself.
+"""
 
 from __future__ import annotations
 
 import getpass
+import io
 import json
 import os
 import subprocess
@@ -11,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from in_process import run_main
+
 #: The time every test evaluates at unless it says otherwise (a Wednesday, no holiday near).
 NOW = "2026-11-25T15:00+08:00"
 #: The operating-system user: who every change must be attributed to.
@@ -21,15 +28,15 @@ _DEFAULT = object()  # "use the test's own database"
 
 
 def base_env(private: Path) -> dict[str, str]:
-    """The environment of a CLI run: the repository importable; byte code kept under `private`
-    (shared by the session, outside the repository and the venv); no inherited ICP_TUI_DB or
-    ICP_TUI_CONFIG, and an empty user config folder, so no settings of this machine leak in."""
-    dropped = {"ICP_TUI_DB", "ICP_TUI_CONFIG", "ICP_TUI_DATA", "PYTHONDONTWRITEBYTECODE"}
+    """The environment of a CLI run: no byte code written (a child reads what is already
+    compiled, rather than compiling every library again into a folder of its own); no inherited
+    ICP_TUI_DB or ICP_TUI_CONFIG, and an empty user config folder under `private`, so no
+    settings of this machine leak in."""
+    dropped = {"ICP_TUI_DB", "ICP_TUI_CONFIG", "ICP_TUI_DATA", "PYTHONPYCACHEPREFIX"}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     (private / "config").mkdir(exist_ok=True)
     env.update(
-        PYTHONPATH=str(REPO_ROOT),
-        PYTHONPYCACHEPREFIX=str(private / "pycache"),
+        PYTHONDONTWRITEBYTECODE="1",
         PYTHONUTF8="1",
         PYTHONIOENCODING="utf-8",
         XDG_CONFIG_HOME=str(private / "config"),
@@ -62,6 +69,20 @@ class Runner:
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        """The command run in-process: its exit status, stdout and stderr."""
+        argv = self.command(args, now, db)
+        code, out, err = run_main(argv[3:], cwd=cwd or self.cwd, env={**self.env, **(env or {})})
+        return subprocess.CompletedProcess(argv, code, _text(out), _text(err))
+
+    def process(
+        self,
+        *args: str,
+        now: str | None = NOW,
+        db: Any = _DEFAULT,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """The command run in a real child interpreter."""
         return subprocess.run(
             self.command(args, now, db),
             cwd=cwd or self.cwd,
@@ -83,6 +104,11 @@ class Runner:
             text=True,
             encoding="utf-8",
         )
+
+
+def _text(data: bytes) -> str:
+    """Output decoded as `subprocess.run(text=True)` decodes it (universal newlines)."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
 
 
 # -- checks shared by the tests ----------------------------------------------------------

@@ -1,8 +1,8 @@
-"""Fixtures of the command-line tests: `run` runs `python -m icp_tui` in the test's tmp_path.
+"""Fixtures of the command-line tests: `run` runs the CLI in the test's tmp_path.
 
 Every test gets its own tmp_path; the CLI runs with that folder as its working directory and,
 unless a test says otherwise, a database at tmp_path/db/filings.json. Nothing is written into
-the repository: byte code goes to a per-session folder outside it, and no config file of
+the repository: the child interpreters write no byte code, and no config file of
 the machine ($ICP_TUI_CONFIG, ~/.config/icp-tui) is read.
 """
 
@@ -16,7 +16,7 @@ from cli_helpers import Runner
 
 @pytest.fixture(scope="session")
 def cli_private(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Byte code and an empty user config folder for the child interpreters, per session."""
+    """An empty user config folder for the CLI runs, per session."""
     return tmp_path_factory.mktemp("cli-private")
 
 

@@ -21,8 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from in_process import run_main
 
 PAGE = 4096
+#: The time the runs evaluate at unless told otherwise (a Wednesday, no holiday near).
+NOW = "2026-11-25T15:00+08:00"
 
 
 @contextmanager
@@ -142,8 +145,6 @@ def shared_folder(team: Staff) -> Iterator[Path]:
         shutil.rmtree(top, ignore_errors=True)
 
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
 #: Becomes `user` inside an interpreter started as root, once it has imported what it needs:
 #: the interpreter may live where only root can read (here, /root/.pyenv), but every file
 #: operation of the tool then runs with the user's own uid, groups and umask.
@@ -180,17 +181,10 @@ def as_user(user: str, code: str) -> None:
     subprocess.run([*_become(user, 0o022), code], check=True, timeout=60, cwd="/")
 
 
-def run_as(
-    user: str | None,
-    *args: str,
-    db: Path,
-    umask: int = 0o022,
-    now: str | None = "2026-11-25T15:00+08:00",
-) -> subprocess.CompletedProcess[str]:
-    """`icp-tui --db DB ARGS` as `user` (None: as root) with its groups and `umask`."""
-    env = {
+def _env(user: str | None, db: Path) -> dict[str, str]:
+    """The environment of a member's run: nothing of this machine but PATH."""
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(REPO_ROOT),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUTF8": "1",
         "LANG": "C.UTF-8",
@@ -199,15 +193,35 @@ def run_as(
         "USER": user or "root",
         "LOGNAME": user or "root",
     }
-    argv = ["--db", str(db), *(["--now", now] if now is not None else []), *args]
+
+
+def _argv(args: tuple[str, ...], db: Path, now: str | None) -> list[str]:
+    return ["--db", str(db), *(["--now", now] if now is not None else []), *args]
+
+
+def run_as(
+    user: str | None,
+    *args: str,
+    db: Path,
+    umask: int = 0o022,
+    now: str | None = NOW,
+) -> subprocess.CompletedProcess[str]:
+    """`icp-tui --db DB ARGS` as `user` (None: as root) with its groups and `umask`."""
     main = "sys.exit(icp_tui.__main__.main(sys.argv[1:]))"
     return subprocess.run(
-        [*_become(user, umask), main, *argv],
+        [*_become(user, umask), main, *_argv(args, db, now)],
         cwd=db.parent.parent,
-        env=env,
+        env=_env(user, db),
         capture_output=True,
         text=True,
         encoding="utf-8",
         timeout=120,
         check=False,
     )
+
+
+def run_here(*args: str, db: Path, now: str | None = NOW) -> subprocess.CompletedProcess[str]:
+    """`icp-tui --db DB ARGS` as this process's user, run in-process (in_process.py) with the
+    environment `run_as` gives: for the many runs whose subject is not another user."""
+    code, out, err = run_main(_argv(args, db, now), cwd=db.parent.parent, env=_env(None, db))
+    return subprocess.CompletedProcess(args, code, out.decode("utf-8"), err.decode("utf-8"))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import sys
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,6 @@ from pathlib import Path
 import pytest
 from cli_helpers import (
     NOW,
-    REPO_ROOT,
     USER,
     Runner,
     as_json,
@@ -172,8 +170,6 @@ def test_withdraw_needs_a_reason(run: Runner) -> None:
 def entered_at(db: Path, ids: list[str]) -> dict[str, datetime]:
     """When each filing entered its stage, read with the project's own store (the CLI's way:
     load, then get), since `list --json` does not show it."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
     from icp_tui.store import FilingStore
 
     store = FilingStore(db)
@@ -440,7 +436,8 @@ def test_unreadable_database_is_one_line_and_left_alone(run: Runner, kind: str) 
 def test_usage_errors_exit_2(run: Runner) -> None:
     new_filing(run)
     check = unchanged(run.db.parent)
-    usage_error(run("list", "--bogus"))
+    # The exit status the shell sees, so a real process for one of them.
+    usage_error(run.process("list", "--bogus"))
     usage_error(run("--bogus", "list"))
     usage_error(run("frobnicate"))
     usage_error(run("show"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from server_helpers import PAGE, fill, run_as, tmpfs
+from server_helpers import PAGE, fill, run_here, tmpfs
 
 from icp_tui.store import FilingStore, summary_path
 
@@ -26,7 +26,7 @@ def test_exit_status_matches_what_was_stored_at_every_free_size() -> None:
         (mount / "config").mkdir()
         db = mount / "db" / "filings.json"
         db.parent.mkdir()
-        created = run_as(None, "demo", "--count", "40", db=db)
+        created = run_here("demo", "--count", "40", db=db)
         assert created.returncode == 0, created.stderr
         filing_id = _first_id(db)
         pristine = _files(db.parent)
@@ -40,7 +40,7 @@ def test_exit_status_matches_what_was_stored_at_every_free_size() -> None:
             summary_path(db).unlink()  # makes a compaction due
             filler = fill(mount, pages * PAGE)
             try:
-                result = run_as(None, "note", filing_id, text, db=db)
+                result = run_here("note", filing_id, text, db=db)
             finally:
                 filler.unlink()
             stored = _notes(db, filing_id, text)
@@ -65,7 +65,7 @@ def test_a_retry_after_a_failure_stores_the_change_once() -> None:
         (mount / "config").mkdir()
         db = mount / "db" / "filings.json"
         db.parent.mkdir()
-        assert run_as(None, "demo", "--count", "40", db=db).returncode == 0
+        assert run_here("demo", "--count", "40", db=db).returncode == 0
         filing_id = _first_id(db)
         pristine = _files(db.parent)
         for pages in range(0, 30, 3):
@@ -74,9 +74,9 @@ def test_a_retry_after_a_failure_stores_the_change_once() -> None:
             summary_path(db).unlink()
             filler = fill(mount, pages * PAGE)
             try:
-                if run_as(None, "note", filing_id, text, db=db).returncode != 0:
+                if run_here("note", filing_id, text, db=db).returncode != 0:
                     filler.unlink()  # the operator frees some space and retries
-                    assert run_as(None, "note", filing_id, text, db=db).returncode == 0
+                    assert run_here("note", filing_id, text, db=db).returncode == 0
             finally:
                 filler.unlink(missing_ok=True)
             assert _notes(db, filing_id, text) == 1, pages

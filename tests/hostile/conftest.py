@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[1]
-for folder in (REPO_ROOT, HERE):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from icp_tui.config import Reference, Settings, load_reference  # noqa: E402
+from icp_tui.config import Reference, Settings, load_reference
 
 
 @pytest.fixture(scope="session")
@@ -24,5 +17,5 @@ def reference() -> Reference:
 
 @pytest.fixture(scope="session")
 def private(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Byte code and an empty user config folder for child interpreters, per session."""
+    """An empty user config folder for the CLI runs, per session."""
     return tmp_path_factory.mktemp("hostile-private")

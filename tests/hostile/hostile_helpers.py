@@ -8,21 +8,16 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from hypothesis import strategies as st
+from in_process import run_main
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from icp_tui.domain.filing import BEIJING, EntityType, Filing  # noqa: E402
-from icp_tui.domain.stages import HAPPY_PATH, Stage  # noqa: E402
-from icp_tui.domain.transitions import advance, submit  # noqa: E402
+from icp_tui.domain.filing import BEIJING, EntityType, Filing
+from icp_tui.domain.stages import HAPPY_PATH, Stage
+from icp_tui.domain.transitions import advance, submit
 
 #: The frozen "now" of every test: a Wednesday afternoon, Beijing time (no holiday near).
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=BEIJING)
@@ -166,13 +161,13 @@ def hand_filing(
 
 
 def base_env(private: Path) -> dict[str, str]:
-    """A CLI run's environment: the repository importable, no settings of this machine."""
-    dropped = {"ICP_TUI_DB", "ICP_TUI_CONFIG", "ICP_TUI_DATA", "PYTHONDONTWRITEBYTECODE"}
+    """A CLI run's environment: no settings of this machine (an empty user config folder
+    under `private`), and no byte code written (a child reads what is already compiled)."""
+    dropped = {"ICP_TUI_DB", "ICP_TUI_CONFIG", "ICP_TUI_DATA", "PYTHONPYCACHEPREFIX"}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     (private / "config").mkdir(parents=True, exist_ok=True)
     env.update(
-        PYTHONPATH=str(REPO_ROOT),
-        PYTHONPYCACHEPREFIX=str(private / "pycache"),
+        PYTHONDONTWRITEBYTECODE="1",
         PYTHONUTF8="1",
         PYTHONIOENCODING="utf-8",
         XDG_CONFIG_HOME=str(private / "config"),
@@ -203,30 +198,14 @@ def run_cli(
     private: Path,
     db: Path | None,
     now: str | None = NOW_TEXT,
-    timeout: float = 60,
 ) -> Result:
-    """`python -m icp_tui [--db DB] [--now NOW] ARGS` in `cwd`, stdin closed."""
-    cmd = [sys.executable, "-m", "icp_tui"]
-    if db is not None:
-        cmd.append(f"--db={db}")
-    if now is not None:
-        cmd.append(f"--now={now}")
-    cmd += args
-    done = subprocess.run(
-        cmd,
-        cwd=cwd,
-        env=base_env(private),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
-    return Result(
-        cmd[3:],
-        done.returncode,
-        done.stdout.decode("utf-8"),
-        done.stderr.decode("utf-8"),
-    )
+    """`icp-tui [--db DB] [--now NOW] ARGS` in `cwd`, stdin closed, run in-process as a child
+    interpreter would run it (see in_process.py)."""
+    argv = [f"--db={db}"] if db is not None else []
+    argv += [f"--now={now}"] if now is not None else []
+    argv += args
+    code, out, err = run_main(argv, cwd=cwd, env=base_env(private))
+    return Result(argv, code, out.decode("utf-8"), err.decode("utf-8"))
 
 
 def assert_one_line_error(result: Result, *fragments: str) -> str:

@@ -281,7 +281,6 @@ def run(folder: Path, private: Path, global_args: list[str], args: list[str]) ->
         private=private,
         db=folder / "db" / "filings.json",
         now=None,
-        timeout=60,
     )
 
 

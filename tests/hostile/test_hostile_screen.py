@@ -17,6 +17,7 @@ from rich.cells import cell_len
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Static
+from ui_helpers import wait_for
 
 from icp_tui.config import Reference, Settings
 from icp_tui.display import inert
@@ -135,7 +136,7 @@ async def test_table_lines_are_80_cells_inert_and_cut_with_an_ellipsis(
         for row in range(1, len(table.rows) + 1):
             await pilot.click(FilingTable, offset=(40, row))
         await pilot.pause()
-        assert app.return_code is None and not app._exit
+        assert app.return_code is None  # set by App.exit
         assert app.dashboard.table.rows, "the dashboard went away"
         # From 100 columns the entity is shown too (at 80 the flags / assignee take its place).
         await pilot.resize_terminal(100, 24)
@@ -184,7 +185,7 @@ async def test_the_detail_shows_the_whole_note_and_reason_inert(
         for y in range(1, 23, 3):
             await pilot.click(offset=(40, y))
         await pilot.pause()
-        assert app.return_code is None and not app._exit
+        assert app.return_code is None  # set by App.exit
         await pilot.press("escape")
         assert not isinstance(app.screen, DetailScreen)
 
@@ -223,6 +224,10 @@ def test_snapshot_detail_80x24(
     assert snap_compare(build_app(reference), terminal_size=(80, 24), run_before=run_before)
 
 
+def table_lines(table: Widget) -> list[str]:
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
 # -- too small ---------------------------------------------------------------------------------
 
 
@@ -232,21 +237,18 @@ async def test_too_small_says_enlarge_then_recovers(
 ) -> None:
     app = build_app(reference)
     async with app.run_test(size=size) as pilot:
-        await pilot.pause()
         notice = app.dashboard.query_one("#too-small", Static)
         table = app.dashboard.table
-        assert notice.display and notice.size.area
+        # Each layout after a resize is an event of its own: wait for it, then look.
+        await wait_for(pilot, lambda: notice.display and notice.size.area)
         said = " ".join(" ".join(lines_of(notice)).split())
         assert "Enlarge the window" in said, said
         assert not table.region.area, "the table is drawn into a too small terminal"
 
         await pilot.resize_terminal(100, 30)
-        await pilot.pause()
-        assert table.region.area and table.size.width >= 99
+        await wait_for(pilot, lambda: table.region.area and table.size.width >= 99)
+        await wait_for(pilot, lambda: any(HOSTILE_ID in line for line in table_lines(table)))
         assert not notice.region.area, "the notice stays after the resize"
-        shown = [table.render_line(y).text for y in range(table.size.height)]
-        assert any(HOSTILE_ID in line for line in shown), shown
 
         await pilot.resize_terminal(*size)  # and back again
-        await pilot.pause()
-        assert notice.region.area and not table.region.area
+        await wait_for(pilot, lambda: notice.region.area and not table.region.area)

@@ -20,8 +20,6 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from icp_tui.domain.filing import BEIJING
 from icp_tui.domain.transitions import add_note
 from icp_tui.store import FilingStore, lock_path

@@ -10,17 +10,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-# The package is not installed in the venv: make the repository root importable.
+from icp_tui.domain.filing import BEIJING, EntityType, Filing, Transition
+from icp_tui.domain.stages import Stage
+from icp_tui.domain.transitions import add_note
+from icp_tui.store import FilingStore, journal_path, summary_path
+from icp_tui.store.journal import CRC_MARK
+
+#: Where the worker processes run.
 REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from icp_tui.domain.filing import BEIJING, EntityType, Filing, Transition  # noqa: E402
-from icp_tui.domain.stages import Stage  # noqa: E402
-from icp_tui.domain.transitions import add_note  # noqa: E402
-from icp_tui.store import FilingStore, journal_path, summary_path  # noqa: E402
-from icp_tui.store.journal import CRC_MARK  # noqa: E402
-
 T0 = datetime(2026, 11, 20, 14, 3, tzinfo=BEIJING)
 WORKER = Path(__file__).with_name("_worker.py")
 
@@ -78,12 +75,9 @@ def temp_files(path: Path) -> list[str]:
 
 def worker(*args: str, **popen: object) -> subprocess.Popen[str]:
     """Start tests/store/_worker.py in a new Python process."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
         [sys.executable, str(WORKER), *args],
         cwd=REPO_ROOT,
-        env=env,
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

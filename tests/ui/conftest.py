@@ -1,25 +1,17 @@
-"""Fixtures of the dashboard tests (the helpers are in ui_helpers.py).
-
-The package is not installed in the venv: ui_helpers puts the repository root on sys.path.
-"""
+"""Fixtures of the dashboard tests (the helpers are in ui_helpers.py)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
+from ui_helpers import DB, DEMO_COUNT, DEMO_SEED, NOW
 
-HERE = str(Path(__file__).resolve().parent)
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-from ui_helpers import DB, DEMO_COUNT, DEMO_SEED, NOW  # noqa: E402
-
-from icp_tui.config import Reference, Settings, load_reference  # noqa: E402
-from icp_tui.demo import generate_filings  # noqa: E402
-from icp_tui.domain.filing import Filing  # noqa: E402
-from icp_tui.store import FilingStore  # noqa: E402
+from icp_tui.config import Reference, Settings, load_reference
+from icp_tui.demo import generate_filings
+from icp_tui.domain.filing import Filing
+from icp_tui.store import FilingStore
 
 
 @pytest.fixture(scope="session")

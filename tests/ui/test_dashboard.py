@@ -17,12 +17,10 @@ from pathlib import Path
 import pytest
 from textual import events
 from textual.widgets import Input, OptionList, Static
-from textual.widgets._footer import FooterKey
 from ui_helpers import (
     ACTOR,
     DB,
     NOW,
-    REPO_ROOT,
     build_app,
     db_bytes,
     detail_text,
@@ -220,7 +218,7 @@ async def test_write_keys_are_greyed_out_where_they_do_not_apply(
         active = app.screen.active_bindings
         assert (active["w"].binding.action, active["w"].enabled) == ("withdraw", False)
         assert (active["a"].binding.action, active["a"].enabled) == ("advance", True)
-        keys = {k.key: k for k in app.screen.query(FooterKey)}
+        keys = {k.key: k for k in app.screen.query("FooterKey")}
         assert keys["w"].has_class("-disabled")
         assert not keys["a"].has_class("-disabled")
 
@@ -549,12 +547,9 @@ CHANGE_SCRIPT = textwrap.dedent(
 
 def change_in_another_process(db: Path, filing_id: str, to: Stage) -> None:
     """Another member of staff (bob) moves a filing, from their own icp-tui process."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     subprocess.run(
         [sys.executable, "-c", CHANGE_SCRIPT, str(db), filing_id, to.value],
         check=True,
-        env=env,
         timeout=30,
     )
 
@@ -868,11 +863,10 @@ async def test_withdraw_reason_with_markup_is_shown_as_typed(
         await pilot.press("w", *["down"] * WITHDRAW_REASONS.index("other"))
         await type_text(pilot, typed)
         await pilot.press("enter", "y")
-        await settle(pilot)
-        await pilot.pause(0.1)
-        assert app.is_running  # an unbalanced tag used to crash the dashboard
         said = f"ICP-2026-00001 withdrawn (other: {typed})"
-        assert said in notifications(app)
+        await wait_for(pilot, lambda: said in notifications(app))  # the save has reported
+        await settle(pilot)
+        assert app.is_running  # an unbalanced tag used to crash the dashboard
         await wait_for(pilot, lambda: typed.split()[0] in screen_text(app))
     assert stored(db, "ICP-2026-00001").history[-1].reason == f"other: {typed}"
 
@@ -968,15 +962,12 @@ async def test_too_small_a_terminal_says_so_and_comes_back(
 ) -> None:
     app = build_app(reference)
     async with app.run_test(size=(70, 20)) as pilot:
-        await pilot.pause()
-        assert "80x24" in screen_text(app)
-        await pilot.resize_terminal(80, 24)
-        await pilot.pause()
-        text = screen_text(app)
-        assert "80x24" not in text
+        await wait_for(pilot, lambda: "80x24" in screen_text(app))
+        await pilot.resize_terminal(80, 24)  # the new layout is an event of its own
+        await wait_for(pilot, lambda: "80x24" not in screen_text(app))
         table = app.dashboard.table
+        await wait_for(pilot, lambda: table.rows and table.rows[0].id in screen_text(app))
         assert table.size.height - 1 >= 10
-        assert table.rows[0].id in text
 
 
 # -- take and mine ---------------------------------------------------------------------------------

@@ -90,7 +90,7 @@ def test_main_screen_no_color(
     monkeypatch.setenv("NO_COLOR", "1")
     app = build_app(reference)  # Textual reads NO_COLOR when the App is built
     assert app.no_color
-    assert any(isinstance(f, Monochrome) for f in app._filters)
+    assert any(isinstance(f, Monochrome) for f in app.get_line_filters())
     assert snap_compare(app, terminal_size=(80, 24))
 
 

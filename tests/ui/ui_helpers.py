@@ -10,32 +10,26 @@ from __future__ import annotations
 
 import html
 import re
-import sys
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.cells import cell_len
+from textual import events
+from textual.keys import ASCII_KEY_NAMES, KEY_NAME_REPLACEMENTS
+from textual.pilot import Pilot
+from textual.widget import Widget
 
-# The package is not installed in the venv: make the repository root importable.
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from textual import events  # noqa: E402
-from textual.keys import _character_to_key  # noqa: E402
-from textual.pilot import Pilot  # noqa: E402
-from textual.widget import Widget  # noqa: E402
-
-from icp_tui.config import Reference, Settings  # noqa: E402
-from icp_tui.domain.filing import BEIJING, EntityType, Filing  # noqa: E402
-from icp_tui.domain.provinces import ICP_ABBREVIATIONS  # noqa: E402
-from icp_tui.domain.stages import HAPPY_PATH, Stage  # noqa: E402
-from icp_tui.domain.transitions import advance, submit  # noqa: E402
-from icp_tui.services import fixed_clock  # noqa: E402
-from icp_tui.store import FilingStore, journal_path  # noqa: E402
-from icp_tui.ui.app import IcpApp, make_app  # noqa: E402
+from icp_tui.config import Reference, Settings
+from icp_tui.domain.filing import BEIJING, EntityType, Filing
+from icp_tui.domain.provinces import ICP_ABBREVIATIONS
+from icp_tui.domain.stages import HAPPY_PATH, Stage
+from icp_tui.domain.transitions import advance, submit
+from icp_tui.services import fixed_clock
+from icp_tui.store import FilingStore, journal_path
+from icp_tui.ui.app import IcpApp, make_app
 
 #: The frozen "now" of every dashboard test: a Wednesday afternoon, Beijing time.
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=BEIJING)
@@ -106,9 +100,10 @@ def db_bytes(path: Path) -> dict[str, bytes | None]:
 
 
 async def wait_for(
-    pilot: Pilot[object], condition: Callable[[], object], timeout: float = 10.0
+    pilot: Pilot[object], condition: Callable[[], object], timeout: float = 30.0
 ) -> None:
-    """Let the app run until `condition()` is true; fail after `timeout` seconds."""
+    """Let the app run until `condition()` is true; fail after `timeout` seconds (generous: a
+    loaded machine may take seconds where an idle one takes milliseconds)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -117,11 +112,16 @@ async def wait_for(
 
 
 async def settle(pilot: Pilot[object]) -> None:
-    """Wait for the save workers to finish and their messages to be handled (not for the
-    worker that waits for changes on disk: it runs as long as the app)."""
-    others = [w for w in pilot.app.workers if w.group != "wake"]
-    if others:  # an empty list means every worker
-        await pilot.app.workers.wait_for_complete(others)
+    """Wait for the save workers to finish and their messages to be handled.
+
+    Finished includes cancelled: an exclusive poll may be replaced by a newer one meanwhile
+    (waiting on the workers themselves would then raise WorkerCancelled). The worker that
+    waits for changes on disk is not waited for: it runs as long as the app.
+    """
+    await wait_for(
+        pilot,
+        lambda: all(w.is_finished for w in pilot.app.workers if w.group != "wake"),
+    )
     await pilot.pause()
     await pilot.pause()
 
@@ -133,15 +133,21 @@ async def type_text(pilot: Pilot[object], text: str) -> None:
     idle after every key, which costs a tenth of a second a character on a busy machine.
     Use it only where no key of `text` opens or closes a screen.
     """
-    driver = pilot.app._driver
-    assert driver is not None
     for char in text:
-        key = char if char.isalnum() else _character_to_key(char)
-        event = events.Key(key, char)
-        event.set_sender(pilot.app)
-        driver.send_message(event)
+        pilot.app.post_message(events.Key(key_name(char), char))
     await pilot.pause()
     await pilot.pause()
+
+
+def key_name(char: str) -> str:
+    """The name Textual gives the key that types `char` (as `pilot.press` names it)."""
+    if char.isalnum():
+        return char
+    try:
+        name = unicodedata.name(char).lower().replace("-", "_").replace(" ", "_")
+    except ValueError:  # a control character has no Unicode name
+        name = ASCII_KEY_NAMES.get(char, char)
+    return KEY_NAME_REPLACEMENTS.get(name, name)
 
 
 async def highlight(pilot: Pilot[object], filing_id: str) -> None:

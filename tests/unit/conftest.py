@@ -1,121 +1,15 @@
-"""Helpers for the domain unit tests: fixed Beijing times, valid filings, an SLA policy.
-
-Nothing here reads the clock: every time is built from literal dates.
-"""
+"""Fixtures of the domain unit tests (the helpers are in unit_helpers.py)."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 import pytest
+from unit_helpers import build_filing, build_from_moves
 
-# The package is not installed in the venv: make the repository root importable.
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from icp_tui.domain.calendar import BusinessCalendar  # noqa: E402
-from icp_tui.domain.filing import (  # noqa: E402
-    BEIJING,
-    Checklist,
-    EntityType,
-    Filing,
-    Transition,
-)
-from icp_tui.domain.sla import SlaPolicy  # noqa: E402
-from icp_tui.domain.stages import Stage  # noqa: E402
-
-S = Stage
-ACTOR = "alice"
-
-#: The happy path, from submission to approval.
-HAPPY_PATH: tuple[Stage, ...] = (
-    S.PRELIMINARY_REVIEW,
-    S.AWAITING_PHOTO,
-    S.PHOTO_REVIEW,
-    S.AWAITING_SUBMISSION,
-    S.SMS_VERIFICATION,
-    S.AUTHORITY_REVIEW,
-    S.APPROVED,
-)
-
-
-def bj(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime:
-    """A Beijing wall-clock time."""
-    return datetime(year, month, day, hour, minute, second, tzinfo=BEIJING)
-
-
-def path_to(stage: Stage) -> tuple[Stage, ...]:
-    """The shortest allowed path from submission to `stage`."""
-    if stage in HAPPY_PATH:
-        return HAPPY_PATH[: HAPPY_PATH.index(stage) + 1]
-    if stage is S.RETURNED:
-        return (S.PRELIMINARY_REVIEW, S.RETURNED)
-    if stage is S.REJECTED:
-        return (*path_to(S.AUTHORITY_REVIEW), S.REJECTED)
-    if stage is S.WITHDRAWN:
-        return (S.PRELIMINARY_REVIEW, S.WITHDRAWN)
-    raise AssertionError(stage)
-
-
-def build_from_moves(
-    moves: Sequence[tuple[Stage, datetime]],
-    *,
-    id: str = "ICP-0001",
-    province: str = "Beijing",
-    by: str = ACTOR,
-    **fields: Any,
-) -> Filing:
-    """A filing whose history is exactly `moves` ((stage entered, when), first = submission).
-
-    submitted_at is the latest entry into preliminary_review; admin_photo is ticked once the
-    filing has reached photo_review since then.
-    """
-    history: list[Transition] = []
-    source: Stage | None = None
-    for stage, at in moves:
-        reason = "applicant request" if stage is S.WITHDRAWN else ""
-        history.append(Transition(at, by, source, stage, reason))
-        source = stage
-    submitted_at = max(t.at for t in history if t.target is S.PRELIMINARY_REVIEW)
-    photo = any(t.target is S.PHOTO_REVIEW and t.at >= submitted_at for t in history)
-    defaults: dict[str, Any] = {
-        "domain": "example.cn",
-        "entity": "Example Co., Ltd.",
-        "entity_type": EntityType.COMPANY,
-        "checklist": Checklist(admin_photo=photo),
-    }
-    defaults.update(fields)
-    return Filing(
-        id=id,
-        province=province,
-        stage=history[-1].target,
-        entered_at=history[-1].at,
-        submitted_at=submitted_at,
-        history=tuple(history),
-        **defaults,
-    )
-
-
-def build_filing(
-    stage: Stage = S.PRELIMINARY_REVIEW,
-    entered_at: datetime | None = None,
-    *,
-    step: timedelta = timedelta(hours=1),
-    **fields: Any,
-) -> Filing:
-    """A valid filing that entered `stage` at `entered_at`, along the shortest path there;
-    the earlier moves are `step` apart."""
-    entered_at = entered_at or bj(2025, 3, 3, 10)  # a Monday with no holiday near
-    stages = path_to(stage)
-    moves = [(s, entered_at - step * (len(stages) - 1 - i)) for i, s in enumerate(stages)]
-    return build_from_moves(moves, **fields)
+from icp_tui.domain.calendar import BusinessCalendar
+from icp_tui.domain.filing import Filing
+from icp_tui.domain.sla import SlaPolicy
 
 
 @pytest.fixture(scope="session")

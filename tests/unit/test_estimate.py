@@ -8,9 +8,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
-from conftest import S, bj
 from hypothesis import given
 from hypothesis import strategies as st
+from unit_helpers import S, bj
 
 from icp_tui.domain.calendar import BusinessCalendar
 from icp_tui.domain.estimate import (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,12 +33,9 @@ print(json.dumps({"submodules": names, "modules": sorted(sys.modules)}))
 
 
 def _probe() -> dict[str, list[str]]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=REPO_ROOT,
-        env=env,
         capture_output=True,
         text=True,
         timeout=60,
