@@ -232,8 +232,8 @@ class FilingService:
 
     @property
     def wakes_on_change(self) -> bool:
-        """Whether `wait_for_change` can wake a dashboard at once (PostgreSQL's NOTIFY); the
-        file store cannot, and is polled."""
+        """Whether `wait_for_change` can wake a dashboard at once (PostgreSQL's NOTIFY, the
+        file store's file-change notifications); the dashboard's own poll carries on."""
         return isinstance(self.store, WakesOnChange)
 
     def wait_for_change(self, timeout: float) -> bool:
@@ -337,7 +337,7 @@ class FilingService:
         *,
         skip_bad: bool = False,
     ) -> int:
-        """Add the filings an import planned (each whole, as planned); how many were added."""
+        """Add the filings an import planned, in one commit (all or none); how many were added."""
         return apply_import(self.store, plan, progress, skip_bad=skip_bad)
 
     def advance(

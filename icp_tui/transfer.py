@@ -391,12 +391,12 @@ def apply_import(
     *,
     skip_bad: bool = False,
 ) -> int:
-    """Add the planned filings to `store`; return how many were added.
+    """Add the planned filings to `store` in one commit; return how many were added.
 
     Refuses (ImportRefused, nothing written) if the plan has bad rows, unless `skip_bad`; a
     file that could not be read through is refused even then. A filing added by someone else
-    meanwhile is skipped; a made-up id taken meanwhile is renumbered. If a save fails half
-    way, what was added stays: importing the file again adds the rest and nothing twice.
+    meanwhile is skipped; a made-up id taken meanwhile is renumbered. All or nothing: if the
+    save fails, nothing was added.
     """
     if plan.fatal:
         raise ImportRefused(f"{plan.errors[0]}; nothing was imported")
@@ -406,36 +406,27 @@ def apply_import(
             f"{bad} bad row{'s' if bad != 1 else ''}: nothing was imported "
             "(--skip-bad imports the good rows and reports the rest)"
         )
-    planned = {filing.id for filing in plan.filings}
-    total = len(plan.filings)
-    added = 0
-    for done, filing in enumerate(plan.filings, 1):
-        try:
-            store.add(_maker(filing, filing.id in plan.generated, planned))
-            added += 1
-        except _AlreadyThere:
-            pass
-        if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
-            progress(done, total)
-    return added
+    if not plan.filings:
+        return 0
+    return len(store.add_many(lambda existing: _still_new(plan, existing), progress))
 
 
-class _AlreadyThere(Exception):
-    """Someone added this filing between the plan and the save."""
-
-
-def _maker(filing: Filing, generated: bool, planned: set[str]) -> Callable[[set[str]], Filing]:
-    def make(existing: set[str]) -> Filing:
-        if filing.id not in existing:
-            return filing
-        if not generated:
-            raise _AlreadyThere(filing.id)
-        # Rare (another import raced us): the full scan of next_filing_id is fine here.
-        fresh = transitions.next_filing_id(existing | planned, filing.submitted_at)
-        planned.add(fresh)
-        return replace(filing, id=fresh)
-
-    return make
+def _still_new(plan: ImportPlan, existing: set[str]) -> list[Filing]:
+    """The planned filings as they can be added now, to a store holding `existing`."""
+    taken: set[str] | None = None
+    filings = []
+    for filing in plan.filings:
+        if filing.id in existing:
+            if filing.id not in plan.generated:
+                continue  # someone added it between the plan and the save
+            # Rare (another import raced us): the full scan of next_filing_id is fine here.
+            if taken is None:
+                taken = existing | {f.id for f in plan.filings}
+            fresh = transitions.next_filing_id(taken, filing.submitted_at)
+            taken.add(fresh)
+            filing = replace(filing, id=fresh)
+        filings.append(filing)
+    return filings
 
 
 def _next_row(reader: Any, plan: ImportPlan) -> tuple[int, list[str] | None]:

@@ -9,7 +9,7 @@ tests/store/test_store_contract.py runs the same checks against each.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from icp_tui.domain.filing import Filing
@@ -68,6 +68,16 @@ class Store(Protocol):
         taken."""
         ...
 
+    def add_many(
+        self,
+        make: Callable[[set[str]], Sequence[Filing]],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[Filing]:
+        """Save the new filings `make(existing ids)` builds in one commit: all or none;
+        DuplicateFiling (nothing saved) if an id is taken or given twice. `progress(done,
+        total)` follows the work."""
+        ...
+
     def compact_if_due(self) -> bool:
         """Tidy the storage if it is due, without waiting for others; True if it did."""
         ...
@@ -75,8 +85,9 @@ class Store(Protocol):
 
 @runtime_checkable
 class WakesOnChange(Protocol):
-    """A store that can wake a dashboard as soon as someone commits (PostgreSQL's NOTIFY),
-    rather than at its next refresh; the file store has no such signal and is polled."""
+    """A store that can wake a dashboard as soon as someone commits (PostgreSQL's NOTIFY, the
+    file store's file-change notifications), rather than at its next refresh; where it cannot,
+    the dashboard's own poll at each refresh carries on."""
 
     def wait_for_change(self, timeout: float) -> bool:
         """Block until a change may have been committed, or `timeout` seconds pass; True if

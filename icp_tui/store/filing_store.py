@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,6 +46,7 @@ from icp_tui.store.journal import (
     SCHEMA_VERSION,
     FileId,
     append_line,
+    batch_line,
     file_id,
     journal_line,
     journal_path,
@@ -67,6 +68,7 @@ from icp_tui.store.state import (
     build_state,
     decode,
 )
+from icp_tui.store.watching import FolderWatch, WatchUnavailable
 
 #: poll() lists changed filings up to this many; beyond it says "reloaded" (None) instead,
 #: so a wholesale change does not build tens of thousands of Filing objects at once.
@@ -102,6 +104,8 @@ class FilingStore:
         self._pending: dict[str, None] = {}  # ids changed since the last poll, in order
         self._lost = False  # a reload found filings gone (someone edited the file)
         self._mutex = threading.RLock()
+        # The base and the journal: the summary is written only with a new base.
+        self._watch = FolderWatch(self.path.parent, (self.path.name, self.journal.name))
 
     # ------------------------------------------------------------------------------ creating
 
@@ -260,6 +264,23 @@ class FilingStore:
             self._lost = False
             return changed
 
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block until the base or the journal changes on disk (a file-change notification),
+        or `timeout` seconds pass; True if woken (also on the first call, which starts
+        watching). Where notifications cannot be had, wait out `timeout` and return False:
+        the caller's own poll then finds changes, as it would without this."""
+        try:
+            return self._watch.wait(timeout)
+        except WatchUnavailable:
+            threading.Event().wait(timeout)
+            return False
+
+    @property
+    def notifications(self) -> str | None:
+        """Why this handle is not woken by file-change notifications (None while it is, or
+        before it first waited)."""
+        return self._watch.unavailable
+
     # ------------------------------------------------------------------------------- writing
 
     def commit(
@@ -286,7 +307,7 @@ class FilingStore:
             record = to_record(new)
             saved = from_record(record)  # the loader must accept what we write
             raw = orjson.dumps(record)
-            self._append(state.by_id[filing_id], filing_id, raw, summarize(saved))
+            self._append([(state.by_id[filing_id], filing_id, raw, summarize(saved))])
             return saved
 
     def add(self, make: Callable[[set[str]], Filing]) -> Filing:
@@ -298,7 +319,41 @@ class FilingStore:
             record = to_record(new)
             saved = from_record(record)
             doc_id = max(state.by_doc, default=0) + 1
-            self._append(doc_id, new.id, orjson.dumps(record), summarize(saved))
+            self._append([(doc_id, new.id, orjson.dumps(record), summarize(saved))])
+            return saved
+
+    def add_many(
+        self,
+        make: Callable[[set[str]], Sequence[Filing]],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[Filing]:
+        """Add the filings `make(existing ids)` builds, as new documents, all in one journal
+        line (one lock, one fsync): every one is saved or none. DuplicateFiling (nothing
+        saved) if an id is taken or given twice. `progress(done, total)` follows the checking
+        of the records."""
+        with self._writing() as state:
+            filings = make(set(state.by_id))
+            total = len(filings)
+            doc_id = max(state.by_doc, default=0)
+            changes: list[tuple[int, str, bytes, FilingSummary]] = []
+            saved: list[Filing] = []
+            given: set[str] = set()
+            with gc_paused():
+                for done, new in enumerate(filings, 1):
+                    if new.id in state.by_id or new.id in given:
+                        raise DuplicateFiling(
+                            f"{new.id} already exists in {self.path}; nothing was added"
+                        )
+                    given.add(new.id)
+                    record = to_record(new)
+                    checked = from_record(record)
+                    doc_id += 1
+                    changes.append((doc_id, new.id, orjson.dumps(record), summarize(checked)))
+                    saved.append(checked)
+                    if progress is not None and (done % 1000 == 0 or done == total):
+                        progress(done, total)
+                if changes:
+                    self._append(changes)
             return saved
 
     def compact_if_due(self) -> bool:
@@ -462,8 +517,9 @@ class FilingStore:
         if self.read_only:
             raise ReadOnlyDatabase(self.read_only_reason or f"{self.path} is read-only")
 
-    def _append(self, doc_id: int, filing_id: str, raw: bytes, summary: FilingSummary) -> None:
-        """Commit one record as a journal line (lock held, state caught up)."""
+    def _append(self, changes: Sequence[tuple[int, str, bytes, FilingSummary]]) -> None:
+        """Commit records (doc_id, filing id, raw record, summary each) as one journal line:
+        all or none (lock held, state caught up)."""
         state = self._loaded()
         if state.schema_version < SCHEMA_VERSION or (
             state.journal_live and state.journal_format != JOURNAL_FORMAT
@@ -478,16 +534,21 @@ class FilingStore:
             state.journal_format = JOURNAL_FORMAT
             state.journal_end, state.journal_lines, state.journal_size = end, 1, end
         assert state.journal_ino is not None
-        line = journal_line(doc_id, raw)
+        if len(changes) == 1:
+            doc_id, _, raw, _ = changes[0]
+            line = journal_line(doc_id, raw)
+        else:
+            line = batch_line([(doc_id, raw) for doc_id, _, raw, _ in changes])
         append_line(self.journal, line, ino=state.journal_ino, end=state.journal_end)
         self.bytes_written += len(line)
-        state.by_doc[doc_id] = (filing_id, raw)
-        state.by_id[filing_id] = doc_id
-        state.summaries[filing_id] = summary
+        for doc_id, filing_id, raw, summary in changes:
+            state.by_doc[doc_id] = (filing_id, raw)
+            state.by_id[filing_id] = doc_id
+            state.summaries[filing_id] = summary
+            self._pending[filing_id] = None
         state.journal_end += len(line)
         state.journal_lines += 1
         state.journal_size = state.journal_end
-        self._pending[filing_id] = None
 
     def _compact_locked(self) -> None:
         """Write the current state as base G+1, its sidecar and an empty journal G+1 (lock

@@ -20,9 +20,13 @@ A database at path P is three files:
   line, newline included, is fsynced; a last line without newline is a torn, uncommitted write
   and is ignored. Any other damage (a whole line that does not parse, whose checksum does not
   match or that has none, a missing or cut header) is refused, and the file left as it is,
-  for `icp-tui repair` or a backup. A journal of format 1 (written before the checksums) has
-  no checksum on any line and is still read; a writer compacts it before its first change, so
-  format 2 lines never join it.
+  for `icp-tui repair` or a backup. A batch of new filings saved together (an import) is one
+  line ``{"batch": [{"put": <record>, "doc_id": n}, ...], "crc32": c}``, so a torn batch is
+  dropped whole and a reader sees all of it or none. A journal of format 1 (written before the
+  checksums) has no checksum on any line, and one of format 2 no batch line; both are still
+  read, and a writer compacts an older journal before its first change, so lines of this
+  format never join it (and a reader that knows only format 2 refuses the journal as newer,
+  rather than take a batch for damage).
 * P.summary, the *sidecar*: one JSON object ::
 
       {"summary": ROW_FORMAT,
@@ -95,8 +99,9 @@ from icp_tui.store.files import (
 
 #: Version of the record layout; a file with a higher one was written by a newer icp-tui.
 SCHEMA_VERSION = 1
-#: Version of the journal line format: 2 since each line carries the CRC-32 of its content.
-JOURNAL_FORMAT = 2
+#: Version of the journal line format: 2 since each line carries the CRC-32 of its content,
+#: 3 since a batch of changes can be one line.
+JOURNAL_FORMAT = 3
 #: The first journal format whose every line has a checksum.
 CHECKSUMMED_FORMAT = 2
 #: Version of the summary sidecar's layout; a reader ignores a sidecar of any other.
@@ -508,10 +513,10 @@ def _parse_lines(path: Path, chunk: bytes, offset: int, line: int, result: Journ
             return  # an unfinished line: a write in progress or killed
         line += 1
         try:
-            doc_id, put = journal_entry(chunk[pos:newline], checksummed=checksummed)
+            puts = journal_entries(chunk[pos:newline], checksummed=checksummed)
         except LineDamage as error:
             raise journal_damage(path, line, str(error)) from None
-        result.entries.append(JournalEntry(line, doc_id, put, orjson.dumps(put)))
+        result.entries.extend(JournalEntry(line, d, put, orjson.dumps(put)) for d, put in puts)
         pos = newline + 1
         result.end, result.lines = offset + pos, line
 
@@ -520,9 +525,10 @@ class LineDamage(ValueError):
     """A whole journal line that is not a committed change; the message says why."""
 
 
-def journal_entry(text: bytes, *, checksummed: bool) -> tuple[int, dict[str, Any]]:
-    """The document id and record of one whole journal line (without its newline), or
-    LineDamage. The one check of a line, for readers and for `icp-tui repair` alike.
+def journal_entries(text: bytes, *, checksummed: bool) -> list[tuple[int, dict[str, Any]]]:
+    """The document ids and records of one whole journal line (without its newline): one for
+    a change, several for a batch; or LineDamage. The one check of a line, for readers and
+    for `icp-tui repair` alike.
 
     A line that carries a checksum must match it, in a journal of any format; one without is
     damage in a `checksummed` journal (format 2 on), whose writer gave every line one.
@@ -534,8 +540,15 @@ def journal_entry(text: bytes, *, checksummed: bool) -> tuple[int, dict[str, Any
     if not isinstance(entry, dict):
         raise LineDamage("not a journal entry")
     check_crc(text, entry, checksummed=checksummed)
-    put = entry.get("put")
-    doc_id = entry.get("doc_id")
+    batch = entry.get("batch")
+    if "put" in entry or not isinstance(batch, list) or not batch:
+        return [_put(entry)]
+    return [_put(item) for item in batch]
+
+
+def _put(entry: Any) -> tuple[int, dict[str, Any]]:
+    put = entry.get("put") if isinstance(entry, dict) else None
+    doc_id = entry.get("doc_id") if isinstance(entry, dict) else None
     if not isinstance(put, dict) or type(doc_id) is not int or doc_id < 1:
         raise LineDamage("not a journal entry")
     return doc_id, put
@@ -733,6 +746,13 @@ def journal_line(doc_id: int, raw: bytes) -> bytes:
     """One committed change: the whole record, so a reader needs nothing else, and the CRC-32
     of all that (one pass over the record: cheap beside the fsync)."""
     return _sealed(b'{"put": ' + raw + b', "doc_id": %d' % doc_id)
+
+
+def batch_line(changes: Sequence[tuple[int, bytes]]) -> bytes:
+    """Several changes committed together as one line (doc_id, raw record each): a torn
+    write loses all of them, never some."""
+    puts = b",".join(b'{"put": ' + raw + b', "doc_id": %d}' % doc_id for doc_id, raw in changes)
+    return _sealed(b'{"batch": [' + puts + b"]")
 
 
 def base_chunks(

@@ -28,7 +28,7 @@ out of every message: the store is named by `display_location`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -403,6 +403,49 @@ class PostgresStore:
         self._summaries[saved.id] = summary
         return saved
 
+    def add_many(
+        self,
+        make: Callable[[set[str]], Sequence[Filing]],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[Filing]:
+        """Add the filings `make(existing ids)` builds in one transaction: all or none;
+        DuplicateFiling if an id is taken or given twice."""
+        return self._saving(lambda: self._add_many_once(make, progress))
+
+    def _add_many_once(
+        self,
+        make: Callable[[set[str]], Sequence[Filing]],
+        progress: Callable[[int, int], None] | None,
+    ) -> list[Filing]:
+        with self._mutex, self._writing() as cur:
+            seq = self._next_seq(cur)  # holds other writers: the ids `make` sees stay valid
+            cur.execute("SELECT id FROM filings")
+            existing = {fid for (fid,) in cur.fetchall()}
+            filings = make(existing)
+            total = len(filings)
+            added: list[tuple[Filing, dict[str, Any], FilingSummary]] = []
+            given: set[str] = set()
+            for done, new in enumerate(filings, 1):
+                if new.id in existing or new.id in given:
+                    raise DuplicateFiling(
+                        f"{new.id} already exists in {self.location}; nothing was added"
+                    )
+                given.add(new.id)
+                added.append(_checked(new))
+                if progress is not None and (done % 1000 == 0 or done == total):
+                    progress(done, total)
+            with cur.copy("COPY filings (id, version, summary, changed_seq) FROM STDIN") as copy:
+                for saved, _, summary in added:
+                    copy.write_row((saved.id, saved.version, _json_text(summary.to_row()), seq))
+            with cur.copy("COPY filing_versions (filing_id, version, record) FROM STDIN") as copy:
+                for saved, record, _ in added:
+                    copy.write_row((saved.id, saved.version, _json_text(record)))
+        for saved, _, summary in added:
+            if saved.id not in self._summaries:
+                self._ids.append(saved.id)
+            self._summaries[saved.id] = summary
+        return [saved for saved, _, _ in added]
+
     def compact_if_due(self) -> bool:
         """Nothing to do: the server reclaims space itself (autovacuum)."""
         return False
@@ -697,6 +740,11 @@ class PostgresStore:
                 " ELSE value + 1 END WHERE key IN ('schema_version', 'generation')",
                 (journal.SCHEMA_VERSION,),
             )
+
+
+def _json_text(value: Any) -> str:
+    """`value` as JSON text, for a COPY row."""
+    return orjson.dumps(value).decode()
 
 
 def _checked(new: Filing) -> tuple[Filing, dict[str, Any], FilingSummary]:

@@ -26,7 +26,7 @@ from icp_tui.store.journal import (
     SCHEMA_VERSION,
     LineDamage,
     check_crc,
-    journal_entry,
+    journal_entries,
     journal_path,
     load_record,
     parse_base,
@@ -120,7 +120,7 @@ def _readable_lines(
     """The header's generation (None if unreadable), the readable entries (line, doc_id,
     record) and the numbers of the whole lines that are not. A torn last line is neither.
 
-    Each line gets the readers' own check (journal_entry), checksum included. Without a
+    Each line gets the readers' own check (journal_entries), checksum included. Without a
     readable header, the journal counts as checksummed if any line has a checksum.
     """
     header: int | None = None
@@ -151,9 +151,9 @@ def _readable_lines(
         checksummed = any(CRC_MARK in text for text in whole)
     for number, text in lines:
         try:
-            doc_id, record = journal_entry(text, checksummed=checksummed)
+            puts = journal_entries(text, checksummed=checksummed)
         except LineDamage:
             dropped.append(number)
         else:
-            entries.append((number, doc_id, record))
+            entries.extend((number, doc_id, record) for doc_id, record in puts)
     return header, entries, dropped

@@ -2,6 +2,9 @@
 
 _worker.py notes PATH K COUNT       commit COUNT notes "pK-i" round-robin to 3 filings
 _worker.py reader PATH STOP         load (and poll) repeatedly until the file STOP exists
+_worker.py follow PATH STOP         poll only when woken by a file-change notification, as a
+                                    dashboard does; once STOP exists and 2 s pass without one,
+                                    print "id version" for every filing it holds
 _worker.py crash PATH LOG SEED      commit and compact forever; log "id version" per commit
 _worker.py hold PATH                hold the database's lock until killed
 """
@@ -52,6 +55,23 @@ def reader(path: str, stop: str) -> None:
     print(loads, polls, flush=True)
 
 
+def follow(path: str, stop: str) -> None:
+    store = FilingStore(path)
+    store.load()
+    store.wait_for_change(2.0)  # starts watching
+    store.poll()
+    print("ready", flush=True)
+    while True:
+        if store.wait_for_change(2.0):
+            store.poll()
+        elif os.path.exists(stop):
+            break
+    if store.notifications is not None:
+        raise SystemExit(store.notifications)
+    for filing_id in store.ids():
+        print(filing_id, store.summary(filing_id).version, flush=True)
+
+
 def crash(path: str, log: str, seed: str) -> None:
     rng = random.Random(seed)
     store = small_store(path)
@@ -82,6 +102,7 @@ if __name__ == "__main__":
     commands: dict[str, Callable[..., None]] = {
         "notes": notes,
         "reader": reader,
+        "follow": follow,
         "crash": crash,
         "hold": hold,
     }

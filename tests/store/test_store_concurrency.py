@@ -56,6 +56,32 @@ def test_four_writers_and_a_reader_lose_nothing(tmp_path: Path) -> None:
     assert '"generation": 1}' not in path.read_text().splitlines()[0]
 
 
+def test_a_handle_woken_only_by_notifications_follows_writers_and_compactions(
+    tmp_path: Path,
+) -> None:
+    path = new_db(tmp_path, 3, padding=300)
+    stop = tmp_path / "stop"  # outside the database's folder: it wakes nobody
+    follower = worker("follow", str(path), str(stop))
+    wait_ready(follower)
+    writers = [worker("notes", str(path), str(k), "40") for k in range(3)]
+    try:
+        for process in writers:
+            wait_ready(process)
+        for process in writers:
+            _, err = process.communicate(timeout=60)
+            assert process.returncode == 0, err
+    finally:
+        stop.touch()
+        out, err = follower.communicate(timeout=60)
+    assert follower.returncode == 0, err
+    store = FilingStore(path)
+    store.load()
+    assert '"generation": 1}' not in path.read_text().splitlines()[0]  # compactions ran
+    followed = dict(line.split() for line in out.splitlines())
+    assert followed == {i: str(store.summary(i).version) for i in store.ids()}
+    assert store.summary(fid(1)).version > 1
+
+
 def test_kill_9_never_loses_a_committed_change(tmp_path: Path) -> None:
     path = new_db(tmp_path, 12, padding=600)
     log = tmp_path / "committed.log"

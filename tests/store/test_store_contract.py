@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from store_helpers import T0, fid, make_filing, noter
 
-from icp_tui.domain.errors import InvalidInput, UnknownFiling
+from icp_tui.domain.errors import InvalidInput, InvalidRecord, UnknownFiling
 from icp_tui.domain.filing import Filing, to_record
 from icp_tui.domain.summary import summarize
 from icp_tui.domain.transitions import add_note, assign
@@ -174,6 +174,41 @@ def test_add_sees_existing_ids_and_refuses_a_duplicate(stores: tuple[Store, Stor
     assert [f.id for f in theirs.poll()] == [fid(4)]
     assert theirs.ids() == [fid(1), fid(2), fid(3), fid(4)]
     assert theirs.get(fid(2)) == make_filing(2)
+
+
+def test_add_many_saves_every_filing_in_one_commit(stores: tuple[Store, Store]) -> None:
+    mine, theirs = stores
+    seen: list[set[str]] = []
+    done: list[tuple[int, int]] = []
+
+    def make(existing: set[str]) -> list[Filing]:
+        seen.append(set(existing))
+        return [make_filing(n) for n in range(4, 2504)]
+
+    added = mine.add_many(make, lambda n, total: done.append((n, total)))
+    assert seen == [{fid(1), fid(2), fid(3)}]
+    assert [f.id for f in added] == [fid(n) for n in range(4, 2504)]
+    assert done == [(1000, 2500), (2000, 2500), (2500, 2500)]
+    changed = theirs.poll()
+    assert changed is None or len(changed) == 2500  # past the poll's list limit: reread
+    assert theirs.ids() == [fid(n) for n in range(1, 2504)]
+    assert theirs.get(fid(2503)) == make_filing(2503)
+    assert mine.add_many(lambda existing: []) == []
+
+
+def test_add_many_with_one_bad_filing_saves_none(stores: tuple[Store, Store]) -> None:
+    mine, theirs = stores
+    with pytest.raises(DuplicateFiling, match="ICP-2026-00002"):
+        mine.add_many(lambda existing: [make_filing(4), make_filing(2), make_filing(5)])
+    with pytest.raises(DuplicateFiling, match="ICP-2026-00006"):
+        mine.add_many(lambda existing: [make_filing(6), make_filing(6)])
+    bad = replace(make_filing(7), history=())  # a record the loader would refuse
+    with pytest.raises(InvalidRecord):
+        mine.add_many(lambda existing: [make_filing(8), bad])
+    assert theirs.poll() == []
+    fresh = mine
+    fresh.load()
+    assert fresh.ids() == [fid(1), fid(2), fid(3)]
 
 
 def test_poll_lists_each_changed_filing_once_at_its_latest(stores: tuple[Store, Store]) -> None:

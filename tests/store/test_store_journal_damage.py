@@ -41,7 +41,7 @@ def _change_a_note_in_the_last_line(journal: Path) -> int:
 def _make_the_header_older(journal: Path) -> int:
     """Generation 1 becomes 0: read as a stale journal, its changes would vanish unnoticed."""
     data = journal.read_bytes()
-    assert data.startswith(b'{"journal": 2, "generation": 1, ')
+    assert data.startswith(b'{"journal": %d, "generation": 1, ' % JOURNAL_FORMAT)
     journal.write_bytes(data.replace(b'"generation": 1, ', b'"generation": 0, ', 1))
     return 1
 

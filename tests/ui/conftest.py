@@ -48,3 +48,15 @@ def make_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Iterab
 def demo_db(make_db: Callable[[Iterable[Filing]], Path], demo: list[Filing]) -> Path:
     """The demo queue written to tmp_path/filings.json."""
     return make_db(demo)
+
+
+@pytest.fixture
+def no_notifications(monkeypatch: pytest.MonkeyPatch) -> None:
+    """File-change notifications cannot be had (as where inotify is missing or its limit is
+    reached): the file store falls back on the dashboard's poll."""
+    from icp_tui.store.watching import FolderWatch
+
+    def unavailable(self: FolderWatch) -> None:
+        raise OSError(38, "no inotify here")
+
+    monkeypatch.setattr(FolderWatch, "_start", unavailable)

@@ -643,7 +643,7 @@ async def test_a_note_typed_while_someone_else_changed_the_filing_is_kept(
 
 
 async def test_advance_on_a_filing_closed_meanwhile_explains_instead_of_crashing(
-    make_db: MakeDb, reference: Reference
+    make_db: MakeDb, reference: Reference, no_notifications: None
 ) -> None:
     db = make_db([hand_filing(1, Stage.AUTHORITY_REVIEW)])
     app = build_app(reference, refresh_seconds=60)

@@ -119,9 +119,13 @@ async def settle(pilot: Pilot[object]) -> None:
     """Wait for the save workers to finish and their messages to be handled.
 
     Finished includes cancelled: an exclusive poll may be replaced by a newer one meanwhile
-    (waiting on the workers themselves would then raise WorkerCancelled).
+    (waiting on the workers themselves would then raise WorkerCancelled). The worker that
+    waits for changes on disk is not waited for: it runs as long as the app.
     """
-    await wait_for(pilot, lambda: all(worker.is_finished for worker in pilot.app.workers))
+    await wait_for(
+        pilot,
+        lambda: all(w.is_finished for w in pilot.app.workers if w.group != "wake"),
+    )
     await pilot.pause()
     await pilot.pause()
 

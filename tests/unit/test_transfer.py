@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 from collections.abc import Iterable
@@ -18,7 +19,7 @@ from icp_tui.demo import generate_filings
 from icp_tui.domain.filing import BEIJING, EntityType, Filing
 from icp_tui.domain.stages import Stage
 from icp_tui.queue import Queue
-from icp_tui.store import FilingStore
+from icp_tui.store import FilingStore, StoreError, filing_store, journal_path
 from icp_tui.transfer import (
     CSV_KEYS,
     IMPORT_REASON,
@@ -468,6 +469,36 @@ def test_import_progress_reports_the_end(tmp_path: Path, reference: Reference) -
     calls: list[tuple[int, int]] = []
     assert apply_import(store, plan, progress=lambda *p: calls.append(p)) == 3
     assert calls == [(3, 3)]
+
+
+def test_an_import_is_one_commit_all_or_nothing(
+    tmp_path: Path, reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = make_store(tmp_path / "db" / "filings.json")
+    rows = [[f"s{i}.cn", f"S{i}", "", "Beijing", "2026-11-20T10:00+08:00"] for i in range(3)]
+    plan = plan_import(_csv(HEADER[:5], rows), reference, [], IMPORTER, NOW)
+    before = folder_bytes(store.path.parent)
+    real_append = filing_store.append_line
+
+    def disk_full_at_the_last_row(journal: Path, line: bytes, **kw: object) -> None:
+        if b"s2.cn" in line:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_append(journal, line, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(filing_store, "append_line", disk_full_at_the_last_row)
+    with pytest.raises(StoreError, match="No space left"):
+        apply_import(store, plan)
+    assert folder_bytes(store.path.parent) == before
+    assert fresh(store.path).ids() == []
+    monkeypatch.setattr(filing_store, "append_line", real_append)
+    assert apply_import(store, plan) == 3
+    _header, *lines = journal_path(store.path).read_bytes().splitlines()
+    assert len(lines) == 1  # one locked, fsynced append for the whole file
+    assert sorted(f.domain for f in stored_filings(fresh(store.path))) == [
+        "s0.cn",
+        "s1.cn",
+        "s2.cn",
+    ]
 
 
 # -- import: a new id is a new filing ------------------------------------------------------------

@@ -1,0 +1,55 @@
+"""Another person's change reaches the dashboard on a file database as soon as it is on disk
+(a file-change notification wakes it), and at the next refresh where notifications cannot be
+had."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from ui_helpers import NOW, build_app, hand_filing, wait_for
+
+from icp_tui.config import Reference
+from icp_tui.domain.filing import Filing
+from icp_tui.domain.stages import Stage
+from icp_tui.domain.transitions import advance
+from icp_tui.store import FilingStore
+
+MakeDb = Callable[[Iterable[Filing]], Path]
+
+
+def stages_shown(app: object) -> dict[str, Stage]:
+    return {e.id: e.stage for e in app.dashboard.table.rows}  # type: ignore[attr-defined]
+
+
+async def test_a_change_elsewhere_shows_long_before_the_next_refresh(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW), hand_filing(2, Stage.PHOTO_REVIEW)])
+    app = build_app(reference, refresh_seconds=60)  # only the notification can wake it in time
+    async with app.run_test(size=(120, 40)) as pilot:
+        other = FilingStore(db)
+        other.commit("ICP-2026-00001", lambda f: advance(f, NOW, "bob", Stage.AWAITING_PHOTO))
+        await wait_for(
+            pilot, lambda: stages_shown(app)["ICP-2026-00001"] is Stage.AWAITING_PHOTO, 30.0
+        )
+        other.compact()  # the base replaced: followed, and the next change still shows
+        other.commit("ICP-2026-00002", lambda f: advance(f, NOW, "bob", Stage.AWAITING_SUBMISSION))
+        await wait_for(
+            pilot, lambda: stages_shown(app)["ICP-2026-00002"] is Stage.AWAITING_SUBMISSION, 30.0
+        )
+
+
+async def test_without_notifications_the_refresh_still_shows_a_change(
+    make_db: MakeDb, reference: Reference, no_notifications: None
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    app = build_app(reference, refresh_seconds=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        FilingStore(db).commit(
+            "ICP-2026-00001", lambda f: advance(f, NOW, "bob", Stage.AWAITING_PHOTO)
+        )
+        await wait_for(
+            pilot, lambda: stages_shown(app)["ICP-2026-00001"] is Stage.AWAITING_PHOTO, 30.0
+        )
+        assert app.service.store.notifications is not None  # type: ignore[attr-defined]
