@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from conftest import S, bj
+from unit_helpers import S, bj
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
