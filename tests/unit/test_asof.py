@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from conftest import S, bj
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from unit_helpers import S, bj
 
 from icp_tui.domain import transitions as t
 from icp_tui.domain.asof import as_of, rebuild

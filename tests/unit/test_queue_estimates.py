@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from conftest import S, bj
+from unit_helpers import S, bj
 
 from icp_tui.config import Settings, load_reference
 from icp_tui.domain import transitions as t
