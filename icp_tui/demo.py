@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from itertools import accumulate
@@ -31,7 +31,14 @@ from icp_tui.domain.stages import (
     WITHDRAW_REASONS,
     Stage,
 )
-from icp_tui.domain.transitions import add_note, advance, assign, record_ticket, withdraw
+from icp_tui.domain.transitions import (
+    add_note,
+    advance,
+    assign,
+    record_materials,
+    record_ticket,
+    withdraw,
+)
 
 S = Stage
 
@@ -602,9 +609,18 @@ class _DemoMaker:
             mailed = self.hours.office_time(start, start + (end - start) * 0.4)
             received = self.hours.office_time(start + (end - start) * 0.5, end)
             by, by2 = self.staff(assignee), self.staff(assignee)
-            events.append((mailed, 100 + i, _checked(mailed, by, materials_mailed=True)))
+            # The domain's own change, so the history says who recorded them and when.
+            events.append(
+                (mailed, 100 + i, partial(record_materials, at=mailed, by=by, received=False))
+            )
             if not last or self.rng.random() < 0.4:
-                events.append((received, 101 + i, _checked(received, by2, materials_received=True)))
+                events.append(
+                    (
+                        received,
+                        101 + i,
+                        partial(record_materials, at=received, by=by2, received=True),
+                    )
+                )
         return events
 
     def annotate(self, filing: Filing, scenario: Scenario, assignee: str | None) -> Filing:
@@ -835,7 +851,3 @@ _FORWARD_REASONS = {
     S.SMS_VERIFICATION: "submitted to the {province} communications administration",
     S.AUTHORITY_REVIEW: "SMS check completed by the applicant",
 }
-
-
-def _checked(at: datetime, by: str, **items: bool) -> Callable[[Filing], Filing]:
-    return lambda f: f.changed(at, by, checklist=replace(f.checklist, **items))
