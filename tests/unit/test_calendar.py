@@ -375,6 +375,12 @@ def test_new_years_day_2027_is_not_a_business_day(cal: BusinessCalendar) -> None
     assert cal.elapsed(bj(2026, 12, 30, 10), bj(2027, 1, 4, 10)) == 2
 
 
+def test_the_first_day_a_fresh_calendar_holds_is_answered_too() -> None:
+    fresh = BusinessCalendar()  # not the shared one, whose span earlier tests may have widened
+    assert not fresh.is_business_day(date(2020, 1, 1))  # New Year's Day, a Wednesday
+    assert fresh.is_business_day(date(2020, 1, 2))
+
+
 def test_a_year_beyond_the_precomputed_span_is_provisional() -> None:
     fresh = BusinessCalendar()
     assert fresh.is_provisional(2040)

@@ -247,7 +247,10 @@ def test_the_official_schedule_in_the_data_file_ends_the_provisional_year(
             "[2027]\nholidays = [2027-01-01, 2027-01-02]\nworkdays = [2027-01-02]\n",
             "2027-01-02 both as a holiday and as a working day",
         ),
-        ("[2027]\nholidays = [2027-03-03]\n", "none of the statutory holidays"),
+        (
+            "[2027]\nholidays = [2027-03-03]\n",
+            "none of the statutory holidays .*: list the whole year's schedule$",
+        ),
     ],
 )
 def test_a_data_file_year_is_checked(tmp_path: Path, body: str, message: str) -> None:

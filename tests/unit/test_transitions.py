@@ -614,6 +614,17 @@ def test_a_huge_note_is_refused(make_filing: MakeFiling) -> None:
         add_note(filing, MONDAY, ACTOR, "x" * (MAX_TEXT + 1))
 
 
+def test_a_huge_reason_is_refused_naming_the_reason(make_filing: MakeFiling) -> None:
+    """The message says which text was too long: the reason a return or withdrawal gives."""
+    filing = make_filing(S.PRELIMINARY_REVIEW, MONDAY)
+    huge = "x" * (MAX_TEXT + 1)
+    message = rf"^the reason is longer than {MAX_TEXT} characters$"
+    with pytest.raises(InvalidInput, match=message):
+        advance(filing, MONDAY, ACTOR, to=S.RETURNED, reason=huge)
+    with pytest.raises(InvalidInput, match=message):
+        withdraw(filing, MONDAY, ACTOR, huge)
+
+
 def test_notes_accumulate_in_order(make_filing: MakeFiling) -> None:
     filing = make_filing()
     filing = add_note(filing, bj(2025, 3, 3, 11), "bob", "first")
