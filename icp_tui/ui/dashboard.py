@@ -1004,8 +1004,7 @@ class DashboardScreen(Screen[None]):
         if result.done and done != "undone":
             done += " (u undoes them)"
         severity: SeverityLevel = "warning" if result.refused else "information"
-        said = batch_summary(result, done)
-        self.notify(inert(said), severity=severity, timeout=10, markup=False)
+        self.notify(batch_summary(result, done), severity=severity, timeout=10, markup=False)
 
     @on(ChangeRefused)
     def _refused(self, message: ChangeRefused) -> None:

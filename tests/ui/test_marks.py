@@ -79,8 +79,9 @@ async def test_take_the_marked_one_changed_meanwhile_is_refused_alone_then_u(
         await pilot.press("y")
         await settle(pilot)
         said = "\n".join(notifications(app))
-        assert "2 taken (u undoes them); 1 refused:" in said
-        assert f"{IDS[1]} was changed by" in said
+        # The refused one on a line of its own, not after a written-out "\n".
+        assert "2 taken (u undoes them); 1 refused:\n" in said and "\\n" not in said
+        assert f"\n{IDS[1]} was changed by" in said
         assert [stored(db, i).assignee for i in IDS] == [ACTOR, "bob", ACTOR, None]
         for filing_id in (IDS[0], IDS[2]):  # each its own versioned change, in its history
             filing = stored(db, filing_id)
@@ -93,7 +94,7 @@ async def test_take_the_marked_one_changed_meanwhile_is_refused_alone_then_u(
         await pilot.press("u")
         await settle(pilot)
         said = "\n".join(notifications(app))
-        assert "1 undone; 1 refused:" in said and IDS[2] in said
+        assert "1 undone; 1 refused:\n" in said and f"\n{IDS[2]}" in said
         assert [stored(db, i).assignee for i in IDS] == [None, "bob", ACTOR, None]
 
 
