@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 from icp_tui.config import Reference, load_reference, load_settings
 from icp_tui.display import inert, inert_json
 from icp_tui.domain.errors import IcpError, InvalidInput
-from icp_tui.domain.estimate import eta_words
+from icp_tui.domain.estimate import eta_words, overdue_words
 from icp_tui.domain.filing import (
     MAX_YEAR,
     Filing,
@@ -717,6 +717,9 @@ def show_filing(cmd: Command) -> int:
         lines.append(f"ticket:    {inert(filing.ticket) if filing.ticket else needed}")
     if entry.eta is not None:
         lines.append(f"estimate:  {inert(eta_words(entry.eta, filing.province))}")
+        overdue = overdue_words(entry.eta, now)
+        if overdue:
+            lines.append(f"           {overdue}")
     if filing.icp_number:
         lines.append(f"ICP no.:   {inert(filing.icp_number)}")
     groups = submission_groups(filing.history)

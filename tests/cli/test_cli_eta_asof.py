@@ -77,6 +77,20 @@ def test_show_json_gives_the_estimate_from_the_provinces_reviews(run: Runner) ->
     assert as_json(run("show", "1", "--json", now="2026-10-09T12:00+08:00"))["eta"] is None
     text = ok(run("show", waiting.id, now="2026-10-09T12:00+08:00"))
     assert "likely approved 2026-10-10, 9 in 10 by 2026-10-19, from 5 reviews in Hebei" in text
+    assert "already" not in text
+
+
+def test_show_says_when_a_filing_is_past_its_estimate(run: Runner) -> None:
+    # As the dashboard's detail does: past the P90 of the province's reviews (2026-10-19) ...
+    waiting = to_review(10, "Hebei", bj(9, 30, 16))
+    late = to_review(11, "Zhejiang", bj(11, 2))
+    database(run, [*hebei_history(), waiting, late])
+    text = ok(run("show", waiting.id, now="2026-10-20T09:00+08:00"))
+    assert "9 in 10 by 2026-10-19" in text and "slower than 9 in 10 already" in text
+    # ... or past the target standing in for too few reviews (Zhejiang: 2026-12-14).
+    text = ok(run("show", late.id, now="2026-12-15T09:00+08:00"))
+    assert "likely approved 2026-12-14 by target" in text and "past the target already" in text
+    assert "already" not in ok(run("show", late.id, now="2026-12-14T18:00+08:00"))
 
 
 def test_with_fewer_than_five_reviews_the_target_stands_in_and_says_so(run: Runner) -> None:

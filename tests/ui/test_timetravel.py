@@ -82,7 +82,21 @@ def test_a_target_estimate_says_so(reference: Reference) -> None:
     console = Console(width=200, record=True)
     for part in lines:
         console.print(part)
-    assert "by target (30 bd in Zhejiang; only 0 reviews in the window" in console.export_text()
+    text = console.export_text()
+    assert "by target (30 bd in Zhejiang; only 0 reviews in the window" in text
+    assert "already" not in text
+
+
+def test_a_target_estimate_past_its_day_says_so(reference: Reference) -> None:
+    filing = hand_filing(20, Stage.AUTHORITY_REVIEW, province="Zhejiang")
+    later = NOW + timedelta(days=60)  # well past the 30 bd target
+    entry = Queue(reference, later).put(filing)
+    assert entry.eta is not None and entry.eta.p90 < later
+    console = Console(width=200, record=True)
+    for part in StagePanes(filing, reference, later, entry.eta).panes():
+        console.print(part)
+    text = console.export_text()
+    assert "by target" in text and "past the target already" in text
 
 
 async def test_the_authority_queue_shows_the_estimate_column_and_sorts_by_it(
