@@ -48,9 +48,10 @@ def banner_text(at: datetime) -> str:
 
 
 def stepped(shown: datetime, hours: int, now: datetime) -> datetime | None:
-    """The instant `hours` from `shown`; None once that reaches now (the live queue)."""
+    """The instant `hours` from `shown`; None (the live queue) once that is within the step of
+    now: the clock moved on while the past was shown, so `[` then `]` lands just short of now."""
     target = shown + timedelta(hours=hours)
-    return None if target >= now else target
+    return None if target > now - timedelta(hours=abs(hours)) else target
 
 
 def typed_time(text: str, now: datetime) -> datetime:

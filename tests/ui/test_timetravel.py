@@ -31,6 +31,7 @@ from icp_tui.domain.stages import Stage
 from icp_tui.domain.transitions import add_note, advance
 from icp_tui.queue import Queue, Sort
 from icp_tui.services import fixed_clock
+from icp_tui.ui import timetravel
 from icp_tui.ui.app import IcpApp, make_app
 from icp_tui.ui.detail import StagePanes
 
@@ -141,6 +142,15 @@ async def test_opened_as_of_it_is_read_only_with_a_banner(
     assert db_bytes(path) == before
 
 
+def test_a_step_forward_to_within_the_step_of_now_comes_back_to_now() -> None:
+    left = NOW - timedelta(hours=1)  # `[` pressed at NOW; `]` pressed 40 seconds later
+    assert timetravel.stepped(left, 1, NOW + timedelta(seconds=40)) is None
+    assert timetravel.stepped(left, 24, NOW) is None  # past now: now
+    # Two hours back, one forward: still an hour back, however long the past was looked at.
+    assert timetravel.stepped(left - timedelta(hours=1), 1, NOW + timedelta(minutes=5)) == left
+    assert timetravel.stepped(NOW, -1, NOW) == left
+
+
 async def test_time_keys_step_jump_and_come_back(make_db: MakeDb, reference: Reference) -> None:
     path = make_db(queue_history())
     before = db_bytes(path)
@@ -163,8 +173,8 @@ async def test_time_keys_step_jump_and_come_back(make_db: MakeDb, reference: Ref
         await pilot.press("left_curly_bracket")
         await wait_for(pilot, lambda: app.as_of == NOW - timedelta(hours=26))
         await wait_for(pilot, lambda: "rang" not in detail_text(app))
-        await pilot.press("right_curly_bracket")
-        await wait_for(pilot, lambda: app.as_of == NOW - timedelta(hours=2))
+        await pilot.press("right_curly_bracket")  # within a day of now: back to now
+        await wait_for(pilot, lambda: app.as_of is None)
         # A typed time; a wrong one keeps the dialog and its text.
         await pilot.press("at")
         await wait_for(pilot, lambda: app.screen is not app.dashboard)
