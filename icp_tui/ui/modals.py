@@ -236,6 +236,7 @@ class TextPromptScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label(Text(self.prompt))
             yield Input(self.value, placeholder=self.placeholder)
+            yield Label(id="prompt-error")  # what `check` says is wrong, under the text
             more = "   ctrl+o: $EDITOR" if self.editor else ""
             yield Label(f"enter: {self.action}   escape: cancel{more}", classes="hint")
 
@@ -266,8 +267,10 @@ class TextPromptScreen(ModalScreen[str | None]):
             self.notify("Nothing typed: nothing saved.", severity="warning")
             return
         wrong = self.check(event.value) if self.check else None
+        error = self.query_one("#prompt-error", Label)
+        error.update(Text(inert(wrong or "")))
+        error.display = bool(wrong)
         if wrong:
-            self.notify(inert(wrong), severity="error", markup=False)
             return
         self.dismiss(event.value)
 

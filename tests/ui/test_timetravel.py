@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
-from textual.widgets import Input
+from textual.widgets import Input, Label
 from ui_helpers import (
     ACTOR,
     DB,
@@ -19,7 +19,6 @@ from ui_helpers import (
     detail_text,
     hand_filing,
     highlight,
-    notifications,
     screen_text,
     type_text,
     wait_for,
@@ -183,8 +182,13 @@ async def test_time_keys_step_jump_and_come_back(make_db: MakeDb, reference: Ref
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is not app.dashboard
-        assert any("bad time" in said for said in notifications(app))
+        error = app.screen.query_one("#prompt-error", Label)  # in the dialog, quoting the text
+        assert error.display and "bad time 'next week'" in str(error.render())
         assert app.screen.query_one(Input).value == "next week"  # the text typed stays
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "2026-11-30 09:0")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "bad time '2026-11-30 09:0'" in str(error.render()))
         await pilot.press("ctrl+a", "ctrl+k")
         await type_text(pilot, "2026-11-20 09:00")
         await pilot.press("enter")
