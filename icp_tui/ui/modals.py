@@ -87,13 +87,15 @@ class WithdrawScreen(ModalScreen[str | None]):
     #: What y does, in the hints.
     verb = "withdraw"
 
-    def __init__(self, filing_id: str, reasons: Sequence[str]) -> None:
+    def __init__(self, filing_id: str, reasons: Sequence[str], aside: str = "") -> None:
         super().__init__()
         self.filing_id = filing_id
         self.reasons = list(reasons)
+        #: Said after the filing in the question (" (only this one; ...)").
+        self.aside = aside
 
     def question(self) -> str:
-        return f"Withdraw {self.filing_id}? Choose the reason:"
+        return f"Withdraw {self.filing_id}{self.aside}? Choose the reason:"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
