@@ -192,7 +192,14 @@ def test_as_of_refuses_what_it_cannot_answer(run: Runner) -> None:
     database(run, [states[-1], later_filing()])
     check = unchanged(run.db.parent)
     user_error(run("--as-of", "2026-11-18", "show", "2"), "ICP-2026-00002", "submitted after")
-    user_error(run("--as-of", "2026-12-30", "list"), "later than now")
+    # To the minute, as every time the tool prints (not 2026-11-25T15:00:00+08:00).
+    user_error(
+        run("--as-of", "2026-12-30", "list"),
+        "2026-12-30 00:00 is later than now (2026-11-25 15:00, Beijing)",
+    )
     user_error(run("--as-of", "yesterday", "list"), "bad --as-of time")
     user_error(run("--as-of", "2026-11-18", "note", "1", "hello"), "--as-of", "nothing was changed")
+    # A command that refuses --as-of does not offer it in its help.
+    assert "--as-of" not in ok(run("import", "--help")) and "--db" in ok(run("import", "--help"))
+    assert "--as-of" in ok(run("list", "--help"))
     check()
