@@ -54,7 +54,7 @@ class QueryBox(Vertical):
     def parse(self, text: str) -> Query | None:
         """The query `text` says, or None (and the error shown) if it is wrong."""
         try:
-            query = parse_query(text, self.reference.provinces)
+            query = parse_query(text, self.reference.provinces, as_typed=True)
         except QueryError as error:
             self.query_one("#query-error", Static).update(Text(inert(str(error))))
             self.input.border_subtitle = None
@@ -82,6 +82,7 @@ class QueryBox(Vertical):
         had whole (the half-typed "foo" of "foo:bar" would show no filing at all)."""
         words = text.rsplit(None, 1)
         try:
-            return parse_query(words[0] if len(words) > 1 else "", self.reference.provinces)
+            head = words[0] if len(words) > 1 else ""
+            return parse_query(head, self.reference.provinces, as_typed=True)
         except QueryError:
             return None  # wrong before it too: the table keeps what it shows
