@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 from icp_tui.config import Reference, load_reference, load_settings
 from icp_tui.display import inert, inert_json
 from icp_tui.domain.errors import IcpError, InvalidInput
-from icp_tui.domain.estimate import eta_words
+from icp_tui.domain.estimate import eta_words, overdue_words
 from icp_tui.domain.filing import (
     MAX_YEAR,
     Filing,
@@ -81,8 +81,11 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
-def add_global_options(parser: argparse.ArgumentParser, default: Any = None) -> None:
-    """--db, --now and --config: before the command, or after it (`demo --db f.json`)."""
+def add_global_options(
+    parser: argparse.ArgumentParser, default: Any = None, as_of: bool = True
+) -> None:
+    """--db, --now and --config: before the command, or after it (`demo --db f.json`); --as-of
+    only after the commands that take it (their help offers no option they would refuse)."""
     parser.add_argument(
         "--db",
         type=database_location,
@@ -92,13 +95,14 @@ def add_global_options(parser: argparse.ArgumentParser, default: Any = None) -> 
     parser.add_argument(
         "--now", default=default, help="evaluate as of this ISO 8601 time instead of the clock"
     )
-    parser.add_argument(
-        "--as-of",
-        default=default,
-        metavar="TIME",
-        help="the queue as it was at this ISO 8601 time, rebuilt from each filing's history "
-        "(list, show, report, export and the dashboard; read-only)",
-    )
+    if as_of:
+        parser.add_argument(
+            "--as-of",
+            default=default,
+            metavar="TIME",
+            help="the queue as it was at this ISO 8601 time, rebuilt from each filing's history "
+            "(list, show, report, export and the dashboard; read-only)",
+        )
     parser.add_argument(
         "--config",
         type=Path,
@@ -245,8 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     workday = questions.add_parser("workday", help="is DATE a business day")
     workday.add_argument("date")
     # After the command too: argparse keeps the value given before it unless one comes after.
-    for sub in [*commands.choices.values(), *questions.choices.values()]:
-        add_global_options(sub, default=argparse.SUPPRESS)
+    for name, sub in commands.choices.items():
+        add_global_options(sub, default=argparse.SUPPRESS, as_of=name in AS_OF_COMMANDS)
+    for sub in questions.choices.values():
+        add_global_options(sub, default=argparse.SUPPRESS, as_of=False)
     return parser
 
 
@@ -717,6 +723,9 @@ def show_filing(cmd: Command) -> int:
         lines.append(f"ticket:    {inert(filing.ticket) if filing.ticket else needed}")
     if entry.eta is not None:
         lines.append(f"estimate:  {inert(eta_words(entry.eta, filing.province))}")
+        overdue = overdue_words(entry.eta, now)
+        if overdue:
+            lines.append(f"           {overdue}")
     if filing.icp_number:
         lines.append(f"ICP no.:   {inert(filing.icp_number)}")
     groups = submission_groups(filing.history)

@@ -16,7 +16,7 @@ from datetime import datetime
 from icp_tui.config import Reference
 from icp_tui.domain.asof import as_of
 from icp_tui.domain.errors import InvalidInput
-from icp_tui.domain.filing import BEIJING, MAX_YEAR, MIN_YEAR, Filing
+from icp_tui.domain.filing import BEIJING, MAX_YEAR, MIN_YEAR, Filing, stamp
 from icp_tui.domain.summary import FilingSummary, summarize
 from icp_tui.queue import Queue
 
@@ -44,7 +44,7 @@ def check_past(at: datetime, now: datetime) -> None:
     """`--as-of` looks back: an instant after `now` has no history yet."""
     if at > now:
         raise InvalidInput(
-            f"--as-of {at.isoformat()} is later than now ({now.isoformat()}): the queue can be "
+            f"--as-of {stamp(at)} is later than now ({stamp(now)}, Beijing): the queue can be "
             "rebuilt only as it was, not as it will be"
         )
 

@@ -186,3 +186,12 @@ def eta_words(estimate: ApprovalEstimate, province: str) -> str:
         )
     p90 = estimate.p90.astimezone(BEIJING).date().isoformat()
     return f"likely approved {p50}, 9 in 10 by {p90}, from {reviews} in {province}"
+
+
+def overdue_words(estimate: ApprovalEstimate, now: datetime) -> str | None:
+    """What staff are told once `now` is past the estimate's last day, else None."""
+    if now <= estimate.p90:
+        return None
+    if estimate.basis is Basis.HISTORY:
+        return "slower than 9 in 10 already"
+    return "past the target already"  # a target estimate's P50 and P90 are the target

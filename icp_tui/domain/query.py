@@ -112,11 +112,13 @@ _YES = {"yes": True, "y": True, "true": True, "no": False, "n": False, "false": 
 _BOUND = re.compile(r"([<>])\s*([0-9]+)\s*(bd|h|d)")
 
 
-def parse_query(text: str, provinces: ProvinceTable | None = None) -> Query:
+def parse_query(text: str, provinces: ProvinceTable | None = None, as_typed: bool = False) -> Query:
     """Parse what staff typed; QueryError (one line, saying what is allowed) if it is wrong.
 
     With `provinces`, a province term must name a known province (and is resolved to its
     English name); without, it is kept as typed and compared with every name of a province.
+    `as_typed`: the text is still being typed (the dashboard's box), so a quote may be open;
+    otherwise (--query, a saved view) an open quote is an error, not a phrase to the end.
     """
     terms: list[Term] = []
     position = 0
@@ -131,6 +133,8 @@ def parse_query(text: str, provinces: ProvinceTable | None = None) -> Query:
         position = max(found.end(), position + 1)
         typed = found.group(0)
         value = quoted if quoted is not None else bare
+        if quoted is not None and typed.count('"') == 1 and not as_typed:
+            raise QueryError(f'{typed}: the quote is not closed; write a phrase as "two words"')
         if name is None:
             if not value:
                 if dash:

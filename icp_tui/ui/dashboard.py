@@ -598,7 +598,10 @@ class DashboardScreen(Screen[None]):
                     f"{filing.id} withdrawn ({reason})",
                 )
 
-        self.app.push_screen(WithdrawScreen(filing.id, self.icp.settings.withdraw_reasons), chosen)
+        # Withdraw acts on one filing only: with marks set, the question says so.
+        aside = " (only this one; withdraw is not done on marks)" if self.marks else ""
+        screen = WithdrawScreen(filing.id, self.icp.settings.withdraw_reasons, aside)
+        self.app.push_screen(screen, chosen)
 
     def action_note(self) -> None:
         if self.marks:
@@ -814,10 +817,22 @@ class DashboardScreen(Screen[None]):
                 )
 
         def picked(name: str | None) -> None:
-            if name:
+            if not name:
+                return
+            if self.marks or not self.new_name(name):
                 done(None if name == "-" else name)
+                return
+            # One filing is assigned without a question, unless the name may be a slip.
+            question = f"Assign {what} to {name}? {new_name_words(name)}"
+            self.app.push_screen(
+                ConfirmScreen(question, "assign"), lambda yes: done(name) if yes else None
+            )
 
         self.app.push_screen(AssignScreen(what, people), picked)
+
+    def new_name(self, name: str) -> bool:
+        """Whether `name` (not "-", not me) has never been given or acted on a filing."""
+        return name not in ("-", self.service.actor) and not self.service.known_user(name)
 
     def assign_marked(self, name: str | None) -> None:
         """Give every marked filing to `name` (None: nobody), after one question."""
@@ -837,6 +852,8 @@ class DashboardScreen(Screen[None]):
             question += f" {theirs} of them are assigned to colleagues now."
         if len(todo) < len(entries):
             question += f" ({len(entries) - len(todo)} are {whom}'s already: left as they are.)"
+        if name is not None and self.new_name(name):
+            question += f" {new_name_words(name)}"
 
         def confirmed(yes: bool | None) -> None:
             if yes:
@@ -1005,8 +1022,7 @@ class DashboardScreen(Screen[None]):
         if result.done and done != "undone":
             done += " (u undoes them)"
         severity: SeverityLevel = "warning" if result.refused else "information"
-        said = batch_summary(result, done)
-        self.notify(inert(said), severity=severity, timeout=10, markup=False)
+        self.notify(batch_summary(result, done), severity=severity, timeout=10, markup=False)
 
     @on(ChangeRefused)
     def _refused(self, message: ChangeRefused) -> None:
@@ -1018,6 +1034,11 @@ class DashboardScreen(Screen[None]):
     @on(CompactionDeferred)
     def _compaction_deferred(self, message: CompactionDeferred) -> None:
         self.notify(inert(message.said), severity="warning", markup=False)
+
+
+def new_name_words(name: str) -> str:
+    """What a confirmation adds for a name no filing has seen (as `assign` warns)."""
+    return f"{name} appears in no filing's history: check the spelling."
 
 
 def undo_words(what: str, before: Filing) -> str:

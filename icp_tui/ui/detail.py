@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from icp_tui.config import Reference
 from icp_tui.display import inert
-from icp_tui.domain.estimate import ApprovalEstimate, Basis, eta_words
+from icp_tui.domain.estimate import ApprovalEstimate, eta_words, overdue_words
 from icp_tui.domain.filing import Filing, Transition, stamp, submission_groups
 from icp_tui.domain.sla import Health, SlaStatus, expires_at, expiry_in_words, sla_status
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, SlaClock, Stage, rule
@@ -258,8 +258,9 @@ class StagePanes:
             lines.append(_line("target", f"{target} bd for {inert(f.province)}"))
             if current and self.eta is not None:
                 lines.append(_line("estimate", inert(eta_words(self.eta, f.province))))
-                if self.eta.basis is Basis.HISTORY and self.now > self.eta.p90:
-                    lines.append(_line("", "slower than 9 in 10 already", "bold"))
+                overdue = overdue_words(self.eta, self.now)
+                if overdue:
+                    lines.append(_line("", overdue, "bold"))
         elif stage is Stage.APPROVED:
             lines.append(_line("ICP no.", inert(f.icp_number or "not recorded")))
         elif stage is Stage.WITHDRAWN:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from icp_tui.display import inert
 from icp_tui.queue import QueueEntry
 from icp_tui.services import BatchResult
 
@@ -13,13 +14,15 @@ LISTED = 5
 
 
 def batch_summary(result: BatchResult, done: str) -> str:
-    """ "4 taken; 1 refused: ICP-2026-00003 was changed by bob at ...", one refusal a line."""
+    """ "4 taken; 1 refused: ICP-2026-00003 was changed by bob at ...", one refusal a line.
+
+    Each line is made inert on its own, so only the lines joined here break the notice."""
     said = f"{len(result.done)} {done}"
     if not result.refused:
-        return said
-    lines = [f"{said}; {len(result.refused)} refused:"]
+        return inert(said)
+    lines = [inert(f"{said}; {len(result.refused)} refused:")]
     for filing_id, why in result.refused[:LISTED]:
-        lines.append(why if filing_id in why else f"{filing_id}: {why}")
+        lines.append(inert(why if filing_id in why else f"{filing_id}: {why}"))
     if len(result.refused) > LISTED:
         lines.append(f"and {len(result.refused) - LISTED} more")
     return "\n".join(lines)

@@ -87,13 +87,15 @@ class WithdrawScreen(ModalScreen[str | None]):
     #: What y does, in the hints.
     verb = "withdraw"
 
-    def __init__(self, filing_id: str, reasons: Sequence[str]) -> None:
+    def __init__(self, filing_id: str, reasons: Sequence[str], aside: str = "") -> None:
         super().__init__()
         self.filing_id = filing_id
         self.reasons = list(reasons)
+        #: Said after the filing in the question (" (only this one; ...)").
+        self.aside = aside
 
     def question(self) -> str:
-        return f"Withdraw {self.filing_id}? Choose the reason:"
+        return f"Withdraw {self.filing_id}{self.aside}? Choose the reason:"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -236,6 +238,7 @@ class TextPromptScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label(Text(self.prompt))
             yield Input(self.value, placeholder=self.placeholder)
+            yield Label(id="prompt-error")  # what `check` says is wrong, under the text
             more = "   ctrl+o: $EDITOR" if self.editor else ""
             yield Label(f"enter: {self.action}   escape: cancel{more}", classes="hint")
 
@@ -266,8 +269,10 @@ class TextPromptScreen(ModalScreen[str | None]):
             self.notify("Nothing typed: nothing saved.", severity="warning")
             return
         wrong = self.check(event.value) if self.check else None
+        error = self.query_one("#prompt-error", Label)
+        error.update(Text(inert(wrong or "")))
+        error.display = bool(wrong)
         if wrong:
-            self.notify(inert(wrong), severity="error", markup=False)
             return
         self.dismiss(event.value)
 

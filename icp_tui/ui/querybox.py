@@ -54,7 +54,7 @@ class QueryBox(Vertical):
     def parse(self, text: str) -> Query | None:
         """The query `text` says, or None (and the error shown) if it is wrong."""
         try:
-            query = parse_query(text, self.reference.provinces)
+            query = parse_query(text, self.reference.provinces, as_typed=True)
         except QueryError as error:
             self.query_one("#query-error", Static).update(Text(inert(str(error))))
             self.input.border_subtitle = None
@@ -64,12 +64,25 @@ class QueryBox(Vertical):
         return query
 
     def counted(self, matches: int, of: int) -> None:
-        """Show how many filings the query selects."""
-        self.input.border_subtitle = f"{matches} of {of} match" if self.input.value else None
+        """Show how many filings of the view the query selects (no count while it is wrong)."""
+        shown = self.input.value and not self.has_class("wrong")
+        self.input.border_subtitle = f"{matches} of {of} in this view" if shown else None
 
     @on(Input.Changed, "#filter")
     def _typed(self, event: Input.Changed) -> None:
         event.stop()
         query = self.parse(event.value)
+        if query is None:
+            query = self._before_last_word(event.value)
         if query is not None:
             self.post_message(self.Changed(query))
+
+    def _before_last_word(self, text: str) -> Query | None:
+        """While the word being typed is wrong, the words before it: the query the user last
+        had whole (the half-typed "foo" of "foo:bar" would show no filing at all)."""
+        words = text.rsplit(None, 1)
+        try:
+            head = words[0] if len(words) > 1 else ""
+            return parse_query(head, self.reference.provinces, as_typed=True)
+        except QueryError:
+            return None  # wrong before it too: the table keeps what it shows

@@ -48,14 +48,20 @@ def banner_text(at: datetime) -> str:
 
 
 def stepped(shown: datetime, hours: int, now: datetime) -> datetime | None:
-    """The instant `hours` from `shown`; None once that reaches now (the live queue)."""
+    """The instant `hours` from `shown`; None (the live queue) once that is within the step of
+    now: the clock moved on while the past was shown, so `[` then `]` lands just short of now."""
     target = shown + timedelta(hours=hours)
-    return None if target >= now else target
+    return None if target > now - timedelta(hours=abs(hours)) else target
 
 
 def typed_time(text: str, now: datetime) -> datetime:
     """A time typed into the jump dialog: ISO 8601 in Beijing time, not in the future."""
-    at = parse_time(text.strip().replace(" ", "T", 1), "time")
+    typed = text.strip()
+    iso = typed.replace(" ", "T", 1)
+    try:
+        at = parse_time(iso, "time")
+    except InvalidInput as error:  # quote the text as typed, not as rewritten for parsing
+        raise InvalidInput(str(error).replace(repr(iso), repr(typed), 1)) from None
     if at > now:
         raise InvalidInput(f"{at:%Y-%m-%d %H:%M} is later than now: only the past can be shown")
     return at

@@ -77,6 +77,20 @@ def test_show_json_gives_the_estimate_from_the_provinces_reviews(run: Runner) ->
     assert as_json(run("show", "1", "--json", now="2026-10-09T12:00+08:00"))["eta"] is None
     text = ok(run("show", waiting.id, now="2026-10-09T12:00+08:00"))
     assert "likely approved 2026-10-10, 9 in 10 by 2026-10-19, from 5 reviews in Hebei" in text
+    assert "already" not in text
+
+
+def test_show_says_when_a_filing_is_past_its_estimate(run: Runner) -> None:
+    # As the dashboard's detail does: past the P90 of the province's reviews (2026-10-19) ...
+    waiting = to_review(10, "Hebei", bj(9, 30, 16))
+    late = to_review(11, "Zhejiang", bj(11, 2))
+    database(run, [*hebei_history(), waiting, late])
+    text = ok(run("show", waiting.id, now="2026-10-20T09:00+08:00"))
+    assert "9 in 10 by 2026-10-19" in text and "slower than 9 in 10 already" in text
+    # ... or past the target standing in for too few reviews (Zhejiang: 2026-12-14).
+    text = ok(run("show", late.id, now="2026-12-15T09:00+08:00"))
+    assert "likely approved 2026-12-14 by target" in text and "past the target already" in text
+    assert "already" not in ok(run("show", late.id, now="2026-12-14T18:00+08:00"))
 
 
 def test_with_fewer_than_five_reviews_the_target_stands_in_and_says_so(run: Runner) -> None:
@@ -178,7 +192,14 @@ def test_as_of_refuses_what_it_cannot_answer(run: Runner) -> None:
     database(run, [states[-1], later_filing()])
     check = unchanged(run.db.parent)
     user_error(run("--as-of", "2026-11-18", "show", "2"), "ICP-2026-00002", "submitted after")
-    user_error(run("--as-of", "2026-12-30", "list"), "later than now")
+    # To the minute, as every time the tool prints (not 2026-11-25T15:00:00+08:00).
+    user_error(
+        run("--as-of", "2026-12-30", "list"),
+        "2026-12-30 00:00 is later than now (2026-11-25 15:00, Beijing)",
+    )
     user_error(run("--as-of", "yesterday", "list"), "bad --as-of time")
     user_error(run("--as-of", "2026-11-18", "note", "1", "hello"), "--as-of", "nothing was changed")
+    # A command that refuses --as-of does not offer it in its help.
+    assert "--as-of" not in ok(run("import", "--help")) and "--db" in ok(run("import", "--help"))
+    assert "--as-of" in ok(run("list", "--help"))
     check()

@@ -58,6 +58,7 @@ def test_assignee_me_is_the_user_running_it(run: Runner) -> None:
     [
         ("colour:red", "unknown field colour"),
         ("health:late", "health takes breached, at_risk"),
+        ('"unterminated', '"unterminated: the quote is not closed'),
     ],
 )
 @pytest.mark.parametrize("command", ["list", "export", "report"])

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
-from textual.widgets import Input
+from textual.widgets import Input, Label
 from ui_helpers import (
     ACTOR,
     NOW,
@@ -25,7 +25,7 @@ from icp_tui.config import Reference
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.stages import Stage
 from icp_tui.domain.transitions import advance
-from icp_tui.ui.app import DashboardScreen
+from icp_tui.ui.app import DashboardScreen, IcpApp
 from icp_tui.ui.detail import StagePanes
 from icp_tui.ui.modals import AdvanceScreen, ReasonScreen, TextPromptScreen
 
@@ -62,6 +62,10 @@ async def test_approving_asks_for_the_icp_number_and_keeps_the_letters_in_the_di
     assert (saved.stage, saved.icp_number) == (Stage.APPROVED, "京ICP备2026000001号-1")
 
 
+def prompt_error(app: IcpApp) -> Label:
+    return app.screen.query_one("#prompt-error", Label)
+
+
 async def test_a_wrong_icp_number_is_refused_and_nothing_is_saved(
     make_db: MakeDb, reference: Reference
 ) -> None:
@@ -72,8 +76,9 @@ async def test_a_wrong_icp_number_is_refused_and_nothing_is_saved(
         await pilot.press("a", "y")
         await type_text(pilot, "浙ICP备2026000001号")  # Zhejiang's, for a Beijing filing
         await pilot.press("enter")
-        await wait_for(pilot, lambda: any("expected 京ICP备" in n for n in notifications(app)))
-        # The dialog stays with the text, to be corrected; nothing was saved.
+        # The error shows in the dialog, which stays with the text to be corrected.
+        await wait_for(pilot, lambda: "expected 京ICP备" in str(prompt_error(app).render()))
+        assert prompt_error(app).display and not notifications(app)
         assert isinstance(app.screen, TextPromptScreen)
         assert app.screen.query_one(Input).value == "浙ICP备2026000001号"
         assert stored(db, "ICP-2026-00001") == filing

@@ -27,7 +27,13 @@ from ui_helpers import (
 from icp_tui.config import Reference
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.stages import Stage
-from icp_tui.ui.modals import AdvanceScreen, AssignScreen, ConfirmScreen, TextPromptScreen
+from icp_tui.ui.modals import (
+    AdvanceScreen,
+    AssignScreen,
+    ConfirmScreen,
+    TextPromptScreen,
+    WithdrawScreen,
+)
 
 MakeDb = Callable[[Iterable[Filing]], Path]
 SnapCompare = Any
@@ -79,8 +85,9 @@ async def test_take_the_marked_one_changed_meanwhile_is_refused_alone_then_u(
         await pilot.press("y")
         await settle(pilot)
         said = "\n".join(notifications(app))
-        assert "2 taken (u undoes them); 1 refused:" in said
-        assert f"{IDS[1]} was changed by" in said
+        # The refused one on a line of its own, not after a written-out "\n".
+        assert "2 taken (u undoes them); 1 refused:\n" in said and "\\n" not in said
+        assert f"\n{IDS[1]} was changed by" in said
         assert [stored(db, i).assignee for i in IDS] == [ACTOR, "bob", ACTOR, None]
         for filing_id in (IDS[0], IDS[2]):  # each its own versioned change, in its history
             filing = stored(db, filing_id)
@@ -93,7 +100,7 @@ async def test_take_the_marked_one_changed_meanwhile_is_refused_alone_then_u(
         await pilot.press("u")
         await settle(pilot)
         said = "\n".join(notifications(app))
-        assert "1 undone; 1 refused:" in said and IDS[2] in said
+        assert "1 undone; 1 refused:\n" in said and f"\n{IDS[2]}" in said
         assert [stored(db, i).assignee for i in IDS] == [None, "bob", ACTOR, None]
 
 
@@ -164,6 +171,8 @@ async def test_assign_to_anyone_one_filing_or_the_marked(
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "Assign the 2 marked filings? They go to erin." in screen_text(app)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "erin appears in no filing's history" in app.screen.question  # as `assign` warns
         await pilot.press("escape")  # the safe answer: nothing changes
         await settle(pilot)
         assert [stored(db, i).assignee for i in IDS[1:3]] == [None, None]
@@ -173,6 +182,52 @@ async def test_assign_to_anyone_one_filing_or_the_marked(
         await pilot.press("enter", "y")
         await settle(pilot)
         assert [stored(db, i).assignee for i in IDS[1:3]] == ["erin", "erin"]
+
+
+async def test_one_filing_to_a_name_never_seen_is_asked_first(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    db = four(make_db)
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await highlight(pilot, IDS[0])
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, AssignScreen))
+        await type_text(pilot, "eirn")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question.startswith(f"Assign {IDS[0]} to eirn? eirn appears in no")
+        await pilot.press("n")
+        await settle(pilot)
+        assert stored(db, IDS[0]).assignee is None
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, AssignScreen))
+        await type_text(pilot, "eirn")
+        await pilot.press("enter", "y")
+        await settle(pilot)
+        assert stored(db, IDS[0]).assignee == "eirn"
+
+
+async def test_withdraw_with_marks_says_it_acts_on_the_highlighted_one_only(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    four(make_db)
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await highlight(pilot, IDS[0])
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, WithdrawScreen))
+        assert isinstance(app.screen, WithdrawScreen)
+        assert "only this one" not in app.screen.question()
+        await pilot.press("escape")
+        await mark(pilot, IDS[1], IDS[2])
+        await highlight(pilot, IDS[0])
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, WithdrawScreen))
+        assert isinstance(app.screen, WithdrawScreen)
+        said = f"Withdraw {IDS[0]} (only this one; withdraw is not done on marks)?"
+        assert app.screen.question().startswith(said)
 
 
 def test_snapshot_with_marks(

@@ -51,15 +51,19 @@ async def test_query_box_counts_as_you_type_and_shows_an_error_inline(
         box = app.dashboard.query_one(QueryBox)
         breached = shown_ids(app)
         assert breached and all(e.health.value == "breached" for e in app.dashboard.table.rows)
-        assert box.input.border_subtitle == f"{len(breached)} of {len(everything)} match"
-        assert f"{len(breached)} of {len(everything)} match" in screen_text(app)
-        # A wrong term: the error shows under the box, the text stays, the rows stay.
+        assert box.input.border_subtitle == f"{len(breached)} of {len(everything)} in this view"
+        assert f"{len(breached)} of {len(everything)} in this view" in screen_text(app)
+        # A wrong term: the error shows under the box, the text stays; the table and the
+        # status line keep the last whole query, not the half-typed free word "colour".
         await type_text(pilot, " colour")
-        before = shown_ids(app)  # "colour" is a free word so far
+        assert shown_ids(app) == []  # "colour" is a free word so far
         await type_text(pilot, ":red")
         assert box.input.value == "health:breached colour:red"
         assert "unknown field colour" in screen_text(app)
-        assert shown_ids(app) == before
+        await wait_for(pilot, lambda: shown_ids(app) == breached)
+        assert "“health:breached”" in screen_text(app)
+        assert f" · {len(breached)} of " in screen_text(app)
+        assert "in this view" not in screen_text(app)  # no count for a wrong query
         await pilot.press("enter")  # a wrong query keeps the keys in the box
         assert app.focused is box.input
         await pilot.press(*["backspace"] * len(" colour:red"))

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
-from textual.widgets import Input
+from textual.widgets import Input, Label
 from ui_helpers import (
     ACTOR,
     DB,
@@ -19,7 +19,6 @@ from ui_helpers import (
     detail_text,
     hand_filing,
     highlight,
-    notifications,
     screen_text,
     type_text,
     wait_for,
@@ -31,6 +30,7 @@ from icp_tui.domain.stages import Stage
 from icp_tui.domain.transitions import add_note, advance
 from icp_tui.queue import Queue, Sort
 from icp_tui.services import fixed_clock
+from icp_tui.ui import timetravel
 from icp_tui.ui.app import IcpApp, make_app
 from icp_tui.ui.detail import StagePanes
 
@@ -82,7 +82,21 @@ def test_a_target_estimate_says_so(reference: Reference) -> None:
     console = Console(width=200, record=True)
     for part in lines:
         console.print(part)
-    assert "by target (30 bd in Zhejiang; only 0 reviews in the window" in console.export_text()
+    text = console.export_text()
+    assert "by target (30 bd in Zhejiang; only 0 reviews in the window" in text
+    assert "already" not in text
+
+
+def test_a_target_estimate_past_its_day_says_so(reference: Reference) -> None:
+    filing = hand_filing(20, Stage.AUTHORITY_REVIEW, province="Zhejiang")
+    later = NOW + timedelta(days=60)  # well past the 30 bd target
+    entry = Queue(reference, later).put(filing)
+    assert entry.eta is not None and entry.eta.p90 < later
+    console = Console(width=200, record=True)
+    for part in StagePanes(filing, reference, later, entry.eta).panes():
+        console.print(part)
+    text = console.export_text()
+    assert "by target" in text and "past the target already" in text
 
 
 async def test_the_authority_queue_shows_the_estimate_column_and_sorts_by_it(
@@ -127,6 +141,15 @@ async def test_opened_as_of_it_is_read_only_with_a_banner(
     assert db_bytes(path) == before
 
 
+def test_a_step_forward_to_within_the_step_of_now_comes_back_to_now() -> None:
+    left = NOW - timedelta(hours=1)  # `[` pressed at NOW; `]` pressed 40 seconds later
+    assert timetravel.stepped(left, 1, NOW + timedelta(seconds=40)) is None
+    assert timetravel.stepped(left, 24, NOW) is None  # past now: now
+    # Two hours back, one forward: still an hour back, however long the past was looked at.
+    assert timetravel.stepped(left - timedelta(hours=1), 1, NOW + timedelta(minutes=5)) == left
+    assert timetravel.stepped(NOW, -1, NOW) == left
+
+
 async def test_time_keys_step_jump_and_come_back(make_db: MakeDb, reference: Reference) -> None:
     path = make_db(queue_history())
     before = db_bytes(path)
@@ -149,8 +172,8 @@ async def test_time_keys_step_jump_and_come_back(make_db: MakeDb, reference: Ref
         await pilot.press("left_curly_bracket")
         await wait_for(pilot, lambda: app.as_of == NOW - timedelta(hours=26))
         await wait_for(pilot, lambda: "rang" not in detail_text(app))
-        await pilot.press("right_curly_bracket")
-        await wait_for(pilot, lambda: app.as_of == NOW - timedelta(hours=2))
+        await pilot.press("right_curly_bracket")  # within a day of now: back to now
+        await wait_for(pilot, lambda: app.as_of is None)
         # A typed time; a wrong one keeps the dialog and its text.
         await pilot.press("at")
         await wait_for(pilot, lambda: app.screen is not app.dashboard)
@@ -159,8 +182,13 @@ async def test_time_keys_step_jump_and_come_back(make_db: MakeDb, reference: Ref
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is not app.dashboard
-        assert any("bad time" in said for said in notifications(app))
+        error = app.screen.query_one("#prompt-error", Label)  # in the dialog, quoting the text
+        assert error.display and "bad time 'next week'" in str(error.render())
         assert app.screen.query_one(Input).value == "next week"  # the text typed stays
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "2026-11-30 09:0")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "bad time '2026-11-30 09:0'" in str(error.render()))
         await pilot.press("ctrl+a", "ctrl+k")
         await type_text(pilot, "2026-11-20 09:00")
         await pilot.press("enter")

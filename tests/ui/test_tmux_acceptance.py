@@ -94,7 +94,7 @@ def test_query_mark_take_copy_and_edit_a_note_in_tmux(tmp_path: Path) -> None:
         tmux("send-keys", "-t", "icp", "/")
         tmux.wait(lambda s: "query: words" in s)  # the box is open (and takes the keys)
         tmux("send-keys", "-t", "icp", "-l", "assignee:none -health:done")
-        tmux.wait(lambda s: f"{len(pre)} of 60 match" in s)
+        tmux.wait(lambda s: f"{len(pre)} of 60 in this view" in s)
         tmux("send-keys", "-t", "icp", "Enter")
         # Mark them all and take them, after the one question.
         tmux("send-keys", "-t", "icp", "*")

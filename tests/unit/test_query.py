@@ -230,7 +230,17 @@ def test_the_laws_have_something_to_select(demo_queue: Queue) -> None:
     ],
 )
 def test_narrows(old: str, new: str, expected: bool) -> None:
-    assert narrows(parse_query(old), parse_query(new)) is expected
+    # As the dashboard's box narrows what it shows while a query is typed (a quote may be open).
+    assert narrows(parse_query(old, as_typed=True), parse_query(new, as_typed=True)) is expected
+
+
+def test_an_open_quote_is_refused_unless_the_query_is_still_being_typed() -> None:
+    assert parse_query('health:breached "a b', as_typed=True).terms[-1].value == "a b"
+    with pytest.raises(QueryError, match="the quote is not closed"):
+        parse_query('health:breached "a b')
+    with pytest.raises(QueryError, match="the quote is not closed"):
+        parse_query('-"')
+    assert parse_query('"a b" c').terms[0].value == "a b"
 
 
 @settings(max_examples=80, deadline=None)

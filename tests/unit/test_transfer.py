@@ -24,6 +24,8 @@ from icp_tui.transfer import (
     CSV_KEYS,
     IMPORT_REASON,
     LIST_KEYS,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
     ImportPlan,
     ImportRefused,
     apply_import,
@@ -38,6 +40,15 @@ from icp_tui.transfer import (
 )
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=BEIJING)
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readme_lists_every_column_import_reads_and_export_writes() -> None:
+    readme = README.read_text(encoding="utf-8")
+    for column in {*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *CSV_KEYS}:
+        assert f"`{column}`" in readme, column
+
+
 IMPORTER = "importer"
 HEADER = ["domain", "entity", "entity_type", "province", "submitted_at", "stage", "assignee", "id"]
 
