@@ -297,7 +297,7 @@ class DashboardScreen(Screen[None]):
                     self.notify(said, severity="error", markup=False)
         if self._order_stale and time.monotonic() - self._last_input > IDLE_RESORT:
             self.reselect()
-        self.table.refresh()  # "left" and "in stage" move with the clock
+        self.table.clock_moved()  # "left" and "in stage" move with the clock
         self.update_status()
 
     def on_key(self) -> None:
@@ -339,7 +339,8 @@ class DashboardScreen(Screen[None]):
             filter_text=self.filter_query.text,
             marked=len(self.marks),
             sort=self.sort,
-            rows=self.table.rows,
+            rows=len(self.table.rows),
+            counts=self.table.health_counts(),  # the view's, not the whole queue's
             total=len(self.queue.entries),
             width=self.size.width,
         )

@@ -3,7 +3,7 @@ then the view, the filter, the row count, the counts per health and the sort."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from datetime import datetime
 
 from rich.cells import cell_len
@@ -14,11 +14,13 @@ from textual.widgets import Static
 from icp_tui.display import inert
 from icp_tui.domain.filing import stamp, time_of_day
 from icp_tui.domain.sla import HEALTH_ORDER, Health
-from icp_tui.queue import QueueEntry, Sort, health_counts
+from icp_tui.queue import Sort
 
 
 class StatusLine(Static):
     """Data file, Beijing time, counts per health, view, sort, last refresh."""
+
+    _shown: tuple[Text, Text] | None = None
 
     def show(
         self,
@@ -30,13 +32,14 @@ class StatusLine(Static):
         view: str,
         filter_text: str,
         sort: Sort,
-        rows: Sequence[QueueEntry],
+        rows: int,
+        counts: Mapping[Health, int],
         total: int,
         width: int,
         marked: int = 0,
     ) -> None:
-        """Draw the lines for the rows shown (`total` in the whole queue) in `width` cells."""
-        counts = health_counts(rows)  # the view's, not the whole queue's
+        """Draw the lines for the `rows` shown (`counts` per health of them, `total` in the
+        whole queue) in `width` cells; nothing is repainted if they read as before."""
         width = max(20, width)
         first = Text()
         first.append(f" {stamp(now)} Beijing", "bold")
@@ -57,7 +60,7 @@ class StatusLine(Static):
             second.append(f"“{inert(filter_text)}”", "bold")
         if marked:
             second.append(f" · {marked} marked", "bold")
-        second.append(f" · {len(rows)} of {total} │ " if len(rows) != total else f" · {total} │ ")
+        second.append(f" · {rows} of {total} │ " if rows != total else f" · {total} │ ")
         words = Text()
         glyphs = Text()
         for health in HEALTH_ORDER:
@@ -74,4 +77,7 @@ class StatusLine(Static):
         for line in (first, second):
             line.no_wrap = True
             line.overflow = "ellipsis"
-        self.update(Group(first, second))
+        # Called at every tick and poll: most of the time the lines read as they did.
+        if (first, second) != self._shown:
+            self._shown = (first, second)
+            self.update(Group(first, second), layout=False)  # always two lines high (tcss)

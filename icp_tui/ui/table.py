@@ -7,6 +7,7 @@ filtering and re-sorting cost the same at any queue size.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +28,7 @@ from icp_tui.domain.estimate import Basis
 from icp_tui.domain.filing import BEIJING
 from icp_tui.domain.sla import Health, duration_in_words
 from icp_tui.domain.stages import rule
-from icp_tui.queue import QueueEntry
+from icp_tui.queue import QueueEntry, health_counts
 from icp_tui.ui.keys import TABLE_KEYS, bindings
 
 
@@ -72,6 +73,8 @@ GAP = 1
 #: The glyph of a marked row (space marks): it reads without colour. While any row is marked,
 #: every row gets a one-cell gutter for it; without marks the layout is as before.
 MARK = "*"
+#: The columns whose text moves with the clock ("5 h left", "40 min", "expires in 3 d").
+CLOCK_COLUMNS = frozenset({"in_stage", "left", "flags", "marks"})
 
 
 def _width(keys: Sequence[str]) -> int:
@@ -172,12 +175,19 @@ class FilingTable(ScrollView, can_focus=True):
         self._highlighted: str | None = None
         #: The marked filings' ids (the screen's set, shared: it says when it changes).
         self.marked: set[str] = set()
+        #: Bumped whenever the rows or their healths change (what the counts are cached by).
+        self.revision = 0
+        #: Per line on screen: the filing drawn there, its clock columns and their texts, so a
+        #: tick repaints only the lines whose text the clock moved.
+        self._clock_texts: dict[int, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
+        self._counted: tuple[int, Counter[Health]] = (-1, Counter())
 
     # -- data ----------------------------------------------------------------------------
 
     def show_rows(self, rows: Sequence[QueueEntry], keep: str | None = None) -> None:
         """Replace the rows (a new filter, sort or view), keeping the cursor on `keep`."""
         self.rows = list(rows)
+        self.revision += 1
         self._index = {entry.id: i for i, entry in enumerate(self.rows)}
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         target = self._index.get(keep or self._highlighted or "", 0)
@@ -190,6 +200,7 @@ class FilingTable(ScrollView, can_focus=True):
     def update_entries(self, entries: Sequence[QueueEntry]) -> list[QueueEntry]:
         """Put fresh entries in place (same position, no re-sort); return those not shown."""
         missing = []
+        self.revision += 1
         for entry in entries:
             i = self._index.get(entry.id)
             if i is None:
@@ -203,11 +214,29 @@ class FilingTable(ScrollView, can_focus=True):
 
     def append_entries(self, entries: Sequence[QueueEntry]) -> None:
         """New filings go at the bottom until the next re-sort."""
+        self.revision += 1
         for entry in entries:
             self._index[entry.id] = len(self.rows)
             self.rows.append(entry)
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         self.refresh()
+
+    def health_counts(self) -> Counter[Health]:
+        """How many rows have each health (counted again only once the rows have changed)."""
+        if self._counted[0] != self.revision:
+            self._counted = (self.revision, health_counts(self.rows))
+        return self._counted[1]
+
+    def clock_moved(self) -> None:
+        """Repaint the lines whose clock columns read differently now (most ticks: none)."""
+        now = self.clock()
+        top = round(self.scroll_y)
+        for y, (filing_id, keys, texts) in self._clock_texts.items():
+            i = top + y - 1
+            if not 0 <= i < len(self.rows) or self.rows[i].id != filing_id:
+                continue  # scrolled or replaced since drawn: repainted anyway
+            if tuple(self._cell(self.rows[i], k, now) for k in keys) != texts:
+                self.refresh_line(y)
 
     @property
     def current(self) -> QueueEntry | None:
@@ -266,6 +295,7 @@ class FilingTable(ScrollView, can_focus=True):
             self.refresh_line(y)
 
     def render_line(self, y: int) -> Strip:
+        self._clock_texts.pop(y, None)
         width = self.size.width
         gutter = 1 if self.marked else 0
         # The vertical scrollbar covers the last cell: lay the columns out in what is left.
@@ -280,10 +310,10 @@ class FilingTable(ScrollView, can_focus=True):
         if i >= len(self.rows):
             return Strip.blank(width, self.rich_style)
         entry = self.rows[i]
-        return self._render_row(entry, columns, width, i == self.cursor)
+        return self._render_row(y, entry, columns, width, i == self.cursor)
 
     def _render_row(
-        self, entry: QueueEntry, columns: list[tuple[Column, int]], width: int, cursor: bool
+        self, y: int, entry: QueueEntry, columns: list[tuple[Column, int]], width: int, cursor: bool
     ) -> Strip:
         health_style = self.get_component_rich_style(f"filing-table--{entry.health.value}")
         base = self.rich_style
@@ -293,6 +323,8 @@ class FilingTable(ScrollView, can_focus=True):
             base = base + self.get_component_rich_style("filing-table--cursor")
         now = self.clock()
         segments = []
+        clock_keys: list[str] = []
+        clock_texts: list[str] = []
         if self.marked:
             marked = entry.id in self.marked
             segments.append(Segment(MARK if marked else " ", base + Style(bold=marked)))
@@ -300,8 +332,12 @@ class FilingTable(ScrollView, can_focus=True):
             if n:
                 segments.append(Segment(" ", base))
             value = self._cell(entry, column.key, now)
+            if column.key in CLOCK_COLUMNS:
+                clock_keys.append(column.key)
+                clock_texts.append(value)
             style = base + health_style if column.key == "health" else base
             segments.append(Segment(fit(value, cells), style))
+        self._clock_texts[y] = (entry.id, tuple(clock_keys), tuple(clock_texts))
         return Strip(segments).adjust_cell_length(width, base)
 
     def _cell(self, entry: QueueEntry, key: str, now: datetime) -> str:

@@ -13,6 +13,7 @@ import textwrap
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual import events
@@ -52,6 +53,7 @@ from icp_tui.ui.modals import (
     TextPromptScreen,
     WithdrawScreen,
 )
+from icp_tui.ui.status import StatusLine
 
 MakeDb = Callable[[Iterable[Filing]], Path]
 
@@ -957,6 +959,54 @@ async def test_health_follows_the_clock_and_rows_stay_until_resort(
         await pilot.pause()
         assert [e.id for e in table.rows] == [sms.id, at_risk.id]
         assert current_id(app) == at_risk.id  # the cursor followed its filing
+
+
+async def test_a_clock_tick_repaints_a_row_only_once_its_left_text_changes(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    # Submitted at 13:59:30: its 24 hours end at half past a minute, so the minutes left move
+    # half a minute apart from the clock's own minutes.
+    sms = hand_filing(2, Stage.SMS_VERIFICATION, hours_ago=1 + 30 / 3600)
+    make_db([sms])
+    clock = MovingClock(NOW)
+    settings = Settings(db_path=DB, refresh_seconds=60)  # no poll: only the ticks repaint
+    app = make_app(DB, reference, settings=settings, clock=clock, actor=ACTOR)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, table = app.dashboard, app.dashboard.table
+        due = table.rows[0].times.due_at
+        assert due is not None
+        start = due - timedelta(minutes=30, seconds=25)  # at hh:mm:05, "30 min left"
+        clock.now = start
+        screen.tick()
+        await settle(pilot)
+        painted: list[str] = []
+        statuses: list[object] = []
+        render_row, update = table._render_row, screen.query_one(StatusLine).update
+
+        def spy_row(*args: Any) -> Any:
+            strip = render_row(*args)
+            painted.append(strip.text)
+            return strip
+
+        def spy_status(*args: Any, **kwargs: Any) -> None:
+            statuses.append(args)
+            update(*args, **kwargs)
+
+        table._render_row = spy_row  # type: ignore[method-assign]
+        screen.query_one(StatusLine).update = spy_status  # type: ignore[method-assign]
+        clock.now = start + timedelta(seconds=15)  # the same minute left: nothing to repaint
+        screen.tick()
+        await settle(pilot)
+        assert painted == [] and statuses == []
+        clock.now = start + timedelta(seconds=30)  # the minute left is crossed, not the clock's
+        screen.tick()
+        await settle(pilot)
+        assert len(painted) == 1 and sms.id in painted[0] and "29 min left" in painted[0]
+        assert statuses == []  # the status line shows the clock to the minute: the same still
+        clock.now = start + timedelta(seconds=60)  # the clock's minute moves on, not the left
+        screen.tick()
+        await settle(pilot)
+        assert len(statuses) == 1 and len(painted) == 1
 
 
 async def test_too_small_a_terminal_says_so_and_comes_back(
