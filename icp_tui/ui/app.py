@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from textual import work
 from textual.app import App
+from textual.driver import Driver
 from textual.worker import get_current_worker
 
 from icp_tui.config import Reference, Settings
@@ -87,6 +89,17 @@ class IcpApp(App[int]):
         self.dashboard = DashboardScreen(queue)
         #: The view, sort and filter of the user's last session (restored on mount).
         self.remembered = remembered or DashboardState()
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        if sys.platform != "win32":  # the POSIX driver: made safe for a terminal that goes away
+            from textual.drivers.linux_driver import LinuxDriver
+
+            from icp_tui.ui.terminal import HangupSafeDriver
+
+            if driver is LinuxDriver:
+                return HangupSafeDriver
+        return driver
 
     def on_mount(self) -> None:
         self.theme = self.settings.theme

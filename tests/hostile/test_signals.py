@@ -93,6 +93,11 @@ class Dashboard:
     def write(self, data: bytes) -> None:
         os.write(self.fd, data)
 
+    def hang_up(self) -> None:
+        """Close the terminal (the pty master), as tmux does when its session is killed."""
+        os.close(self.fd)
+        self.fd = -1  # never closed again: the number may be another file's by then
+
     def poll(self) -> int | None:
         if self.status is None:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
@@ -125,7 +130,7 @@ class Dashboard:
 
     def close(self) -> None:
         self.kill()
-        with contextlib.suppress(OSError):
+        if self.fd >= 0:
             os.close(self.fd)
 
     def tail(self) -> bytes:
@@ -206,7 +211,19 @@ def test_a_signal_while_saving_leaves_all_or_nothing(
         assert b"Traceback" not in dashboard.output, dashboard.tail()
     finally:
         dashboard.close()
+    assert_whole_or_absent(db, private, before, advance, text, how)
 
+
+def assert_whole_or_absent(
+    db: Path,
+    private: Path,
+    before: dict[str, dict[str, Any]],
+    advance: bool,
+    text: str,
+    how: str,
+) -> None:
+    """At most one filing changed, by the whole advance (or note `text`); the next start is
+    clean."""
     after = records(db)  # opens: nothing half-written
     changed = [fid for fid in before if after.get(fid) != before[fid]]
     assert set(after) == set(before)
@@ -253,3 +270,37 @@ def _after_ctrl_c(dashboard: Dashboard) -> int | None:
     status = dashboard.wait_exit(EXIT_TIMEOUT)
     assert status is not None and os.WIFEXITED(status), status
     return status
+
+
+#: After the terminal closed (the kernel sends SIGHUP and SIGCONT), a second signal or none.
+HANGUPS = [(then, n) for then in ("none", "SIGHUP", "SIGTERM") for n in range(ROUNDS)]
+
+
+@pytest.mark.parametrize(("then", "attempt"), HANGUPS, ids=[f"{t}-{n}" for t, n in HANGUPS])
+def test_the_terminal_closing_after_a_save_key_ends_the_dashboard(
+    db: Path, private: Path, then: str, attempt: int
+) -> None:
+    """A tmux session killed, an SSH connection dropped, right after `a` `y`: the screen's
+    writes then fail, and the dashboard must still end (it once hung until `kill -9`)."""
+    before = records(db)
+    dashboard = Dashboard(db, private)
+    try:
+        dashboard.wait_for(b"ICP-")
+        dashboard.write(b"j")
+        dashboard.write(b"a")
+        dashboard.wait_for(b"Move ")
+        # The save key, then moves whose redraws the closed terminal refuses (each one a write).
+        dashboard.write(b"y" + b"jk" * 10)
+        dashboard.hang_up()
+        if then != "none":
+            os.kill(dashboard.pid, getattr(signal, then))
+        deadline = time.monotonic() + EXIT_TIMEOUT
+        while dashboard.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        status = dashboard.poll()
+        assert status is not None, f"still running {EXIT_TIMEOUT} s after the terminal closed"
+        # Its output is lost with the terminal; a traceback would end it with another status.
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    finally:
+        dashboard.close()
+    assert_whole_or_absent(db, private, before, True, "", f"hangup, then {then}")

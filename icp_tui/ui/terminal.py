@@ -1,0 +1,54 @@
+"""The terminal driver, made safe for a terminal that goes away (a dropped SSH connection,
+a closed tmux session).
+
+Textual writes the screen from a thread of its own, through a queue of 30 writes. Once the
+terminal is gone, a write raises EIO and kills that thread; the next 30 writes fill the queue
+and the one after blocks the event loop for good. Shutdown is one of them (it restores the
+terminal), so a SIGHUP, SIGTERM or SIGINT that asks to exit could never finish, and every
+later signal only asked again: the process lingered until `kill -9`. Here output to a
+terminal that is gone is dropped, so the writer keeps draining and shutdown completes.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from textual.app import App
+from textual.drivers.linux_driver import LinuxDriver
+
+
+class TerminalOutput:
+    """The terminal's output stream; after its first failed write, a sink."""
+
+    def __init__(self, file: IO[str]) -> None:
+        self._file = file
+        #: True once the terminal refused output (it has gone: EIO, EPIPE, ...).
+        self.gone = False
+
+    def write(self, text: str) -> None:
+        if not self.gone:
+            try:
+                self._file.write(text)
+            except OSError:
+                self.gone = True
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._file.flush()
+            except OSError:
+                self.gone = True
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+
+class HangupSafeDriver(LinuxDriver):
+    """Textual's driver for POSIX terminals, whose output survives the terminal going away."""
+
+    def __init__(self, app: App[Any], **options: Any) -> None:
+        super().__init__(app, **options)
+        if self._file is not None:  # no stderr: Textual fails on its own, as it would anyway
+            # Typed as the real stream, but the writer thread only writes, flushes and asks
+            # for its fileno.
+            self._file = TerminalOutput(self._file)  # type: ignore[assignment]
