@@ -832,7 +832,10 @@ class DashboardScreen(Screen[None]):
 
     def new_name(self, name: str) -> bool:
         """Whether `name` (not "-", not me) has never been given or acted on a filing."""
-        return name not in ("-", self.service.actor) and not self.service.known_user(name)
+        assignees = people_seen(self.queue.entries.values(), self.service.actor)
+        if name == "-" or name in assignees:
+            return False  # a current assignee: known without reading every history
+        return not self.service.known_user(name)
 
     def assign_marked(self, name: str | None) -> None:
         """Give every marked filing to `name` (None: nobody), after one question."""
