@@ -125,6 +125,8 @@ TARGET_SIZE = 50_000  # the issue's targets are stated at 50,000 filings
 IMPORT_ROWS = 10_000  # importing a 10,000-row CSV (issue 17), at the size that has them
 IDLE_DASHBOARDS = 20  # the whole shift watching one database, measured at TARGET_SIZE
 IDLE_SECONDS = 20.0
+#: What --only may name, in the order they run for each size.
+MEASUREMENTS = ("opening", "tick", "keys", "import", "idle", "live", "store")
 #: The floor: import textual, parse the base file with orjson, and stop (os._exit: neither
 #: freeing the parsed objects nor the interpreter's shutdown is part of opening).
 FLOOR_CODE = """\
@@ -1622,6 +1624,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="runs of each slow measurement (default 5 up to 50k filings, 3 above; quick: 1)",
     )
     parser.add_argument("--quick", action="store_true", help="a fast smoke run")
+    parser.add_argument(
+        "--only",
+        help=f"comma-separated measurements to run, of {','.join(MEASUREMENTS)} (default: all;"
+        " idle runs at 50,000 filings, import at 10,000)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     parser.add_argument("--dir", type=Path, help="put the databases here (default: a temp dir)")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
@@ -1639,6 +1646,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error("--sizes: at least 20 filings each")
     else:
         opts.size_list = list(QUICK_SIZES if opts.quick else DEFAULT_SIZES)
+    opts.measured = set(MEASUREMENTS)
+    if opts.only:
+        opts.measured = {name.strip() for name in opts.only.split(",") if name.strip()}
+        if unknown := sorted(opts.measured - set(MEASUREMENTS)):
+            parser.error(
+                f"--only: no measurement {', '.join(unknown)} (of {', '.join(MEASUREMENTS)})"
+            )
     return opts
 
 
@@ -1692,22 +1706,28 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         runs = slow_runs(opts, n)
-        with attempt(r, "opening"):
-            r["open"] = measure_opening(db, n, runs, warm_up=index == 0)
-        with attempt(r, "tick"):
-            r["tick"] = run_worker("tick", db, n, opts, timeout=60 + n / 500)
-        with attempt(r, "keys"):
-            r["keys"] = run_worker("keys", db, n, opts, timeout=120 + n / 250)
-        if n == IMPORT_ROWS:
+        wanted = opts.measured
+        if "opening" in wanted:
+            with attempt(r, "opening"):
+                r["open"] = measure_opening(db, n, runs, warm_up=index == 0)
+        if "tick" in wanted:
+            with attempt(r, "tick"):
+                r["tick"] = run_worker("tick", db, n, opts, timeout=60 + n / 500)
+        if "keys" in wanted:
+            with attempt(r, "keys"):
+                r["keys"] = run_worker("keys", db, n, opts, timeout=120 + n / 250)
+        if n == IMPORT_ROWS and "import" in wanted:
             with attempt(r, "import"):
                 r["import"] = measure_import(folder, db, n)
-        if n == TARGET_SIZE or (opts.quick and n == max(sizes)):
+        if (n == TARGET_SIZE or (opts.quick and n == max(sizes))) and "idle" in wanted:
             with attempt(r, "idle"):
                 r["idle"] = measure_idle_dashboards(db, n, IDLE_DASHBOARDS, IDLE_SECONDS)
-        with attempt(r, "live"):
-            r["live"] = run_worker("live", db, n, opts, timeout=240 + n / 200)
-        with attempt(r, "store"):  # last: it changes the database
-            r["store"] = run_worker("store", db, n, opts, timeout=240 + n / 200)
+        if "live" in wanted:
+            with attempt(r, "live"):
+                r["live"] = run_worker("live", db, n, opts, timeout=240 + n / 200)
+        if "store" in wanted:
+            with attempt(r, "store"):  # last: it changes the database
+                r["store"] = run_worker("store", db, n, opts, timeout=240 + n / 200)
         print_details(n, r)
         if not opts.keep:
             remove_db(db)

@@ -9,6 +9,7 @@ next change instants).
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -278,6 +279,59 @@ _THEN_BY: dict[Sort, Callable[[QueueEntry], Any] | None] = {
     Sort.PROVINCE: attrgetter("province"),
     Sort.ID: attrgetter("id"),
 }
+
+
+#: Terms whose answer moves with the clock between two changes of a filing's health.
+_CLOCK_FIELDS = frozenset({Field.DUE, Field.OVER, Field.WAITING, Field.EXPIRES})
+
+
+def sort_key(sort: Sort) -> Callable[[QueueEntry], Any]:
+    """The order `Queue.select` puts entries in for `sort`, as one key: its own, then urgency."""
+    then = _THEN_BY[sort]
+    if then is None:
+        return QueueEntry.urgency
+    return lambda entry: (then(entry), entry.urgency())
+
+
+def order_holds(sort: Sort, *queries: Query) -> bool:
+    """Whether entries put in order (and selected by `queries`) stay so until one of them
+    changes: not when approval estimates move (they all do when a review closes), nor when a
+    query reads the clock (due, over, waiting, expires)."""
+    return sort is not Sort.ETA and not any(
+        term.field in _CLOCK_FIELDS for query in queries for term in query.terms
+    )
+
+
+def reposition(
+    rows: list[QueueEntry],
+    moved: Iterable[QueueEntry],
+    sort: Sort,
+    keep: Callable[[QueueEntry], bool],
+    position: Callable[[QueueEntry], int | None],
+) -> tuple[int, int] | None:
+    """Put each of `moved` where `sort` orders it among `rows` (in that order but for them,
+    which may or may not be in it yet), or take it out if `keep` refuses it; `position` says
+    where one is now (None: not there). In place, at the cost of the moved entries (binary
+    search), not of every row. Returns the first and last position whose row changed (the
+    last row, if the number of rows changed), or None if none did."""
+    key = sort_key(sort)
+    moved = list({entry.id: entry for entry in moved}.values())
+    taken = sorted((i for e in moved if (i := position(e)) is not None), reverse=True)
+    for i in taken:
+        del rows[i]
+    put = []
+    for entry in moved:
+        if keep(entry):
+            at = bisect.bisect_left(rows, key(entry), key=key)
+            rows.insert(at, entry)
+            put.append(at)
+    if not taken and not put:
+        return None
+    first = min(taken + put)
+    if len(taken) != len(put):
+        return first, len(rows) - 1
+    # A row put at `at` ends at most len(put) further down (those put before it later).
+    return first, min(len(rows) - 1, max(max(taken), max(put) + len(put)))
 
 
 class Queue:
@@ -565,11 +619,6 @@ def fill_reviews(queue: Queue, record: Callable[[str], Filing]) -> None:
     """Read the record of each filing whose summary predates finished reviews being kept."""
     for filing_id in list(queue.unknown_reviews):
         queue.put(record(filing_id))
-
-
-def health_counts(entries: Iterable[QueueEntry]) -> Counter[Health]:
-    """How many of `entries` have each health (the counts of a view)."""
-    return Counter(entry.health for entry in entries)
 
 
 def matching(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from copy import copy
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual import on
@@ -34,7 +34,17 @@ from icp_tui.domain.provinces import icp_number_example, icp_number_problem
 from icp_tui.domain.query import Query, QueryError, parse_query
 from icp_tui.domain.stages import REASONED_STAGES, Stage, rule
 from icp_tui.domain.transitions import advance_targets, withdraw_refusal
-from icp_tui.queue import QuerySelection, Queue, QueueEntry, Sort, View, in_view
+from icp_tui.queue import (
+    QuerySelection,
+    Queue,
+    QueueEntry,
+    Sort,
+    View,
+    in_view,
+    order_holds,
+    reposition,
+    sort_key,
+)
 from icp_tui.services import BatchResult, FilingService
 from icp_tui.timetravel import apply_changes
 from icp_tui.transfer import export_file_name
@@ -71,6 +81,9 @@ if TYPE_CHECKING:
 WIDE = 120
 #: Re-sort by itself only after the user has left the keyboard alone this long (seconds).
 IDLE_RESORT = 60.0
+#: Up to this many filings changed since the last sort move one by one at the next re-sort;
+#: more (the health of thousands moving at midnight) and every row is sorted again.
+RESORT_ONE_BY_ONE = 200
 WRITE_ACTIONS = frozenset(
     {
         "advance",
@@ -136,9 +149,12 @@ class DashboardScreen(Screen[None]):
         self._ordered: list[QueueEntry] = []
         self._last_input = time.monotonic()
         self._order_stale = False
+        #: The filings changed since the rows were sorted (None: too many to move one by one).
+        self._moved: set[str] | None = set()
         self._undone: str | None = None  # the change last undone, for a second `u`
         self._saved_query = Query()
         self._selection: QuerySelection | None = None  # what typing narrows, from _ordered
+        self._banner_text: str | None = None  # as last shown
         #: The marked filings' ids (the table draws their mark from this same set).
         self.marks: set[str] = set()
 
@@ -228,8 +244,51 @@ class DashboardScreen(Screen[None]):
         self._ordered = self.queue.select(self.view_name, saved, actor, self.sort)
         self._selection = None
         self._order_stale = False
+        self._moved = set()
         self.table.show_eta = self.view_name is View.AUTHORITY or self.sort is Sort.ETA
         self.table.show_rows(self.filtered(self._ordered), keep)
+        self.update_status()
+
+    def _placement(self, entry: QueueEntry) -> tuple[Any, bool]:
+        """Where `entry` sorts, and whether the view and the filter show it."""
+        actor = self.service.actor
+        shown = in_view(self.view_name, entry, actor) and bool(
+            self.filtered(self.queue.matching([entry], self.saved_query(), actor))
+        )
+        return sort_key(self.sort)(entry), shown
+
+    def note_moved(self, entries: list[QueueEntry]) -> None:
+        """Remember that `entries` may be out of place until the next re-sort."""
+        if self._moved is not None:
+            self._moved.update(e.id for e in entries)
+            if len(self._moved) > RESORT_ONE_BY_ONE:
+                self._moved = None
+
+    def resort(self) -> None:
+        """Put the rows back in order, cursor kept: when only a few filings changed since the
+        last sort (and nothing else moves the order), only they move; twenty dashboards re-sort
+        after every change anyone makes, so that is the cost of the change, not of the queue."""
+        moved = self._moved
+        saved = self.saved_query()
+        if moved is None or not order_holds(self.sort, saved, self.filter_query):
+            self.reselect()
+            return
+        queue, actor, view = self.queue, self.service.actor, self.view_name
+        entries = [queue.entries[i] for i in moved if i in queue.entries]
+
+        def in_view_now(entry: QueueEntry) -> bool:
+            return in_view(view, entry, actor) and bool(queue.matching([entry], saved, actor))
+
+        if self.filter_query:
+            reposition(self._ordered, entries, self.sort, in_view_now, _position(self._ordered))
+            keep = lambda e: in_view_now(e) and bool(self.filtered([e]))  # noqa: E731
+            self.table.reposition(entries, self.sort, keep)
+        else:  # the table shows the view's rows, all of them: they are the order
+            self.table.reposition(entries, self.sort, in_view_now)
+            self._ordered = list(self.table.rows)
+        self._selection = None
+        self._order_stale = False
+        self._moved = set()
         self.update_status()
 
     def filtered(self, entries: list[QueueEntry]) -> list[QueueEntry]:
@@ -284,6 +343,7 @@ class DashboardScreen(Screen[None]):
         changed = self.queue.refresh(now)
         if changed:
             self._order_stale = True
+            self.note_moved(changed)
             self._selection = None  # healths moved: typing starts from the whole view again
             self.table.update_entries(changed)
             breached = self.queue.newly_breached
@@ -296,7 +356,7 @@ class DashboardScreen(Screen[None]):
                     said = inert(f"{entry.id} has breached ({rule(entry.stage).short})")
                     self.notify(said, severity="error", markup=False)
         if self._order_stale and time.monotonic() - self._last_input > IDLE_RESORT:
-            self.reselect()
+            self.resort()
         self.table.clock_moved()  # "left" and "in stage" move with the clock
         self.update_status()
 
@@ -309,6 +369,7 @@ class DashboardScreen(Screen[None]):
         if filings is None:
             self.reselect()
         else:
+            before = {f.id: self._placement(e) for f in filings if (e := queue.entries.get(f.id))}
             entries = [queue.put(f) for f in filings]
             missing = self.table.update_entries(entries)
             actor = self.service.actor
@@ -319,7 +380,11 @@ class DashboardScreen(Screen[None]):
                 known = {e.id for e in self._ordered}
                 self._ordered += [e for e in fresh if e.id not in known]
             self.table.append_entries(self.filtered(fresh))
-            self._order_stale = True
+            # A note or a ticket leaves the filing where it was: no re-sort for it.
+            moved = [e for e in entries if before.get(e.id) != self._placement(e)]
+            if moved:
+                self._order_stale = True
+                self.note_moved(moved)
             self._selection = None
             self.update_status()
         self.last_refresh = self.icp.clock()
@@ -377,8 +442,12 @@ class DashboardScreen(Screen[None]):
                 f"follow the statutory holidays with no adjusted working days; "
                 f"{app.reference.holidays_advice(year)}"
             )
+        text = "\n".join(f"⚠ {m}" for m in messages)
+        if text == self._banner_text:
+            return  # asked after every change: updating the banner lays the screen out again
+        self._banner_text = text
         banner = self.query_one("#banner", Static)
-        banner.update(Text("\n".join(f"⚠ {m}" for m in messages)))
+        banner.update(Text(text))
         banner.set_class(bool(messages), "shown")
 
     def current_filing(self) -> Filing | None:
@@ -1037,6 +1106,18 @@ class DashboardScreen(Screen[None]):
     @on(CompactionDeferred)
     def _compaction_deferred(self, message: CompactionDeferred) -> None:
         self.notify(inert(message.said), severity="warning", markup=False)
+
+
+def _position(rows: list[QueueEntry]) -> Callable[[QueueEntry], int | None]:
+    """Where an entry is in `rows` (None: not there); by identity, as entries are kept."""
+
+    def position(entry: QueueEntry) -> int | None:
+        try:
+            return rows.index(entry)
+        except ValueError:
+            return None
+
+    return position
 
 
 def new_name_words(name: str) -> str:

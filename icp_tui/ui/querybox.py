@@ -66,7 +66,9 @@ class QueryBox(Vertical):
     def counted(self, matches: int, of: int) -> None:
         """Show how many filings of the view the query selects (no count while it is wrong)."""
         shown = self.input.value and not self.has_class("wrong")
-        self.input.border_subtitle = f"{matches} of {of} in this view" if shown else None
+        subtitle = f"{matches} of {of} in this view" if shown else None
+        if subtitle != self.input.border_subtitle:  # asked at every tick: setting it repaints
+            self.input.border_subtitle = subtitle
 
     @on(Input.Changed, "#filter")
     def _typed(self, event: Input.Changed) -> None:

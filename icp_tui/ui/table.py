@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -28,7 +29,7 @@ from icp_tui.domain.estimate import Basis
 from icp_tui.domain.filing import BEIJING
 from icp_tui.domain.sla import Health, duration_in_words
 from icp_tui.domain.stages import rule
-from icp_tui.queue import QueueEntry, health_counts
+from icp_tui.queue import QueueEntry, Sort, reposition
 from icp_tui.ui.keys import TABLE_KEYS, bindings
 
 
@@ -75,6 +76,10 @@ GAP = 1
 MARK = "*"
 #: The columns whose text moves with the clock ("5 h left", "40 min", "expires in 3 d").
 CLOCK_COLUMNS = frozenset({"in_stage", "left", "flags", "marks"})
+
+
+_ID = attrgetter("id")
+_HEALTH = attrgetter("health")
 
 
 def _width(keys: Sequence[str]) -> int:
@@ -171,26 +176,28 @@ class FilingTable(ScrollView, can_focus=True):
         self.empty_message = ""
         #: Whether the approval estimate has a column (set by the screen, by view and sort).
         self.show_eta = False
-        self._index: dict[str, int] = {}
         self._highlighted: str | None = None
         #: The marked filings' ids (the screen's set, shared: it says when it changes).
         self.marked: set[str] = set()
-        #: Bumped whenever the rows or their healths change (what the counts are cached by).
-        self.revision = 0
+        #: The filings shown, each with the health its row was last counted under, and the
+        #: counts per health (None: to be counted): a change moves its row between counts
+        #: instead of recounting every row.
+        self._healths: dict[str, Health] = {}
+        self._counts: Counter[Health] | None = None
         #: Per line on screen: the filing drawn there, its clock columns and their texts, so a
         #: tick repaints only the lines whose text the clock moved.
         self._clock_texts: dict[int, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
-        self._counted: tuple[int, Counter[Health]] = (-1, Counter())
 
     # -- data ----------------------------------------------------------------------------
 
     def show_rows(self, rows: Sequence[QueueEntry], keep: str | None = None) -> None:
         """Replace the rows (a new filter, sort or view), keeping the cursor on `keep`."""
         self.rows = list(rows)
-        self.revision += 1
-        self._index = {entry.id: i for i, entry in enumerate(self.rows)}
+        self._healths = dict(zip(map(_ID, self.rows), map(_HEALTH, self.rows), strict=True))
+        self._counts = None
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
-        target = self._index.get(keep or self._highlighted or "", 0)
+        want = keep or self._highlighted
+        target = next((i for i, e in enumerate(self.rows) if e.id == want), 0) if want else 0
         self.cursor = min(target, max(0, len(self.rows) - 1))
         # The new height takes effect at the next layout; scrolling before it is clamped to
         # the old one (a row far down, found by a filter, stayed off screen once cleared).
@@ -198,34 +205,82 @@ class FilingTable(ScrollView, can_focus=True):
         self.refresh()
 
     def update_entries(self, entries: Sequence[QueueEntry]) -> list[QueueEntry]:
-        """Put fresh entries in place (same position, no re-sort); return those not shown."""
+        """Redraw the rows of entries the queue changed (in place: each row stays where it is
+        until a re-sort); return those not shown."""
         missing = []
-        self.revision += 1
+        top = round(self.scroll_y)
+        drawn = {e.id: top + n for n, e in enumerate(self.rows[top : top + self.size.height])}
+        current = self.current
         for entry in entries:
-            i = self._index.get(entry.id)
-            if i is None:
+            before = self._healths.get(entry.id)
+            if before is None:
                 missing.append(entry)
                 continue
-            self.rows[i] = entry
-            self._refresh_row(i)
-            if i == self.cursor:
+            self._count(entry, before)
+            i = drawn.get(entry.id)
+            if i is not None:
+                self._refresh_row(i)
+            if current is not None and current.id == entry.id:
                 self.post_message(self.Highlighted(entry))
         return missing
 
     def append_entries(self, entries: Sequence[QueueEntry]) -> None:
         """New filings go at the bottom until the next re-sort."""
-        self.revision += 1
+        if not entries:
+            return  # asked after every change: most add no row
         for entry in entries:
-            self._index[entry.id] = len(self.rows)
             self.rows.append(entry)
+            self._count(entry, None)
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         self.refresh()
 
+    def reposition(
+        self, moved: Sequence[QueueEntry], sort: Sort, keep: Callable[[QueueEntry], bool]
+    ) -> None:
+        """Move the `moved` rows to where `sort` puts them (the rows are in that order but for
+        them), adding or dropping each as `keep` says; the cursor stays on its filing. Costs
+        what moved (a search in C for where each is, a binary search for where it goes), not
+        a re-sort of every row: the other rows are not even looked at."""
+        shown = {e.id: self._healths.get(e.id) for e in moved}
+        if reposition(self.rows, moved, sort, keep, self._position) is None:
+            return
+        for entry in moved:
+            before = shown[entry.id]
+            if keep(entry):
+                self._count(entry, before)
+            elif before is not None:
+                del self._healths[entry.id]
+                if self._counts is not None:
+                    self._counts[before] -= 1
+        self.virtual_size = Size(self.size.width, len(self.rows) + 1)
+        current = self._highlighted
+        if current is not None and current in self._healths:
+            self.cursor = next(i for i, e in enumerate(self.rows) if e.id == current)
+        else:
+            self.cursor = min(self.cursor, max(0, len(self.rows) - 1))
+        self.refresh()
+
     def health_counts(self) -> Counter[Health]:
-        """How many rows have each health (counted again only once the rows have changed)."""
-        if self._counted[0] != self.revision:
-            self._counted = (self.revision, health_counts(self.rows))
-        return self._counted[1]
+        """How many rows have each health (counted once per set of rows, then kept)."""
+        if self._counts is None:
+            self._counts = Counter(self._healths.values())
+        return self._counts
+
+    def _count(self, entry: QueueEntry, before: Health | None) -> None:
+        """Count `entry`'s row under its health now, no longer under `before` (None: new)."""
+        self._healths[entry.id] = entry.health
+        if self._counts is not None and entry.health is not before:
+            if before is not None:
+                self._counts[before] -= 1
+            self._counts[entry.health] += 1
+
+    def _position(self, entry: QueueEntry) -> int | None:
+        if entry.id not in self._healths:
+            return None
+        try:
+            return self.rows.index(entry)  # entries are the queue's, changed in place
+        except ValueError:
+            return next(i for i, e in enumerate(self.rows) if e.id == entry.id)
 
     def clock_moved(self) -> None:
         """Repaint the lines whose clock columns read differently now (most ticks: none)."""

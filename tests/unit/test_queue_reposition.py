@@ -1,0 +1,109 @@
+"""Re-sorting after a few changes moves only the changed entries: `reposition` leaves a list in
+exactly the order (and with exactly the members) that a whole new `Queue.select` gives."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from unit_helpers import S, bj, build_filing
+
+from icp_tui.config import Settings, load_reference
+from icp_tui.domain import transitions as t
+from icp_tui.domain.filing import Filing
+from icp_tui.queue import Queue, QueueEntry, Sort, View, in_view, order_holds, reposition
+
+REFERENCE = load_reference(Settings())
+NOW = bj(2026, 11, 25, 15)
+STAGES = (S.PRELIMINARY_REVIEW, S.PHOTO_REVIEW, S.AUTHORITY_REVIEW, S.RETURNED, S.APPROVED)
+PROVINCES = ("Beijing", "Zhejiang", "Hebei")
+ICP_NUMBERS = {
+    "Beijing": "京ICP备2026000001号",
+    "Zhejiang": "浙ICP备2026000001号",
+    "Hebei": "冀ICP备2026000001号",
+}
+PEOPLE = (None, "amy", "bob")
+
+
+def filings() -> list[Filing]:
+    made = []
+    for n in range(30):
+        stage = STAGES[n % len(STAGES)]
+        entered = NOW - timedelta(hours=5 * n + 1)
+        made.append(
+            build_filing(
+                stage,
+                entered,
+                id=f"ICP-2026-{n:05d}",
+                province=PROVINCES[n % 3],
+                assignee=PEOPLE[n % 3],
+            )
+        )
+    return made
+
+
+def change(filing: Filing, how: int) -> Filing:
+    """Another person's change: a move to the next stage, an assignment, or a note."""
+    at = NOW - timedelta(minutes=1)
+    if how == 0 and (targets := t.advance_targets(filing.stage)):
+        target = targets[0]
+        if target is S.APPROVED:
+            return t.advance(filing, at, "bob", target, icp_number=ICP_NUMBERS[filing.province])
+        return t.advance(filing, at, "bob", target, reason="duplicate application")
+    if how == 1:
+        return t.assign(filing, at, "bob", PEOPLE[(PEOPLE.index(filing.assignee) + 1) % 3])
+    return t.add_note(filing, at, "bob", "called the applicant")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sort=st.sampled_from([s for s in Sort if order_holds(s)]),
+    view=st.sampled_from(list(View)),
+    changes=st.lists(st.tuples(st.integers(0, 29), st.integers(0, 2)), max_size=8),
+)
+def test_moving_the_changed_entries_gives_the_order_of_a_whole_select(
+    sort: Sort, view: View, changes: list[tuple[int, int]]
+) -> None:
+    queue = Queue(REFERENCE, NOW)
+    current = filings()
+    for filing in current:
+        queue.put(filing)
+    rows = queue.select(view, "", "amy", sort)
+    moved: list[QueueEntry] = []
+    for index, how in changes:
+        current[index] = change(current[index], how)
+        moved.append(queue.put(current[index]))
+        if in_view(view, moved[-1], "amy") and moved[-1] not in rows:
+            rows.append(moved[-1])  # new to the view: at the bottom, as the dashboard adds it
+
+    def position(entry: QueueEntry) -> int | None:
+        return rows.index(entry) if entry in rows else None
+
+    reposition(rows, moved, sort, lambda e: in_view(view, e, "amy"), position)
+    assert [e.id for e in rows] == [e.id for e in queue.select(view, "", "amy", sort)]
+
+
+def test_the_span_returned_covers_every_row_that_changed() -> None:
+    queue = Queue(REFERENCE, NOW)
+    current = filings()
+    for filing in current:
+        queue.put(filing)
+    rows = queue.select()
+    before = list(rows)
+    moved = queue.put(change(current[0], 0))  # most urgent first: it moves down
+    span = reposition(rows, [moved], Sort.URGENCY, lambda e: True, before.index)
+    assert span is not None
+    first, last = span
+    changed = [i for i, (a, b) in enumerate(zip(before, rows, strict=True)) if a is not b]
+    assert changed and first <= min(changed) and max(changed) <= last
+
+
+def test_no_reposition_when_the_order_moves_by_itself() -> None:
+    # Estimates all move when a review closes, and a query on time left moves with the clock:
+    # such orders are sorted whole again.
+    from icp_tui.domain.query import parse_query
+
+    assert not order_holds(Sort.ETA)
+    assert not order_holds(Sort.URGENCY, parse_query("due:<2bd"))
+    assert order_holds(Sort.URGENCY, parse_query("health:breached amy"))
