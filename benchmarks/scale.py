@@ -62,9 +62,11 @@ What is measured (medians unless said otherwise; each figure is printed beside i
    (stat every 2 ms) to each handle holding it; rounds where the note's process also
    compacted are counted. Targets: median <= 0.3 s, max < 1 s with notifications.
 3c. Twenty dashboards (issue 17), at 50,000 filings (the largest size of a quick run): twenty
-   real ``python -m icp_tui`` on 100x30 pseudo-terminals, all showing rows, then 20 s with
-   nobody typing: their CPU time together (user + system, /proc/<pid>/stat; clock ticks and
-   polls included) as a share of one core, and what they read (rchar, /proc/<pid>/io). Then
+   real ``python -m icp_tui`` on 100x30 pseudo-terminals (on the real clock, not --now: the
+   status line and the rows' clock columns move as they do for staff), all showing rows,
+   then 20 s with nobody typing: their CPU time together (user + system, /proc/<pid>/stat;
+   clock ticks and polls included) as a share of one core, and what they read (rchar,
+   /proc/<pid>/io). Then
    ``icp-tui assign`` gives the first row a new assignee, and the time until every screen
    shows it. Targets: < 10 % of one core; < 1 s.
 8. Import (issue 17), at 10,000 filings: that database exported to CSV and imported by
@@ -958,14 +960,17 @@ def _chars_read(pid: int) -> int:
 
 
 def _top_row(db: Path) -> str:
-    """The id of the filing on the dashboard's first row (all filings, most urgent first)."""
+    """The id of the filing on the dashboard's first row (all filings, most urgent first, by
+    the real clock, as the idle dashboards run)."""
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
     from icp_tui.queue import Queue
     from icp_tui.store import FilingStore
 
     reference, _ = _reference(db)
-    queue = Queue(reference, _now())
+    from icp_tui.domain.filing import BEIJING
+
+    queue = Queue(reference, datetime.now(BEIJING))
     with queue.loading():
         FilingStore(db).load(queue.put)
     return queue.select()[0].id
@@ -975,10 +980,11 @@ def measure_idle_dashboards(db: Path, size: int, count: int, idle: float) -> dic
     """`count` real dashboards (100x30 pseudo-terminals, so the assignee column shows) open
     on `db`: their CPU together over `idle` seconds of nobody typing (their 1 s clock ticks
     and polls included) and the bytes they read meanwhile; then `icp-tui assign` gives the
-    first row a new assignee, and the time until every screen shows it."""
+    first row a new assignee, and the time until every screen shows it. They run on the real
+    clock, as staff's do: under a fixed --now nothing on screen ever moves with time."""
     env = child_env()
     winsize = struct.pack("HHHH", 30, 100, 0, 0)
-    argv = [sys.executable, "-m", "icp_tui", "--db", str(db), "--now", NOW_TEXT]
+    argv = [sys.executable, "-m", "icp_tui", "--db", str(db)]
     fds: dict[int, int] = {}  # fd -> pid
     output: dict[int, bytearray] = {}
     try:

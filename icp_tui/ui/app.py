@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from textual.worker import get_current_worker
 from icp_tui.config import Reference, Settings
 from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
-from icp_tui.domain.filing import Filing
+from icp_tui.domain.filing import Filing, time_of_day
 from icp_tui.queue import Queue, QueueEntry
 from icp_tui.report import build_report
 from icp_tui.services import (
@@ -114,8 +115,7 @@ class IcpApp(App[int]):
         # 16 colours turn $error and $warning into the same bright red: name distinct ones.
         self.dashboard.set_class(self.console.color_system in ("standard", "windows"), "ansi16")
         self.push_screen(self.dashboard)
-        if self.service.wakes_on_change:
-            self.follow_changes()
+        self.follow_changes()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_lines()))
@@ -156,24 +156,36 @@ class IcpApp(App[int]):
 
     @work(thread=True, exclusive=True, group="wake", exit_on_error=False)
     def follow_changes(self) -> None:
-        """Poll as soon as another dashboard commits, not only at the next refresh."""
+        """Pick up changes made by others, in this one thread while the dashboard runs: at once
+        when the store wakes it (file-change notifications, PostgreSQL's NOTIFY), else at each
+        refresh interval. A poll reads only what was appended since the last, and an idle one
+        reads nothing and tells the screen only when the minute it shows as "refreshed" moves
+        (or a failure starts or ends): twenty idle dashboards must cost next to nothing."""
         worker = get_current_worker()
+        told: tuple[str, str | None] | None = None
         while not worker.is_cancelled:
-            if self.service.wait_for_change(1.0) and not worker.is_cancelled:
-                self.call_from_thread(self.poll_store)
+            at = self.clock()
+            try:
+                changed = self.service.poll()
+            except IcpError as error:
+                outcome: str | None = f"Cannot refresh: {error}"
+            else:
+                outcome = None
+                if changed is None or changed:
+                    fresh = self.service.queue() if changed is None else None
+                    self.dashboard.post_message(StoreChanged(changed, fresh))
+                    told = None  # "refreshed" moves with a change shown
+            if (time_of_day(at), outcome) != told:
+                told = (time_of_day(at), outcome)
+                self.dashboard.post_message(Polled(at, outcome))
+            self._wait_for_change()
 
-    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
-    def poll_store(self) -> None:
-        """Pick up changes made by others: reads only what was appended since last time."""
-        try:
-            changed = self.service.poll()
-        except IcpError as error:
-            self.dashboard.post_message(Polled(self.clock(), f"Cannot refresh: {error}"))
-            return
-        if changed is None or changed:
-            fresh = self.service.queue() if changed is None else None
-            self.dashboard.post_message(StoreChanged(changed, fresh))
-        self.dashboard.post_message(Polled(self.clock()))
+    def _wait_for_change(self) -> None:
+        """Until the store says someone may have committed, or the refresh interval passes."""
+        if self.service.wakes_on_change:
+            self.service.wait_for_change(self.refresh_seconds)
+        else:
+            threading.Event().wait(self.refresh_seconds)
 
     @work(thread=True, group="save", exit_on_error=False)
     def save_change(self, change: Callable[[FilingService], Filing], said: str) -> None:

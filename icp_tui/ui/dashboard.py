@@ -190,7 +190,6 @@ class DashboardScreen(Screen[None]):
         self.table.focus()
         self.update_banner()
         self.set_interval(1.0, self.tick)
-        self.set_interval(self.icp.refresh_seconds, self.icp.poll_store)
 
     def on_resize(self) -> None:
         width, height = self.size

@@ -20,7 +20,7 @@ from icp_tui.queue import Sort
 class StatusLine(Static):
     """Data file, Beijing time, counts per health, view, sort, last refresh."""
 
-    _shown: tuple[Text, Text] | None = None
+    _said: tuple[object, ...] | None = None  # what the lines were last drawn from
 
     def show(
         self,
@@ -41,12 +41,21 @@ class StatusLine(Static):
         """Draw the lines for the `rows` shown (`counts` per health of them, `total` in the
         whole queue) in `width` cells; nothing is repainted if they read as before."""
         width = max(20, width)
+        # Asked at every tick and poll: most of the time nothing shown has changed, and the
+        # lines are not even built. Both times are shown to the minute, so an idle dashboard
+        # repaints its status once a minute, not every second.
+        refreshed = time_of_day(last_refresh) if last_refresh else None
+        said: tuple[object, ...] = (stamp(now), read_only, refreshed, path, view, filter_text)
+        said += (sort, rows, total, width, marked, *(counts[h] for h in HEALTH_ORDER))
+        if said == self._said:
+            return
+        self._said = said
         first = Text()
         first.append(f" {stamp(now)} Beijing", "bold")
         if read_only:
             first.append("  READ-ONLY", "bold reverse")
-        if last_refresh:
-            first.append(f"  refreshed {time_of_day(last_refresh, seconds=True)}", "dim")
+        if refreshed:
+            first.append(f"  refreshed {refreshed}", "dim")
         # The path last, cut from the left: its file name is what tells two databases apart.
         room = width - first.cell_len - 2
         if cell_len(path) > room:
@@ -77,7 +86,4 @@ class StatusLine(Static):
         for line in (first, second):
             line.no_wrap = True
             line.overflow = "ellipsis"
-        # Called at every tick and poll: most of the time the lines read as they did.
-        if (first, second) != self._shown:
-            self._shown = (first, second)
-            self.update(Group(first, second), layout=False)  # always two lines high (tcss)
+        self.update(Group(first, second), layout=False)  # always two lines high (tcss)

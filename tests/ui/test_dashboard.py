@@ -1183,3 +1183,42 @@ async def test_x_records_that_the_mailed_materials_arrived(
     assert saved.checklist.materials_received
     assert (saved.history[-1].by, saved.history[-1].reason) == (ACTOR, "materials received")
     assert not stored(db, "ICP-2026-00002").checklist.materials_received
+
+
+async def test_polls_and_ticks_within_a_minute_leave_the_status_line_alone(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    # "refreshed" is to the minute, like the clock beside it: twenty idle dashboards repaint
+    # their status once a minute, not once a second.
+    make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    clock = MovingClock(NOW)
+    settings = Settings(db_path=DB, refresh_seconds=0.2)
+    app = make_app(DB, reference, settings=settings, clock=clock, actor=ACTOR)
+    async with app.run_test(size=(100, 30)) as pilot:
+        status = app.dashboard.query_one(StatusLine)
+        await settle(pilot)
+        polls: list[object] = []
+        poll, update = app.service.poll, status.update
+
+        def counted_poll() -> Any:
+            polls.append(clock.now)
+            return poll()
+
+        painted: list[object] = []
+
+        def spy_status(*args: Any, **kwargs: Any) -> None:
+            painted.append(args)
+            update(*args, **kwargs)
+
+        app.service.poll = counted_poll  # type: ignore[method-assign]
+        status.update = spy_status  # type: ignore[method-assign]
+        for second in (10, 20, 30, 40):  # polls and ticks, all within 15:00
+            clock.now = NOW + timedelta(seconds=second)
+            seen = len(polls)
+            await wait_for(pilot, lambda seen=seen: len(polls) >= seen + 2)
+            app.dashboard.tick()
+        await settle(pilot)
+        assert painted == []
+        clock.now = NOW + timedelta(minutes=1)
+        await wait_for(pilot, lambda: "refreshed 15:01" in text_of(status))
+        assert "2026-11-25 15:01 Beijing" in text_of(status)

@@ -4,16 +4,21 @@ had."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from ui_helpers import NOW, build_app, hand_filing, wait_for
 
 from icp_tui.config import Reference
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.stages import Stage
 from icp_tui.domain.transitions import advance
+from icp_tui.queue import Queue, QueueEntry
 from icp_tui.store import FilingStore
+from icp_tui.ui import dashboard
 
 MakeDb = Callable[[Iterable[Filing]], Path]
 
@@ -53,3 +58,41 @@ async def test_without_notifications_the_refresh_still_shows_a_change(
             pilot, lambda: stages_shown(app)["ICP-2026-00001"] is Stage.AWAITING_PHOTO, 30.0
         )
         assert app.service.store.notifications is not None  # type: ignore[attr-defined]
+
+
+async def test_left_alone_the_rows_move_to_the_order_of_others_changes_one_by_one(
+    make_db: MakeDb, reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Twenty dashboards re-sort after every change anyone makes: each moves the filings that
+    # changed to their place, rather than sorting the whole queue again.
+    monkeypatch.setattr(dashboard, "IDLE_RESORT", 0.0)  # the keyboard left alone long enough
+    late = hand_filing(1, Stage.PRELIMINARY_REVIEW, hours_ago=24 * 10)  # breached: on top
+    db = make_db([late, *(hand_filing(n, Stage.PHOTO_REVIEW) for n in range(2, 6))])
+    app = build_app(reference, refresh_seconds=60)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.dashboard.table
+        await pilot.press("j")  # the cursor on the second filing
+        picked = table.rows[1].id
+        assert table.rows[0].id == late.id
+        sorted_whole: list[object] = []
+        select = Queue.select
+
+        def counted(*args: Any, **kwargs: Any) -> list[QueueEntry]:
+            sorted_whole.append(args)
+            return select(*args, **kwargs)
+
+        monkeypatch.setattr(Queue, "select", counted)
+        other = FilingStore(db)
+        other.commit(late.id, lambda f: advance(f, NOW, "bob", Stage.AWAITING_PHOTO))
+
+        def in_order() -> bool:
+            whole = [e.id for e in select(app.dashboard.queue)]
+            shown = stages_shown(app)[late.id] is Stage.AWAITING_PHOTO
+            return shown and [e.id for e in table.rows] == whole
+
+        await wait_for(pilot, in_order, 30.0)
+        assert table.rows[-1].id == late.id  # waiting on the applicant now: at the bottom
+        assert table.current is not None and table.current.id == picked  # the cursor stayed
+        assert sorted_whole == []
+        counts = table.health_counts()
+        assert +counts == +Counter(e.health for e in table.rows)

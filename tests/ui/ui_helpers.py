@@ -120,7 +120,7 @@ async def settle(pilot: Pilot[object]) -> None:
 
     Finished includes cancelled: an exclusive poll may be replaced by a newer one meanwhile
     (waiting on the workers themselves would then raise WorkerCancelled). The worker that
-    waits for changes on disk is not waited for: it runs as long as the app.
+    waits for changes on disk (and polls) is not waited for: it runs as long as the app.
     """
     await wait_for(
         pilot,
