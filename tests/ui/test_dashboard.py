@@ -675,6 +675,41 @@ async def test_undo_waits_while_a_save_is_on_its_way(make_db: MakeDb, reference:
         screen.saves_pending -= 1
 
 
+@pytest.mark.parametrize(
+    "keys", [("a", "y"), ("space", "j", "space", "o", "y")], ids=["one", "marked"]
+)
+async def test_a_save_that_fails_unexpectedly_is_told_in_one_line_and_the_dashboard_goes_on(
+    make_db: MakeDb, reference: Reference, monkeypatch: pytest.MonkeyPatch, keys: tuple[str, ...]
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW), hand_filing(2, Stage.PHOTO_REVIEW)])
+    before = db_bytes(db)
+
+    def broken(self: FilingStore, *args: object, **kwargs: object) -> Filing:
+        raise RuntimeError("the disk controller reset")  # not a refusal the service explains
+
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await highlight(pilot, "ICP-2026-00001")
+        with monkeypatch.context() as patched:
+            patched.setattr(FilingStore, "commit", broken)
+            await pilot.press(*keys)
+            await settle(pilot)
+            said = "failed: RuntimeError: the disk controller reset"
+            await wait_for(pilot, lambda: any(said in n for n in notifications(app)))
+        assert "\n" not in next(n for n in notifications(app) if said in n)
+        assert "Traceback" not in screen_text(app)
+        screen = app.dashboard
+        assert isinstance(app.screen, DashboardScreen)
+        assert screen.saves_pending == 0  # u is not left greyed out for a save that never ends
+        assert db_bytes(db) == before
+        # Still usable: the next change saves, and u undoes it.
+        await highlight(pilot, "ICP-2026-00001")
+        await pilot.press("minus", "o")
+        await settle(pilot)
+        assert stored(db, "ICP-2026-00001").assignee == ACTOR
+        assert screen.check_action("undo", ()) is True
+
+
 # -- undo ------------------------------------------------------------------------------------------
 
 
