@@ -52,6 +52,7 @@ from icp_tui.ui.messages import (
 )
 from icp_tui.ui.modals import (
     AdvanceScreen,
+    Assignee,
     AssignScreen,
     ConfirmScreen,
     DetailScreen,
@@ -801,44 +802,45 @@ class DashboardScreen(Screen[None]):
 
     def action_assign(self) -> None:
         people = people_seen(self.queue.entries.values(), self.service.actor)
+        entry = self.table.current
         if self.marks:
-            what = marked_filings(len(self.marks))
-            done = self.assign_marked
+            what, version = marked_filings(len(self.marks)), None
+        elif entry is not None:
+            what, version = entry.id, entry.version  # the version shown, checked on saving
         else:
-            entry = self.table.current
-            if entry is None:
-                return
-            what, fid, version = entry.id, entry.id, entry.version
+            return
 
-            def done(name: str | None) -> None:
+        def picked(choice: Assignee | None) -> None:
+            if choice is None:
+                return
+            name = None if choice.name == "-" else choice.name
+            if self.marks:
+                self.assign_marked(name, new=choice.new)
+            else:
+                self.assign_one(what, version, name, new=choice.new)
+
+        self.app.push_screen(AssignScreen(what, people, self.service.known_user), picked)
+
+    def assign_one(self, fid: str, version: int | None, name: str | None, new: bool) -> None:
+        """Give one filing to `name` (None: nobody) at once, unless the name may be a slip
+        (`new`: no filing has seen it): then after a question."""
+
+        def save(yes: bool | None = True) -> None:
+            if yes:
                 self.save(
                     lambda s: s.assign(fid, name, expected_version=version),
                     f"{fid} assigned to {name or 'nobody'}",
                 )
 
-        def picked(name: str | None) -> None:
-            if not name:
-                return
-            if self.marks or not self.new_name(name):
-                done(None if name == "-" else name)
-                return
-            # One filing is assigned without a question, unless the name may be a slip.
-            question = f"Assign {what} to {name}? {new_name_words(name)}"
-            self.app.push_screen(
-                ConfirmScreen(question, "assign"), lambda yes: done(name) if yes else None
-            )
+        if not new or name is None:
+            save()
+            return
+        question = f"Assign {fid} to {name}? {new_name_words(name)}"
+        self.app.push_screen(ConfirmScreen(question, "assign"), save)
 
-        self.app.push_screen(AssignScreen(what, people), picked)
-
-    def new_name(self, name: str) -> bool:
-        """Whether `name` (not "-", not me) has never been given or acted on a filing."""
-        assignees = people_seen(self.queue.entries.values(), self.service.actor)
-        if name == "-" or name in assignees:
-            return False  # a current assignee: known without reading every history
-        return not self.service.known_user(name)
-
-    def assign_marked(self, name: str | None) -> None:
-        """Give every marked filing to `name` (None: nobody), after one question."""
+    def assign_marked(self, name: str | None, new: bool = False) -> None:
+        """Give every marked filing to `name` (None: nobody; `new`: a name no filing has
+        seen), after one question."""
         me = self.service.actor
         entries = self.marked_entries()
         todo: list[tuple[str, int | None]] = [
@@ -855,7 +857,7 @@ class DashboardScreen(Screen[None]):
             question += f" {theirs} of them are assigned to colleagues now."
         if len(todo) < len(entries):
             question += f" ({len(entries) - len(todo)} are {whom}'s already: left as they are.)"
-        if name is not None and self.new_name(name):
+        if name is not None and new:
             question += f" {new_name_words(name)}"
 
         def confirmed(yes: bool | None) -> None:

@@ -12,7 +12,9 @@ import shlex
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from rich.console import Group
@@ -23,6 +25,7 @@ from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.events import DescendantFocus
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, OptionList, Static
@@ -403,16 +406,36 @@ class DetailScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class AssignScreen(ModalScreen[str | None]):
+@dataclass(frozen=True)
+class Assignee:
+    """Whom the assign dialog picked: a name ("-" for nobody), and whether no filing has ever
+    seen it (a likely slip, asked about before saving)."""
+
+    name: str
+    new: bool = False
+
+
+class AssignScreen(ModalScreen[Assignee | None]):
     """Whom to give filings to: one of the people seen in the queue (up / down, enter), or a
-    name typed (enter); `-` for nobody. Escape cancels."""
+    name typed (enter); `-` for nobody. Escape cancels.
+
+    A typed name the queue does not show is looked up in every history (`known`) off the UI
+    thread: the dialog stays, and takes keys, until the answer comes."""
 
     BINDINGS = bindings(ASSIGN_KEYS)
 
-    def __init__(self, what: str, people: Sequence[str]) -> None:
+    @dataclass
+    class Checked(Message):
+        """Whether `name` has been given, or acted on, a filing (from the lookup's thread)."""
+
+        name: str
+        known: bool
+
+    def __init__(self, what: str, people: Sequence[str], known: Callable[[str], bool]) -> None:
         super().__init__()
         self.what = what
         self.people = list(people)
+        self.known = known
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -422,7 +445,7 @@ class AssignScreen(ModalScreen[str | None]):
                 suggester=SuggestFromList(self.people, case_sensitive=False),
             )
             yield OptionList(*(Option(Text(p), id=p) for p in self.people))
-            yield Label(hint_line(ASSIGN_KEYS), classes="hint")
+            yield Label(hint_line(ASSIGN_KEYS), classes="hint", id="assign-hint")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -439,11 +462,34 @@ class AssignScreen(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def _typed(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
+        name = event.value.strip()
+        if not name:
             self.notify("Type a name, or pick one below.", severity="warning")
             return
-        self.dismiss(event.value.strip())
+        if name == "-" or name in self.people:
+            self.dismiss(Assignee(name))  # nobody, or a current assignee: known already
+            return
+        self.query_one("#assign-hint", Label).update(Text(f"checking {name} in the history …"))
+        # On the app, whose one handler tells a failed worker (enter again retries).
+        self.app.run_worker(
+            partial(self._look_up, name),
+            group="assign.name",
+            description=f"Looking up {name}",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _look_up(self, name: str) -> None:
+        self.post_message(self.Checked(name, self.known(name)))
+
+    @on(Checked)
+    def _checked(self, message: Checked) -> None:
+        if message.name == self.query_one(Input).value.strip():  # else edited meanwhile: stay
+            self.dismiss(Assignee(message.name, new=not message.known))
+        else:
+            self.query_one("#assign-hint", Label).update(hint_line(ASSIGN_KEYS))
 
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.people[event.option_index])
+        self.dismiss(Assignee(self.people[event.option_index]))
