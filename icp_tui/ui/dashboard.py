@@ -61,7 +61,7 @@ from icp_tui.ui.modals import (
     WithdrawScreen,
 )
 from icp_tui.ui.querybox import QueryBox
-from icp_tui.ui.status import StatusLine
+from icp_tui.ui.status import StatusLine, fit_banner
 from icp_tui.ui.sticky import DashboardState
 from icp_tui.ui.table import COLUMNS, DOMAIN_BONUS, TABLE_NEED, FilingTable
 
@@ -192,6 +192,9 @@ class DashboardScreen(Screen[None]):
             )
         if width >= WIDE:
             self.query_one(FilingDetail).styles.width = side_pane_width(width)
+        # The status lines and the banner take the form that fits the new width.
+        self.update_status()
+        self.update_banner()
         self.show_detail()
 
     # -- watchers: the state changed, what shows it follows -------------------------------
@@ -365,21 +368,30 @@ class DashboardScreen(Screen[None]):
 
     def update_banner(self) -> None:
         app = self.icp
-        messages = []
+        # Each warning in its forms, longest first, the most important first: in a narrow
+        # window the last ones give way first (the time travel's keys are in the help, and
+        # the status line says READ-ONLY).
+        messages: list[tuple[str, ...]] = []
+        if self.poll_error:
+            error = inert(self.poll_error)
+            messages.append((f"{error}; retrying", f"{error.split(':', 1)[0]}; retrying"))
+        if self.service.read_only:
+            messages.append((f"Read-only: {self.service.read_only_reason}", "Read-only database"))
         if app.as_of is not None:
             messages.append(timetravel.banner_text(app.as_of))
-        if self.service.read_only:
-            messages.append(f"Read-only: {self.service.read_only_reason}")
-        if self.poll_error:
-            messages.append(f"{inert(self.poll_error)}; retrying")
         for year in app.reference.calendar.provisional_years(self.queue.years_in_use()):
+            provisional = f"{year} is provisional: no official holiday schedule yet"
             messages.append(
-                f"{year} is provisional: no official holiday schedule yet, so its business days "
-                f"follow the statutory holidays with no adjusted working days; "
-                f"{app.reference.holidays_advice(year)}"
+                (
+                    f"{provisional}, so its business days follow the statutory holidays with "
+                    f"no adjusted working days; {app.reference.holidays_advice(year)}",
+                    f"{provisional}; {app.reference.holidays_advice(year)}",
+                    provisional,
+                )
             )
         banner = self.query_one("#banner", Static)
-        banner.update(Text("\n".join(f"⚠ {m}" for m in messages)))
+        lines = fit_banner(messages, self.size.width - 2)  # inside its padding
+        banner.update(Text("\n".join(lines), no_wrap=True, overflow="ellipsis"))
         banner.set_class(bool(messages), "shown")
 
     def current_filing(self) -> Filing | None:

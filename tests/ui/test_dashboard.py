@@ -6,7 +6,6 @@ fresh FilingStore handle: what is on disk is what the next user (and the audit) 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -24,6 +23,7 @@ from ui_helpers import (
     NOW,
     build_app,
     db_bytes,
+    deny_writes,
     detail_text,
     first,
     hand_filing,
@@ -739,14 +739,7 @@ async def test_read_only_database(
 ) -> None:
     db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW), hand_filing(2, Stage.APPROVED)])
     before = db_bytes(db)
-    real_access = os.access
-
-    def no_write_here(path: object, mode: int, *args: object, **kwargs: object) -> bool:
-        if mode & os.W_OK and Path(str(path)).resolve().is_relative_to(tmp_path.resolve()):
-            return False
-        return real_access(path, mode, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(os, "access", no_write_here)
+    deny_writes(monkeypatch, tmp_path)
     app = build_app(reference)
     assert app.service.store.read_only
     async with app.run_test(size=(80, 24)) as pilot:
