@@ -3,7 +3,7 @@
 The app holds the service and runs the disk work in threads: polling for others' changes,
 saving ours, exporting, building the statistics. Each worker reports by message to the
 DashboardScreen (dashboard.py), which owns the queue and the state shown; a worker that fails
-unexpectedly (not a refusal the service explains) is handled in one place, `_worker_failed`.
+unexpectedly (not a refusal the service explains) is handled in one place, `_worker_state_changed`.
 """
 
 from __future__ import annotations
@@ -206,15 +206,17 @@ class IcpApp(App[int]):
             self.dashboard.post_message(ChangeRefused(str(error), None))
             return
         self.dashboard.post_message(ChangeSaved(filing, said))
-        postponed = self.service.compact_after_save()
-        if postponed is not None:
-            self.dashboard.post_message(CompactionDeferred(f"Compaction postponed: {postponed}"))
 
     @work(thread=True, group="save", exit_on_error=False, description="Saving your changes")
     def save_batch(self, change: Callable[[FilingService], BatchResult], done: str) -> None:
         """Run a change to many filings through the service, each its own change."""
         result = change(self.service)
         self.dashboard.post_message(BatchSaved(result, done))
+
+    @work(thread=True, group="compact", exit_on_error=False, description="Compacting the journal")
+    def compact(self) -> None:
+        """Housekeeping once our change is on disk: a worker of its own, so that its failure is
+        never taken for the save's (which has been counted as done already)."""
         postponed = self.service.compact_after_save()
         if postponed is not None:
             self.dashboard.post_message(CompactionDeferred(f"Compaction postponed: {postponed}"))
@@ -281,10 +283,13 @@ class IcpApp(App[int]):
         self.call_from_thread(self.push_screen, StatsScreen(report))
 
     @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
-        """A worker ended on an exception nobody expected (a bug, a disk gone bad): say so in
-        one line, never a traceback, and leave the dashboard as usable as before."""
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker's end: a save done is followed by the housekeeping; a worker that
+        ended on an exception nobody expected (a bug, a disk gone bad) is said in one line,
+        never a traceback, and the dashboard is left as usable as before."""
         worker = event.worker
+        if event.state is WorkerState.SUCCESS and worker.group == "save":
+            self.compact()
         if event.state is not WorkerState.ERROR:
             return
         error = worker.error

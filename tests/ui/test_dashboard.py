@@ -710,6 +710,26 @@ async def test_a_save_that_fails_unexpectedly_is_told_in_one_line_and_the_dashbo
         assert screen.check_action("undo", ()) is True
 
 
+async def test_housekeeping_that_fails_after_a_save_leaves_the_save_counted_done(
+    make_db: MakeDb, reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+
+    def broken(self: FilingStore) -> None:
+        raise RuntimeError("no space left for the new base file")
+
+    monkeypatch.setattr(FilingStore, "compact_if_due", broken)
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("o")
+        await settle(pilot)
+        said = "Compacting the journal failed: RuntimeError: no space left"
+        await wait_for(pilot, lambda: any(said in n for n in notifications(app)))
+        assert stored(db, "ICP-2026-00001").assignee == ACTOR
+        assert app.dashboard.saves_pending == 0  # counted down once, not again for the failure
+        assert app.dashboard.check_action("undo", ()) is True
+
+
 # -- undo ------------------------------------------------------------------------------------------
 
 
