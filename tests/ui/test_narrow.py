@@ -64,7 +64,7 @@ async def test_at_80x24_the_banner_and_the_status_keep_what_matters_whole(
         await everything_on(pilot)
         top = screen_text(app).splitlines()[:5]
         status, counts, *banner = top
-        assert status.startswith(" 2026-11-25 14:00 Beijing  READ-ONLY  refreshed 14:00:00  …")
+        assert status.startswith(" 2026-11-25 14:00 Beijing  READ-ONLY  refreshed 14:00  …")
         assert status.endswith("/filings.json")
         # The counts and the marks whole; the query is in its box just below.
         rows = len(app.dashboard.table.rows)
