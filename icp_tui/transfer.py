@@ -199,7 +199,7 @@ def defuse_formula(text: str) -> str:
 
 def restore_formula(text: str) -> str:
     """The text `defuse_formula` was given."""
-    return text[1:] if _DEFUSED.match(text) else text
+    return text[1:] if text[:1] == "'" and _DEFUSED.match(text) else text
 
 
 # -- import ------------------------------------------------------------------------------------
