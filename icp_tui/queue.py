@@ -453,7 +453,9 @@ class Queue:
         """
         # Each re-check makes a new sort key: tens of thousands of them after midnight would
         # set off full collections, each scanning every object the dashboard holds, which made
-        # the re-check grow faster than the queue (x9 from 10,000 to 50,000 filings).
+        # the re-check grow faster than the queue (x9 from 10,000 to 50,000 filings). They
+        # live as long as their entries: kept as long-lived, so that the first collection
+        # after the pause does not scan them all either, as part of this re-check.
         with gc_paused(long_lived=True):
             return self._refresh(now)
 
