@@ -312,6 +312,9 @@ class Queue:
         self._now = now.timestamp()
         self._bulk = False
         self._counts: Counter[Health] | None = None
+        #: Every entry, most urgent first (sorted again only after something changed): each
+        #: other order, a view and a filter start from it.
+        self._by_urgency: list[QueueEntry] | None = None
         self._province_names: dict[str, str] = {}
         #: Filings whose clock breached at the last refresh (for a notification).
         self.newly_breached: list[QueueEntry] = []
@@ -358,7 +361,7 @@ class Queue:
         entry = self.entries.pop(filing_id, None)
         if entry is None:
             return
-        self._counts = None
+        self._counts = self._by_urgency = None
         self._leave_review(entry)
         for review in entry.reviews:
             self.review_history.remove(review)
@@ -431,7 +434,7 @@ class Queue:
             self._reestimate()
 
     def _evaluate(self, entry: QueueEntry) -> None:
-        self._counts = None
+        self._counts = self._by_urgency = None
         wake = entry.evaluate(self._now)
         if wake == NEVER:
             return
@@ -511,8 +514,10 @@ class Queue:
         sort: Sort = Sort.URGENCY,
     ) -> list[QueueEntry]:
         """The entries in `view` that `query` selects, in the order `sort`."""
-        chosen = [e for e in self.entries.values() if view is View.ALL or in_view(view, e, actor)]
-        chosen.sort(key=QueueEntry.urgency)
+        ordered = self._by_urgency
+        if ordered is None:
+            ordered = self._by_urgency = sorted(self.entries.values(), key=QueueEntry.urgency)
+        chosen = [e for e in ordered if view is View.ALL or in_view(view, e, actor)]
         then = _THEN_BY[sort]
         if then is not None:
             chosen.sort(key=then)
