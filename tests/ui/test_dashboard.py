@@ -869,9 +869,10 @@ async def test_withdraw_reason_with_markup_is_shown_as_typed(
         await pilot.press("enter", "y")
         said = f"ICP-2026-00001 withdrawn (other: {typed})"
         await wait_for(pilot, lambda: said in notifications(app))  # the save has reported
+        # Read the toast before settling: on a busy machine settling can outlast its 4 s.
+        await wait_for(pilot, lambda: typed.split()[0] in screen_text(app))
         await settle(pilot)
         assert app.is_running  # an unbalanced tag used to crash the dashboard
-        await wait_for(pilot, lambda: typed.split()[0] in screen_text(app))
     assert stored(db, "ICP-2026-00001").history[-1].reason == f"other: {typed}"
 
 
