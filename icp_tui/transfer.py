@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -376,10 +377,11 @@ def _planned(
         if not any(cell.strip() for cell in cells):
             continue  # a blank line, or a spreadsheet's empty ",,,," row
         plan.rows += 1
-        values = {
-            name: restore_formula(cells[index]) if index < len(cells) else ""
-            for name, index in columns.items()
-        }
+        width = len(cells)
+        values = {name: cells[index] if index < width else "" for name, index in columns.items()}
+        for name, value in values.items():
+            if value[:1] == "'":  # only such a cell can have been quoted by an export
+                values[name] = restore_formula(value)
         claimed = values.get("id", "").strip()
         if _ID.fullmatch(claimed):
             reserved.add(claimed)
@@ -710,12 +712,13 @@ def _plan_filings(
         plan.filings.append(_build_filing(row, filing_id, actor, calendar))
 
 
-def _path_to(stage: Stage) -> list[Stage]:
+@cache  # the same few paths for every row
+def _path_to(stage: Stage) -> tuple[Stage, ...]:
     """The stages an imported filing passes through after preliminary review to `stage`."""
     if stage in (Stage.RETURNED, Stage.WITHDRAWN):
-        return [stage]
+        return (stage,)
     if stage is Stage.REJECTED:
-        return [*_path_to(Stage.AUTHORITY_REVIEW), Stage.REJECTED]
+        return (*_path_to(Stage.AUTHORITY_REVIEW), Stage.REJECTED)
     path: list[Stage] = []
     current = Stage.PRELIMINARY_REVIEW
     while current is not stage:
@@ -723,7 +726,7 @@ def _path_to(stage: Stage) -> list[Stage]:
         assert following is not None, stage
         path.append(following)
         current = following
-    return path
+    return tuple(path)
 
 
 def _build_filing(row: _Row, filing_id: str, actor: str, calendar: BusinessCalendar) -> Filing:
