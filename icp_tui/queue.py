@@ -513,6 +513,11 @@ class Queue:
         # the re-check grow faster than the queue (x9 from 10,000 to 50,000 filings). They
         # live as long as their entries: kept as long-lived, so that the first collection
         # after the pause does not scan them all either, as part of this re-check.
+        stamp = now.timestamp()
+        if stamp >= self._now and not (self._wake_times and self._wake_times[0] <= stamp):
+            # Nothing to re-check (most ticks): no pause, whose long-lived bookkeeping costs
+            # ~0.1 s at 50,000 filings, every second, in every dashboard.
+            return self._refresh(now)
         with gc_paused(long_lived=True):
             return self._refresh(now)
 
