@@ -3,8 +3,9 @@
 Pure: it depends on the domain alone (no textual, no tinydb, no files; the reference data
 comes in as a `QueueReference`, which config.Reference is). Built for 50,000 filings: each
 entry keeps only what the table shows plus its precomputed SLA instants, and `refresh`
-re-checks only the filings whose health can have changed since the last tick (a heap of their
-next change instants).
+re-checks only the filings whose health can have changed since the last refresh: a heap of
+their next change instants as the clock goes on, and one of their last change instants for
+when it goes back (the queue as it was, an hour or a day earlier).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class QueueEntry:
         "_haystack",
         "_urgency",
         "assignee",
+        "back_at",
         "domain",
         "entity",
         "entity_type",
@@ -91,6 +93,7 @@ class QueueEntry:
         "ticket",
         "times",
         "version",
+        "wake_at",
     )
 
     def __init__(
@@ -108,6 +111,10 @@ class QueueEntry:
         self.eta: ApprovalEstimate | None = None
         #: Its finished authority reviews, as the queue's distributions counted them.
         self.reviews: tuple[FinishedReview, ...] = ()
+        #: The instants the queue will re-check it at: the next change of health or escalation
+        #: (the clock going on), and the last one (the clock going back before it).
+        self.wake_at: float | None = None
+        self.back_at: float | None = None
         self.update(filing, times, mailing_pending, expires)
 
     def update(
@@ -149,13 +156,15 @@ class QueueEntry:
             ).casefold()
         return self._haystack
 
-    def evaluate(self, now: float) -> float:
-        """Health and escalation at `now`; returns when they will next change."""
-        health = self.health = self.times.health(now)
-        self.escalate = self.times.escalate(now)
+    def evaluate(self, now: float) -> tuple[float, float]:
+        """Health and escalation at `now`; returns when they will next change and when they
+        last changed (they are the same at any time between the two)."""
+        times = self.times
+        health = self.health = times.health(now)
+        self.escalate = times.escalate(now)
         # Kept with the health it depends on, so sorting 50,000 entries builds no keys.
-        self._urgency = (health.rank, self.times.sort_key(health), self.id)
-        return self.times.next_change(now)
+        self._urgency = (health.rank, times.sort_key(health), self.id)
+        return times.next_change(now), times.last_change(now)
 
     def urgency(self) -> tuple[int, float, str]:
         """DOMAIN.md's "most urgent first" order, ties broken by id (as of the last refresh)."""
@@ -280,6 +289,43 @@ _THEN_BY: dict[Sort, Callable[[QueueEntry], Any] | None] = {
 }
 
 
+class _Schedule:
+    """When entries are to be re-checked: the distinct instants (few: health changes mostly at
+    midnight, Beijing) in a heap, soonest first (`later` False: the clock going on) or latest
+    first (`later` True: the clock going back), each with the entries to re-check then.
+
+    An entry is listed under each instant it was ever due at; only the one it is due at now
+    counts (`Queue` checks it as it re-checks), so nothing is searched for and taken out.
+    """
+
+    def __init__(self, *, later: bool) -> None:
+        self._sign = -1.0 if later else 1.0
+        self._heap: list[float] = []
+        self._due: dict[float, list[QueueEntry]] = {}
+
+    def add(self, instant: float, entry: QueueEntry, bulk: bool) -> None:
+        due = self._due.get(instant)
+        if due is not None:
+            due.append(entry)
+            return
+        self._due[instant] = [entry]
+        if bulk:
+            self._heap.append(self._sign * instant)  # heapified once the bulk load ends
+        else:
+            heapq.heappush(self._heap, self._sign * instant)
+
+    def heapify(self) -> None:
+        heapq.heapify(self._heap)
+
+    def passed(self, stamp: float) -> Iterator[tuple[float, list[QueueEntry]]]:
+        """Take out each instant that the clock set to `stamp` has passed, with its entries:
+        those at or before it going on, those after it going back."""
+        heap, sign = self._heap, self._sign
+        while heap and (heap[0] <= stamp if sign > 0 else -heap[0] > stamp):
+            instant = sign * heapq.heappop(heap)
+            yield instant, self._due.pop(instant)
+
+
 class Queue:
     """All filings' entries, kept current as filings change and time passes.
 
@@ -299,12 +345,14 @@ class Queue:
         #: Summaries from before reviews were kept (an older PostgreSQL row): `fill_reviews`.
         self.unknown_reviews: set[str] = set()
         self.entries: dict[str, QueueEntry] = {}
-        # Health changes happen at few distinct instants (mostly midnight, Beijing): a heap of
-        # those instants, each with the filings (id, version) to re-check then.
-        self._wake_times: list[float] = []
-        self._wakeups: dict[float, list[tuple[str, int]]] = {}
+        # The filings to re-check when the clock passes their next (or, going back, their
+        # last) change instant.
+        self._wakeups = _Schedule(later=False)
+        self._lookbacks = _Schedule(later=True)
         self._now = now.timestamp()
         self._bulk = False
+        #: During a bulk load: the provinces whose estimates are to be made once it ends.
+        self._stale_estimates: set[str] = set()
         self._counts: Counter[Health] | None = None
         self._province_names: dict[str, str] = {}
         #: Filings whose clock breached at the last refresh (for a notification).
@@ -334,7 +382,9 @@ class Queue:
         self._count_reviews(entry, filing)
         if filing.stage is Stage.AUTHORITY_REVIEW:
             self._in_review.setdefault(filing.province, set()).add(filing.id)
-            if not self._bulk:
+            if self._bulk:
+                self._stale_estimates.add(filing.province)
+            else:
                 entry.eta = self._estimate(entry)
         # One shared string per province: 50,000 entries hold a reference, not a copy.
         names = self._province_names.get(filing.province)
@@ -359,8 +409,7 @@ class Queue:
         for review in entry.reviews:
             self.review_history.remove(review)
         self.unknown_reviews.discard(filing_id)
-        if not self._bulk:
-            self._reestimate({r.province for r in entry.reviews})
+        self._reviews_changed({r.province for r in entry.reviews})
 
     def _leave_review(self, entry: QueueEntry) -> None:
         if entry.stage is Stage.AUTHORITY_REVIEW:
@@ -380,8 +429,16 @@ class Queue:
         entry.reviews = tuple(summary_reviews(filing, self.reference.calendar))
         for review in entry.reviews:
             self.review_history.add(review)
-        if not self._bulk:
-            self._reestimate({filing.province, *(r.province for r in entry.reviews)})
+        self._reviews_changed({filing.province, *(r.province for r in entry.reviews)})
+
+    def _reviews_changed(self, provinces: set[str]) -> None:
+        """The reviews of `provinces` changed: their estimates now, or once a bulk load ends
+        (thousands of filings changed at once, one review each, would re-estimate a province
+        thousands of times)."""
+        if self._bulk:
+            self._stale_estimates |= provinces
+        else:
+            self._reestimate(provinces)
 
     def _estimate(self, entry: QueueEntry) -> ApprovalEstimate:
         return self.review_history.estimate(
@@ -392,9 +449,15 @@ class Queue:
         """Estimates of the filings in review in `provinces` (None: all) after a change."""
         chosen = self._in_review if provinces is None else provinces
         for province in chosen:
+            # An estimate depends on the day the review began, not the hour: one per day.
+            by_day: dict[int, ApprovalEstimate] = {}
             for filing_id in self._in_review.get(province, ()):
                 entry = self.entries[filing_id]
-                entry.eta = self._estimate(entry)
+                day = day_of(entry.times.entered_ts)
+                eta = by_day.get(day)
+                if eta is None:
+                    eta = by_day[day] = self._estimate(entry)
+                entry.eta = eta
 
     def _move_window(self, now: datetime) -> None:
         """The reviews counted are those of the window before `now`: once a day, drop the
@@ -412,30 +475,31 @@ class Queue:
 
     @contextmanager
     def loading(self) -> Iterator[None]:
-        """Around a bulk load (opening): one heapify at the end instead of a push per filing,
-        and the estimates once all reviews are counted."""
+        """Around a bulk load (opening, or the changes of a step in time): one heapify at the
+        end instead of a push per filing, and the estimates of the provinces touched once all
+        reviews are counted."""
         self._bulk = True
         try:
             yield
         finally:
             self._bulk = False
-            heapq.heapify(self._wake_times)
-            self._reestimate()
+            self._wakeups.heapify()
+            self._lookbacks.heapify()
+            stale, self._stale_estimates = self._stale_estimates, set()
+            self._reestimate(stale)
 
     def _evaluate(self, entry: QueueEntry) -> None:
         self._counts = None
-        wake = entry.evaluate(self._now)
-        if wake == NEVER:
-            return
-        due = self._wakeups.get(wake)
-        if due is None:
-            self._wakeups[wake] = [(entry.id, entry.version)]
-            if self._bulk:
-                self._wake_times.append(wake)
-            else:
-                heapq.heappush(self._wake_times, wake)
-        else:
-            due.append((entry.id, entry.version))
+        wake, back = entry.evaluate(self._now)
+        # Listed anew only where the instant moved: where it did not, it is listed already.
+        if wake != entry.wake_at:
+            entry.wake_at = wake
+            if wake != NEVER:
+                self._wakeups.add(wake, entry, self._bulk)
+        if back != entry.back_at:
+            entry.back_at = back
+            if back != -NEVER:
+                self._lookbacks.add(back, entry, self._bulk)
 
     def refresh(self, now: datetime) -> list[QueueEntry]:
         """Bring every health up to `now`; return the entries whose health or flag changed.
@@ -453,22 +517,18 @@ class Queue:
         stamp = now.timestamp()
         self.newly_breached = []
         self._move_window(now)
-        if stamp < self._now:  # the clock went back (tests, --now): re-check everything
-            self._now = stamp
-            self._wake_times, self._wakeups = [], {}
-            with self.loading():
-                for entry in self.entries.values():
-                    self._evaluate(entry)
-            return list(self.entries.values())
+        back = stamp < self._now  # the queue as it was, tests, --now
         self._now = stamp
         changed = []
         entries = self.entries
-        while self._wake_times and self._wake_times[0] <= stamp:
-            # Re-checked filings wake next at instants after `stamp`: never this bucket again.
-            for filing_id, version in self._wakeups.pop(heapq.heappop(self._wake_times)):
-                woken = entries.get(filing_id)
-                if woken is None or woken.version != version:
-                    continue  # superseded by a newer version of the filing
+        # Re-checked filings are due next at instants the clock has not passed: never again in
+        # this loop. Those listed under an instant they are no longer due at are skipped.
+        for instant, due in (self._lookbacks if back else self._wakeups).passed(stamp):
+            for woken in due:
+                if (woken.back_at if back else woken.wake_at) != instant:
+                    continue  # since re-checked, or a newer version of the filing put
+                if entries.get(woken.id) is not woken:
+                    continue  # removed (the queue as it was before it was submitted)
                 before = (woken.health, woken.escalate)
                 self._evaluate(woken)
                 if (woken.health, woken.escalate) != before:

@@ -97,8 +97,8 @@ def load_queue(store: Store, reference: QueueReference, now: datetime, *, reread
         if reread:
             store.load(queue.put)
         else:
-            for filing_id in store.ids():
-                queue.put(store.summary(filing_id))
+            for summary in store.summaries():
+                queue.put(summary)
     fill_reviews(queue, store.get)  # summaries written before finished reviews were kept
     return queue
 
@@ -179,7 +179,7 @@ class FilingService:
 
     def time_machine(self) -> TimeMachine:
         """Rebuilds the queue as it was at past instants, from what the store last read."""
-        return TimeMachine(self.reference, lambda: map(self.summary, self.ids()), self.get)
+        return TimeMachine(self.reference, self.store.summaries, self.get)
 
     def ids(self) -> list[str]:
         """Ids of all filings, oldest first."""
