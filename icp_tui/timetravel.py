@@ -150,11 +150,14 @@ class TimeMachine:
         for summary in self._summaries():
             if summary.created_ts > high:
                 continue  # absent at both
-            if summary.latest_ts <= low and summary.reviews is not None:
-                continue  # the same at both instants: as it is now
-            if summary.created_ts > stamp:
-                changed.append((summary.id, None))  # submitted between: gone (no record read)
-                continue
+            if summary.reviews is not None:
+                if summary.latest_ts <= low:
+                    continue  # the same at both instants: as it is now
+                if summary.created_ts > low or summary.latest_ts <= high:
+                    # Submitted, or last changed, between the two: changed for sure, and
+                    # absent or as it is now at the later one (no record read for either).
+                    changed.append((summary.id, self.summary_at(summary, after)))
+                    continue
             times = self._kept(summary).times
             if bisect_right(times, low) == bisect_right(times, high):
                 continue  # no history entry between the two instants
