@@ -31,19 +31,21 @@ def undone_and_noted() -> list[Filing]:
     made = []
     start = NOW - timedelta(days=12)
     for n in range(3):
-        f = t.submit(f"ICP-2026-9000{n}", f"u{n}.cn", "E", EntityType.COMPANY, "Hebei", start, "amy")
+        fid = f"ICP-2026-9000{n}"
+        f = t.submit(fid, f"u{n}.cn", "E", EntityType.COMPANY, "Hebei", start, "amy")
         at = start
         for _ in range(5):
             at += timedelta(hours=7)
             f = t.advance(f, at, "amy")
         made.append(f)
     moved, noted, decided = made
-    back = t.advance(moved, NOW - timedelta(days=2), "bob", S.APPROVED, icp_number="冀ICP备2026900001号")
+    number = "冀ICP备2026900001号"
+    back = t.advance(moved, NOW - timedelta(days=2), "bob", S.APPROVED, icp_number=number)
     made[0] = t.undo(back, moved, back.version, NOW - timedelta(days=2, minutes=-3), "bob")
     note = t.add_note(noted, NOW - timedelta(hours=30), "cy", "rang")
     made[1] = t.undo(note, noted, note.version, NOW - timedelta(hours=30, minutes=-2), "cy")
     rejected = t.advance(decided, NOW - timedelta(days=3), "cy", S.REJECTED, "materials missing")
-    made[2] = t.advance(rejected, NOW - timedelta(hours=5), "cy", S.PRELIMINARY_REVIEW, "resubmitted")
+    made[2] = t.advance(rejected, NOW - timedelta(hours=5), "cy", S.PRELIMINARY_REVIEW, "again")
     return made
 
 
@@ -69,8 +71,20 @@ def live_queue() -> Queue:
 def shown(queue: Queue) -> dict[str, Any]:
     """Everything of a queue that the table, the detail's estimate and the counts show."""
     entries = {
-        e.id: (e.version, e.stage, e.assignee, e.ticket, e.health, e.escalate, e.urgency(),
-               e.eta, e.times, e.expires_at, e.mailing_pending, e.reviews)  # fmt: skip
+        e.id: (
+            e.version,
+            e.stage,
+            e.assignee,
+            e.ticket,
+            e.health,
+            e.escalate,
+            e.urgency(),
+            e.eta,
+            e.times,
+            e.expires_at,
+            e.mailing_pending,
+            e.reviews,
+        )
         for e in queue.entries.values()
     }
     orders = {sort: [e.id for e in queue.select(sort=sort)] for sort in Sort}
