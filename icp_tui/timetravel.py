@@ -125,11 +125,14 @@ class TimeMachine:
             if filing is not None:
                 yield filing
 
-    def queue_at(self, at: datetime) -> Queue:
-        """The whole queue as it was at `at`, evaluated then."""
+    def queue_at(self, at: datetime, province: str | None = None) -> Queue:
+        """The whole queue as it was at `at`, evaluated then (only `province`'s filings, as
+        `FilingService.province_queue` has them)."""
         queue = Queue(self.reference, at)
         with queue.loading():
             for summary in self._summaries():
+                if province is not None and summary.province != province:
+                    continue
                 then = self.summary_at(summary, at)
                 if then is not None:
                     queue.put(then)
