@@ -278,6 +278,7 @@ def in_view(view: View, entry: QueueEntry, actor: str) -> bool:
     return entry.stage in CLOSED
 
 
+_URGENCY = attrgetter("_urgency")  # what QueueEntry.urgency returns
 #: Each order after urgency: a stable sort by this key keeps ties most urgent first.
 _THEN_BY: dict[Sort, Callable[[QueueEntry], Any] | None] = {
     Sort.URGENCY: None,
@@ -562,7 +563,7 @@ class Queue:
     ) -> list[QueueEntry]:
         """The entries in `view` that `query` selects, in the order `sort`."""
         chosen = [e for e in self.entries.values() if view is View.ALL or in_view(view, e, actor)]
-        chosen.sort(key=QueueEntry.urgency)
+        chosen.sort(key=_URGENCY)  # the attribute, not the method: 50,000 calls fewer
         then = _THEN_BY[sort]
         if then is not None:
             chosen.sort(key=then)
