@@ -309,6 +309,8 @@ class IcpApp(App[int]):
         else:
             if worker.group == "travel":
                 self.travel_target = self.as_of  # the keys go on from the queue shown
+                if self.as_of is None:  # others' changes were held back meanwhile: read all
+                    self._travel(None, None, True)
             self.notify(said, severity="error", markup=False)
 
 
