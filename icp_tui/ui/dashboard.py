@@ -116,6 +116,9 @@ class DashboardScreen(Screen[None]):
     _remember_timer: Timer | None = None
 
     BINDINGS = bindings(DASHBOARD_KEYS)
+    #: The table, never the hidden query box that comes first: keys typed while the dashboard
+    #: starts are dashboard keys, not query text.
+    AUTO_FOCUS = "FilingTable"
 
     #: The queue shown, and the view, sort and filter that select its rows.
     view_name: var[View] = var(View.ALL, init=False, always_update=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import os
 import pty
 import random
@@ -334,3 +335,26 @@ def test_a_sigcont_does_not_start_the_screen_again(db: Path, private: Path, then
         assert dashboard.output.count(ENTER_SCREEN) == 1, dashboard.tail()
     finally:
         dashboard.close()
+
+
+def test_keys_typed_while_the_dashboard_starts_are_not_query_text(db: Path, tmp_path: Path) -> None:
+    """`j` pressed while the dashboard is still starting (an impatient user, a slow server)
+    once went into the hidden query box, which takes the focus first: the user saw "0 of
+    2000", and the next start restored that filter."""
+    private = tmp_path / "me"
+    dashboard = Dashboard(db, private)
+    try:
+        while b"ICP-" not in dashboard.output:
+            assert dashboard.poll() is None, dashboard.tail()
+            dashboard.write(b"j")
+            dashboard.read(0.02)
+        dashboard.write(b"jjj")
+        dashboard.write(b"q")
+        status = dashboard.wait_exit(EXIT_TIMEOUT)
+        assert status is not None and os.WIFEXITED(status), status
+    finally:
+        dashboard.close()
+    # What the next start restores: written when a view, sort or filter was set.
+    state = private / "state" / "icp-tui" / "dashboard.json"
+    remembered = json.loads(state.read_text()) if state.exists() else {}
+    assert remembered.get("filter", "") == "", remembered
