@@ -177,8 +177,8 @@ def apply_changes(queue: Queue, changes: Iterable[Change], now: datetime) -> Non
     (that instant; the clock's time for today's records)."""
     # The clock first: the changed filings are then evaluated once, at `now`.
     queue.refresh(now)
-    # The estimates once, for the provinces touched. Thousands of entries remade (a day's
-    # step), to live as long as the queue: as a database is loaded, without the collector.
+    # Thousands of entries remade (a day's step), to live as long as the queue: as a
+    # database is loaded, without the collector, and one heapify at the end.
     with gc_paused(long_lived=True), queue.loading():
         for filing_id, summary in changes:
             if summary is None:
