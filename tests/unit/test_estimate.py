@@ -24,9 +24,11 @@ from icp_tui.domain.estimate import (
     finished_reviews,
     overdue_words,
     percentile,
+    summary_reviews,
 )
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.sla import SlaPolicy
+from icp_tui.domain.summary import summarize
 
 NOW = bj(2026, 6, 30, 12)
 
@@ -138,6 +140,8 @@ def test_finished_reviews_read_the_history(
         ("Hebei", 4, bj(2026, 3, 2, 14), bj(2026, 3, 6, 10)),
         ("Hebei", 5, bj(2026, 3, 10, 9), bj(2026, 3, 17, 9)),
     ]
+    # The summary row keeps the same reviews, read without the record.
+    assert summary_reviews(summarize(filing), cal) == reviews
     # A filing still in review has no finished review.
     assert list(finished_reviews(filing_from_moves(moves[:6]), cal)) == []
 
