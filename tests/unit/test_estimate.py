@@ -5,7 +5,7 @@ there are too few reviews."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -113,6 +113,17 @@ def test_a_review_decided_on_its_entry_day_is_estimated_for_that_day(
     cal: BusinessCalendar,
 ) -> None:
     assert decided_by(cal, bj(2026, 6, 1, 9), 0) == bj(2026, 6, 1, 23, 59, 59)
+    # The entry day is Beijing's, whatever zone the entry time is given in.
+    early = bj(2026, 6, 1, 6).astimezone(UTC)  # 2026-05-31 22:00 UTC
+    assert decided_by(cal, early, 0) == bj(2026, 6, 1, 23, 59, 59)
+    assert decided_by(cal, bj(2026, 6, 1, 9), 1) == bj(2026, 6, 2, 23, 59, 59)
+
+
+def test_the_median_and_the_90th_percentile_of_ten_reviews(policy: SlaPolicy) -> None:
+    history = ReviewHistory([review(d) for d in range(1, 11)], NOW)
+    estimate = history.estimate("Beijing", bj(2026, 6, 1, 9), policy)
+    assert (estimate.basis, estimate.samples) == (Basis.HISTORY, 10)
+    assert (estimate.p50_days, estimate.p90_days) == (5, 9)
 
 
 def test_finished_reviews_read_the_history(
