@@ -56,6 +56,16 @@ def test_a_row_reads_back_as_the_summary_it_was_written_from() -> None:
     )
 
 
+def test_the_summary_knows_the_first_submission_and_the_latest_entry() -> None:
+    """What the queue at a past instant needs: whether the filing existed yet, and whether
+    anything happened to it since (then its record is read)."""
+    noted = t.add_note(reviewed(), bj(2026, 3, 6, 9), "cy", "called the applicant")
+    summary = summarize(noted)
+    assert summary.created_ts == T0.timestamp()
+    assert summary.latest_ts == bj(2026, 3, 6, 9).timestamp()
+    assert summary.last_move_ts == bj(2026, 3, 5, 10).timestamp()  # the note is no move
+
+
 def test_an_sms_resend_and_an_old_row_without_reviews_read_back() -> None:
     summary = summarize(in_sms_check())
     assert summary.sms_sent_ts == hours(8).timestamp()
