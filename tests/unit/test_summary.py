@@ -66,6 +66,24 @@ def test_the_summary_knows_the_first_submission_and_the_latest_entry() -> None:
     assert summary.last_move_ts == bj(2026, 3, 5, 10).timestamp()  # the note is no move
 
 
+def test_taking_back_a_move_into_review_keeps_an_earlier_review_counted() -> None:
+    """A rejected submission's review stays counted when, in the next submission, staff undo
+    the move into authority review and then undo that undo."""
+    f = t.advance(in_sms_check(), hours(9), "bob")  # authority_review
+    rejected = t.advance(f, bj(2026, 3, 4, 10), "bob", S.REJECTED, "materials missing")
+    f = t.advance(rejected, bj(2026, 3, 9, 9), "amy", S.PRELIMINARY_REVIEW, "resubmitted")
+    for at in range(10, 14):
+        f = t.advance(f, bj(2026, 3, 9, at), "bob")
+    in_sms = f
+    reviewing = t.advance(in_sms, bj(2026, 3, 9, 14), "bob")
+    back = t.undo(reviewing, in_sms, reviewing.version, bj(2026, 3, 9, 14, 1), "bob")
+    again = t.undo(back, reviewing, back.version, bj(2026, 3, 9, 14, 2), "bob")
+    assert (back.stage, again.stage) == (S.SMS_VERIFICATION, S.AUTHORITY_REVIEW)
+    first = ((hours(9).timestamp(), bj(2026, 3, 4, 10).timestamp()),)
+    for filing in (rejected, reviewing, back, again):
+        assert summarize(filing).reviews == first
+
+
 def test_an_sms_resend_and_an_old_row_without_reviews_read_back() -> None:
     summary = summarize(in_sms_check())
     assert summary.sms_sent_ts == hours(8).timestamp()
