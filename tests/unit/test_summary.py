@@ -68,7 +68,7 @@ def test_the_summary_knows_the_first_submission_and_the_latest_entry() -> None:
 
 def test_taking_back_a_move_into_review_keeps_an_earlier_review_counted() -> None:
     """A rejected submission's review stays counted when, in the next submission, staff undo
-    the move into authority review and then undo that undo."""
+    the move into authority review and then undo that undo; the review put back counts too."""
     f = t.advance(in_sms_check(), hours(9), "bob")  # authority_review
     rejected = t.advance(f, bj(2026, 3, 4, 10), "bob", S.REJECTED, "materials missing")
     f = t.advance(rejected, bj(2026, 3, 9, 9), "amy", S.PRELIMINARY_REVIEW, "resubmitted")
@@ -82,6 +82,15 @@ def test_taking_back_a_move_into_review_keeps_an_earlier_review_counted() -> Non
     first = ((hours(9).timestamp(), bj(2026, 3, 4, 10).timestamp()),)
     for filing in (rejected, reviewing, back, again):
         assert summarize(filing).reviews == first
+    # The review goes on from its first entry, as its SLA clock does, and counts once decided.
+    assert again.entered_at == bj(2026, 3, 9, 14)
+    approved = t.advance(
+        again, bj(2026, 3, 12, 10), "bob", S.APPROVED, icp_number="浙ICP备2026012345号-1"
+    )
+    assert summarize(approved).reviews == (
+        *first,
+        (bj(2026, 3, 9, 14).timestamp(), bj(2026, 3, 12, 10).timestamp()),
+    )
 
 
 def test_an_sms_resend_and_an_old_row_without_reviews_read_back() -> None:
