@@ -13,7 +13,7 @@ from icp_tui.config import Reference, Settings, load_reference
 from icp_tui.demo import generate_filings
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.provinces import Province, ProvinceTable
-from icp_tui.domain.query import QueryError, narrows, parse_query
+from icp_tui.domain.query import Bound, QueryError, Unit, narrows, parse_query
 from icp_tui.domain.stages import Stage
 from icp_tui.queue import QuerySelection, Queue
 
@@ -180,6 +180,12 @@ def test_an_unknown_province_lists_the_known_ones() -> None:
     assert str(raised.value) == (
         "-province:Atlantis: unknown province; province takes one of Beijing, Zhejiang"
     )
+
+
+def test_a_bound_is_at_most_100000() -> None:
+    assert parse_query("over:>100000bd").terms[0].value == Bound(100_000, Unit.BUSINESS_DAYS)
+    with pytest.raises(QueryError, match="over takes >Nbd"):
+        parse_query("over:>100001bd")
 
 
 def test_only_an_empty_query_is_false() -> None:
