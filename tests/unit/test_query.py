@@ -14,6 +14,7 @@ from icp_tui.demo import generate_filings
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.provinces import Province, ProvinceTable
 from icp_tui.domain.query import Bound, QueryError, Unit, narrows, parse_query
+from icp_tui.domain.sla import Health
 from icp_tui.domain.stages import Stage
 from icp_tui.queue import QuerySelection, Queue
 
@@ -180,6 +181,23 @@ def test_an_unknown_province_lists_the_known_ones() -> None:
     assert str(raised.value) == (
         "-province:Atlantis: unknown province; province takes one of Beijing, Zhejiang"
     )
+
+
+def test_an_error_starts_with_the_term_as_typed() -> None:
+    with pytest.raises(QueryError) as raised:
+        parse_query("late -Health:late")
+    assert str(raised.value) == (
+        "-Health:late: health takes breached, at_risk, on_track, waiting or done "
+        "(or a prefix; | for either)"
+    )
+
+
+def test_an_empty_phrase_is_no_term_and_the_rest_still_counts() -> None:
+    query = parse_query('"" late health:br')
+    assert [(t.field.value, t.value) for t in query.terms] == [
+        ("words", "late"),
+        ("health", frozenset({Health.BREACHED})),
+    ]
 
 
 def test_a_bound_is_at_most_100000() -> None:
