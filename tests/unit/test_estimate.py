@@ -4,7 +4,8 @@ there are too few reviews."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -211,9 +212,20 @@ def test_the_estimate_in_words_from_history_or_target(policy: SlaPolicy) -> None
     assert "only 0 reviews in the window" in eta_words(none, "Zhejiang")
 
 
+@pytest.fixture
+def server_in_tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone east of Beijing (POSIX form: no zone database needed)."""
+    monkeypatch.setenv("TZ", "JST-9")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("server_in_tokyo")
 def test_the_date_in_words_is_the_beijing_date() -> None:
     """A decision due 23:59:59 in Beijing is already the next day in Tokyo: the words give
-    Beijing's date, whatever zone the estimate's instants are in."""
+    Beijing's date, whatever zone the instants or the server are in."""
     at = bj(2026, 6, 4, 23, 59, 59).astimezone(timezone(timedelta(hours=9)))
     estimate = ApprovalEstimate(at, at, 5, Basis.HISTORY, 3, 3)
     assert eta_words(estimate, "Beijing") == (
