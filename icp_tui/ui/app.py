@@ -2,7 +2,8 @@
 
 The app holds the service and runs the disk work in threads: polling for others' changes,
 saving ours, exporting, building the statistics. Each worker reports by message to the
-DashboardScreen (dashboard.py), which owns the queue and the state shown.
+DashboardScreen (dashboard.py), which owns the queue and the state shown; a worker that fails
+unexpectedly (not a refusal the service explains) is handled in one place, `_worker_state_changed`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from textual import work
+from textual import on, work
 from textual.app import App
 from textual.driver import Driver
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from icp_tui.config import Reference, Settings
 from icp_tui.display import inert
@@ -140,7 +141,13 @@ class IcpApp(App[int]):
         self.travel_target = at
         self._travel(self.as_of, at)
 
-    @work(thread=True, exclusive=True, group="travel", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="travel",
+        exit_on_error=False,
+        description="Rebuilding the queue as it was",
+    )
     def _travel(self, since: datetime | None, at: datetime | None) -> None:
         queue: Queue | None = None
         changes = None
@@ -154,7 +161,13 @@ class IcpApp(App[int]):
 
     # -- disk work, in threads ---------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="wake", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="wake",
+        exit_on_error=False,
+        description="Watching the database for changes",
+    )
     def follow_changes(self) -> None:
         """Poll as soon as another dashboard commits, not only at the next refresh."""
         worker = get_current_worker()
@@ -162,7 +175,13 @@ class IcpApp(App[int]):
             if self.service.wait_for_change(1.0) and not worker.is_cancelled:
                 self.call_from_thread(self.poll_store)
 
-    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="poll",
+        exit_on_error=False,
+        description="Refreshing the queue",
+    )
     def poll_store(self) -> None:
         """Pick up changes made by others: reads only what was appended since last time."""
         try:
@@ -175,7 +194,7 @@ class IcpApp(App[int]):
             self.dashboard.post_message(StoreChanged(changed, fresh))
         self.dashboard.post_message(Polled(self.clock()))
 
-    @work(thread=True, group="save", exit_on_error=False)
+    @work(thread=True, group="save", exit_on_error=False, description="Saving your change")
     def save_change(self, change: Callable[[FilingService], Filing], said: str) -> None:
         """Run one change through the service (locked, versioned, fsynced)."""
         try:
@@ -187,20 +206,28 @@ class IcpApp(App[int]):
             self.dashboard.post_message(ChangeRefused(str(error), None))
             return
         self.dashboard.post_message(ChangeSaved(filing, said))
-        postponed = self.service.compact_after_save()
-        if postponed is not None:
-            self.dashboard.post_message(CompactionDeferred(f"Compaction postponed: {postponed}"))
 
-    @work(thread=True, group="save", exit_on_error=False)
+    @work(thread=True, group="save", exit_on_error=False, description="Saving your changes")
     def save_batch(self, change: Callable[[FilingService], BatchResult], done: str) -> None:
         """Run a change to many filings through the service, each its own change."""
         result = change(self.service)
         self.dashboard.post_message(BatchSaved(result, done))
+
+    @work(thread=True, group="compact", exit_on_error=False, description="Compacting the journal")
+    def compact(self) -> None:
+        """Housekeeping once our change is on disk: a worker of its own, so that its failure is
+        never taken for the save's (which has been counted as done already)."""
         postponed = self.service.compact_after_save()
         if postponed is not None:
             self.dashboard.post_message(CompactionDeferred(f"Compaction postponed: {postponed}"))
 
-    @work(thread=True, exclusive=True, group="sticky", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="sticky",
+        exit_on_error=False,
+        description="Keeping the view for next time",
+    )
     def remember(self, state: DashboardState) -> None:
         """Write the dashboard's state to the user's state folder (the latest one wins)."""
         path = self.settings.state_file
@@ -214,7 +241,7 @@ class IcpApp(App[int]):
             return
         self.remembered = state
 
-    @work(thread=True, group="export", exit_on_error=False)
+    @work(thread=True, group="export", exit_on_error=False, description="Exporting the view")
     def export_view(self, entries: list[QueueEntry], path: Path) -> None:
         """Write the rows as shown (filter, sort) to the CSV file `path` (a new file)."""
         now = self.clock()
@@ -237,7 +264,13 @@ class IcpApp(App[int]):
         assert filing is not None  # only filings shown, so submitted by then, are exported
         return filing
 
-    @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="stats",
+        exit_on_error=False,
+        description="Building the statistics",
+    )
     def open_stats(self) -> None:
         """Build the report off the UI thread (it reads every filing's history)."""
         try:
@@ -248,6 +281,30 @@ class IcpApp(App[int]):
             self.call_from_thread(self.notify, inert(str(error)), severity="error", markup=False)
             return
         self.call_from_thread(self.push_screen, StatsScreen(report))
+
+    @on(Worker.StateChanged)
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker's end: a save done is followed by the housekeeping; a worker that
+        ended on an exception nobody expected (a bug, a disk gone bad) is said in one line,
+        never a traceback, and the dashboard is left as usable as before."""
+        worker = event.worker
+        if event.state is WorkerState.SUCCESS and worker.group == "save":
+            self.compact()
+        if event.state is not WorkerState.ERROR:
+            return
+        error = worker.error
+        said = inert(f"{worker.description or worker.name} failed: {type(error).__name__}: {error}")
+        if worker.group == "save":
+            # Counted as on its way until now (u waits for it): bring the count down, and read
+            # the disk again, for a change to many may have saved some before it failed.
+            self.dashboard.post_message(ChangeRefused(said, None))
+            self.poll_store()
+        elif worker.group == "poll":
+            self.dashboard.post_message(Polled(self.clock(), said))  # told once, retried
+        else:
+            if worker.group == "travel":
+                self.travel_target = self.as_of  # the keys go on from the queue shown
+            self.notify(said, severity="error", markup=False)
 
 
 def make_app(

@@ -52,6 +52,7 @@ from icp_tui.ui.messages import (
 )
 from icp_tui.ui.modals import (
     AdvanceScreen,
+    Assignee,
     AssignScreen,
     ConfirmScreen,
     DetailScreen,
@@ -60,7 +61,7 @@ from icp_tui.ui.modals import (
     WithdrawScreen,
 )
 from icp_tui.ui.querybox import QueryBox
-from icp_tui.ui.status import StatusLine
+from icp_tui.ui.status import StatusLine, fit_banner
 from icp_tui.ui.sticky import DashboardState
 from icp_tui.ui.table import COLUMNS, DOMAIN_BONUS, TABLE_NEED, FilingTable
 
@@ -115,6 +116,9 @@ class DashboardScreen(Screen[None]):
     _remember_timer: Timer | None = None
 
     BINDINGS = bindings(DASHBOARD_KEYS)
+    #: The table, never the hidden query box that comes first: keys typed while the dashboard
+    #: starts are dashboard keys, not query text.
+    AUTO_FOCUS = "FilingTable"
 
     #: The queue shown, and the view, sort and filter that select its rows.
     view_name: var[View] = var(View.ALL, init=False, always_update=True)
@@ -191,6 +195,9 @@ class DashboardScreen(Screen[None]):
             )
         if width >= WIDE:
             self.query_one(FilingDetail).styles.width = side_pane_width(width)
+        # The status lines and the banner take the form that fits the new width.
+        self.update_status()
+        self.update_banner()
         self.show_detail()
 
     # -- watchers: the state changed, what shows it follows -------------------------------
@@ -364,21 +371,30 @@ class DashboardScreen(Screen[None]):
 
     def update_banner(self) -> None:
         app = self.icp
-        messages = []
+        # Each warning in its forms, longest first, the most important first: in a narrow
+        # window the last ones give way first (the time travel's keys are in the help, and
+        # the status line says READ-ONLY).
+        messages: list[tuple[str, ...]] = []
+        if self.poll_error:
+            error = inert(self.poll_error)
+            messages.append((f"{error}; retrying", f"{error.split(':', 1)[0]}; retrying"))
+        if self.service.read_only:
+            messages.append((f"Read-only: {self.service.read_only_reason}", "Read-only database"))
         if app.as_of is not None:
             messages.append(timetravel.banner_text(app.as_of))
-        if self.service.read_only:
-            messages.append(f"Read-only: {self.service.read_only_reason}")
-        if self.poll_error:
-            messages.append(f"{inert(self.poll_error)}; retrying")
         for year in app.reference.calendar.provisional_years(self.queue.years_in_use()):
+            provisional = f"{year} is provisional: no official holiday schedule yet"
             messages.append(
-                f"{year} is provisional: no official holiday schedule yet, so its business days "
-                f"follow the statutory holidays with no adjusted working days; "
-                f"{app.reference.holidays_advice(year)}"
+                (
+                    f"{provisional}, so its business days follow the statutory holidays with "
+                    f"no adjusted working days; {app.reference.holidays_advice(year)}",
+                    f"{provisional}; {app.reference.holidays_advice(year)}",
+                    provisional,
+                )
             )
         banner = self.query_one("#banner", Static)
-        banner.update(Text("\n".join(f"⚠ {m}" for m in messages)))
+        lines = fit_banner(messages, self.size.width - 2)  # inside its padding
+        banner.update(Text("\n".join(lines), no_wrap=True, overflow="ellipsis"))
         banner.set_class(bool(messages), "shown")
 
     def current_filing(self) -> Filing | None:
@@ -801,44 +817,45 @@ class DashboardScreen(Screen[None]):
 
     def action_assign(self) -> None:
         people = people_seen(self.queue.entries.values(), self.service.actor)
+        entry = self.table.current
         if self.marks:
-            what = marked_filings(len(self.marks))
-            done = self.assign_marked
+            what, version = marked_filings(len(self.marks)), None
+        elif entry is not None:
+            what, version = entry.id, entry.version  # the version shown, checked on saving
         else:
-            entry = self.table.current
-            if entry is None:
-                return
-            what, fid, version = entry.id, entry.id, entry.version
+            return
 
-            def done(name: str | None) -> None:
+        def picked(choice: Assignee | None) -> None:
+            if choice is None:
+                return
+            name = None if choice.name == "-" else choice.name
+            if self.marks:
+                self.assign_marked(name, new=choice.new)
+            else:
+                self.assign_one(what, version, name, new=choice.new)
+
+        self.app.push_screen(AssignScreen(what, people, self.service.known_user), picked)
+
+    def assign_one(self, fid: str, version: int | None, name: str | None, new: bool) -> None:
+        """Give one filing to `name` (None: nobody) at once, unless the name may be a slip
+        (`new`: no filing has seen it): then after a question."""
+
+        def save(yes: bool | None = True) -> None:
+            if yes:
                 self.save(
                     lambda s: s.assign(fid, name, expected_version=version),
                     f"{fid} assigned to {name or 'nobody'}",
                 )
 
-        def picked(name: str | None) -> None:
-            if not name:
-                return
-            if self.marks or not self.new_name(name):
-                done(None if name == "-" else name)
-                return
-            # One filing is assigned without a question, unless the name may be a slip.
-            question = f"Assign {what} to {name}? {new_name_words(name)}"
-            self.app.push_screen(
-                ConfirmScreen(question, "assign"), lambda yes: done(name) if yes else None
-            )
+        if not new or name is None:
+            save()
+            return
+        question = f"Assign {fid} to {name}? {new_name_words(name)}"
+        self.app.push_screen(ConfirmScreen(question, "assign"), save)
 
-        self.app.push_screen(AssignScreen(what, people), picked)
-
-    def new_name(self, name: str) -> bool:
-        """Whether `name` (not "-", not me) has never been given or acted on a filing."""
-        assignees = people_seen(self.queue.entries.values(), self.service.actor)
-        if name == "-" or name in assignees:
-            return False  # a current assignee: known without reading every history
-        return not self.service.known_user(name)
-
-    def assign_marked(self, name: str | None) -> None:
-        """Give every marked filing to `name` (None: nobody), after one question."""
+    def assign_marked(self, name: str | None, new: bool = False) -> None:
+        """Give every marked filing to `name` (None: nobody; `new`: a name no filing has
+        seen), after one question."""
         me = self.service.actor
         entries = self.marked_entries()
         todo: list[tuple[str, int | None]] = [
@@ -855,7 +872,7 @@ class DashboardScreen(Screen[None]):
             question += f" {theirs} of them are assigned to colleagues now."
         if len(todo) < len(entries):
             question += f" ({len(entries) - len(todo)} are {whom}'s already: left as they are.)"
-        if name is not None and self.new_name(name):
+        if name is not None and new:
             question += f" {new_name_words(name)}"
 
         def confirmed(yes: bool | None) -> None:

@@ -1,10 +1,11 @@
 """Every key of the dashboard, declared once: its binding (footer label, tooltip), its line in
 the help screen (`?`) and its command in the palette (ctrl+p) are all made from this table,
-and tests/ui/test_keys.py checks the README's key table against it."""
+and tests/ui/test_keys.py checks the README's key table against it. The dialogs' keys are
+here too: their bindings and the hint line under each dialog come from the same Key."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
@@ -30,8 +31,15 @@ class Key:
     help_keys: str = ""
     #: Taken before the focused widget sees the key.
     priority: bool = False
+    #: A dialog's hint for the key ("move" in "y: move"); `{name}` fields are filled by the
+    #: dialog (`hint_line`).
+    hint: str = ""
+    #: The focused text box's own key (enter submits it): in the hint, not in BINDINGS.
+    widget: bool = False
 
     def bindings(self) -> list[Binding]:
+        if self.widget:
+            return []
         main = Binding(
             self.keys,
             self.action,
@@ -307,6 +315,78 @@ APP_KEYS = (
     # Over SSH people press ctrl+c to leave; a focused text box still takes it as copy.
     Key("ctrl+c", "quit", "Quit"),
 )
+
+
+def _typed(hint: str) -> Key:
+    """Enter in a dialog's text box: the box's own key (it submits the text)."""
+    return Key("enter", "submit", "Done", hint=hint, widget=True)
+
+
+#: AdvanceScreen: the stage list.
+ADVANCE_KEYS = (
+    Key("y", "confirm", "Yes, move", hint="move"),
+    Key("n,escape", "cancel", "No", hint="cancel"),
+)
+
+#: WithdrawScreen and ReasonScreen: a reason from the list, or typed for "other". The keys of
+#: the list and those of the text box are told apart by the dialog's check_action.
+REASON_KEYS = (
+    _typed("done, then y: {verb}"),
+    Key("y", "confirm", "Yes", hint="{verb}"),
+    Key("n", "cancel", "No", hint="cancel"),
+    # From the reason box back to the list (the list itself moves with up on its own).
+    Key("up", "back_to_list", "The list", hint="the list"),
+    Key("escape", "dismiss", "Cancel", hint="cancel"),
+)
+
+#: ConfirmScreen: a yes / no question.
+CONFIRM_KEYS = (
+    Key("y", "dismiss(True)", "Yes", hint="{yes}"),
+    Key("n,escape", "dismiss(False)", "No", hint="no, change nothing"),
+)
+
+#: TextPromptScreen: one line of text (ctrl+o only where the dialog offers the editor).
+PROMPT_KEYS = (
+    _typed("{action}"),
+    Key("escape", "cancel", "Cancel", hint="cancel"),
+    Key("ctrl+o", "edit", "Edit in $EDITOR", hint="$EDITOR"),
+)
+
+#: AssignScreen: a name typed, or one picked from the people below.
+ASSIGN_KEYS = (
+    _typed("assign"),
+    Key("down", "to_people", "The people", hint="the people"),
+    Key("escape", "dismiss", "Cancel", hint="cancel"),
+)
+
+#: HelpScreen.
+HELP_SCREEN_KEYS = (
+    Key(
+        "escape,q,question_mark",
+        "close",
+        "Close",
+        hint="close this help",
+        help_keys="escape / q / ?",
+    ),
+)
+
+
+#: A screen's `check_action`: whether an action applies now (falsy: not).
+ActionCheck = Callable[[str, tuple[object, ...]], bool | None]
+
+
+def hint_line(keys: Iterable[Key], check: ActionCheck | None = None, **fields: str) -> str:
+    """The hint under a dialog, from its keys whose action `check` lets run now (neighbours
+    with the same hint share it: "y: move   n / escape: cancel"); `fields` fill the `{name}`s."""
+    shown = [key for key in keys if key.hint and (check is None or check(key.action, ()))]
+    parts: list[tuple[str, str]] = []
+    for key in shown:
+        hint = key.hint.format_map(fields)
+        if parts and parts[-1][1] == hint:
+            parts[-1] = (f"{parts[-1][0]} / {key.named}", hint)
+        else:
+            parts.append((key.named, hint))
+    return "   ".join(f"{named}: {hint}" for named, hint in parts)
 
 
 def bindings(keys: Iterable[Key]) -> list[BindingType]:

@@ -53,7 +53,8 @@ class ChangeSaved(Message):
 
 @dataclass
 class ChangeRefused(Message):
-    """A change of ours was refused; `fresh` is the filing as it now is, if known."""
+    """A change of ours was refused (or its save failed); `fresh` is the filing as it now is,
+    if known."""
 
     said: str
     fresh: Filing | None

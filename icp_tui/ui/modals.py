@@ -12,7 +12,9 @@ import shlex
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from rich.console import Group
@@ -23,6 +25,7 @@ from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.events import DescendantFocus
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, OptionList, Static
@@ -34,16 +37,23 @@ from icp_tui.domain.estimate import ApprovalEstimate
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.stages import Stage, rule
 from icp_tui.ui.detail import FilingDetail
-from icp_tui.ui.keys import key_named
+from icp_tui.ui.keys import (
+    ADVANCE_KEYS,
+    ASSIGN_KEYS,
+    CONFIRM_KEYS,
+    HELP_SCREEN_KEYS,
+    PROMPT_KEYS,
+    REASON_KEYS,
+    bindings,
+    hint_line,
+    key_named,
+)
 
 
 class AdvanceScreen(ModalScreen[Stage | None]):
     """Pick the stage to move to (the happy-path next one is preselected); y confirms."""
 
-    BINDINGS = [
-        Binding("y", "confirm", "Yes, move"),
-        Binding("n,escape", "cancel", "No"),
-    ]
+    BINDINGS = bindings(ADVANCE_KEYS)
 
     def __init__(
         self, filing_id: str, source: Stage, targets: Sequence[Stage], preselected: Stage | None
@@ -58,7 +68,7 @@ class AdvanceScreen(ModalScreen[Stage | None]):
         with Vertical(classes="dialog"):
             yield Label(Text(f"Move {self.filing_id} from {rule(self.source).label} to:"))
             yield OptionList(*(Option(Text(rule(s).label), id=s.value) for s in self.targets))
-            yield Label("y: move   n / escape: cancel", classes="hint")
+            yield Label(hint_line(ADVANCE_KEYS), classes="hint")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
@@ -76,13 +86,7 @@ class AdvanceScreen(ModalScreen[Stage | None]):
 class WithdrawScreen(ModalScreen[str | None]):
     """Pick a withdraw reason ("other" asks for text), then y confirms."""
 
-    BINDINGS = [
-        Binding("y", "confirm", "Yes, withdraw"),
-        Binding("n", "cancel", "No"),
-        Binding("escape", "dismiss", "Cancel", show=False),
-        # From the reason box back to the list (the list itself moves with up on its own).
-        Binding("up", "back_to_list", show=False),
-    ]
+    BINDINGS = bindings(REASON_KEYS)
 
     #: What y does, in the hints.
     verb = "withdraw"
@@ -102,7 +106,7 @@ class WithdrawScreen(ModalScreen[str | None]):
             yield Label(Text(self.question()))
             yield OptionList(*(Option(Text(r), id=str(i)) for i, r in enumerate(self.reasons)))
             yield Input(placeholder="the reason, in words (enter when done)", id="other-reason")
-            yield Label(f"y: {self.verb}   n / escape: cancel", classes="hint", id="reason-hint")
+            yield Label(classes="hint", id="reason-hint")  # the keys that apply: `_hint`
 
     def on_mount(self) -> None:
         self.query_one("#other-reason", Input).display = False
@@ -141,19 +145,16 @@ class WithdrawScreen(ModalScreen[str | None]):
 
     @on(DescendantFocus)
     def _hint(self) -> None:
-        typing = isinstance(self.focused, Input)
         self.query_one("#reason-hint", Label).update(
-            f"enter: done, then y: {self.verb}   up: the list   escape: cancel"
-            if typing
-            else f"y: {self.verb}   n / escape: cancel"
+            hint_line(REASON_KEYS, self.check_action, verb=self.verb)
         )
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # While typing the reason, y and n are letters, not answers.
-        if action in ("confirm", "cancel", "back_to_list"):
+        # While typing the reason, y and n are letters, not answers; enter ends the typing.
+        if action in ("confirm", "cancel", "back_to_list", "submit"):
             typing = isinstance(self.focused, Input)
-            return typing if action == "back_to_list" else not typing
+            return typing if action in ("back_to_list", "submit") else not typing
         return True
 
     def action_confirm(self) -> None:
@@ -174,10 +175,7 @@ class WithdrawScreen(ModalScreen[str | None]):
 class ConfirmScreen(ModalScreen[bool]):
     """A yes / no question; no (escape, n) is the default and changes nothing."""
 
-    BINDINGS = [
-        Binding("y", "dismiss(True)", "Yes"),
-        Binding("n,escape", "dismiss(False)", "No"),
-    ]
+    BINDINGS = bindings(CONFIRM_KEYS)
 
     def __init__(self, question: str, yes: str) -> None:
         super().__init__()
@@ -187,16 +185,14 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Text(self.question))
-            yield Label(f"y: {self.yes}   n / escape: no, change nothing", classes="hint")
+            yield Label(hint_line(CONFIRM_KEYS, yes=self.yes), classes="hint")
 
 
 class ReasonScreen(WithdrawScreen):
     """Why a filing goes back to the applicant (returned or rejected): a reason from the data
     file, or "other" with free text; y confirms. The text field takes the letters typed."""
 
-    # Escape, n and up as in the withdraw dialog (escape cancels even while typing).
-    BINDINGS = [Binding("y", "confirm", "Yes, move")]
-
+    # The keys of the withdraw dialog (escape cancels even while typing).
     verb = "move"
 
     def __init__(self, filing_id: str, target: Stage, reasons: Sequence[str]) -> None:
@@ -211,10 +207,7 @@ class TextPromptScreen(ModalScreen[str | None]):
     """One line of text (a note, a ticket reference); enter saves, escape cancels. With
     `editor`, ctrl+o writes it in $VISUAL / $EDITOR instead (for a long note)."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+o", "edit", "Edit in $EDITOR"),
-    ]
+    BINDINGS = bindings(PROMPT_KEYS)
 
     def __init__(
         self,
@@ -239,8 +232,8 @@ class TextPromptScreen(ModalScreen[str | None]):
             yield Label(Text(self.prompt))
             yield Input(self.value, placeholder=self.placeholder)
             yield Label(id="prompt-error")  # what `check` says is wrong, under the text
-            more = "   ctrl+o: $EDITOR" if self.editor else ""
-            yield Label(f"enter: {self.action}   escape: cancel{more}", classes="hint")
+            hint = hint_line(PROMPT_KEYS, self.check_action, action=self.action)
+            yield Label(hint, classes="hint")
 
     def on_mount(self) -> None:
         # Every key typed from now on is text: none may be taken for a command.
@@ -305,7 +298,7 @@ def edit_in_editor(app: App[object], text: str) -> tuple[str | None, str]:
 class HelpScreen(ModalScreen[None]):
     """Every key of the dashboard."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+    BINDINGS = bindings(HELP_SCREEN_KEYS)
 
     def __init__(self, keys: Sequence[tuple[str, str]]) -> None:
         super().__init__()
@@ -318,7 +311,8 @@ class HelpScreen(ModalScreen[None]):
         grid.add_column(ratio=1)
         for key, what in self.keys:
             grid.add_row(key, what)
-        body = Group(Text("Keys\n", "bold"), grid, Text("\nescape / q / ?: close this help", "dim"))
+        closing = Text(f"\n{hint_line(HELP_SCREEN_KEYS)}", "dim")
+        body = Group(Text("Keys\n", "bold"), grid, closing)
         # Taller than 24 lines: scrollable, and focused so that the arrow keys scroll it.
         with VerticalScroll(classes="dialog help"):
             yield Static(body)
@@ -412,19 +406,36 @@ class DetailScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class AssignScreen(ModalScreen[str | None]):
+@dataclass(frozen=True)
+class Assignee:
+    """Whom the assign dialog picked: a name ("-" for nobody), and whether no filing has ever
+    seen it (a likely slip, asked about before saving)."""
+
+    name: str
+    new: bool = False
+
+
+class AssignScreen(ModalScreen[Assignee | None]):
     """Whom to give filings to: one of the people seen in the queue (up / down, enter), or a
-    name typed (enter); `-` for nobody. Escape cancels."""
+    name typed (enter); `-` for nobody. Escape cancels.
 
-    BINDINGS = [
-        Binding("escape", "dismiss", "Cancel"),
-        Binding("down", "to_people", show=False),
-    ]
+    A typed name the queue does not show is looked up in every history (`known`) off the UI
+    thread: the dialog stays, and takes keys, until the answer comes."""
 
-    def __init__(self, what: str, people: Sequence[str]) -> None:
+    BINDINGS = bindings(ASSIGN_KEYS)
+
+    @dataclass
+    class Checked(Message):
+        """Whether `name` has been given, or acted on, a filing (from the lookup's thread)."""
+
+        name: str
+        known: bool
+
+    def __init__(self, what: str, people: Sequence[str], known: Callable[[str], bool]) -> None:
         super().__init__()
         self.what = what
         self.people = list(people)
+        self.known = known
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -434,7 +445,7 @@ class AssignScreen(ModalScreen[str | None]):
                 suggester=SuggestFromList(self.people, case_sensitive=False),
             )
             yield OptionList(*(Option(Text(p), id=p) for p in self.people))
-            yield Label("enter: assign   down: the people   escape: cancel", classes="hint")
+            yield Label(hint_line(ASSIGN_KEYS), classes="hint", id="assign-hint")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -451,11 +462,34 @@ class AssignScreen(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def _typed(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
+        name = event.value.strip()
+        if not name:
             self.notify("Type a name, or pick one below.", severity="warning")
             return
-        self.dismiss(event.value.strip())
+        if name == "-" or name in self.people:
+            self.dismiss(Assignee(name))  # nobody, or a current assignee: known already
+            return
+        self.query_one("#assign-hint", Label).update(Text(f"checking {name} in the history …"))
+        # On the app, whose one handler tells a failed worker (enter again retries).
+        self.app.run_worker(
+            partial(self._look_up, name),
+            group="assign.name",
+            description=f"Looking up {name}",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _look_up(self, name: str) -> None:
+        self.post_message(self.Checked(name, self.known(name)))
+
+    @on(Checked)
+    def _checked(self, message: Checked) -> None:
+        if message.name == self.query_one(Input).value.strip():  # else edited meanwhile: stay
+            self.dismiss(Assignee(message.name, new=not message.known))
+        else:
+            self.query_one("#assign-hint", Label).update(hint_line(ASSIGN_KEYS))
 
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.people[event.option_index])
+        self.dismiss(Assignee(self.people[event.option_index]))

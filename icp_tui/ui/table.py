@@ -30,6 +30,7 @@ from icp_tui.domain.sla import Health, duration_in_words
 from icp_tui.domain.stages import rule
 from icp_tui.queue import QueueEntry, health_counts
 from icp_tui.ui.keys import TABLE_KEYS, bindings
+from icp_tui.ui.status import wrap
 
 
 @dataclass(frozen=True)
@@ -305,8 +306,10 @@ class FilingTable(ScrollView, can_focus=True):
             text = " " * gutter + " ".join(fit(c.heading, w) for c, w in columns)
             return Strip([Segment(fit(text, width), style)], width)
         i = round(self.scroll_y) + y - 1
-        if not self.rows and y == 2:  # an empty view says why, instead of an empty table
-            return Strip([Segment(fit(f"  {self.empty_message}", width), self.rich_style)])
+        if not self.rows and y >= 2:  # an empty view says why, instead of an empty table
+            said = wrap(self.empty_message, max(10, width - 4))  # on lines of their own
+            line = f"  {said[y - 2]}" if y - 2 < len(said) else ""
+            return Strip([Segment(fit(line, width), self.rich_style)])
         if i >= len(self.rows):
             return Strip.blank(width, self.rich_style)
         entry = self.rows[i]

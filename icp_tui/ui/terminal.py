@@ -7,6 +7,11 @@ and the one after blocks the event loop for good. Shutdown is one of them (it re
 terminal), so a SIGHUP, SIGTERM or SIGINT that asks to exit could never finish, and every
 later signal only asked again: the process lingered until `kill -9`. Here output to a
 terminal that is gone is dropped, so the writer keeps draining and shutdown completes.
+
+A terminal that goes away also sends SIGCONT, with its SIGHUP, to the session leader, and
+tmux's shell passes both on. Textual takes every SIGCONT for the return from a ctrl+z and
+starts the screen again: a second input thread that nothing stops, spinning on the dead
+terminal, so the process never exits. Here only a SIGCONT after Textual's own ctrl+z resumes.
 """
 
 from __future__ import annotations
@@ -52,3 +57,8 @@ class HangupSafeDriver(LinuxDriver):
             # Typed as the real stream, but the writer thread only writes, flushes and asks
             # for its fileno.
             self._file = TerminalOutput(self._file)  # type: ignore[assignment]
+
+    def _sigcont_application(self, *args: Any) -> None:
+        # Set by the SIGTSTP handler that suspended the screen; cleared once it has resumed.
+        if self._must_signal_resume:
+            super()._sigcont_application(*args)

@@ -38,12 +38,15 @@ class TimeMoved(Message):
         super().__init__()
 
 
-def banner_text(at: datetime) -> str:
-    """What the banner says while the dashboard shows the past."""
-    shown = at.astimezone(BEIJING)
+def banner_text(at: datetime) -> tuple[str, ...]:
+    """What the banner says while the dashboard shows the past, in shorter forms for narrow
+    windows (the step keys go first: the help lists them)."""
+    shown = f"{at.astimezone(BEIJING):%Y-%m-%d %H:%M}"
     return (
-        f"The queue as it was at {shown:%Y-%m-%d %H:%M} (Beijing), rebuilt from the history: "
-        "read-only. [ ] an hour, { } a day, @ a time, . back to now"
+        f"The queue as it was at {shown} (Beijing), rebuilt from the history: "
+        "read-only. [ ] an hour, { } a day, @ a time, . back to now",
+        f"The queue as it was at {shown} Beijing, read-only (.: back to now)",
+        f"The queue at {shown}, read-only (.: now)",
     )
 
 

@@ -162,7 +162,8 @@ def hand_filing(
 
 def base_env(private: Path) -> dict[str, str]:
     """A CLI run's environment: no settings of this machine (an empty user config folder
-    under `private`), and no byte code written (a child reads what is already compiled)."""
+    under `private`, and the dashboard's remembered state there too), and no byte code
+    written (a child reads what is already compiled)."""
     dropped = {"ICP_TUI_DB", "ICP_TUI_CONFIG", "ICP_TUI_DATA", "PYTHONPYCACHEPREFIX"}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     (private / "config").mkdir(parents=True, exist_ok=True)
@@ -171,6 +172,7 @@ def base_env(private: Path) -> dict[str, str]:
         PYTHONUTF8="1",
         PYTHONIOENCODING="utf-8",
         XDG_CONFIG_HOME=str(private / "config"),
+        XDG_STATE_HOME=str(private / "state"),
     )
     return env
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import os
 import pty
 import random
@@ -304,3 +305,56 @@ def test_the_terminal_closing_after_a_save_key_ends_the_dashboard(
     finally:
         dashboard.close()
     assert_whole_or_absent(db, private, before, True, "", f"hangup, then {then}")
+
+
+#: Textual's escape sequence for entering its screen (the alternate screen).
+ENTER_SCREEN = b"\x1b[?1049h"
+
+
+@pytest.mark.parametrize("then", ["q", "SIGHUP"])
+def test_a_sigcont_does_not_start_the_screen_again(db: Path, private: Path, then: str) -> None:
+    """A closing terminal sends SIGCONT with its SIGHUP (tmux's shell passes both on), as `fg`
+    does after ctrl+z. Textual took each one for a return from ctrl+z and started its screen
+    again, with a second input thread that nothing stopped: such dashboards outlived `tmux
+    kill-server` for good, spinning on the dead terminal."""
+    dashboard = Dashboard(db, private)
+    try:
+        dashboard.wait_for(b"ICP-")
+        for _ in range(3):
+            os.kill(dashboard.pid, signal.SIGCONT)
+        dashboard.write(b"j")  # handled after the signals, which interrupt the event loop
+        dashboard.wait_for(b"ICP-")
+        if then == "q":
+            dashboard.write(b"q")
+        else:
+            os.kill(dashboard.pid, signal.SIGHUP)
+            os.kill(dashboard.pid, signal.SIGCONT)
+        status = dashboard.wait_exit(EXIT_TIMEOUT)
+        assert status is not None, f"still running {EXIT_TIMEOUT} s after {then}: killed"
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+        assert dashboard.output.count(ENTER_SCREEN) == 1, dashboard.tail()
+    finally:
+        dashboard.close()
+
+
+def test_keys_typed_while_the_dashboard_starts_are_not_query_text(db: Path, tmp_path: Path) -> None:
+    """`j` pressed while the dashboard is still starting (an impatient user, a slow server)
+    once went into the hidden query box, which takes the focus first: the user saw "0 of
+    2000", and the next start restored that filter."""
+    private = tmp_path / "me"
+    dashboard = Dashboard(db, private)
+    try:
+        while b"ICP-" not in dashboard.output:
+            assert dashboard.poll() is None, dashboard.tail()
+            dashboard.write(b"j")
+            dashboard.read(0.02)
+        dashboard.write(b"jjj")
+        dashboard.write(b"q")
+        status = dashboard.wait_exit(EXIT_TIMEOUT)
+        assert status is not None and os.WIFEXITED(status), status
+    finally:
+        dashboard.close()
+    # What the next start restores: written when a view, sort or filter was set.
+    state = private / "state" / "icp-tui" / "dashboard.json"
+    remembered = json.loads(state.read_text()) if state.exists() else {}
+    assert remembered.get("filter", "") == "", remembered

@@ -27,7 +27,10 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX virtualenv and pty")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX virtualenv and pty"),
+    pytest.mark.xdist_group("installed"),  # one worker builds the wheel for the session
+]
 
 NOW = "2026-11-25T15:00:00+08:00"
 

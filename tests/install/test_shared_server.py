@@ -25,10 +25,13 @@ from install_helpers import REPO, reachable_by_all
 
 NOW = "2026-11-25T15:00:00+08:00"
 
-pytestmark = pytest.mark.skipif(
-    os.name != "posix" or os.geteuid() != 0 or shutil.which("groupadd") is None,
-    reason="needs root and groupadd/useradd/runuser to create the staff group and users",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        os.name != "posix" or os.geteuid() != 0 or shutil.which("groupadd") is None,
+        reason="needs root and groupadd/useradd/runuser to create the staff group and users",
+    ),
+    pytest.mark.xdist_group("installed"),  # one worker builds the wheel for the session
+]
 
 
 def readme_block(marker: str) -> str:

@@ -98,7 +98,9 @@ def test_a_link_planted_under_an_open_dashboard_is_replaced_not_followed(
 
 
 @pytest.mark.parametrize("kind", ["folder", "fifo", "hard link"])
-@pytest.mark.parametrize("which", [journal_path, summary_path, lock_path], ids=str)
+@pytest.mark.parametrize(
+    "which", [journal_path, summary_path, lock_path], ids=lambda which: which.__name__
+)
 def test_a_file_that_is_not_a_regular_file_of_ours_is_refused(
     tmp_path: Path, private: Path, kind: str, which: Callable[[Path], Path]
 ) -> None:

@@ -6,7 +6,6 @@ fresh FilingStore handle: what is on disk is what the next user (and the audit) 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -24,6 +23,7 @@ from ui_helpers import (
     NOW,
     build_app,
     db_bytes,
+    deny_writes,
     detail_text,
     first,
     hand_filing,
@@ -675,6 +675,61 @@ async def test_undo_waits_while_a_save_is_on_its_way(make_db: MakeDb, reference:
         screen.saves_pending -= 1
 
 
+@pytest.mark.parametrize(
+    "keys", [("a", "y"), ("space", "j", "space", "o", "y")], ids=["one", "marked"]
+)
+async def test_a_save_that_fails_unexpectedly_is_told_in_one_line_and_the_dashboard_goes_on(
+    make_db: MakeDb, reference: Reference, monkeypatch: pytest.MonkeyPatch, keys: tuple[str, ...]
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW), hand_filing(2, Stage.PHOTO_REVIEW)])
+    before = db_bytes(db)
+
+    def broken(self: FilingStore, *args: object, **kwargs: object) -> Filing:
+        raise RuntimeError("the disk controller reset")  # not a refusal the service explains
+
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await highlight(pilot, "ICP-2026-00001")
+        with monkeypatch.context() as patched:
+            patched.setattr(FilingStore, "commit", broken)
+            await pilot.press(*keys)
+            await settle(pilot)
+            said = "failed: RuntimeError: the disk controller reset"
+            await wait_for(pilot, lambda: any(said in n for n in notifications(app)))
+        assert "\n" not in next(n for n in notifications(app) if said in n)
+        assert "Traceback" not in screen_text(app)
+        screen = app.dashboard
+        assert isinstance(app.screen, DashboardScreen)
+        assert screen.saves_pending == 0  # u is not left greyed out for a save that never ends
+        assert db_bytes(db) == before
+        # Still usable: the next change saves, and u undoes it.
+        await highlight(pilot, "ICP-2026-00001")
+        await pilot.press("minus", "o")
+        await settle(pilot)
+        assert stored(db, "ICP-2026-00001").assignee == ACTOR
+        assert screen.check_action("undo", ()) is True
+
+
+async def test_housekeeping_that_fails_after_a_save_leaves_the_save_counted_done(
+    make_db: MakeDb, reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+
+    def broken(self: FilingStore) -> None:
+        raise RuntimeError("no space left for the new base file")
+
+    monkeypatch.setattr(FilingStore, "compact_if_due", broken)
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("o")
+        await settle(pilot)
+        said = "Compacting the journal failed: RuntimeError: no space left"
+        await wait_for(pilot, lambda: any(said in n for n in notifications(app)))
+        assert stored(db, "ICP-2026-00001").assignee == ACTOR
+        assert app.dashboard.saves_pending == 0  # counted down once, not again for the failure
+        assert app.dashboard.check_action("undo", ()) is True
+
+
 # -- undo ------------------------------------------------------------------------------------------
 
 
@@ -704,14 +759,7 @@ async def test_read_only_database(
 ) -> None:
     db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW), hand_filing(2, Stage.APPROVED)])
     before = db_bytes(db)
-    real_access = os.access
-
-    def no_write_here(path: object, mode: int, *args: object, **kwargs: object) -> bool:
-        if mode & os.W_OK and Path(str(path)).resolve().is_relative_to(tmp_path.resolve()):
-            return False
-        return real_access(path, mode, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(os, "access", no_write_here)
+    deny_writes(monkeypatch, tmp_path)
     app = build_app(reference)
     assert app.service.store.read_only
     async with app.run_test(size=(80, 24)) as pilot:
@@ -869,9 +917,10 @@ async def test_withdraw_reason_with_markup_is_shown_as_typed(
         await pilot.press("enter", "y")
         said = f"ICP-2026-00001 withdrawn (other: {typed})"
         await wait_for(pilot, lambda: said in notifications(app))  # the save has reported
+        # Read the toast before settling: on a busy machine settling can outlast its 4 s.
+        await wait_for(pilot, lambda: typed.split()[0] in screen_text(app))
         await settle(pilot)
         assert app.is_running  # an unbalanced tag used to crash the dashboard
-        await wait_for(pilot, lambda: typed.split()[0] in screen_text(app))
     assert stored(db, "ICP-2026-00001").history[-1].reason == f"other: {typed}"
 
 

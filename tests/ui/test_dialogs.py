@@ -18,7 +18,7 @@ import pytest
 from textual.binding import Binding
 from textual.keys import key_to_character
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import Input, Label
 from ui_helpers import NOW, build_app, db_bytes, hand_filing, highlight, settle, type_text, wait_for
 
 from icp_tui.config import Reference
@@ -121,3 +121,48 @@ async def test_random_text_typed_into_a_dialog_never_reaches_the_dashboard(
             assert len(app.screen_stack) == depth - 1
             assert db_bytes(db) == before
         assert app.is_running
+
+
+# -- the hint under each dialog names the keys that work there (from its Key declarations) ---------
+
+#: How a hint names a key Textual names otherwise.
+HINT_NAMES = {"?": "question_mark"}
+
+
+def hinted_keys(hint: str) -> list[str]:
+    """The keys a hint line names: "y: move   n / escape: cancel" -> y, n, escape."""
+    return [
+        HINT_NAMES.get(key, key)
+        for part in hint.split("   ")
+        for key in part.split(": ", 1)[0].split(" / ")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("advance", "y: move   n / escape: cancel"),
+        ("withdraw reasons", "y: withdraw   n / escape: cancel"),
+        ("withdraw other", "enter: done, then y: withdraw   up: the list   escape: cancel"),
+        ("reject other", "enter: done, then y: move   up: the list   escape: cancel"),
+        ("note", "enter: save   escape: cancel   ctrl+o: $EDITOR"),
+        ("ticket", "enter: save   escape: cancel"),
+        ("export", "enter: write it   escape: cancel"),
+        ("take from a colleague", "y: take it   n / escape: no, change nothing"),
+    ],
+)
+async def test_the_hint_names_the_keys_that_work_in_the_dialog(
+    make_db: MakeDb, reference: Reference, name: str, hint: str
+) -> None:
+    filing_id, opening, _ = DIALOGS[name]
+    make_db(filings())
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await highlight(pilot, filing_id)
+        await pilot.press(*opening)
+        await settle(pilot)
+        shown = str(app.screen.query_one(".hint", Label).render())
+        assert shown == hint
+        active = app.screen.active_bindings  # the focused box's enter included
+        for key in hinted_keys(shown):
+            assert key in active and active[key].enabled, (name, key)

@@ -6,9 +6,32 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from textual.widgets import Input
+
 from icp_tui.ui.app import IcpApp
 from icp_tui.ui.dashboard import DashboardScreen
-from icp_tui.ui.keys import APP_KEYS, DASHBOARD_KEYS, TABLE_KEYS, Key
+from icp_tui.ui.keys import (
+    ADVANCE_KEYS,
+    APP_KEYS,
+    ASSIGN_KEYS,
+    CONFIRM_KEYS,
+    DASHBOARD_KEYS,
+    HELP_SCREEN_KEYS,
+    PROMPT_KEYS,
+    REASON_KEYS,
+    TABLE_KEYS,
+    Key,
+    hint_line,
+)
+from icp_tui.ui.modals import (
+    AdvanceScreen,
+    AssignScreen,
+    ConfirmScreen,
+    HelpScreen,
+    ReasonScreen,
+    TextPromptScreen,
+    WithdrawScreen,
+)
 from icp_tui.ui.table import FilingTable
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -61,11 +84,36 @@ def test_every_key_runs_an_action_of_the_screen_that_owns_it() -> None:
         (FilingTable, TABLE_KEYS),
         (DashboardScreen, DASHBOARD_KEYS),
         (IcpApp, APP_KEYS),
+        (AdvanceScreen, ADVANCE_KEYS),
+        (WithdrawScreen, REASON_KEYS),
+        (ReasonScreen, REASON_KEYS),
+        (ConfirmScreen, CONFIRM_KEYS),
+        (TextPromptScreen, PROMPT_KEYS),
+        (AssignScreen, ASSIGN_KEYS),
+        (HelpScreen, HELP_SCREEN_KEYS),
     ]
     for owner, keys in owners:
         for key in keys:
             name = key.action.partition("(")[0]
-            assert callable(getattr(owner, f"action_{name}", None)), (owner, key.action)
+            # A dialog's enter is its text box's own key.
+            acting = Input if key.widget else owner
+            assert callable(getattr(acting, f"action_{name}", None)), (owner, key.action)
+
+
+def test_a_dialog_hint_shows_the_keys_that_apply_and_fills_in_its_words() -> None:
+    def typing(action: str, parameters: tuple[object, ...]) -> bool:
+        return action in ("submit", "back_to_list", "dismiss")
+
+    def listing(action: str, parameters: tuple[object, ...]) -> bool:
+        return not typing(action, parameters) or action == "dismiss"
+
+    # n and escape share "cancel" in the list; up sits between them while typing.
+    assert hint_line(REASON_KEYS, listing, verb="withdraw") == "y: withdraw   n / escape: cancel"
+    assert hint_line(REASON_KEYS, typing, verb="move") == (
+        "enter: done, then y: move   up: the list   escape: cancel"
+    )
+    assert hint_line(CONFIRM_KEYS, yes="take it") == "y: take it   n / escape: no, change nothing"
+    assert hint_line(HELP_SCREEN_KEYS) == "escape / q / ?: close this help"
 
 
 def test_every_key_the_help_shows_has_a_tooltip_and_the_footer_a_label() -> None:

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 from ui_helpers import (
     ACTOR,
     NOW,
     build_app,
+    db_bytes,
     hand_filing,
     highlight,
     notifications,
@@ -27,6 +31,8 @@ from ui_helpers import (
 from icp_tui.config import Reference
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.stages import Stage
+from icp_tui.services import FilingService
+from icp_tui.ui.dashboard import DashboardScreen
 from icp_tui.ui.modals import (
     AdvanceScreen,
     AssignScreen,
@@ -179,7 +185,9 @@ async def test_assign_to_anyone_one_filing_or_the_marked(
         await pilot.press("A")
         await wait_for(pilot, lambda: isinstance(app.screen, AssignScreen))
         await type_text(pilot, "erin")
-        await pilot.press("enter", "y")
+        await pilot.press("enter")  # the question comes once the histories are read
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
         await settle(pilot)
         assert [stored(db, i).assignee for i in IDS[1:3]] == ["erin", "erin"]
 
@@ -204,9 +212,59 @@ async def test_one_filing_to_a_name_never_seen_is_asked_first(
         await pilot.press("A")
         await wait_for(pilot, lambda: isinstance(app.screen, AssignScreen))
         await type_text(pilot, "eirn")
-        await pilot.press("enter", "y")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
         await settle(pilot)
         assert stored(db, IDS[0]).assignee == "eirn"
+
+
+async def test_a_new_name_is_looked_up_off_the_ui_thread_while_the_dialog_takes_keys(
+    make_db: MakeDb, reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = four(make_db)
+    before = db_bytes(db)
+    asked: list[tuple[str, threading.Thread]] = []
+    answer = threading.Event()  # the store's answer held back, as a long history would
+    real_known_user = FilingService.known_user
+
+    def slow_known_user(self: FilingService, user: str) -> bool:
+        asked.append((user, threading.current_thread()))
+        answer.wait(30)
+        return real_known_user(self, user)
+
+    monkeypatch.setattr(FilingService, "known_user", slow_known_user)
+    app = build_app(reference)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await highlight(pilot, IDS[0])
+            await pilot.press("A")
+            await wait_for(pilot, lambda: isinstance(app.screen, AssignScreen))
+            await type_text(pilot, "eirn")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: asked)
+            assert asked[0][0] == "eirn"
+            assert asked[0][1] is not threading.main_thread()
+            # The UI thread is free: the dialog stays, says what it waits for, takes keys.
+            dialog = app.screen
+            assert isinstance(dialog, AssignScreen)
+            await wait_for(pilot, lambda: "checking eirn" in screen_text(app))
+            await type_text(pilot, "x")  # edited while looking up: that answer is not taken
+            box = dialog.query_one(Input)
+            await wait_for(pilot, lambda: box.value == "eirnx")
+            answer.set()
+            await settle(pilot)
+            assert app.screen is dialog
+            await pilot.press("backspace", "enter")  # "eirn" again
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            assert isinstance(app.screen, ConfirmScreen)
+            assert "eirn appears in no filing's history" in app.screen.question
+            await pilot.press("n")
+            await settle(pilot)
+            assert isinstance(app.screen, DashboardScreen)
+    finally:
+        answer.set()
+    assert db_bytes(db) == before
 
 
 async def test_withdraw_with_marks_says_it_acts_on_the_highlighted_one_only(

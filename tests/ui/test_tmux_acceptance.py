@@ -62,6 +62,10 @@ def cli(db: Path, env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+def notes_of(db: Path, env: dict[str, str], fid: str) -> list[str]:
+    return [note["text"] for note in json.loads(cli(db, env, "show", fid, "--json"))["notes"]]
+
+
 def test_query_mark_take_copy_and_edit_a_note_in_tmux(tmp_path: Path) -> None:
     db = tmp_path / "filings.json"
     editor = tmp_path / "editor.py"
@@ -114,9 +118,12 @@ def test_query_mark_take_copy_and_edit_a_note_in_tmux(tmp_path: Path) -> None:
         tmux("send-keys", "-t", "icp", "n")
         tmux.wait(lambda s: "ctrl+o: $EDITOR" in s)
         tmux("send-keys", "-t", "icp", "C-o")
-        tmux.wait(lambda s: "note added to" in s)
-        shown = json.loads(cli(db, env, "show", copied, "--json"))
-        assert shown["notes"][-1]["text"] == "first line of a long note\nsecond line"
+        # The saved note itself, not its 4 s toast, which a busy machine can let pass unseen.
+        long_note = "first line of a long note\nsecond line"
+        deadline = time.monotonic() + 60
+        while long_note not in notes_of(db, env, copied):
+            assert time.monotonic() < deadline, "the note from $EDITOR was not saved in 60 s"
+        assert "Note on" not in tmux.screen()  # the dialog closed on the editor's text
         tmux("send-keys", "-t", "icp", "q")
         tmux.wait(lambda s: "ICP-" not in s or "$" in s.splitlines()[-1])
     finally:

@@ -9,6 +9,7 @@ The fixtures are in conftest.py.
 from __future__ import annotations
 
 import html
+import os
 import re
 import time
 import unicodedata
@@ -98,6 +99,19 @@ def stored(path: Path, filing_id: str) -> Filing:
 def db_bytes(path: Path) -> dict[str, bytes | None]:
     """The bytes of the base file and its journal, to prove that nothing was written."""
     return {p.name: p.read_bytes() if p.exists() else None for p in (path, journal_path(path))}
+
+
+def deny_writes(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Nothing under `folder` may be written, as for a user without write rights (the tests
+    may run as root, whom file modes do not stop): the database opens read-only."""
+    real_access = os.access
+
+    def no_write_here(path: object, mode: int, *args: object, **kwargs: object) -> bool:
+        if mode & os.W_OK and Path(str(path)).resolve().is_relative_to(folder.resolve()):
+            return False
+        return real_access(path, mode, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "access", no_write_here)
 
 
 # -- driving the app -----------------------------------------------------------------------------
