@@ -72,6 +72,7 @@ class QueueEntry:
     """What the table shows of one filing, and its SLA instants."""
 
     __slots__ = (
+        "_estimator",
         "_haystack",
         "_urgency",
         "assignee",
@@ -79,7 +80,6 @@ class QueueEntry:
         "entity",
         "entity_type",
         "escalate",
-        "eta",
         "expires_at",
         "health",
         "id",
@@ -104,8 +104,8 @@ class QueueEntry:
         self.escalate = False
         self._urgency: tuple[int, float, str] = (Health.DONE.rank, 0.0, filing.id)
         self.province_names = ""  # the province's other names (Chinese), for the filter
-        #: When it is likely approved (authority review only); kept by the queue.
-        self.eta: ApprovalEstimate | None = None
+        #: The queue's estimate of its approval, set while it is in authority review.
+        self._estimator: Callable[[QueueEntry], ApprovalEstimate] | None = None
         #: Its finished authority reviews, as the queue's distributions counted them.
         self.reviews: tuple[FinishedReview, ...] = ()
         self.update(filing, times, mailing_pending, expires)
@@ -132,6 +132,11 @@ class QueueEntry:
         #: When the order expires unsubmitted (None once with the authority or closed).
         self.expires_at = expires
         self._haystack: str | None = None
+
+    @property
+    def eta(self) -> ApprovalEstimate | None:
+        """When it is likely approved (authority review only), from its province's reviews."""
+        return None if self._estimator is None else self._estimator(self)
 
     @property
     def haystack(self) -> str:
@@ -284,9 +289,9 @@ class Queue:
     """All filings' entries, kept current as filings change and time passes.
 
     It also holds each province's finished authority reviews of the last `window_days`, and
-    the approval estimate of each filing in authority review: recomputed for a province when
-    one of its reviews closes (or its decision is undone) and when the window moves a day,
-    never on a clock tick.
+    estimates the approval of a filing in authority review when it is read: one estimate per
+    province and day of entry, kept until one of the province's reviews closes (or its
+    decision is undone) or the window moves a day, never recomputed on a clock tick.
     """
 
     def __init__(self, reference: QueueReference, now: datetime) -> None:
@@ -294,8 +299,9 @@ class Queue:
         self.window_days = window_days = reference.review_window_days
         self.review_history = ReviewHistory((), now, window_days)
         self._window_day = now.astimezone(BEIJING).date()
-        #: Filings in authority review, by province: those whose estimate a review moves.
-        self._in_review: dict[str, set[str]] = {}
+        #: Approval estimates by province and day of entry (a date ordinal), as they are read.
+        self._estimates: dict[str, dict[int, ApprovalEstimate]] = {}
+        self._estimator = self._estimate  # one bound method, shared by the entries in review
         #: Summaries from before reviews were kept (an older PostgreSQL row): `fill_reviews`.
         self.unknown_reviews: set[str] = set()
         self.entries: dict[str, QueueEntry] = {}
@@ -306,6 +312,9 @@ class Queue:
         self._now = now.timestamp()
         self._bulk = False
         self._counts: Counter[Health] | None = None
+        #: Every entry, most urgent first (sorted again only after something changed): each
+        #: other order, a view and a filter start from it.
+        self._by_urgency: list[QueueEntry] | None = None
         self._province_names: dict[str, str] = {}
         #: Filings whose clock breached at the last refresh (for a notification).
         self.newly_breached: list[QueueEntry] = []
@@ -333,9 +342,7 @@ class Queue:
             entry.update(filing, times, mailing, expires)
         self._count_reviews(entry, filing)
         if filing.stage is Stage.AUTHORITY_REVIEW:
-            self._in_review.setdefault(filing.province, set()).add(filing.id)
-            if not self._bulk:
-                entry.eta = self._estimate(entry)
+            entry._estimator = self._estimator
         # One shared string per province: 50,000 entries hold a reference, not a copy.
         names = self._province_names.get(filing.province)
         if names is None:
@@ -354,7 +361,7 @@ class Queue:
         entry = self.entries.pop(filing_id, None)
         if entry is None:
             return
-        self._counts = None
+        self._counts = self._by_urgency = None
         self._leave_review(entry)
         for review in entry.reviews:
             self.review_history.remove(review)
@@ -363,9 +370,7 @@ class Queue:
             self._reestimate({r.province for r in entry.reviews})
 
     def _leave_review(self, entry: QueueEntry) -> None:
-        if entry.stage is Stage.AUTHORITY_REVIEW:
-            self._in_review.get(entry.province, set()).discard(entry.id)
-        entry.eta = None
+        entry._estimator = None
 
     def _count_reviews(self, entry: QueueEntry, filing: FilingSummary) -> None:
         """Keep the distributions in step with the filing's finished reviews."""
@@ -384,17 +389,23 @@ class Queue:
             self._reestimate({filing.province, *(r.province for r in entry.reviews)})
 
     def _estimate(self, entry: QueueEntry) -> ApprovalEstimate:
-        return self.review_history.estimate(
-            entry.province, entry.times.entered_at, self.reference.policy
-        )
+        # An estimate depends on the province and the day of entry alone (it counts business
+        # days from that date): the thousands of filings in review share a few hundred.
+        known = self._estimates.setdefault(entry.province, {})
+        day = day_of(entry.times.entered_ts)
+        estimate = known.get(day)
+        if estimate is None:
+            estimate = known[day] = self.review_history.estimate(
+                entry.province, entry.times.entered_at, self.reference.policy
+            )
+        return estimate
 
     def _reestimate(self, provinces: Iterable[str] | None = None) -> None:
-        """Estimates of the filings in review in `provinces` (None: all) after a change."""
-        chosen = self._in_review if provinces is None else provinces
-        for province in chosen:
-            for filing_id in self._in_review.get(province, ()):
-                entry = self.entries[filing_id]
-                entry.eta = self._estimate(entry)
+        """Forget the estimates of `provinces` (None: all), whose reviews changed."""
+        if provinces is None:
+            self._estimates.clear()
+        for province in provinces or ():
+            self._estimates.pop(province, None)
 
     def _move_window(self, now: datetime) -> None:
         """The reviews counted are those of the window before `now`: once a day, drop the
@@ -423,7 +434,7 @@ class Queue:
             self._reestimate()
 
     def _evaluate(self, entry: QueueEntry) -> None:
-        self._counts = None
+        self._counts = self._by_urgency = None
         wake = entry.evaluate(self._now)
         if wake == NEVER:
             return
@@ -445,8 +456,10 @@ class Queue:
         """
         # Each re-check makes a new sort key: tens of thousands of them after midnight would
         # set off full collections, each scanning every object the dashboard holds, which made
-        # the re-check grow faster than the queue (x9 from 10,000 to 50,000 filings).
-        with gc_paused():
+        # the re-check grow faster than the queue (x9 from 10,000 to 50,000 filings). They
+        # live as long as their entries: kept as long-lived, so that the first collection
+        # after the pause does not scan them all either, as part of this re-check.
+        with gc_paused(long_lived=True):
             return self._refresh(now)
 
     def _refresh(self, now: datetime) -> list[QueueEntry]:
@@ -501,8 +514,10 @@ class Queue:
         sort: Sort = Sort.URGENCY,
     ) -> list[QueueEntry]:
         """The entries in `view` that `query` selects, in the order `sort`."""
-        chosen = [e for e in self.entries.values() if view is View.ALL or in_view(view, e, actor)]
-        chosen.sort(key=QueueEntry.urgency)
+        ordered = self._by_urgency
+        if ordered is None:
+            ordered = self._by_urgency = sorted(self.entries.values(), key=QueueEntry.urgency)
+        chosen = [e for e in ordered if view is View.ALL or in_view(view, e, actor)]
         then = _THEN_BY[sort]
         if then is not None:
             chosen.sort(key=then)

@@ -270,6 +270,52 @@ def from_record(record: Any) -> Filing:
     return filing
 
 
+def check_filing(filing: Filing) -> None:
+    """Refuse (InvalidRecord) a filing the code built that `from_record` would refuse once
+    stored: a text it needs left empty, a time without offset or outside the calendar's
+    years, a version below 1, a history that contradicts itself.
+
+    The same checks as reading `to_record(filing)` back, without the round trip, which is
+    most of the cost of adding 10,000 filings at once. The types are the type checker's.
+    """
+    where = f"filing {filing.id!r}"
+    for key in ("id", "domain", "entity", "province"):
+        if not getattr(filing, key):
+            raise InvalidRecord(f"{where}: {key!r} must be a non-empty string, not ''")
+    if filing.version < 1:
+        raise InvalidRecord(
+            f"{where}: 'version' must be a whole number from 1, not {filing.version!r}"
+        )
+    for key in ("entered_at", "submitted_at", "updated_at", "sms_sent_at"):
+        moment = getattr(filing, key)
+        if moment is not None and _out_of_range(moment):
+            raise _bad_time(where, key, moment)
+    # The names of the entries are made only for the message: this runs 10,000s of times.
+    for index, entry in enumerate(filing.history):
+        if not entry.by:
+            raise InvalidRecord(f"{where} history[{index}]: 'by' must be a non-empty string")
+        if _out_of_range(entry.at):
+            raise _bad_time(where, f"history[{index}].at", entry.at)
+    for index, note in enumerate(filing.notes):
+        if not note.by or not note.text:
+            raise InvalidRecord(f"{where} notes[{index}]: 'by' and 'text' must not be empty")
+        if _out_of_range(note.at):
+            raise _bad_time(where, f"notes[{index}].at", note.at)
+    check_history(filing)
+
+
+def _bad_time(where: str, key: str, moment: datetime) -> InvalidRecord:
+    return InvalidRecord(
+        f"{where}: {key!r} must be a time with an offset, after {MIN_YEAR} and before "
+        f"{MAX_YEAR}, not {moment.isoformat()}"
+    )
+
+
+def _out_of_range(moment: datetime) -> bool:
+    """What the reader refuses of a time: no offset, or outside the calendar's years."""
+    return moment.utcoffset() is None or not MIN_YEAR < moment.year < MAX_YEAR
+
+
 def check_history(filing: Filing) -> None:
     """Refuse a filing whose history contradicts itself or its stage."""
     where = f"filing {filing.id!r}"

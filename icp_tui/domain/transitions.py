@@ -349,6 +349,11 @@ def check_domain(text: str) -> str:
 def domain_key(text: str) -> str:
     """The domain as DNS compares it (ASCII, lower case): 例子.中国 and its xn-- form match;
     "" when it cannot be a host name at all."""
+    if text.isascii():
+        # What the idna codec does with ASCII (most names), without its cost per label: an
+        # ASCII label is kept as it is, unless it is longer than DNS allows.
+        labels = text.split(".")
+        return "" if any(len(label) > 63 for label in labels) else text.lower()
     try:
         return ".".join(
             label.encode("idna").decode("ascii").lower() if label else ""

@@ -27,7 +27,7 @@ import orjson
 
 from icp_tui.domain.collector import gc_paused
 from icp_tui.domain.errors import UnknownFiling
-from icp_tui.domain.filing import Filing, from_record, stamp, to_record
+from icp_tui.domain.filing import Filing, check_filing, from_record, stamp, to_record
 from icp_tui.domain.summary import FilingSummary, summarize
 from icp_tui.store.errors import (
     CompactionPostponed,
@@ -130,13 +130,12 @@ class FilingStore:
         summaries: Summaries = {}
         with gc_paused():
             for doc_id, filing in enumerate(filings, 1):
-                record = to_record(filing)
-                checked = from_record(record)  # never write what the loader would refuse
+                check_filing(filing)  # never write what the loader would refuse
                 if filing.id in by_id:
                     raise DuplicateFiling(f"{filing.id} is given twice; {store.path} not written")
-                by_doc[doc_id] = (filing.id, orjson.dumps(record))
+                by_doc[doc_id] = (filing.id, orjson.dumps(to_record(filing)))
                 by_id[filing.id] = doc_id
-                summaries[filing.id] = summarize(checked)
+                summaries[filing.id] = summarize(filing)
                 if progress is not None and doc_id % 1000 == 0:
                     progress(doc_id)
         store.path.parent.mkdir(parents=True, exist_ok=True)
@@ -345,11 +344,10 @@ class FilingStore:
                             f"{new.id} already exists in {self.path}; nothing was added"
                         )
                     given.add(new.id)
-                    record = to_record(new)
-                    checked = from_record(record)
+                    check_filing(new)  # never write what the loader would refuse
                     doc_id += 1
-                    changes.append((doc_id, new.id, orjson.dumps(record), summarize(checked)))
-                    saved.append(checked)
+                    changes.append((doc_id, new.id, orjson.dumps(to_record(new)), summarize(new)))
+                    saved.append(new)
                     if progress is not None and (done % 1000 == 0 or done == total):
                         progress(done, total)
                 if changes:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from icp_tui.domain.filing import (
     EntityType,
     Filing,
     Note,
+    check_filing,
     from_record,
     to_record,
 )
@@ -67,6 +70,78 @@ def full_filing(filing_from_moves: Callable[..., Filing]) -> Filing:
 @pytest.fixture
 def record(full_filing: Filing) -> dict[str, Any]:
     return to_record(full_filing)
+
+
+class _NoOffset(tzinfo):
+    """A zone that knows no offset: its times are written without one."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
+
+
+def _history_entry(filing: Filing, index: int, **fields: Any) -> Filing:
+    history = list(filing.history)
+    history[index] = replace(history[index], **fields)
+    return replace(filing, history=tuple(history))
+
+
+def _note_entry(filing: Filing, **fields: Any) -> Filing:
+    return replace(filing, notes=(replace(filing.notes[0], **fields),))
+
+
+#: Changes to a good filing, and whether the loader refuses the filing they make.
+FILING_CHANGES: dict[str, tuple[Callable[[Filing], Filing], bool]] = {
+    "nothing": (lambda f: f, False),
+    "empty id": (lambda f: replace(f, id=""), True),
+    "empty domain": (lambda f: replace(f, domain=""), True),
+    "empty entity": (lambda f: replace(f, entity=""), True),
+    "empty province": (lambda f: replace(f, province=""), True),
+    "version 0": (lambda f: replace(f, version=0), True),
+    "entered_at without offset": (
+        lambda f: replace(f, entered_at=f.entered_at.replace(tzinfo=None)),
+        True,
+    ),
+    "submitted_at in 1960": (lambda f: replace(f, submitted_at=bj(1960, 1, 1)), True),
+    "updated_at in 2300": (lambda f: replace(f, updated_at=bj(2300, 1, 1)), True),
+    "sms_sent_at in a zone with no offset": (
+        lambda f: replace(f, sms_sent_at=datetime(2025, 3, 7, tzinfo=_NoOffset())),
+        True,
+    ),
+    "a move without offset": (
+        lambda f: _history_entry(f, 2, at=f.history[2].at.replace(tzinfo=None)),
+        True,
+    ),
+    "a move by nobody": (lambda f: _history_entry(f, 1, by=""), True),
+    "a note by nobody": (lambda f: _note_entry(f, by=""), True),
+    "an empty note": (lambda f: _note_entry(f, text=""), True),
+    "a note in 1900": (lambda f: _note_entry(f, at=bj(1900, 1, 1)), True),
+    "a history out of order": (lambda f: replace(f, history=f.history[::-1]), True),
+    "a stage the history does not end in": (lambda f: replace(f, stage=S.WITHDRAWN), True),
+    "an empty assignee, ticket and reason": (
+        lambda f: _history_entry(replace(f, assignee="", ticket=""), 1, reason=""),
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("change", list(FILING_CHANGES))
+def test_check_filing_refuses_what_reading_the_stored_form_refuses(
+    full_filing: Filing, change: str
+) -> None:
+    # The bulk paths check the filing itself instead of reading its stored form back; they
+    # must refuse exactly what the loader would.
+    make, refused = FILING_CHANGES[change]
+    filing = make(full_filing)
+    with pytest.raises(InvalidRecord) if refused else contextlib.nullcontext():
+        from_record(to_record(filing))
+    with pytest.raises(InvalidRecord) if refused else contextlib.nullcontext():
+        check_filing(filing)
 
 
 # -- round trip --------------------------------------------------------------------------------

@@ -555,6 +555,20 @@ def test_a_domain_compares_as_dns_does() -> None:
     assert domain_key("Example.CN") == "example.cn"
 
 
+@given(st.text(alphabet=st.sampled_from("aZ09-._ \t\x00"), max_size=140))
+def test_an_ascii_name_compares_as_the_idna_codec_says(text: str) -> None:
+    # ASCII names skip the codec, which must change nothing: a label too long is no host name.
+    try:
+        expected = ".".join(
+            label.encode("idna").decode("ascii").lower() if label else ""
+            for label in text.split(".")
+        )
+    except UnicodeError:
+        expected = ""
+    assert domain_key(text) == expected
+    assert domain_key(text.replace("a", "a" * 70)) == "" or "a" not in text
+
+
 def test_an_import_refuses_a_second_open_filing_of_a_domain(reference: Reference) -> None:
     from icp_tui.transfer import plan_import
 
