@@ -11,13 +11,14 @@ seed (``icp-tui --db X --now 2026-11-25T15:00+08:00 demo --count N --seed 0``). 
 1. ``list`` and ``list --as-of T`` (T one hour, one day, a week and 30 days before the
    database's now) run as child processes, stdout to /dev/null; the figure is the median wall
    time, and the ratio to the plain ``list`` (target: at most 3x). ``show ID --json`` of a
-   filing in authority review (it builds the whole queue for the estimate) is timed too.
+   filing in authority review (it builds its province's queue for the estimate) is timed too.
 2. The dashboard runs in-process under ``App.run_test(size=(120, 40))`` on the same database.
    A step is the wall time from ``pilot.press(key)`` until the app shows the new instant and
    ``pilot.pause()`` has returned (the messages handled, the changed lines rendered): ``[``
-   from now (the whole queue rebuilt), then ``[`` five times (an hour back each), ``{`` three
-   times (a day), ``}`` once and ``.`` (back to now). Target: under 1 s. The pilot's idle
-   detection adds some 65 ms to every figure.
+   from now, then ``[`` five times (an hour back each), ``{`` three times (a day), ``}`` once
+   and ``.`` (back to now). Target: under 1 s. The pilot's idle detection adds some 65 ms to
+   every figure. Each step is shown with the CPU time of the whole process (all threads) too,
+   which the load of a shared machine inflates less than the wall time.
 3. ``make_app`` itself (load the store, build the queue with its estimates), and the part of
    it spent on the estimates: the same load with ``Queue`` told to count no reviews.
 """
@@ -63,23 +64,23 @@ def median_of(runs: int, measure: object) -> float:
     return statistics.median(measure() for _ in range(runs))  # type: ignore[operator]
 
 
-async def dashboard_steps(db: Path) -> list[tuple[str, float]]:
+async def dashboard_steps(db: Path) -> list[tuple[str, float, float]]:
     reference = load_reference(Settings())
     app = make_app(db, reference, settings=Settings(db_path=db), clock=fixed_clock(NOW))
-    figures: list[tuple[str, float]] = []
+    figures: list[tuple[str, float, float]] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
 
         async def step(label: str, key: str, expected: datetime | None) -> None:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             await pilot.press(key)
             while app.as_of != expected:
                 await asyncio.sleep(0.005)
             await pilot.pause()
-            figures.append((label, time.perf_counter() - start))
+            figures.append((label, time.perf_counter() - start, time.process_time() - cpu))
 
         at = NOW - timedelta(hours=1)
-        await step("[ from now (whole queue rebuilt)", "left_square_bracket", at)
+        await step("[ from now", "left_square_bracket", at)
         for n in range(5):
             at -= timedelta(hours=1)
             await step(f"[ an hour back ({n + 1})", "left_square_bracket", at)
@@ -149,12 +150,13 @@ def main() -> int:
         )  # fmt: skip
         filing_id = authority.stdout.split('"id": "')[1].split('"')[0]
         shown = median_of(args.runs, lambda: cli(db, "show", filing_id, "--json"))
-        print(f"| show ID --json (the whole queue, for the estimate) | {shown:.2f} s | | |")
+        print(f"| show ID --json (its province's queue, for the estimate) | {shown:.2f} s | | |")
 
-        print(f"\n| dashboard step at {args.count:,} filings | wall time | target |")
-        print("|---|--:|--:|")
-        for label, took in asyncio.run(dashboard_steps(db)):
-            print(f"| {label} | {took * 1000:.0f} ms | < 1 s: {'yes' if took < 1 else 'NO'} |")
+        print(f"\n| dashboard step at {args.count:,} filings | wall time | CPU time | target |")
+        print("|---|--:|--:|--:|")
+        for label, took, cpu in asyncio.run(dashboard_steps(db)):
+            ok = "yes" if took < 1 else "NO"
+            print(f"| {label} | {took * 1000:.0f} ms | {cpu * 1000:.0f} ms | < 1 s: {ok} |")
 
         full, bare = opening(db, args.runs)
         print(f"\n| make_app at {args.count:,} filings | wall time |")

@@ -326,6 +326,13 @@ class Command:
         service.load()
         return self.machine(service).queue_at(self.as_of), service
 
+    def province_queue(self, service: FilingService, province: str) -> Queue:
+        """The queue of `province`'s filings (now, or as they were at --as-of): a filing's
+        entry and approval estimate without building the whole queue."""
+        if self.as_of is None:
+            return service.province_queue(province)
+        return self.machine(service).queue_at(self.as_of, province)
+
     def machine(self, service: FilingService) -> TimeMachine:
         if self._machine is None:
             self._machine = service.time_machine()
@@ -693,12 +700,12 @@ def _requires_mailing(filing: Filing, reference: Reference) -> bool:
 
 
 def show_filing(cmd: Command) -> int:
-    # The whole queue: the approval estimate rests on the province's other reviews.
-    queue, service = cmd.queue()
+    service = cmd.service()
     filing_id = service.resolve_id(cmd.args.id)
     filing = cmd.record(service, filing_id)
     now = cmd.now()
-    entry = queue.entries[filing_id]
+    # The approval estimate rests on the province's other reviews: its queue, not the whole.
+    entry = cmd.province_queue(service, service.summary(filing_id).province).entries[filing_id]
     data = filing_json(filing, entry, cmd)
     cmd.warn_provisional(data["provisional_years"])
     if cmd.args.json:

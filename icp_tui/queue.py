@@ -3,8 +3,9 @@
 Pure: it depends on the domain alone (no textual, no tinydb, no files; the reference data
 comes in as a `QueueReference`, which config.Reference is). Built for 50,000 filings: each
 entry keeps only what the table shows plus its precomputed SLA instants, and `refresh`
-re-checks only the filings whose health can have changed since the last tick (a heap of their
-next change instants).
+re-checks only the filings whose health can have changed since the last refresh: a heap of
+their next change instants as the clock goes on, and one of their last change instants for
+when it goes back (the queue as it was, an hour or a day earlier).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class QueueEntry:
         "_haystack",
         "_urgency",
         "assignee",
+        "back_at",
         "domain",
         "entity",
         "entity_type",
@@ -92,6 +94,7 @@ class QueueEntry:
         "ticket",
         "times",
         "version",
+        "wake_at",
     )
 
     def __init__(
@@ -109,6 +112,10 @@ class QueueEntry:
         self._estimator: Callable[[QueueEntry], ApprovalEstimate] | None = None
         #: Its finished authority reviews, as the queue's distributions counted them.
         self.reviews: tuple[FinishedReview, ...] = ()
+        #: The instants the queue will re-check it at: the next change of health or escalation
+        #: (the clock going on), and the last one (the clock going back before it).
+        self.wake_at: float | None = None
+        self.back_at: float | None = None
         self.update(filing, times, mailing_pending, expires)
 
     def update(
@@ -155,13 +162,15 @@ class QueueEntry:
             ).casefold()
         return self._haystack
 
-    def evaluate(self, now: float) -> float:
-        """Health and escalation at `now`; returns when they will next change."""
-        health = self.health = self.times.health(now)
-        self.escalate = self.times.escalate(now)
+    def evaluate(self, now: float) -> tuple[float, float]:
+        """Health and escalation at `now`; returns when they will next change and when they
+        last changed (they are the same at any time between the two)."""
+        times = self.times
+        health = self.health = times.health(now)
+        self.escalate = times.escalate(now)
         # Kept with the health it depends on, so sorting 50,000 entries builds no keys.
-        self._urgency = (health.rank, self.times.sort_key(health), self.id)
-        return self.times.next_change(now)
+        self._urgency = (health.rank, times.sort_key(health), self.id)
+        return times.next_change(now), times.last_change(now)
 
     def urgency(self) -> tuple[int, float, str]:
         """DOMAIN.md's "most urgent first" order, ties broken by id (as of the last refresh)."""
@@ -339,6 +348,48 @@ def reposition(
     return first, min(len(rows) - 1, max(max(taken), max(put) + len(put)))
 
 
+class _Schedule:
+    """When entries are to be re-checked: the distinct instants (few: health changes mostly at
+    midnight, Beijing) in a heap, soonest first (`later` False: the clock going on) or latest
+    first (`later` True: the clock going back), each with the entries to re-check then.
+
+    An entry is listed under each instant it was ever due at; only the one it is due at now
+    counts (`Queue` checks it as it re-checks), so nothing is searched for and taken out.
+    """
+
+    def __init__(self, *, later: bool) -> None:
+        self._sign = -1.0 if later else 1.0
+        self._heap: list[float] = []
+        self._due: dict[float, list[QueueEntry]] = {}
+
+    def add(self, instant: float, entry: QueueEntry, bulk: bool) -> None:
+        due = self._due.get(instant)
+        if due is not None:
+            due.append(entry)
+            return
+        self._due[instant] = [entry]
+        if bulk:
+            self._heap.append(self._sign * instant)  # heapified once the bulk load ends
+        else:
+            heapq.heappush(self._heap, self._sign * instant)
+
+    def heapify(self) -> None:
+        heapq.heapify(self._heap)
+
+    def any_passed(self, stamp: float) -> bool:
+        """Whether the clock set to `stamp` has passed an instant of the schedule."""
+        heap = self._heap
+        return bool(heap) and (heap[0] <= stamp if self._sign > 0 else -heap[0] > stamp)
+
+    def passed(self, stamp: float) -> Iterator[tuple[float, list[QueueEntry]]]:
+        """Take out each instant that the clock set to `stamp` has passed, with its entries:
+        those at or before it going on, those after it going back."""
+        heap, sign = self._heap, self._sign
+        while heap and (heap[0] <= stamp if sign > 0 else -heap[0] > stamp):
+            instant = sign * heapq.heappop(heap)
+            yield instant, self._due.pop(instant)
+
+
 class Queue:
     """All filings' entries, kept current as filings change and time passes.
 
@@ -359,10 +410,10 @@ class Queue:
         #: Summaries from before reviews were kept (an older PostgreSQL row): `fill_reviews`.
         self.unknown_reviews: set[str] = set()
         self.entries: dict[str, QueueEntry] = {}
-        # Health changes happen at few distinct instants (mostly midnight, Beijing): a heap of
-        # those instants, each with the filings (id, version) to re-check then.
-        self._wake_times: list[float] = []
-        self._wakeups: dict[float, list[tuple[str, int]]] = {}
+        # The filings to re-check when the clock passes their next (or, going back, their
+        # last) change instant.
+        self._wakeups = _Schedule(later=False)
+        self._lookbacks = _Schedule(later=True)
         self._now = now.timestamp()
         self._bulk = False
         self._counts: Counter[Health] | None = None
@@ -484,23 +535,22 @@ class Queue:
             yield
         finally:
             self._bulk = False
-            heapq.heapify(self._wake_times)
+            self._wakeups.heapify()
+            self._lookbacks.heapify()
             self._reestimate()
 
     def _evaluate(self, entry: QueueEntry) -> None:
         self._counts = self._by_urgency = None
-        wake = entry.evaluate(self._now)
-        if wake == NEVER:
-            return
-        due = self._wakeups.get(wake)
-        if due is None:
-            self._wakeups[wake] = [(entry.id, entry.version)]
-            if self._bulk:
-                self._wake_times.append(wake)
-            else:
-                heapq.heappush(self._wake_times, wake)
-        else:
-            due.append((entry.id, entry.version))
+        wake, back = entry.evaluate(self._now)
+        # Listed anew only where the instant moved: where it did not, it is listed already.
+        if wake != entry.wake_at:
+            entry.wake_at = wake
+            if wake != NEVER:
+                self._wakeups.add(wake, entry, self._bulk)
+        if back != entry.back_at:
+            entry.back_at = back
+            if back != -NEVER:
+                self._lookbacks.add(back, entry, self._bulk)
 
     def refresh(self, now: datetime) -> list[QueueEntry]:
         """Bring every health up to `now`; return the entries whose health or flag changed.
@@ -514,7 +564,7 @@ class Queue:
         # live as long as their entries: kept as long-lived, so that the first collection
         # after the pause does not scan them all either, as part of this re-check.
         stamp = now.timestamp()
-        if stamp >= self._now and not (self._wake_times and self._wake_times[0] <= stamp):
+        if not (self._lookbacks if stamp < self._now else self._wakeups).any_passed(stamp):
             # Nothing to re-check (most ticks): no pause, whose long-lived bookkeeping costs
             # ~0.1 s at 50,000 filings, every second, in every dashboard.
             return self._refresh(now)
@@ -525,22 +575,18 @@ class Queue:
         stamp = now.timestamp()
         self.newly_breached = []
         self._move_window(now)
-        if stamp < self._now:  # the clock went back (tests, --now): re-check everything
-            self._now = stamp
-            self._wake_times, self._wakeups = [], {}
-            with self.loading():
-                for entry in self.entries.values():
-                    self._evaluate(entry)
-            return list(self.entries.values())
+        back = stamp < self._now  # the queue as it was, tests, --now
         self._now = stamp
         changed = []
         entries = self.entries
-        while self._wake_times and self._wake_times[0] <= stamp:
-            # Re-checked filings wake next at instants after `stamp`: never this bucket again.
-            for filing_id, version in self._wakeups.pop(heapq.heappop(self._wake_times)):
-                woken = entries.get(filing_id)
-                if woken is None or woken.version != version:
-                    continue  # superseded by a newer version of the filing
+        # Re-checked filings are due next at instants the clock has not passed: never again in
+        # this loop. Those listed under an instant they are no longer due at are skipped.
+        for instant, due in (self._lookbacks if back else self._wakeups).passed(stamp):
+            for woken in due:
+                if (woken.back_at if back else woken.wake_at) != instant:
+                    continue  # since re-checked, or a newer version of the filing put
+                if entries.get(woken.id) is not woken:
+                    continue  # removed (the queue as it was before it was submitted)
                 before = (woken.health, woken.escalate)
                 self._evaluate(woken)
                 if (woken.health, woken.escalate) != before:

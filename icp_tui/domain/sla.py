@@ -148,6 +148,15 @@ class SlaTimes(NamedTuple):
                 soonest = instant
         return soonest
 
+    def last_change(self, now: float) -> float:
+        """The latest instant at or before `now` at which health or escalation changed
+        (-inf: none): the health at an earlier time differs only if it is before this."""
+        latest = -NEVER
+        for instant in (self.risk_at, self.breach_at, self.escalate_at):
+            if latest < instant <= now:
+                latest = instant
+        return latest
+
     def sort_key(self, health: Health) -> float:
         """Within a health: most overdue / soonest due / longest waiting / latest closed first."""
         if health is Health.WAITING:

@@ -193,6 +193,8 @@ def authority_reviews(history: tuple[Transition, ...]) -> Iterator[tuple[datetim
     entry time, as the SLA clock does after an undo.
     """
     entered: datetime | None = None
+    #: The entry of a review that an undo took back to the SMS check, for an undo of that undo.
+    left: datetime | None = None
     finished: list[tuple[datetime, datetime]] = []
     for entry in history:
         if not entry.moved:
@@ -201,11 +203,13 @@ def authority_reviews(history: tuple[Transition, ...]) -> Iterator[tuple[datetim
             if entry.undo:
                 if entry.source in DECISIONS and finished:
                     finished.pop()
+                elif entry.source not in DECISIONS:
+                    entered = left
                 continue  # the review goes on from its first entry
             entered = entry.at
         elif entry.source is Stage.AUTHORITY_REVIEW and entered is not None:
             if entry.target in DECISIONS:
                 finished.append((entered, entry.at))
-            else:
-                entered = None  # an undo back to the SMS check: not a finished review
+            else:  # an undo back to the SMS check: not a finished review
+                left, entered = entered, None
     yield from finished

@@ -48,6 +48,10 @@ class Store(Protocol):
         """What the queue shows of the filing as last read; UnknownFiling if there is none."""
         ...
 
+    def summaries(self) -> list[FilingSummary]:
+        """The summaries of all filings as last read, oldest first (one call, not 50,000)."""
+        ...
+
     def poll(self) -> list[Filing] | None:
         """The filings changed since the last load() or poll(), by anyone (this handle
         included); None if too much changed to list: then read ids() and summary() again."""

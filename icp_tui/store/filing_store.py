@@ -238,6 +238,13 @@ class FilingStore:
                 raise UnknownFiling(f"no filing {filing_id} in {self.path}")
             return summary
 
+    def summaries(self) -> list[FilingSummary]:
+        """The summaries of all filings as last read, in document order."""
+        with self._mutex:
+            state = self._loaded()
+            summaries = state.summaries
+            return [summaries[filing_id] for filing_id in state.by_id]
+
     def poll(self) -> list[Filing] | None:
         """What changed since the last load() or poll(), by anyone (this handle included).
 

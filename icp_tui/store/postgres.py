@@ -260,6 +260,12 @@ class PostgresStore:
                 raise UnknownFiling(f"no filing {filing_id} in {self.location}")
             return summary
 
+    def summaries(self) -> list[FilingSummary]:
+        """The summaries of all filings as last read, oldest first."""
+        with self._mutex:
+            self._loaded()
+            return [self._summaries[filing_id] for filing_id in self._ids]
+
     def get(self, filing_id: str) -> Filing:
         """The filing at the version last read, fetched from its appended versions."""
         with self._mutex:

@@ -83,6 +83,9 @@ class IcpApp(App[int]):
         self.as_of: datetime | None = as_of
         #: Where the time keys are taking it (ahead of `as_of` while a step is computed).
         self.travel_target: datetime | None = as_of
+        #: The database was read afresh while the past was shown: coming back to now builds
+        #: the live queue anew rather than from the filings changed since.
+        self.rebuild_on_return = False
         self.machine = service.time_machine()
         self.display_path = display_path
         self.refresh_seconds = settings.refresh_seconds
@@ -130,6 +133,12 @@ class IcpApp(App[int]):
         """No change can be made: a read-only database, or the queue as it was."""
         return self.service.read_only or self.as_of is not None
 
+    @property
+    def away_from_now(self) -> bool:
+        """The queue shown is the queue as it was, or is on its way there: changes to today's
+        records are not put into it (coming back to now reads them from the store)."""
+        return self.as_of is not None or self.travel_target is not None
+
     def record(self, filing_id: str) -> Filing | None:
         """The filing as the dashboard shows it: as last read, or as it was at `as_of`."""
         if self.as_of is None:
@@ -137,9 +146,10 @@ class IcpApp(App[int]):
         return self.machine.filing_at(self.service.summary(filing_id), self.as_of)
 
     def travel_to(self, at: datetime | None) -> None:
-        """Show the queue as it was at `at` (None: now); the rebuild runs in a worker."""
+        """Show the queue as it was at `at` (None: now); what changed between the instant
+        shown and `at` is found in a worker (`TimeMachine.changes`)."""
         self.travel_target = at
-        self._travel(self.as_of, at)
+        self._travel(self.as_of, at, at is None and self.rebuild_on_return)
 
     @work(
         thread=True,
@@ -148,16 +158,11 @@ class IcpApp(App[int]):
         exit_on_error=False,
         description="Rebuilding the queue as it was",
     )
-    def _travel(self, since: datetime | None, at: datetime | None) -> None:
-        queue: Queue | None = None
-        changes = None
-        if at is None:
-            queue = self.service.queue()
-        elif since is None:
-            queue = self.machine.queue_at(at)
+    def _travel(self, since: datetime | None, at: datetime | None, rebuild: bool) -> None:
+        if rebuild:
+            self.dashboard.post_message(TimeMoved(since, at, self.service.queue(), None))
         else:
-            changes = self.machine.changes(since, at)
-        self.dashboard.post_message(TimeMoved(since, at, queue, changes))
+            self.dashboard.post_message(TimeMoved(since, at, None, self.machine.changes(since, at)))
 
     # -- disk work, in threads ---------------------------------------------------------
 
@@ -332,6 +337,8 @@ class IcpApp(App[int]):
         else:
             if worker.group == "travel":
                 self.travel_target = self.as_of  # the keys go on from the queue shown
+                if self.as_of is None:  # others' changes were held back meanwhile: read all
+                    self._travel(None, None, True)
             self.notify(said, severity="error", markup=False)
 
 

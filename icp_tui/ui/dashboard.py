@@ -371,6 +371,8 @@ class DashboardScreen(Screen[None]):
 
     def filings_changed(self, filings: list[Filing] | None) -> None:
         """Put changed filings into the queue and the table in place (None: all of them)."""
+        if self.icp.away_from_now:
+            return  # a save that ended after a step back: it shows once back to now
         queue = self.queue
         if filings is None:
             self.reselect()
@@ -1062,12 +1064,15 @@ class DashboardScreen(Screen[None]):
             return  # computed from an instant no longer shown: a later step supersedes it
         if message.queue is not None:
             self.queue = message.queue
+            app.rebuild_on_return = False
         else:
-            assert message.changes is not None and message.at is not None
-            apply_changes(self.queue, message.changes, message.at)
+            assert message.changes is not None
+            apply_changes(self.queue, message.changes, message.at or app.live_clock())
         app.as_of = message.at
         if message.at != app.travel_target:
             app.travel_to(app.travel_target)  # keys pressed meanwhile: go on from here
+        elif message.at is None and app.rebuild_on_return:
+            app.travel_to(None)  # the database was read afresh while this was worked out
         self.reselect()
         self.update_banner()
         self.refresh_bindings()
@@ -1085,8 +1090,12 @@ class DashboardScreen(Screen[None]):
 
     @on(StoreChanged)
     def _store_changed(self, message: StoreChanged) -> None:
-        if self.icp.as_of is not None:
-            return  # the past does not change: records are read again (by version) when needed
+        app = self.icp
+        if app.away_from_now:
+            # The past does not change: records are read again (by version) when needed.
+            if message.filings is None:
+                app.rebuild_on_return = True
+            return
         if message.filings is None:
             assert message.queue is not None
             self.queue = message.queue

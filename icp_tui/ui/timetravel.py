@@ -3,8 +3,9 @@
 Opened with `--as-of`, or reached with the keys (declared in keys.py): `[` / `]` an hour back
 / forward, `{` / `}` a day, `@` a typed time, `.` back to now. Away from now the dashboard is
 read-only (every action key greyed out, as for a read-only database) and its banner says so.
-The queue is rebuilt off the UI thread (`icp_tui.timetravel`): a step touches only the
-filings with a history entry between the two instants.
+What a step changes is found off the UI thread (`icp_tui.timetravel`): only the filings
+with a history entry between the two instants (now counts as an instant after every entry)
+are rebuilt, and put into the queue shown, which the clock then moves (`Queue.refresh`).
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ class TimeMoved(Message):
     ) -> None:
         self.since = since
         self.at = at
-        #: A whole new queue (leaving or coming back to now) ...
-        self.queue = queue
-        #: ... or what changed in the queue shown (a step between two past instants).
+        #: What changed in the queue shown (the usual step) ...
         self.changes = changes
+        #: ... or a whole new queue (back to now after the database was read afresh).
+        self.queue = queue
         super().__init__()
 
 

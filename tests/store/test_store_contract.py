@@ -73,6 +73,7 @@ def test_load_reads_every_filing_in_order(backend: Backend) -> None:
     assert fid(2) in store and fid(9) not in store
     assert [to_record(store.get(f.id)) for f in filings] == [to_record(f) for f in filings]
     assert store.summary(fid(1)) == summarize(filings[0])
+    assert store.summaries() == [summarize(f) for f in filings]
     assert not store.read_only and store.read_only_reason is None
 
 
@@ -94,6 +95,7 @@ def test_a_commit_is_one_version_on_and_seen_by_others(stores: tuple[Store, Stor
     assert [f.version for f in theirs.poll()] == [2]
     assert theirs.get(fid(1)) == saved
     assert theirs.summary(fid(1)).version == 2
+    assert [s.version for s in theirs.summaries()] == [2, 1, 1]
 
 
 def test_history_is_appended_not_rewritten(stores: tuple[Store, Store]) -> None:

@@ -19,6 +19,7 @@ from ui_helpers import (
     detail_text,
     hand_filing,
     highlight,
+    notifications,
     screen_text,
     type_text,
     wait_for,
@@ -30,9 +31,11 @@ from icp_tui.domain.stages import Stage
 from icp_tui.domain.transitions import add_note, advance
 from icp_tui.queue import Queue, Sort
 from icp_tui.services import fixed_clock
+from icp_tui.store import FilingStore
 from icp_tui.ui import timetravel
 from icp_tui.ui.app import IcpApp, make_app
 from icp_tui.ui.detail import StagePanes
+from icp_tui.ui.messages import StoreChanged
 
 MONDAY = NOW.replace(month=11, day=2, hour=10)
 MakeDb = Callable[[Iterable[Filing]], Path]
@@ -206,3 +209,29 @@ async def test_time_keys_step_jump_and_come_back(make_db: MakeDb, reference: Ref
         await pilot.press("right_curly_bracket")
         await wait_for(pilot, lambda: app.as_of is None)
     assert db_bytes(path) == before
+
+
+async def test_a_step_that_fails_leaves_the_live_queue_following_others_changes(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    path = make_db(queue_history())
+    app = build_app(reference)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+
+        def broken(since: datetime | None, at: datetime | None) -> list[timetravel.Change]:
+            # Someone moves a filing while the step is worked out, and the dashboard reads it
+            # (held back: the queue is on its way to the past); then the step fails.
+            FilingStore(path).commit(
+                "ICP-2026-00011", lambda f: advance(f, NOW, "bob", Stage.AWAITING_PHOTO)
+            )
+            read = StoreChanged(app.service.poll())
+            app.call_from_thread(app.dashboard._store_changed, read)  # handled before the end
+            raise RuntimeError("the disk went away")
+
+        app.machine.changes = broken  # type: ignore[method-assign]
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, lambda: any("failed" in n for n in notifications(app)))
+        stage = lambda: app.dashboard.queue.entries["ICP-2026-00011"].stage  # noqa: E731
+        await wait_for(pilot, lambda: stage() is Stage.AWAITING_PHOTO)
+        assert app.as_of is None and not app.away_from_now
+        assert "The queue as it was" not in screen_text(app)

@@ -13,7 +13,7 @@ from unit_helpers import S, bj
 from icp_tui.domain import transitions as t
 from icp_tui.domain.asof import as_of, rebuild
 from icp_tui.domain.errors import IcpError, TransitionNotAllowed
-from icp_tui.domain.filing import EntityType, Filing
+from icp_tui.domain.filing import EntityType, Filing, Transition
 from icp_tui.domain.summary import summarize
 
 T0 = bj(2026, 11, 23, 9)  # a Monday
@@ -53,6 +53,17 @@ def test_before_its_submission_a_filing_is_absent() -> None:
     final = story()[-1]
     assert as_of(final, T0 - timedelta(seconds=1)) is None
     assert rebuild(final, T0 - timedelta(days=3)) is None
+
+
+def test_as_of_an_instant_from_the_submission_to_the_latest_change() -> None:
+    """The time-travel view's answer: present from the submission's own instant, the filing
+    as it was between changes, and the record itself from its latest change on."""
+    states = story()
+    final = states[-1]
+    assert as_of(final, T0) == states[0]
+    assert as_of(final, minutes(5)) == states[0]
+    assert as_of(final, minutes(45)) == states[4]
+    assert as_of(final, final.latest_at) is final
 
 
 def test_between_changes_the_filing_is_as_it_was_after_the_last_one_before() -> None:
@@ -108,6 +119,38 @@ def test_an_undone_move_and_an_undone_note() -> None:
     between = rebuild(final, minutes(3))
     assert between is not None and between.notes == () and len(between.history) == 4
     assert rebuild(final, minutes(4)) == final
+
+
+def test_an_undone_note_is_not_mistaken_for_a_later_note_by_the_same_author() -> None:
+    f = submitted()
+    noted = t.add_note(f, minutes(1), "amy", "oops")
+    undone = t.undo(noted, f, noted.version, minutes(2), "amy")
+    final = t.add_note(undone, minutes(3), "amy", "called the applicant")
+    between = rebuild(final, minutes(1))
+    assert between is not None and between.notes == ()
+    assert rebuild(final, minutes(3)) == final
+
+
+def test_an_sms_resent_today_was_not_there_before_the_first_move() -> None:
+    f = t.assign(submitted(), minutes(1), "lead", "bob")
+    assigned = f
+    for at in range(2, 6):
+        f = t.advance(f, minutes(at), "bob")
+    assert f.stage is S.SMS_VERIFICATION
+    final = t.sms_resent(f, minutes(6), "bob")
+    assert final.sms_sent_at == minutes(6)
+    assert rebuild(final, minutes(1)) == assigned
+    assert rebuild(final, minutes(5)) == f
+
+
+def test_an_entry_of_a_kind_it_does_not_know_is_kept_and_changes_nothing_else() -> None:
+    """A change recorded in place by an older version (a reason this one never writes): the
+    rebuilt filing holds the entry and who made it, and is otherwise as it was."""
+    f = t.assign(submitted(), minutes(1), "lead", "bob")
+    entry = Transition(minutes(2), "cy", f.stage, f.stage, "checked by the lead")
+    final = f.changed(minutes(2), "cy", history=(*f.history, entry))
+    assert rebuild(final, minutes(2)) == final
+    assert rebuild(final, minutes(1)) == f
 
 
 def test_approval_sms_resends_and_materials() -> None:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from icp_tui.domain.calendar import BusinessCalendar, YearSchedule
+from icp_tui.domain.calendar import BusinessCalendar, YearSchedule, statutory_holidays
 from icp_tui.domain.filing import BEIJING
 
 
@@ -83,6 +83,19 @@ def test_entering_on_a_holiday_makes_the_next_business_day_day_1(cal: BusinessCa
 def test_nth_business_day_refuses_n_below_1(cal: BusinessCalendar) -> None:
     with pytest.raises(ValueError):
         cal.nth_business_day(bj(2025, 3, 3), 0)
+
+
+def test_the_refusal_of_n_below_1_says_why(cal: BusinessCalendar) -> None:
+    with pytest.raises(ValueError, match=r"^n must be at least 1$"):
+        cal.nth_after(date(2025, 3, 3).toordinal(), 0)
+
+
+def test_statutory_holidays_leave_out_the_bridging_days_off() -> None:
+    """Only the State Council's notice fixes the days off in lieu (2026-01-02 for the Sunday
+    2026-01-04 worked): the statutory rules give the holidays themselves."""
+    rest = statutory_holidays(2026)
+    assert date(2026, 1, 1) in rest and date(2026, 10, 1) in rest
+    assert not {date(2026, 1, 2), date(2026, 2, 20), date(2026, 10, 6)} & rest
 
 
 def test_start_of_business_day_is_midnight_of_the_nth_day(cal: BusinessCalendar) -> None:

@@ -26,6 +26,21 @@ def test_a_stage_by_unambiguous_prefix() -> None:
         find_stage("x")
 
 
+def test_an_ambiguous_or_unknown_name_lists_the_choices_by_id() -> None:
+    """The whole message staff read: every choice it could be, or every known one."""
+    with pytest.raises(ValueError) as ambiguous:
+        find_stage("a")
+    assert str(ambiguous.value) == (
+        "stage 'a' is ambiguous: it could be preliminary_review, awaiting_photo, "
+        "awaiting_submission, authority_review, approved"
+    )
+    with pytest.raises(ValueError) as unknown:
+        find_health("purple")
+    assert str(unknown.value) == (
+        "unknown health 'purple' (known: breached, at_risk, on_track, waiting, done)"
+    )
+
+
 def test_health_by_word_hyphen_and_prefix() -> None:
     assert find_health("at-risk") is Health.AT_RISK
     assert find_health("on track") is Health.ON_TRACK
@@ -43,8 +58,11 @@ def test_a_filing_by_number_alone_or_any_case() -> None:
     assert resolve_filing_id("icp-2026-00155", lambda: IDS) == "ICP-2026-00155"
     assert resolve_filing_id("999", lambda: IDS) == "999"  # the store says it is unknown
     assert resolve_filing_id("²", lambda: IDS) == "²"
-    with pytest.raises(InvalidInput, match="ICP-2025-00001, ICP-2026-00001"):
+    with pytest.raises(InvalidInput) as shared:
         resolve_filing_id("1", lambda: IDS)
+    assert str(shared.value) == (
+        "1 is the number of 2 filings (ICP-2025-00001, ICP-2026-00001): give the whole id"
+    )
 
 
 def test_a_whole_id_does_not_list_the_store() -> None:

@@ -12,7 +12,9 @@ from unit_helpers import bj, build_filing
 from icp_tui.config import Reference, Settings, load_reference
 from icp_tui.demo import generate_filings
 from icp_tui.domain.filing import Filing
-from icp_tui.domain.query import QueryError, narrows, parse_query
+from icp_tui.domain.provinces import Province, ProvinceTable
+from icp_tui.domain.query import Bound, QueryError, Unit, narrows, parse_query
+from icp_tui.domain.sla import Health
 from icp_tui.domain.stages import Stage
 from icp_tui.queue import QuerySelection, Queue
 
@@ -92,10 +94,12 @@ def ids(queue: Queue, text: str) -> list[int]:
         ("stage:pre", [1, 3]),
         ("stage:sms", [6]),
         ("stage:awaiting", [4]),  # a prefix of two stages: either
+        ("stage:pre|sms", [1, 3, 6]),
         ("province:Zhejiang", [2]),
         ("province:浙江", [2]),
         ("-province:zhejiang", [1, 3, 4, 5, 6]),
         ("assignee:me", [1]),
+        ("assignee:Me", [1]),  # "me" in any case is the user, not someone called Me
         ("assignee:bob", [2]),
         ("assignee:BOB", [2]),
         ("assignee:none", [3, 4, 5, 6]),
@@ -165,6 +169,49 @@ def test_errors_say_what_is_allowed(text: str, says: str, reference: Reference) 
     assert "\n" not in message
 
 
+def test_an_unknown_province_lists_the_known_ones() -> None:
+    provinces = ProvinceTable(
+        [
+            Province("Beijing", ("北京市",), 20, requires_mailing=False),
+            Province("Zhejiang", ("浙江省",), 30, requires_mailing=True),
+        ]
+    )
+    with pytest.raises(QueryError) as raised:
+        parse_query("-province:Atlantis", provinces)
+    assert str(raised.value) == (
+        "-province:Atlantis: unknown province; province takes one of Beijing, Zhejiang"
+    )
+
+
+def test_an_error_starts_with_the_term_as_typed() -> None:
+    with pytest.raises(QueryError) as raised:
+        parse_query("late -Health:late")
+    assert str(raised.value) == (
+        "-Health:late: health takes breached, at_risk, on_track, waiting or done "
+        "(or a prefix; | for either)"
+    )
+
+
+def test_an_empty_phrase_is_no_term_and_the_rest_still_counts() -> None:
+    query = parse_query('"" late health:br')
+    assert [(t.field.value, t.value) for t in query.terms] == [
+        ("words", "late"),
+        ("health", frozenset({Health.BREACHED})),
+    ]
+
+
+def test_a_bound_is_at_most_100000() -> None:
+    assert parse_query("over:>100000bd").terms[0].value == Bound(100_000, Unit.BUSINESS_DAYS)
+    with pytest.raises(QueryError, match="over takes >Nbd"):
+        parse_query("over:>100001bd")
+
+
+def test_only_an_empty_query_is_false() -> None:
+    assert not parse_query("")
+    assert not parse_query("   ")
+    assert parse_query("late")
+
+
 def test_a_word_with_a_colon_is_quoted(queue: Queue) -> None:
     with pytest.raises(QueryError, match="quote a word"):
         parse_query("http://late.cn")
@@ -226,6 +273,9 @@ def test_the_laws_have_something_to_select(demo_queue: Queue) -> None:
         ("-a", "-ab", False),  # a longer excluded word excludes fewer
         ('"a b', '"a bc', False),  # inside an open quote
         ("abc", "ab", False),
+        ("late", "lateX", True),  # an upper-case letter lengthens the word too
+        ('"a b" c', '"a b" cd', True),  # after a closed phrase
+        ('"a b"', '"a b"c', False),  # a closed phrase is no word to lengthen
         ("", "a", False),
     ],
 )

@@ -482,6 +482,20 @@ def test_next_change_is_the_next_health_instant(policy: SlaPolicy, make_filing: 
     assert times.next_change(friday.timestamp()) == float("inf")
 
 
+def test_last_change_is_the_latest_health_instant_passed(
+    policy: SlaPolicy, make_filing: MakeFiling
+) -> None:
+    times = sla_times(make_filing(S.PRELIMINARY_REVIEW, MONDAY), policy)
+    tuesday, wednesday, friday = bj(2025, 3, 4), bj(2025, 3, 5), bj(2025, 3, 7)
+    assert times.last_change(MONDAY.timestamp()) == float("-inf")
+    assert times.last_change(tuesday.timestamp() - 1) == float("-inf")
+    assert times.last_change(tuesday.timestamp()) == tuesday.timestamp()  # at it: included
+    assert times.last_change(wednesday.timestamp() + 3600) == wednesday.timestamp()
+    assert times.last_change(friday.timestamp() + 86400 * 9) == friday.timestamp()
+    waiting = sla_times(make_filing(S.RETURNED, MONDAY), policy)
+    assert waiting.last_change(friday.timestamp()) == float("-inf")  # a paused clock: none
+
+
 # -- health never improves while the stage does not change --------------------------------
 
 RUNNING = [
