@@ -28,6 +28,7 @@ from ui_helpers import (
     first,
     hand_filing,
     highlight,
+    lasting_toasts,
     notifications,
     screen_text,
     settle,
@@ -907,8 +908,9 @@ async def test_detail_modal_and_help_scroll_with_the_keys(
     ids=["markup", "unbalanced-markup", "link"],
 )
 async def test_withdraw_reason_with_markup_is_shown_as_typed(
-    make_db: MakeDb, reference: Reference, typed: str
+    make_db: MakeDb, reference: Reference, typed: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    lasting_toasts(monkeypatch)
     db = make_db([hand_filing(1, Stage.PRELIMINARY_REVIEW)])
     app = build_app(reference)
     async with app.run_test(size=(120, 24), notifications=True) as pilot:
@@ -917,7 +919,6 @@ async def test_withdraw_reason_with_markup_is_shown_as_typed(
         await pilot.press("enter", "y")
         said = f"ICP-2026-00001 withdrawn (other: {typed})"
         await wait_for(pilot, lambda: said in notifications(app))  # the save has reported
-        # Read the toast before settling: on a busy machine settling can outlast its 4 s.
         await wait_for(pilot, lambda: typed.split()[0] in screen_text(app))
         await settle(pilot)
         assert app.is_running  # an unbalanced tag used to crash the dashboard

@@ -245,6 +245,17 @@ def record_notifications(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(App, "clear_notifications", recording_clear)
 
 
+def lasting_toasts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep every toast on screen for ten minutes, for a test whose subject is how a toast
+    looks: at load 12 a 4 s toast can come and go between two reads of the screen."""
+    notify = App.notify
+
+    def lasting_notify(app: App[object], message: object, **options: Any) -> None:
+        notify(app, message, **{**options, "timeout": 600})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(App, "notify", lasting_notify)
+
+
 def notifications(app: IcpApp) -> list[str]:
     """The text of every notification the app gave since it started or was last cleared."""
     return list(_SAID.get(app, []))
