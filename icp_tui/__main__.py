@@ -816,7 +816,10 @@ def open_dashboard(cmd: Command) -> int:
 def run_dashboard(cmd: Command, path: Location, clock: Clock) -> int:
     from icp_tui.ui.app import make_app
 
-    app = make_app(path, cmd.reference, settings=cmd.settings, clock=clock, as_of=cmd.as_of)
+    try:
+        app = make_app(path, cmd.reference, settings=cmd.settings, clock=clock, as_of=cmd.as_of)
+    except KeyboardInterrupt:  # ctrl+c while the queue loads: left like `q`, nothing changed
+        return 0
     # The loaded filings live as long as the dashboard: spare the cycle collector rescanning
     # ~1.5 million of them on every full collection (a ~0.1 s hitch at 50,000 filings);
     # reference counting still frees them.

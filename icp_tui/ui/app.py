@@ -260,16 +260,21 @@ class IcpApp(App[int]):
     )
     def remember(self, state: DashboardState) -> None:
         """Write the dashboard's state to the user's state folder (the latest one wins)."""
+        said = self.keep_state(state)
+        if said:
+            self.call_from_thread(self.notify, inert(said), severity="warning", markup=False)
+
+    def keep_state(self, state: DashboardState) -> str:
+        """Write the state now (`remember` does it in a thread); what went wrong, or ""."""
         path = self.settings.state_file
         if path is None or state == self.remembered:
-            return
+            return ""
         try:
             save_state(path, state)
         except OSError as error:  # a full or read-only home: said, never fatal
-            said = f"Cannot keep the view for next time: {error}"
-            self.call_from_thread(self.notify, inert(said), severity="warning", markup=False)
-            return
+            return f"Cannot keep the view for next time: {error}"
         self.remembered = state
+        return ""
 
     @work(thread=True, group="export", exit_on_error=False, description="Exporting the view")
     def export_view(self, entries: list[QueueEntry], path: Path) -> None:

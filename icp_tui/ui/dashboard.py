@@ -232,7 +232,7 @@ class DashboardScreen(Screen[None]):
         # Kept for the next start once typing pauses, not at every key.
         if self._remember_timer is not None:
             self._remember_timer.stop()
-        self._remember_timer = self.set_timer(1.0, self.remember, name="remember")
+        self._remember_timer = self.set_timer(1.0, self.remember, name="remember")  # or on_unmount
 
     def watch_last_refresh(self) -> None:
         self.update_status()
@@ -336,10 +336,23 @@ class DashboardScreen(Screen[None]):
             if query is not None:
                 self.filter_query = query
 
+    def on_unmount(self) -> None:
+        # Quitting within the second after the filter changed: keep what is shown, not the
+        # filter of the last pause (a cleared filter came back at the next start). At once:
+        # the workers are cancelled by now, and the app is leaving, so nobody is told.
+        if self._remember_timer is not None:
+            self.icp.keep_state(self.state_to_keep())
+
     def remember(self) -> None:
         """Keep the view, sort and filter for the next start (in the user's state folder)."""
+        if self._remember_timer is not None:
+            self._remember_timer.stop()
+            self._remember_timer = None
+        self.icp.remember(self.state_to_keep())
+
+    def state_to_keep(self) -> DashboardState:
         view = f"view:{self.saved_view}" if self.saved_view else self.view_name.name
-        self.icp.remember(DashboardState(view, self.sort.value, self.filter_query.text))
+        return DashboardState(view, self.sort.value, self.filter_query.text)
 
     # -- periodic work ---------------------------------------------------------------
 

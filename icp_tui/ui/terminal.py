@@ -12,14 +12,22 @@ A terminal that goes away also sends SIGCONT, with its SIGHUP, to the session le
 tmux's shell passes both on. Textual takes every SIGCONT for the return from a ctrl+z and
 starts the screen again: a second input thread that nothing stops, spinning on the dead
 terminal, so the process never exits. Here only a SIGCONT after Textual's own ctrl+z resumes.
+
+And a terminal can go without any signal reaching the dashboard (`runuser` or a shell that
+ignores SIGHUP in between): Textual's input thread then reads the end of its input over and
+over, at a quarter of a core. Here the terminal is checked each second, and the dashboard
+leaves, as on SIGHUP, once it has hung up.
 """
 
 from __future__ import annotations
 
+import errno
+import termios
 from typing import IO, Any
 
 from textual.app import App
 from textual.drivers.linux_driver import LinuxDriver
+from textual.timer import Timer
 
 
 class TerminalOutput:
@@ -53,10 +61,23 @@ class HangupSafeDriver(LinuxDriver):
 
     def __init__(self, app: App[Any], **options: Any) -> None:
         super().__init__(app, **options)
+        self._hangup_check: Timer | None = None
         if self._file is not None:  # no stderr: Textual fails on its own, as it would anyway
             # Typed as the real stream, but the writer thread only writes, flushes and asks
             # for its fileno.
             self._file = TerminalOutput(self._file)  # type: ignore[assignment]
+
+    def start_application_mode(self) -> None:
+        super().start_application_mode()  # type: ignore[no-untyped-call]
+        if self._hangup_check is None and self.input_tty:
+            self._hangup_check = self._app.set_interval(1.0, self._leave_if_hung_up)
+
+    def _leave_if_hung_up(self) -> None:
+        try:
+            termios.tcgetattr(self.fileno)  # one ioctl; EIO once the terminal has hung up
+        except termios.error as error:
+            if error.args[0] == errno.EIO:
+                self._app.exit()
 
     def _sigcont_application(self, *args: Any) -> None:
         # Set by the SIGTSTP handler that suspended the screen; cleared once it has resumed.

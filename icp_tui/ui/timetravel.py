@@ -52,10 +52,11 @@ def banner_text(at: datetime) -> tuple[str, ...]:
 
 
 def stepped(shown: datetime, hours: int, now: datetime) -> datetime | None:
-    """The instant `hours` from `shown`; None (the live queue) once that is within the step of
-    now: the clock moved on while the past was shown, so `[` then `]` lands just short of now."""
+    """The instant `hours` from `shown`; None (the live queue) once that is within an hour,
+    the smallest step, of now: the clock moved on while the past was shown, so `[` then `]`
+    lands just short of now. A day forward from a day and an hour back is an hour back."""
     target = shown + timedelta(hours=hours)
-    return None if target > now - timedelta(hours=abs(hours)) else target
+    return None if target > now - timedelta(hours=1) else target
 
 
 def typed_time(text: str, now: datetime) -> datetime:

@@ -358,3 +358,55 @@ def test_keys_typed_while_the_dashboard_starts_are_not_query_text(db: Path, tmp_
     state = private / "state" / "icp-tui" / "dashboard.json"
     remembered = json.loads(state.read_text()) if state.exists() else {}
     assert remembered.get("filter", "") == "", remembered
+
+
+def test_a_terminal_gone_without_a_signal_ends_the_dashboard(db: Path, private: Path) -> None:
+    """`runuser`, or a shell that ignores SIGHUP, between the terminal and the dashboard: no
+    signal reaches it when the terminal goes. It once kept reading the end of its input over
+    and over, at a quarter of a core, for good."""
+    env = base_env(private)
+    env.update(TERM="xterm-256color")
+    dashboard = f"{sys.executable} -m icp_tui --db={db} --now={NOW_TEXT}"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a shell that ignores SIGHUP, and the dashboard under it
+        try:
+            os.execve("/bin/sh", ["sh", "-c", f'trap "" HUP; {dashboard}; echo ended'], env)
+        finally:
+            os._exit(127)
+    output = bytearray()
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while b"ICP-" not in output:
+            assert time.monotonic() < deadline, bytes(output[-600:])
+            if select.select([fd], [], [], 0.1)[0]:
+                output += os.read(fd, 65536)
+        os.close(fd)  # the terminal goes
+        fd = -1
+        deadline = time.monotonic() + EXIT_TIMEOUT
+        while os.waitpid(pid, os.WNOHANG) == (0, 0):  # the shell waits for the dashboard
+            assert time.monotonic() < deadline, f"still running {EXIT_TIMEOUT} s after"
+            time.sleep(0.05)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                os.killpg(pid, signal.SIGKILL)  # the shell leads its own session and group
+                os.waitpid(pid, 0)
+
+
+def test_ctrl_c_while_the_queue_loads_leaves_like_q(
+    db: Path, private: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the screen is up, ctrl+c interrupts the loading: exit 0 and no message, as
+    once the dashboard runs (it was exit 130 with "interrupted")."""
+    import icp_tui.ui.app
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    before = records(db)
+    monkeypatch.setattr(icp_tui.ui.app, "make_app", interrupted)
+    ended = run_cli([], cwd=db.parent, private=private, db=db)
+    assert (ended.returncode, ended.stdout, ended.stderr) == (0, "", ""), str(ended)
+    assert records(db) == before

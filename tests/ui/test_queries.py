@@ -131,6 +131,23 @@ async def test_view_sort_and_filter_are_restored_from_the_users_state(
         assert "filter “-health:done”" in screen_text(again)
 
 
+async def test_a_filter_cleared_just_before_quitting_is_not_restored(
+    demo_db: Path, reference: Reference, tmp_path: Path
+) -> None:
+    """Quitting within the second in which the filter is kept once typing pauses."""
+    state = tmp_path / "state" / "icp-tui" / "dashboard.json"
+    first = app_with(reference, state)
+    async with first.run_test(size=(100, 30)) as pilot:
+        await pilot.press("slash")
+        await type_text(pilot, "lina")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: first.remembered.filter == "lina")
+        await pilot.press("escape")  # clears the filter; `q` at once
+        await wait_for(pilot, lambda: first.dashboard.filter_query.text == "")
+        await pilot.press("q")
+    assert load_state(state) == DashboardState("ALL", "urgency", "")
+
+
 async def test_a_damaged_state_file_is_ignored(
     demo_db: Path, reference: Reference, tmp_path: Path
 ) -> None:

@@ -151,6 +151,10 @@ def test_a_step_forward_to_within_the_step_of_now_comes_back_to_now() -> None:
     # Two hours back, one forward: still an hour back, however long the past was looked at.
     assert timetravel.stepped(left - timedelta(hours=1), 1, NOW + timedelta(minutes=5)) == left
     assert timetravel.stepped(NOW, -1, NOW) == left
+    # `[`, `{`, then `}` a minute later: an hour back, not now (it once came back to now).
+    day_and_hour = left - timedelta(days=1)
+    assert timetravel.stepped(day_and_hour, 24, NOW + timedelta(minutes=1)) == left
+    assert timetravel.stepped(NOW - timedelta(days=1), 24, NOW + timedelta(minutes=1)) is None
 
 
 async def test_time_keys_step_jump_and_come_back(make_db: MakeDb, reference: Reference) -> None:
