@@ -20,7 +20,7 @@ class FilingCommands(Provider):
             (
                 key.command,
                 partial(dashboard.run_action, key.action),
-                key.help or f"key {key.keys}",
+                key.help or f"key {key.typed}",
                 True,
             )
             for key in DASHBOARD_KEYS

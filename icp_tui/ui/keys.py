@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
+from textual.keys import format_key
 
 from icp_tui.domain.transitions import UNDO_WINDOW, in_minutes
 from icp_tui.queue import View
@@ -52,6 +53,11 @@ class Key:
         if not self.explains:
             return [main]
         return [main, Binding(self.keys, f"explain('{self.action}')", show=False)]
+
+    @property
+    def typed(self) -> str:
+        """The key as typed (`]`, not right_square_bracket), for the palette."""
+        return " / ".join(format_key(name) for name in self.keys.split(","))
 
     @property
     def named(self) -> str:

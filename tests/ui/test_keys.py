@@ -121,3 +121,12 @@ def test_every_key_the_help_shows_has_a_tooltip_and_the_footer_a_label() -> None
         for binding in key.bindings()[:1]:
             assert binding.description, key
             assert binding.tooltip == key.help
+
+
+def test_the_palette_names_keys_as_they_are_typed() -> None:
+    """`]` and `}`, never Textual's names for them (right_square_bracket...)."""
+    by_action = {key.action: key for key in DASHBOARD_KEYS}
+    assert by_action["travel(1)"].typed == "]"
+    assert by_action["travel(24)"].typed == "}"
+    for key in DASHBOARD_KEYS:
+        assert "_" not in key.typed, key
