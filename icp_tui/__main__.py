@@ -633,7 +633,8 @@ def import_filings(cmd: Command) -> int:
     plan = plan_import_file(
         cmd.args.file, cmd.reference, service.filings(), service.actor, cmd.now()
     )
-    for line in plan.errors:
+    # Bad rows, one line each; a file that cannot be read through is the refusal's one line.
+    for line in [] if plan.fatal else plan.errors:
         print(f"{PROG}: {inert(str(cmd.args.file))}: {inert(line)}", file=sys.stderr)
     added = service.add_imported(plan, progress("importing"), skip_bad=cmd.args.skip_bad)
     print(

@@ -481,13 +481,12 @@ def _columns(header: list[str], line: int, plan: ImportPlan) -> dict[str, int] |
         columns[name] = index
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
-        plan.errors.append(
-            f"line {line}: the header has no column "
-            + ", ".join(missing)
-            + " (it needs "
-            + ", ".join(REQUIRED_COLUMNS)
-            + ")"
+        needs = (
+            ""
+            if len(missing) == len(REQUIRED_COLUMNS)
+            else f" (it needs {', '.join(REQUIRED_COLUMNS)})"
         )
+        plan.errors.append(f"line {line}: the header has no column {', '.join(missing)}{needs}")
         return None
     return columns
 

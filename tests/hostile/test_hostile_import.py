@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile_helpers import NOW, folder_bytes, hand_filing, hostile_text, nonblank, raw_controls
+from hostile_helpers import (
+    NOW,
+    assert_one_line_error,
+    folder_bytes,
+    hand_filing,
+    hostile_text,
+    nonblank,
+    raw_controls,
+    run_cli,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -153,3 +162,16 @@ def test_any_bytes_as_a_csv_file_never_crash(
         with pytest.raises(IcpError):
             transfer.apply_import(store, planned)
         assert folder_bytes(path.parent) == before
+
+
+def test_importing_the_database_itself_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A JSON file given as the CSV (the database, by mistake): one line saying what is
+    wrong, once (it was said twice, and the same columns twice in each line)."""
+    db = tmp_path / "db" / "f.json"
+    db.parent.mkdir()
+    FilingStore.create(db, [hand_filing(1, Stage.PRELIMINARY_REVIEW)])
+    before = folder_bytes(db.parent)
+    refused = run_cli(["import", str(db)], cwd=tmp_path, private=tmp_path / "me", db=db)
+    line = assert_one_line_error(refused, "no column domain, entity, province, submitted_at")
+    assert "it needs" not in line and "nothing was imported" in line
+    assert folder_bytes(db.parent) == before
