@@ -179,7 +179,9 @@ async def test_time_keys_step_jump_and_come_back(make_db: MakeDb, reference: Ref
         await pilot.press("left_curly_bracket")
         await wait_for(pilot, lambda: app.as_of == NOW - timedelta(hours=26))
         await wait_for(pilot, lambda: "rang" not in detail_text(app))
-        await pilot.press("right_curly_bracket")  # within a day of now: back to now
+        await pilot.press("right_curly_bracket")  # a day on: two hours back, not yet now
+        await wait_for(pilot, lambda: app.as_of == NOW - timedelta(hours=2))
+        await pilot.press("full_stop")  # back to now
         await wait_for(pilot, lambda: app.as_of is None)
         # A typed time; a wrong one keeps the dialog and its text.
         await pilot.press("at")
