@@ -144,7 +144,7 @@ async def test_opened_as_of_it_is_read_only_with_a_banner(
     assert db_bytes(path) == before
 
 
-def test_a_step_forward_to_within_the_step_of_now_comes_back_to_now() -> None:
+def test_a_step_forward_to_within_an_hour_of_now_comes_back_to_now() -> None:
     left = NOW - timedelta(hours=1)  # `[` pressed at NOW; `]` pressed 40 seconds later
     assert timetravel.stepped(left, 1, NOW + timedelta(seconds=40)) is None
     assert timetravel.stepped(left, 24, NOW) is None  # past now: now
