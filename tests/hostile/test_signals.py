@@ -47,21 +47,24 @@ EXIT_TIMEOUT = 30.0
 
 
 class Dashboard:
-    """`python -m icp_tui --db DB --now NOW` in a pseudo-terminal."""
+    """`python -m icp_tui --db DB --now NOW` in a pseudo-terminal; with `shell`, run by
+    `sh -c "SHELL python -m icp_tui ..."` instead (a shell between it and the terminal)."""
 
-    def __init__(self, db: Path, private: Path) -> None:
+    def __init__(self, db: Path, private: Path, shell: str = "") -> None:
         env = base_env(private)
         env.update(TERM="xterm-256color", COLUMNS=str(COLUMNS), LINES=str(LINES))
         env.pop("NO_COLOR", None)
         env.pop("TEXTUAL", None)
         argv = [sys.executable, "-m", "icp_tui", f"--db={db}", f"--now={NOW_TEXT}"]
+        if shell:
+            argv = ["/bin/sh", "-c", f"{shell} {' '.join(argv)}"]
         pid, fd = pty.fork()
         if pid == 0:  # the child: size the terminal, then become the dashboard
             try:
                 size = struct.pack("HHHH", LINES, COLUMNS, 0, 0)
                 fcntl.ioctl(0, termios.TIOCSWINSZ, size)  # stdin is the terminal
                 os.chdir(db.parent)
-                os.execve(sys.executable, argv, env)
+                os.execve(argv[0], argv, env)
             finally:
                 os._exit(127)
         self.pid, self.fd = pid, fd
@@ -123,10 +126,18 @@ class Dashboard:
                 self.output += chunk
         return self.status
 
+    def wait_gone(self, timeout: float) -> int | None:
+        """Like wait_exit, once the terminal is closed (nothing left to drain)."""
+        deadline = time.monotonic() + timeout
+        while self.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.poll()
+
     def kill(self) -> None:
         if self.poll() is None:
+            # The child leads its own session and group: a shell's dashboard goes too.
             with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
+                os.killpg(self.pid, signal.SIGKILL)
             _, self.status = os.waitpid(self.pid, 0)
 
     def close(self) -> None:
@@ -295,10 +306,7 @@ def test_the_terminal_closing_after_a_save_key_ends_the_dashboard(
         dashboard.hang_up()
         if then != "none":
             os.kill(dashboard.pid, getattr(signal, then))
-        deadline = time.monotonic() + EXIT_TIMEOUT
-        while dashboard.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        status = dashboard.poll()
+        status = dashboard.wait_gone(EXIT_TIMEOUT)
         assert status is not None, f"still running {EXIT_TIMEOUT} s after the terminal closed"
         # Its output is lost with the terminal; a traceback would end it with another status.
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
@@ -364,35 +372,15 @@ def test_a_terminal_gone_without_a_signal_ends_the_dashboard(db: Path, private: 
     """`runuser`, or a shell that ignores SIGHUP, between the terminal and the dashboard: no
     signal reaches it when the terminal goes. It once kept reading the end of its input over
     and over, at a quarter of a core, for good."""
-    env = base_env(private)
-    env.update(TERM="xterm-256color")
-    dashboard = f"{sys.executable} -m icp_tui --db={db} --now={NOW_TEXT}"
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: a shell that ignores SIGHUP, and the dashboard under it
-        try:
-            os.execve("/bin/sh", ["sh", "-c", f'trap "" HUP; {dashboard}; echo ended'], env)
-        finally:
-            os._exit(127)
-    output = bytearray()
+    dashboard = Dashboard(db, private, shell='trap "" HUP;')
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while b"ICP-" not in output:
-            assert time.monotonic() < deadline, bytes(output[-600:])
-            if select.select([fd], [], [], 0.1)[0]:
-                output += os.read(fd, 65536)
-        os.close(fd)  # the terminal goes
-        fd = -1
-        deadline = time.monotonic() + EXIT_TIMEOUT
-        while os.waitpid(pid, os.WNOHANG) == (0, 0):  # the shell waits for the dashboard
-            assert time.monotonic() < deadline, f"still running {EXIT_TIMEOUT} s after"
-            time.sleep(0.05)
+        dashboard.wait_for(b"ICP-")
+        dashboard.hang_up()
+        # The shell ends once the dashboard under it has.
+        status = dashboard.wait_gone(EXIT_TIMEOUT)
+        assert status is not None, f"still running {EXIT_TIMEOUT} s after the terminal closed"
     finally:
-        if fd >= 0:
-            os.close(fd)
-        with contextlib.suppress(ChildProcessError):
-            if os.waitpid(pid, os.WNOHANG) == (0, 0):
-                os.killpg(pid, signal.SIGKILL)  # the shell leads its own session and group
-                os.waitpid(pid, 0)
+        dashboard.close()
 
 
 def test_ctrl_c_while_the_queue_loads_leaves_like_q(
