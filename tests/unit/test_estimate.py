@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from unit_helpers import S, bj
+from unit_helpers import HAPPY_PATH, S, bj
 
 from icp_tui.domain.calendar import BusinessCalendar
 from icp_tui.domain.estimate import (
@@ -127,16 +127,16 @@ def test_the_median_and_the_90th_percentile_of_ten_reviews(policy: SlaPolicy) ->
     assert (estimate.p50_days, estimate.p90_days) == (5, 9)
 
 
+def into_review(year: int, month: int, day: int) -> list[tuple[S, datetime]]:
+    """Submitted at 09:00 and in authority review at 14:00 the same day, a stage an hour."""
+    return [(stage, bj(year, month, day, 9 + i)) for i, stage in enumerate(HAPPY_PATH[:6])]
+
+
 def test_finished_reviews_read_the_history(
     filing_from_moves: Callable[..., Filing], cal: BusinessCalendar
 ) -> None:
     moves = [
-        (S.PRELIMINARY_REVIEW, bj(2026, 3, 2, 9)),
-        (S.AWAITING_PHOTO, bj(2026, 3, 2, 10)),
-        (S.PHOTO_REVIEW, bj(2026, 3, 2, 11)),
-        (S.AWAITING_SUBMISSION, bj(2026, 3, 2, 12)),
-        (S.SMS_VERIFICATION, bj(2026, 3, 2, 13)),
-        (S.AUTHORITY_REVIEW, bj(2026, 3, 2, 14)),
+        *into_review(2026, 3, 2),
         (S.REJECTED, bj(2026, 3, 6, 10)),  # 4 bd
         (S.PRELIMINARY_REVIEW, bj(2026, 3, 9, 9)),
         (S.AWAITING_PHOTO, bj(2026, 3, 9, 10)),
@@ -160,12 +160,7 @@ def test_a_summary_row_gives_the_same_reviews_as_the_record(
     filing_from_moves: Callable[..., Filing], cal: BusinessCalendar
 ) -> None:
     moves = [
-        (S.PRELIMINARY_REVIEW, bj(2026, 3, 2, 9)),
-        (S.AWAITING_PHOTO, bj(2026, 3, 2, 10)),
-        (S.PHOTO_REVIEW, bj(2026, 3, 2, 11)),
-        (S.AWAITING_SUBMISSION, bj(2026, 3, 2, 12)),
-        (S.SMS_VERIFICATION, bj(2026, 3, 2, 13)),
-        (S.AUTHORITY_REVIEW, bj(2026, 3, 2, 14)),
+        *into_review(2026, 3, 2),
         (S.APPROVED, bj(2026, 3, 6, 10)),
     ]
     filing = filing_from_moves(moves, province="Hebei")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
+from unit_helpers import ACTOR, HAPPY_PATH, S, bj
 
 from icp_tui.domain.errors import (
     IcpError,
@@ -17,7 +18,6 @@ from icp_tui.domain.errors import (
     WithdrawNotAllowed,
 )
 from icp_tui.domain.filing import (
-    BEIJING,
     Checklist,
     EntityType,
     Filing,
@@ -57,13 +57,7 @@ from icp_tui.domain.transitions import (
     withdraw_refusal,
 )
 
-S = Stage
 MakeFiling = Callable[..., Filing]
-ACTOR = "alice"
-
-
-def bj(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:
-    return datetime(y, m, d, hh, mm, ss, tzinfo=BEIJING)
 
 
 MONDAY = bj(2025, 3, 3, 10)
@@ -280,15 +274,7 @@ def test_advance_follows_the_happy_path(make_filing: MakeFiling) -> None:
         assert filing.entered_at == at
         assert filing.history[-1].by == "bob"
         assert filing.history[-1].at == at
-    assert seen == [
-        S.PRELIMINARY_REVIEW,
-        S.AWAITING_PHOTO,
-        S.PHOTO_REVIEW,
-        S.AWAITING_SUBMISSION,
-        S.SMS_VERIFICATION,
-        S.AUTHORITY_REVIEW,
-        S.APPROVED,
-    ]
+    assert seen == list(HAPPY_PATH)
     assert filing.version == 7
     assert filing.submitted_at == MONDAY  # never resubmitted
     assert_chained(filing)
