@@ -170,16 +170,27 @@ def submission_groups(history: tuple[Transition, ...]) -> list[tuple[Transition,
 
 def to_record(filing: Filing) -> dict[str, Any]:
     """The stored (JSON) form of a filing."""
+    # A filing built in one go (an import) shares one datetime between several of its times,
+    # and isoformat is most of the cost of this: each object is formatted once. str() of a
+    # StrEnum is its value, at a fifth of the cost of .value (10,000s of records at once).
+    texts: dict[int, str] = {}
+
+    def iso(moment: datetime) -> str:
+        text = texts.get(id(moment))
+        if text is None:
+            text = texts[id(moment)] = moment.isoformat()
+        return text
+
     return {
         "id": filing.id,
         "version": filing.version,
         "domain": filing.domain,
         "entity": filing.entity,
-        "entity_type": filing.entity_type.value,
+        "entity_type": str(filing.entity_type),
         "province": filing.province,
-        "stage": filing.stage.value,
-        "entered_at": filing.entered_at.isoformat(),
-        "submitted_at": filing.submitted_at.isoformat(),
+        "stage": str(filing.stage),
+        "entered_at": iso(filing.entered_at),
+        "submitted_at": iso(filing.submitted_at),
         "assignee": filing.assignee,
         "checklist": {
             "admin_photo": filing.checklist.admin_photo,
@@ -188,25 +199,26 @@ def to_record(filing: Filing) -> dict[str, Any]:
         },
         "ticket": filing.ticket,
         "icp_number": filing.icp_number,
-        "notes": [{"at": n.at.isoformat(), "by": n.by, "text": n.text} for n in filing.notes],
-        "history": [_transition_record(t) for t in filing.history],
-        "updated_at": filing.updated_at.isoformat() if filing.updated_at else None,
+        "notes": [{"at": iso(n.at), "by": n.by, "text": n.text} for n in filing.notes],
+        "history": [
+            {
+                "at": iso(t.at),
+                "by": t.by,
+                "from": str(t.source) if t.source else None,
+                "to": str(t.target),
+                "reason": t.reason,
+                **_UNDO_MARK[t.undo],
+            }
+            for t in filing.history
+        ],
+        "updated_at": iso(filing.updated_at) if filing.updated_at else None,
         "updated_by": filing.updated_by,
-        "sms_sent_at": filing.sms_sent_at.isoformat() if filing.sms_sent_at else None,
+        "sms_sent_at": iso(filing.sms_sent_at) if filing.sms_sent_at else None,
     }
 
 
-def _transition_record(t: Transition) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "at": t.at.isoformat(),
-        "by": t.by,
-        "from": t.source.value if t.source else None,
-        "to": t.target.value,
-        "reason": t.reason,
-    }
-    if t.undo:
-        record["undo"] = True
-    return record
+#: Only an undo carries the key (older records have none).
+_UNDO_MARK: dict[bool, dict[str, bool]] = {False: {}, True: {"undo": True}}
 
 
 _REQUIRED = ("id", "domain", "entity", "entity_type", "province", "stage", "entered_at")

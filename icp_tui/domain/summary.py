@@ -152,12 +152,22 @@ def _seconds(value: Any) -> float:
 
 def summarize(filing: Filing) -> FilingSummary:
     """The summary of a (checked) filing."""
+    # One epoch time per datetime object: a filing built in one go (an import) shares one
+    # between several of its times, and timestamp() is most of the cost of this.
+    seconds: dict[int, float] = {}
+
+    def ts(moment: datetime) -> float:
+        value = seconds.get(id(moment))
+        if value is None:
+            value = seconds[id(moment)] = moment.timestamp()
+        return value
+
     # Moves only: a note or ticket does not change the stage, and an older database may hold
     # one stamped out of order, which must not cut a stretch short or make one run backwards.
     moves = [entry for entry in filing.history if entry.moved]
     last = moves[-1]
     stretches = tuple(
-        (entry.at.timestamp(), following.at.timestamp())
+        (ts(entry.at), ts(following.at))
         for entry, following in pairwise(moves)
         if entry.target in ALIBABA_CLOUD_REVIEW and entry.at >= filing.submitted_at
     )
@@ -169,19 +179,18 @@ def summarize(filing: Filing) -> FilingSummary:
         entity_type=filing.entity_type,
         province=filing.province,
         stage=filing.stage,
-        entered_ts=filing.entered_at.timestamp(),
-        last_move_ts=last.at.timestamp(),
+        entered_ts=ts(filing.entered_at),
+        last_move_ts=ts(last.at),
         review_stretches=stretches,
         assignee=filing.assignee,
         ticket=filing.ticket,
         materials_received=filing.checklist.materials_received,
-        order_submitted_ts=filing.order_submitted_at.timestamp(),
-        sms_sent_ts=filing.sms_sent_at.timestamp() if filing.sms_sent_at else None,
-        created_ts=filing.history[0].at.timestamp(),
-        latest_ts=filing.latest_at.timestamp(),
+        order_submitted_ts=ts(filing.order_submitted_at),
+        sms_sent_ts=ts(filing.sms_sent_at) if filing.sms_sent_at else None,
+        created_ts=ts(filing.history[0].at),
+        latest_ts=ts(filing.latest_at),
         reviews=tuple(
-            (entered.timestamp(), decided.timestamp())
-            for entered, decided in authority_reviews(filing.history)
+            (ts(entered), ts(decided)) for entered, decided in authority_reviews(filing.history)
         ),
     )
 

@@ -344,7 +344,9 @@ class FilingStore:
             changes: list[tuple[int, str, bytes, FilingSummary]] = []
             saved: list[Filing] = []
             given: set[str] = set()
-            with gc_paused():
+            # The records and summaries stay with the handle: kept as long-lived, so that the
+            # first collection after the pause does not scan them.
+            with gc_paused(long_lived=True):
                 for done, new in enumerate(filings, 1):
                     if new.id in state.by_id or new.id in given:
                         raise DuplicateFiling(
