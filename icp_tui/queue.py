@@ -316,6 +316,23 @@ def order_holds(sort: Sort, *queries: Query) -> bool:
     )
 
 
+#: Up to this many entries changed since an order was kept move one by one (each costs a
+#: search of the whole list); more and the order is sorted afresh.
+MOVE_ONE_BY_ONE = 50
+
+
+def position_in(rows: list[QueueEntry]) -> Callable[[QueueEntry], int | None]:
+    """Where an entry is in `rows` (None: not there); by identity, as entries are kept."""
+
+    def position(entry: QueueEntry) -> int | None:
+        try:
+            return rows.index(entry)
+        except ValueError:
+            return None
+
+    return position
+
+
 def reposition(
     rows: list[QueueEntry],
     moved: Iterable[QueueEntry],
@@ -417,9 +434,11 @@ class Queue:
         self._now = now.timestamp()
         self._bulk = False
         self._counts: Counter[Health] | None = None
-        #: Every entry, most urgent first (sorted again only after something changed): each
-        #: other order, a view and a filter start from it.
-        self._by_urgency: list[QueueEntry] | None = None
+        #: Every entry in each order asked for so far (urgency first: the others are sorted
+        #: from it), kept: `s` at 100,000 filings cannot afford a sort. Entries changed since
+        #: are moved into place when next asked (`_order`).
+        self._orders: dict[Sort, list[QueueEntry]] = {}
+        self._moved: dict[str, QueueEntry] = {}
         self._province_names: dict[str, str] = {}
         #: Filings whose clock breached at the last refresh (for a notification).
         self.newly_breached: list[QueueEntry] = []
@@ -466,7 +485,10 @@ class Queue:
         entry = self.entries.pop(filing_id, None)
         if entry is None:
             return
-        self._counts = self._by_urgency = None
+        self._counts = None
+        # Only the queue as it was drops filings: its kept orders are sorted afresh.
+        self._orders.clear()
+        self._moved.clear()
         self._leave_review(entry)
         for review in entry.reviews:
             self.review_history.remove(review)
@@ -507,6 +529,7 @@ class Queue:
 
     def _reestimate(self, provinces: Iterable[str] | None = None) -> None:
         """Forget the estimates of `provinces` (None: all), whose reviews changed."""
+        self._orders.pop(Sort.ETA, None)  # estimates move by themselves: sorted afresh
         if provinces is None:
             self._estimates.clear()
         for province in provinces or ():
@@ -540,7 +563,8 @@ class Queue:
             self._reestimate()
 
     def _evaluate(self, entry: QueueEntry) -> None:
-        self._counts = self._by_urgency = None
+        self._counts = None
+        self._note_moved(entry)
         wake, back = entry.evaluate(self._now)
         # Listed anew only where the instant moved: where it did not, it is listed already.
         if wake != entry.wake_at:
@@ -619,14 +643,40 @@ class Queue:
         sort: Sort = Sort.URGENCY,
     ) -> list[QueueEntry]:
         """The entries in `view` that `query` selects, in the order `sort`."""
-        ordered = self._by_urgency
-        if ordered is None:
-            ordered = self._by_urgency = sorted(self.entries.values(), key=QueueEntry.urgency)
-        chosen = [e for e in ordered if view is View.ALL or in_view(view, e, actor)]
-        then = _THEN_BY[sort]
-        if then is not None:
-            chosen.sort(key=then)
+        ordered = self._order(sort)
+        if view is View.ALL:
+            chosen = list(ordered)  # the caller's to change
+        else:
+            chosen = [e for e in ordered if in_view(view, e, actor)]
         return self.matching(chosen, query, actor)
+
+    def _note_moved(self, entry: QueueEntry) -> None:
+        """`entry` changed (or left): the kept orders have to move it."""
+        if not self._orders:
+            return
+        self._moved[entry.id] = entry
+        if len(self._moved) > MOVE_ONE_BY_ONE:  # midnight: sorting afresh is cheaper
+            self._orders.clear()
+            self._moved.clear()
+
+    def _order(self, sort: Sort) -> list[QueueEntry]:
+        """Every entry in the order `sort`: the kept list, with the entries changed since
+        moved into place (a search in C and a binary search each), else sorted afresh."""
+        if self._moved:
+            moved = list(self._moved.values())
+            self._moved.clear()
+            entries = self.entries
+            for kept, order in self._orders.items():  # each entry still the one in `entries`
+                reposition(order, moved, kept, lambda e: entries.get(e.id) is e, position_in(order))
+        rows = self._orders.get(sort)
+        if rows is None:
+            then = _THEN_BY[sort]
+            if then is None:
+                rows = sorted(self.entries.values(), key=QueueEntry.urgency)
+            else:  # stable: ties stay most urgent first
+                rows = sorted(self._order(Sort.URGENCY), key=then)
+            self._orders[sort] = rows
+        return rows
 
     def matching(
         self, entries: list[QueueEntry], query: Query | str, actor: str

@@ -42,6 +42,7 @@ from icp_tui.queue import (
     View,
     in_view,
     order_holds,
+    position_in,
     reposition,
     sort_key,
 )
@@ -286,7 +287,7 @@ class DashboardScreen(Screen[None]):
             return in_view(view, entry, actor) and bool(queue.matching([entry], saved, actor))
 
         if self.filter_query:
-            reposition(self._ordered, entries, self.sort, in_view_now, _position(self._ordered))
+            reposition(self._ordered, entries, self.sort, in_view_now, position_in(self._ordered))
             keep = lambda e: in_view_now(e) and bool(self.filtered([e]))  # noqa: E731
             self.table.reposition(entries, self.sort, keep)
         else:  # the table shows the view's rows, all of them: they are the order
@@ -1144,18 +1145,6 @@ class DashboardScreen(Screen[None]):
     @on(CompactionDeferred)
     def _compaction_deferred(self, message: CompactionDeferred) -> None:
         self.notify(inert(message.said), severity="warning", markup=False)
-
-
-def _position(rows: list[QueueEntry]) -> Callable[[QueueEntry], int | None]:
-    """Where an entry is in `rows` (None: not there); by identity, as entries are kept."""
-
-    def position(entry: QueueEntry) -> int | None:
-        try:
-            return rows.index(entry)
-        except ValueError:
-            return None
-
-    return position
 
 
 def new_name_words(name: str) -> str:
