@@ -25,6 +25,7 @@ from icp_tui.config import Reference, Settings
 from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
 from icp_tui.domain.filing import Filing, time_of_day
+from icp_tui.domain.naming import counted
 from icp_tui.queue import Queue, QueueEntry
 from icp_tui.report import build_report
 from icp_tui.services import (
@@ -291,7 +292,7 @@ class IcpApp(App[int]):
         except (IcpError, OSError) as error:
             said, severity = f"Export failed: {error}", "error"
         else:
-            said, severity = f"Exported {len(rows)} filings to {path}", "information"
+            said, severity = f"Exported {counted(len(rows), 'filing')} to {path}", "information"
         self.call_from_thread(self.notify, inert(said), severity=severity, markup=False)
 
     def _exported(self, filing_id: str) -> Filing:
