@@ -12,12 +12,13 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
-from icp_tui.config import Reference, load_reference, load_settings
+from icp_tui.config import Reference, Settings, load_reference, load_settings
 from icp_tui.display import inert, inert_json
 from icp_tui.domain.errors import IcpError, InvalidInput
 from icp_tui.domain.estimate import estimate_lines
@@ -815,7 +816,7 @@ def print_json(value: Any) -> None:
 def open_dashboard(cmd: Command) -> int:
     clock = fixed_clock(cmd.now_fixed) if cmd.now_fixed else system_clock
     if not cmd.args.demo:
-        return run_dashboard(cmd, cmd.settings.db_path, clock)
+        return run_dashboard(cmd, cmd.settings.db_path, clock, cmd.settings)
     import shutil
     import tempfile
 
@@ -824,16 +825,17 @@ def open_dashboard(cmd: Command) -> int:
         path = folder / "filings.json"
         # The demo queue is made as of now (or --now); --as-of then shows it as it was.
         write_demo(path, cmd.reference, cmd.now_fixed or system_clock(), DEMO_COUNT, 0, force=True)
-        return run_dashboard(cmd, path, clock)
+        # Its view is kept for no one: no later start opens this database again.
+        return run_dashboard(cmd, path, clock, replace(cmd.settings, state_file=None))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def run_dashboard(cmd: Command, path: Location, clock: Clock) -> int:
+def run_dashboard(cmd: Command, path: Location, clock: Clock, settings: Settings) -> int:
     from icp_tui.ui.app import make_app
 
     try:
-        app = make_app(path, cmd.reference, settings=cmd.settings, clock=clock, as_of=cmd.as_of)
+        app = make_app(path, cmd.reference, settings=settings, clock=clock, as_of=cmd.as_of)
     except KeyboardInterrupt:  # ctrl+c while the queue loads: left like `q`, nothing changed
         return 0
     # The loaded filings live as long as the dashboard: spare the cycle collector rescanning
