@@ -827,6 +827,7 @@ class DashboardScreen(Screen[None]):
         # At once, not after the pending events (as focus() does): the keys typed or pasted
         # right after `/` are query text, never dashboard keys.
         self.set_focus(box.input)
+        box.input.action_end()  # a user refining the query types more, after what is there
 
     def action_clear_filter(self) -> None:
         box = self.query_one(QueryBox)

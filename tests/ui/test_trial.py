@@ -1,5 +1,5 @@
-"""What a user trial found in the dashboard: the detail keeps the ticket once submitted, and
-the remembered view belongs to one database."""
+"""What a user trial found in the dashboard: the detail keeps the ticket once submitted, `/`
+over a query refines it, and the remembered view belongs to one database."""
 
 from __future__ import annotations
 
@@ -42,6 +42,23 @@ async def test_the_detail_keeps_the_ticket_after_the_move_to_the_sms_check_as_sh
     with contextlib.redirect_stdout(shown):
         assert main(["--db", str(DB), "--now", NOW.isoformat(), "show", submitted.id]) == 0
     assert "ticket:    TK-42\n" in shown.getvalue()  # `show` says what the pane says
+
+
+async def test_slash_over_a_query_puts_the_cursor_at_its_end_with_nothing_selected(
+    demo_db: Path, reference: Reference
+) -> None:
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("slash")
+        await type_text(pilot, "health:breached")
+        await pilot.press("home", "enter")  # the cursor left at the start, then back to the table
+        box = app.dashboard.query_one("#filter", Input)
+        await wait_for(pilot, lambda: app.focused is not box)
+        await pilot.press("slash")
+        assert app.focused is box and box.selection.is_empty
+        assert box.cursor_position == len("health:breached")
+        await type_text(pilot, " -com")
+        assert box.value == "health:breached -com"
 
 
 def app_on(db: Path, reference: Reference, state: Path) -> IcpApp:
