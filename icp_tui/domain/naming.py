@@ -36,10 +36,9 @@ def pick(text: str, names: Mapping[T, Iterable[str]], what: str) -> T:
     raise ValueError(f"unknown {what} {text!r} (known: {known_ids})")
 
 
-def counted(n: int, noun: str, plural: str = "") -> str:
-    """`n` with its noun, singular for one only: "1 filing", "0 filings", "3 bad rows"
-    (`plural` for a noun that does not just take an "s")."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+def counted(n: int, noun: str) -> str:
+    """`n` with its noun, singular for one only: "1 filing", "0 filings", "3 bad rows"."""
+    return f"{n} {noun if n == 1 else noun + 's'}"
 
 
 def resolve_filing_id(text: str, ids: Callable[[], Iterable[str]]) -> str:
