@@ -422,9 +422,10 @@ class Queue:
         self._counts: Counter[Health] | None = None
         #: Every entry, most urgent first (sorted again only after something changed): each
         #: other order, a view and a filter start from it. Entries added since the last sort
-        #: wait in `_unsorted`.
+        #: wait in `_unsorted`; those removed since are in `_removed`.
         self._by_urgency: list[QueueEntry] = []
         self._unsorted: list[QueueEntry] = []
+        self._removed: set[QueueEntry] = set()
         self._order_stale = False
         self._province_names: dict[str, str] = {}
         #: Filings whose clock breached at the last refresh (for a notification).
@@ -474,6 +475,7 @@ class Queue:
         if entry is None:
             return
         self._counts, self._order_stale = None, True
+        self._removed.add(entry)
         self._leave_review(entry)
         for review in entry.reviews:
             self.review_history.remove(review)
@@ -630,13 +632,18 @@ class Queue:
         if self._order_stale:
             # The last order sorted again, not the entries afresh: most entries kept their
             # place, and the sort takes the runs they form as they are (a step in time at
-            # 50,000 filings: ~25 ms, not ~150). Entries removed since are left out.
-            entries = self.entries
-            ordered = [e for e in ordered if entries.get(e.id) is e]
-            ordered += (e for e in self._unsorted if entries.get(e.id) is e)
+            # 50,000 filings: ~40 ms, not ~110).
+            removed = self._removed
+            if removed:
+                ordered = [e for e in ordered if e not in removed]
+            ordered += (e for e in self._unsorted if e not in removed)
             ordered.sort(key=_URGENCY)
-            self._by_urgency, self._unsorted, self._order_stale = ordered, [], False
-        chosen = [e for e in ordered if view is View.ALL or in_view(view, e, actor)]
+            self._by_urgency, self._order_stale = ordered, False
+            self._unsorted, self._removed = [], set()
+        if view is View.ALL:
+            chosen = list(ordered)
+        else:
+            chosen = [e for e in ordered if in_view(view, e, actor)]
         then = _THEN_BY[sort]
         if then is not None:
             chosen.sort(key=then)
