@@ -266,25 +266,29 @@ class Change:
     version: int
     shown: dict[str, float]
     compacted: bool
-    capture_s: float
+    capture_s: float  # a capture of the panes still waiting, median: the figure's resolution
+    cpu_ms: float  # CPU time of a dashboard from the change until all showed it, median
+    note_after_s: float  # how long the note's process went on after its change was on disk
 
 
 def shown_filing(tmux: Tmux, names: list[str]) -> tuple[str, int]:
     """The filing (and its version) every pane's detail pane shows: the same on all."""
     seen = {name: selected_version(screen) for name, (screen, _) in tmux.capture(names).items()}
-    if None in seen.values() or len(set(seen.values())) != 1:
+    found = set(seen.values())
+    shown = found.pop() if len(found) == 1 else None
+    if shown is None:
         raise scale.BenchError(f"the panes do not all show one filing's detail: {seen}")
-    shown = next(iter(seen.values()))
-    assert shown is not None
     return shown
 
 
-def measure_change(tmux: Tmux, names: list[str], db: Path, k: int, filings: int) -> Change:
+def measure_change(
+    tmux: Tmux, dashboards: list[Dashboard], db: Path, k: int, filings: int
+) -> Change:
+    names = [board.name for board in dashboards]
     fid, version = shown_filing(tmux, names)
     state = scale.db_files(db)
-    argv = [sys.executable, "-m", "icp_tui", "--db", str(db), "note", fid]
     proc = subprocess.Popen(
-        [*argv, f"acceptance: live check {k}"],
+        [sys.executable, "-m", "icp_tui", "--db", str(db), "note", fid, f"acceptance: change {k}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=scale.child_env(),
@@ -301,9 +305,13 @@ def measure_change(tmux: Tmux, names: list[str], db: Path, k: int, filings: int)
                 raise scale.BenchError(f"icp-tui note changed nothing: {err.strip()[-300:]}")
             time.sleep(0.002)
         committed = time.perf_counter()
+        ticks = [scale.cpu_ticks(board.pid) for board in dashboards]
+        ended: float | None = None
         shown: dict[str, float] = {}
         captures: list[float] = []
         while len(shown) < len(names) and time.perf_counter() - committed < CHANGE_TIMEOUT:
+            if ended is None and proc.poll() is not None:
+                ended = time.perf_counter()
             pending = [name for name in names if name not in shown]
             before = time.perf_counter()
             screens = tmux.capture(pending)
@@ -313,7 +321,10 @@ def measure_change(tmux: Tmux, names: list[str], db: Path, k: int, filings: int)
                 now = selected_version(screen)
                 if now is not None and now[0] == fid and now[1] > version:
                     shown[name] = after - committed
+        used = [scale.cpu_ticks(b.pid) - t for b, t in zip(dashboards, ticks, strict=True)]
         _, err = proc.communicate(timeout=60)
+        if ended is None:
+            ended = time.perf_counter()
     finally:
         if proc.poll() is None:  # an error, or ctrl+c: the note's process goes too
             proc.kill()
@@ -326,7 +337,10 @@ def measure_change(tmux: Tmux, names: list[str], db: Path, k: int, filings: int)
             f"{fid} v{version + 1} not shown in {CHANGE_TIMEOUT:.0f} s: {missing}"
         )
     compacted = scale.db_files(db).get(db.name) != state.get(db.name)
-    return Change(fid, version, shown, compacted, statistics.median(captures))
+    cpu_ms = 1000 * statistics.median(used) / CLK_TCK
+    return Change(
+        fid, version, shown, compacted, statistics.median(captures), cpu_ms, ended - committed
+    )
 
 
 def _wait_gone(pids: list[int], seconds: float) -> list[int]:
@@ -513,18 +527,18 @@ def main(argv: list[str] | None = None) -> int:
                 measure_rss(dashboards)
                 idle = measure_idle(dashboards, tmux.server_pid(), opts.idle)
                 print(f"  idle      {idle['seconds']:.1f} s, nobody typing", flush=True)
-                names = [board.name for board in dashboards]
                 rng = random.Random()
                 for k in range(opts.changes):
                     time.sleep(rng.uniform(0.2, 1.2))
-                    change = measure_change(tmux, names, db, k, opts.count)
+                    change = measure_change(tmux, dashboards, db, k, opts.count)
                     changes.append(change)
                     print(
                         f"  change {k + 1:<3} {change.filing} v{change.version + 1}: on all "
                         f"screens in {max(change.shown.values()):.2f} s (first "
-                        f"{min(change.shown.values()):.2f} s; captures "
-                        f"{change.capture_s * 1000:.0f} ms)"
-                        + (" compacted" if change.compacted else ""),
+                        f"{min(change.shown.values()):.2f} s); a capture "
+                        f"{change.capture_s * 1000:.0f} ms, CPU {change.cpu_ms:.0f} ms a dashboard"
+                        f", the note's process {change.note_after_s:.2f} s more"
+                        + (", compacted" if change.compacted else ""),
                         flush=True,
                     )
                 measure_rss(dashboards)
