@@ -34,7 +34,9 @@ a figure reads from a screen it reads with ``tmux capture-pane``, as a person wo
    the ten panes, captured together in one tmux command (its time, printed, is the figure's
    resolution). ``--changes`` (10) changes, 0.2 to 1.2 s apart (a random phase of the
    dashboards' 1 s tick). Targets: median <= 0.3 s, worst < 1 s; the slowest of the ten per
-   change is shown too.
+   change is shown too. Each change's line also gives what a slow one waits for: the CPU time
+   a dashboard spent from the change until all ten showed it (median of the ten), and how long
+   the note's process went on after its change was on disk (it shares the two cores).
 
 It prints the machine, versions, commit and load average (at the start and the end), each
 dashboard's figures, then the table of figure, value, target and whether it is met. Exit 1 if
