@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Acceptance of issue 17: ten real dashboards in tmux on a 100,000-filing database.
 
-    python benchmarks/acceptance.py                  # 100,000 filings: ~5 min on 2 cores
-    python benchmarks/acceptance.py --count 10000    # smoke run
-    python benchmarks/acceptance.py --changes 20 --idle 60
+    python benchmarks/acceptance.py                  # 100,000 filings: ~12 min on 2 busy cores
+    python benchmarks/acceptance.py --count 10000    # smoke run: ~4 min
+    python benchmarks/acceptance.py --changes 20 --idle 120
 
 It writes its own database into a temporary folder (``icp-tui --db X demo --count N --seed 0``,
 on the clock, as staff's would be), starts a tmux server of its own (``tmux -L NAME``, killed
