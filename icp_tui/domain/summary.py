@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from datetime import datetime
-from itertools import pairwise
 from typing import Any, NamedTuple
 
 from icp_tui.domain.errors import InvalidRecord
@@ -153,7 +152,7 @@ def _seconds(value: Any) -> float:
 def summarize(filing: Filing) -> FilingSummary:
     """The summary of a (checked) filing."""
     # One epoch time per datetime object: a filing built in one go (an import) shares one
-    # between several of its times, and timestamp() is most of the cost of this.
+    # between several of its times, and timestamp() is most of the rest of the cost.
     seconds: dict[int, float] = {}
 
     def ts(moment: datetime) -> float:
@@ -162,15 +161,32 @@ def summarize(filing: Filing) -> FilingSummary:
             value = seconds[id(moment)] = moment.timestamp()
         return value
 
-    # Moves only: a note or ticket does not change the stage, and an older database may hold
-    # one stamped out of order, which must not cut a stretch short or make one run backwards.
-    moves = [entry for entry in filing.history if entry.moved]
-    last = moves[-1]
-    stretches = tuple(
-        (ts(entry.at), ts(following.at))
-        for entry, following in pairwise(moves)
-        if entry.target in ALIBABA_CLOUD_REVIEW and entry.at >= filing.submitted_at
-    )
+    # One pass over the history (a step in time summarizes thousands of rebuilt filings).
+    # Stretches from moves only: a note or ticket does not change the stage, and an older
+    # database may hold one stamped out of order, which must not cut a stretch short or make
+    # one run backwards.
+    history = filing.history
+    first = history[0]
+    order_start = latest = first.at
+    last: Transition | None = None  # the latest move
+    submitted = filing.submitted_at
+    stretches = []
+    reviewed = False
+    for entry in history:
+        at = entry.at
+        if at > latest:
+            latest = at
+        source, target = entry.source, entry.target
+        if source is target:
+            continue  # a change recorded in place
+        if last is not None and last.target in ALIBABA_CLOUD_REVIEW and last.at >= submitted:
+            stretches.append((ts(last.at), ts(at)))
+        if target is Stage.PRELIMINARY_REVIEW and source is Stage.REJECTED and not entry.undo:
+            order_start = at  # resubmitted after a rejection: a new order (order_submitted_at)
+        elif target is Stage.AUTHORITY_REVIEW:
+            reviewed = True
+        last = entry
+    assert last is not None, "a checked history starts with the submission, a move"
     return FilingSummary(
         id=filing.id,
         version=filing.version,
@@ -181,16 +197,17 @@ def summarize(filing: Filing) -> FilingSummary:
         stage=filing.stage,
         entered_ts=ts(filing.entered_at),
         last_move_ts=ts(last.at),
-        review_stretches=stretches,
+        review_stretches=tuple(stretches),
         assignee=filing.assignee,
         ticket=filing.ticket,
         materials_received=filing.checklist.materials_received,
-        order_submitted_ts=ts(filing.order_submitted_at),
+        order_submitted_ts=ts(order_start),
         sms_sent_ts=ts(filing.sms_sent_at) if filing.sms_sent_at else None,
-        created_ts=ts(filing.history[0].at),
-        latest_ts=ts(filing.latest_at),
+        created_ts=ts(first.at),
+        latest_ts=ts(latest),
         reviews=tuple(
-            (ts(entered), ts(decided)) for entered, decided in authority_reviews(filing.history)
+            (ts(entered), ts(decided))
+            for entered, decided in (authority_reviews(history) if reviewed else ())
         ),
     )
 

@@ -165,3 +165,17 @@ def test_an_order_kept_drops_a_filing_the_queue_drops() -> None:
     queue.remove("ICP-2026-00004")
     for sort in Sort:
         assert "ICP-2026-00004" not in _ids(queue.select(View.ALL, "", "amy", sort))
+
+
+def test_a_filing_dropped_and_put_back_is_in_every_kept_order_once() -> None:
+    # The queue as it was drops a filing, a later step puts it back: a new entry, same id.
+    queue = Queue(REFERENCE, NOW)
+    current = filings()
+    for filing in current:
+        queue.put(filing)
+    for sort in Sort:
+        queue.select(View.ALL, "", "amy", sort)
+    queue.remove("ICP-2026-00004")
+    queue.put(current[4])
+    for sort in Sort:
+        assert _ids(queue.select(View.ALL, "", "amy", sort)).count("ICP-2026-00004") == 1
