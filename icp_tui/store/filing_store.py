@@ -200,9 +200,9 @@ class FilingStore:
 
         `visit` gets the summary of each current filing (base plus journal) once, in document
         order, after everything was read. With a sidecar that matches the base, the base's
-        records are kept as raw bytes and checked when `get` first decodes them; without one,
-        every record is parsed and validated now. Journal entries are always validated. On an
-        error nothing of this handle changes and `visit` has seen nothing.
+        records are left unread (their places kept) and checked when `get` first reads them;
+        without one, every record is parsed and validated now. Journal entries are always
+        validated. On an error nothing of this handle changes and `visit` has seen nothing.
         """
         with self._mutex, gc_paused(long_lived=True):
             snapshot = read_snapshot(self.path, summaries=True)

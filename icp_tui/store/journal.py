@@ -232,7 +232,8 @@ class BaseRecords:
 
 @dataclass(slots=True)
 class BaseFile:
-    """A parsed base file. Records stay raw JSON bytes; they are decoded by whoever needs them."""
+    """A parsed base file. Records stay raw JSON (their places in `data`); they are decoded by
+    whoever needs them."""
 
     path: Path
     ident: FileId
