@@ -597,7 +597,10 @@ class FilingStore:
             docs = sorted(state.by_doc.items())
             # The base records are copied from the version read, viewed rather than sliced:
             # 100,000s of copies would be freed again, but not all to the system.
-            base = memoryview(state.records.whole() if state.records is not None else b"")
+            records = state.records
+            if not any(type(stored) is int for _, (_, stored) in docs):
+                records = None  # all held as bytes (a migrated view): nothing to read
+            base = memoryview(records.whole() if records is not None else b"")
             try:
                 written = write_database(
                     self.path,
