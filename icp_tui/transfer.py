@@ -30,6 +30,7 @@ from icp_tui.domain.calendar import BusinessCalendar
 from icp_tui.domain.collector import gc_paused
 from icp_tui.domain.errors import IcpError, InvalidInput
 from icp_tui.domain.filing import BEIJING, Checklist, EntityType, Filing, Transition
+from icp_tui.domain.naming import counted
 from icp_tui.domain.sla import review_days_before_stay
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, CLOSED, Stage, rule
 from icp_tui.queue import QueueEntry
@@ -421,7 +422,7 @@ def apply_import(
     if plan.errors and not skip_bad:
         bad = len(plan.errors)
         raise ImportRefused(
-            f"{bad} bad row{'s' if bad != 1 else ''}: nothing was imported "
+            f"{counted(bad, 'bad row')}: nothing was imported "
             "(--skip-bad imports the good rows and reports the rest)"
         )
     if not plan.filings:

@@ -477,7 +477,9 @@ class FilingStore:
             targets += [p for p in (self.journal, lock_path(self.path)) if p.exists()]
             for target in targets:
                 if not os.access(target, os.W_OK):
-                    reason = f"you may not write {target}, so {self.path} is open read-only"
+                    # The path once: a team's path can take a line of the banner by itself.
+                    opened = "it" if target == self.path else str(self.path)
+                    reason = f"you may not write {target}, so {opened} is open read-only"
                     break
         self.read_only, self.read_only_reason = reason is not None, reason
 

@@ -30,6 +30,7 @@ from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
 from icp_tui.domain.estimate import ApprovalEstimate
 from icp_tui.domain.filing import BEIJING, Filing
+from icp_tui.domain.naming import counted
 from icp_tui.domain.provinces import icp_number_example, icp_number_problem
 from icp_tui.domain.query import Query, QueryError, parse_query
 from icp_tui.domain.stages import REASONED_STAGES, Stage, rule
@@ -777,7 +778,7 @@ class DashboardScreen(Screen[None]):
             if name is not None:
                 self.icp.export_view(entries, Path(name.strip()).expanduser())
 
-        prompt = f"Export the {len(entries)} filings of this view (filter and sort) to:"
+        prompt = f"Export the {counted(len(entries), 'filing')} of this view (filter and sort) to:"
         screen = TextPromptScreen(prompt, "a .csv file name", str(default), action="write it")
         self.app.push_screen(screen, chosen)
 
@@ -826,6 +827,7 @@ class DashboardScreen(Screen[None]):
         # At once, not after the pending events (as focus() does): the keys typed or pasted
         # right after `/` are query text, never dashboard keys.
         self.set_focus(box.input)
+        box.input.action_end()  # a user refining the query types more, after what is there
 
     def action_clear_filter(self) -> None:
         box = self.query_one(QueryBox)
