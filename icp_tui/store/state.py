@@ -119,10 +119,15 @@ def build_state(
     by_id.update(new_ids)
     for filing in finals.values():
         summaries[filing.id] = summarize(filing)
+    # A base record was compared as the documents were made; a journal entry is compared now.
     changed = [
         fid
         for doc_id, (fid, stored) in by_doc.items()
-        if not (earlier.docs and earlier.holds(doc_id, fid, base.raw(stored)))
+        if not (
+            doc_id in earlier.same
+            if doc_id not in updates
+            else earlier.docs and earlier.holds(doc_id, fid, base, stored)
+        )
     ]
     state = StoreState(
         base_id=base.ident,
@@ -147,17 +152,28 @@ class Earlier:
     def __init__(self, previous: StoreState | None) -> None:
         self.docs: Docs = previous.by_doc if previous is not None else {}
         self.summaries: Summaries = previous.summaries if previous is not None else {}
+        #: The base records found the same, by document (so each is compared once).
+        self.same: set[int] = set()
         self._records = previous.records if previous is not None else None
         self._base: bytes | None = None  # its base file, read whole when first needed
 
-    def holds(self, doc_id: int, filing_id: str, raw: bytes) -> bool:
-        """Whether document `doc_id` held filing `filing_id` as exactly these bytes."""
+    def holds(self, doc_id: int, filing_id: str, base: BaseFile, stored: Stored) -> bool:
+        """Whether document `doc_id` held filing `filing_id` as exactly the bytes of `stored`
+        (a record of `base`)."""
         old = self.docs.get(doc_id)
         if old is None or old[0] != filing_id:
             return False
-        stored = old[1]
         if isinstance(stored, bytes):
-            return stored == raw
+            data, start, length = stored, 0, len(stored)
+        else:
+            data = base.data
+            start, length = span(stored)
+        was = old[1]
+        if isinstance(was, bytes):
+            return len(was) == length and data.startswith(was, start)
+        was_start, was_length = span(was)
+        if was_length != length:
+            return False
         if self._base is None:
             if self._records is None:
                 return False
@@ -166,8 +182,7 @@ class Earlier:
             except (BaseChanged, OSError):
                 self._records = None  # rewritten in place: nothing of it can be vouched for
                 return False
-        start, length = span(stored)
-        return length == len(raw) and self._base.startswith(raw, start)
+        return data.startswith(self._base[was_start : was_start + length], start)
 
 
 def docs_from_rows(
@@ -187,7 +202,8 @@ def docs_from_rows(
         for k, (doc_id, stored, _) in enumerate(base.records):
             row, rows[k] = rows[k], None  # free each row as we go: less memory kept
             fid = row[0]
-            if earlier.docs and earlier.holds(doc_id, fid, base.raw(stored)):
+            if earlier.docs and earlier.holds(doc_id, fid, base, stored):
+                earlier.same.add(doc_id)
                 summary = earlier.summaries[fid]  # unchanged since we read it
             else:
                 summary = from_row(row)
@@ -219,12 +235,13 @@ def docs_from_records(
     for doc_id, stored, line in records:
         if doc_id in by_doc:
             raise DatabaseCorrupt(f'{path}: "filings" has document {doc_id} twice')
-        raw = base.raw(stored)
         old = earlier.docs.get(doc_id)
-        if old is not None and earlier.holds(doc_id, old[0], raw):
+        if old is not None and earlier.holds(doc_id, old[0], base, stored):
+            earlier.same.add(doc_id)
             by_doc[doc_id] = (old[0], stored)  # checked (or vouched for by a sidecar) before
             summary = earlier.summaries[old[0]]
         else:
+            raw = base.raw(stored)
             record = parsed[doc_id] if parsed is not None else load_record(path, doc_id, raw, line)
             filing = check(record, where)
             by_doc[doc_id] = (filing.id, stored)
