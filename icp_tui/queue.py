@@ -284,6 +284,9 @@ def in_view(view: View, entry: QueueEntry, actor: str) -> bool:
     return entry.stage in CLOSED
 
 
+#: `QueueEntry.urgency` read in C: 50,000 method calls are a third of sorting the queue.
+_URGENCY = attrgetter("_urgency")
+
 #: Each order after urgency: a stable sort by this key keeps ties most urgent first.
 _THEN_BY: dict[Sort, Callable[[QueueEntry], Any] | None] = {
     Sort.URGENCY: None,
@@ -303,8 +306,8 @@ def sort_key(sort: Sort) -> Callable[[QueueEntry], Any]:
     """The order `Queue.select` puts entries in for `sort`, as one key: its own, then urgency."""
     then = _THEN_BY[sort]
     if then is None:
-        return QueueEntry.urgency
-    return lambda entry: (then(entry), entry.urgency())
+        return _URGENCY
+    return lambda entry: (then(entry), entry._urgency)
 
 
 def order_holds(sort: Sort, *queries: Query) -> bool:
@@ -418,8 +421,12 @@ class Queue:
         self._bulk = False
         self._counts: Counter[Health] | None = None
         #: Every entry, most urgent first (sorted again only after something changed): each
-        #: other order, a view and a filter start from it.
-        self._by_urgency: list[QueueEntry] | None = None
+        #: other order, a view and a filter start from it. Entries added since the last sort
+        #: wait in `_unsorted`; those removed since are in `_removed`.
+        self._by_urgency: list[QueueEntry] = []
+        self._unsorted: list[QueueEntry] = []
+        self._removed: set[QueueEntry] = set()
+        self._order_stale = False
         self._province_names: dict[str, str] = {}
         #: Filings whose clock breached at the last refresh (for a notification).
         self.newly_breached: list[QueueEntry] = []
@@ -442,6 +449,7 @@ class Queue:
         entry = self.entries.get(filing.id)
         if entry is None:
             entry = self.entries[filing.id] = QueueEntry(filing, times, mailing, expires)
+            self._unsorted.append(entry)
         else:
             self._leave_review(entry)
             entry.update(filing, times, mailing, expires)
@@ -466,7 +474,8 @@ class Queue:
         entry = self.entries.pop(filing_id, None)
         if entry is None:
             return
-        self._counts = self._by_urgency = None
+        self._counts, self._order_stale = None, True
+        self._removed.add(entry)
         self._leave_review(entry)
         for review in entry.reviews:
             self.review_history.remove(review)
@@ -540,7 +549,7 @@ class Queue:
             self._reestimate()
 
     def _evaluate(self, entry: QueueEntry) -> None:
-        self._counts = self._by_urgency = None
+        self._counts, self._order_stale = None, True
         wake, back = entry.evaluate(self._now)
         # Listed anew only where the instant moved: where it did not, it is listed already.
         if wake != entry.wake_at:
@@ -620,9 +629,21 @@ class Queue:
     ) -> list[QueueEntry]:
         """The entries in `view` that `query` selects, in the order `sort`."""
         ordered = self._by_urgency
-        if ordered is None:
-            ordered = self._by_urgency = sorted(self.entries.values(), key=QueueEntry.urgency)
-        chosen = [e for e in ordered if view is View.ALL or in_view(view, e, actor)]
+        if self._order_stale:
+            # The last order sorted again, not the entries afresh: most entries kept their
+            # place, and the sort takes the runs they form as they are (a step in time at
+            # 50,000 filings: ~40 ms, not ~110).
+            removed = self._removed
+            if removed:
+                ordered = [e for e in ordered if e not in removed]
+            ordered += (e for e in self._unsorted if e not in removed)
+            ordered.sort(key=_URGENCY)
+            self._by_urgency, self._order_stale = ordered, False
+            self._unsorted, self._removed = [], set()
+        if view is View.ALL:
+            chosen = list(ordered)
+        else:
+            chosen = [e for e in ordered if in_view(view, e, actor)]
         then = _THEN_BY[sort]
         if then is not None:
             chosen.sort(key=then)

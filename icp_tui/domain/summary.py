@@ -12,7 +12,6 @@ import math
 import sys
 from collections.abc import Iterator
 from datetime import datetime
-from itertools import pairwise
 from typing import Any, NamedTuple
 
 from icp_tui.domain.errors import InvalidRecord
@@ -179,15 +178,32 @@ def _stretches(pairs: Any, moved: float) -> tuple[tuple[float, float], ...]:
 
 def summarize(filing: Filing) -> FilingSummary:
     """The summary of a (checked) filing."""
-    # Moves only: a note or ticket does not change the stage, and an older database may hold
-    # one stamped out of order, which must not cut a stretch short or make one run backwards.
-    moves = [entry for entry in filing.history if entry.moved]
-    last = moves[-1]
-    stretches = tuple(
-        (entry.at.timestamp(), following.at.timestamp())
-        for entry, following in pairwise(moves)
-        if entry.target in ALIBABA_CLOUD_REVIEW and entry.at >= filing.submitted_at
-    )
+    # One pass over the history (a step in time summarizes thousands of rebuilt filings).
+    # Stretches from moves only: a note or ticket does not change the stage, and an older
+    # database may hold one stamped out of order, which must not cut a stretch short or make
+    # one run backwards.
+    history = filing.history
+    first = history[0]
+    order_start = latest = first.at
+    last: Transition | None = None  # the latest move
+    submitted = filing.submitted_at
+    stretches = []
+    reviewed = False
+    for entry in history:
+        at = entry.at
+        if at > latest:
+            latest = at
+        source, target = entry.source, entry.target
+        if source is target:
+            continue  # a change recorded in place
+        if last is not None and last.target in ALIBABA_CLOUD_REVIEW and last.at >= submitted:
+            stretches.append((last.at.timestamp(), at.timestamp()))
+        if target is Stage.PRELIMINARY_REVIEW and source is Stage.REJECTED and not entry.undo:
+            order_start = at  # resubmitted after a rejection: a new order (order_submitted_at)
+        elif target is Stage.AUTHORITY_REVIEW:
+            reviewed = True
+        last = entry
+    assert last is not None, "a checked history starts with the submission, a move"
     return FilingSummary(
         id=filing.id,
         version=filing.version,
@@ -198,17 +214,17 @@ def summarize(filing: Filing) -> FilingSummary:
         stage=filing.stage,
         entered_ts=filing.entered_at.timestamp(),
         last_move_ts=last.at.timestamp(),
-        review_stretches=stretches,
+        review_stretches=tuple(stretches),
         assignee=filing.assignee,
         ticket=filing.ticket,
         materials_received=filing.checklist.materials_received,
-        order_submitted_ts=filing.order_submitted_at.timestamp(),
+        order_submitted_ts=order_start.timestamp(),
         sms_sent_ts=filing.sms_sent_at.timestamp() if filing.sms_sent_at else None,
-        created_ts=filing.history[0].at.timestamp(),
-        latest_ts=filing.latest_at.timestamp(),
+        created_ts=first.at.timestamp(),
+        latest_ts=latest.timestamp(),
         reviews=tuple(
             (entered.timestamp(), decided.timestamp())
-            for entered, decided in authority_reviews(filing.history)
+            for entered, decided in (authority_reviews(history) if reviewed else ())
         ),
     )
 

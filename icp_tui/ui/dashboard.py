@@ -1075,8 +1075,11 @@ class DashboardScreen(Screen[None]):
     @on(timetravel.TimeMoved)
     def _time_moved(self, message: timetravel.TimeMoved) -> None:
         app = self.icp
-        if message.since != app.as_of:
-            return  # computed from an instant no longer shown: a later step supersedes it
+        app.travelling = False
+        if message.since != app.as_of:  # worked out from an instant no longer shown
+            if app.travel_target != app.as_of:
+                app.travel_to(app.travel_target)
+            return
         if message.queue is not None:
             self.queue = message.queue
             app.rebuild_on_return = False
