@@ -9,6 +9,7 @@ Nothing here depends on the calendar or targets, so editing those never invalida
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -113,27 +114,37 @@ class FilingSummary(NamedTuple):
                 and type(created) in _NUMBERS
                 and type(latest) in _NUMBERS
             ):
+                # 100,000 summaries are kept: a province or a person is one string object,
+                # and an instant the row repeats is one float (30 MB less at 100,000).
+                entered, moved, first = float(entered), float(moved), float(first)
+                created, latest = float(created), float(latest)
+                if moved == entered:
+                    moved = entered
+                if first == entered:
+                    first = entered
+                if created == first:
+                    created = first
+                if latest == moved:
+                    latest = moved
                 return cls(
                     fid,
                     version,
                     domain,
                     entity,
                     _ENTITY_TYPES[kind],
-                    province,
+                    sys.intern(province),
                     _STAGES[stage],
-                    float(entered),
-                    float(moved),
-                    tuple((_seconds(a), _seconds(b)) for a, b in stretches) if stretches else (),
-                    assignee,
+                    entered,
+                    moved,
+                    _stretches(stretches, moved) if stretches else (),
+                    None if assignee is None else sys.intern(assignee),
                     ticket,
                     received,
-                    float(first),
+                    first,
                     None if sms is None else float(sms),
-                    float(created),
-                    float(latest),
-                    None
-                    if reviews is None
-                    else tuple((_seconds(a), _seconds(b)) for a, b in reviews),
+                    created,
+                    latest,
+                    None if reviews is None else _stretches(reviews, moved),
                 )
         except (TypeError, ValueError, KeyError):
             pass
@@ -147,6 +158,22 @@ def _seconds(value: Any) -> float:
     if type(value) not in _NUMBERS:
         raise TypeError("epoch seconds expected")
     return float(value)
+
+
+def _stretches(pairs: Any, moved: float) -> tuple[tuple[float, float], ...]:
+    """Stored (start, end) pairs of epoch seconds, an instant seen before kept as one object:
+    a stretch often starts where the one before it ended, and the last ends at the last move."""
+    result = []
+    end = moved
+    for a, b in pairs:
+        start = _seconds(a)
+        if start == end:
+            start = end
+        end = _seconds(b)
+        if end == moved:
+            end = moved
+        result.append((start, end))
+    return tuple(result)
 
 
 def summarize(filing: Filing) -> FilingSummary:
