@@ -106,12 +106,11 @@ def test_a_change_stamped_before_the_latest_entry_is_refused(change: Callable) -
     record = to_record(filing)
     with pytest.raises(HistoryOutOfOrder) as refused:
         change(filing, bj(2026, 3, 2, 12))
-    message = str(refused.value)
-    assert "\n" not in message
-    assert "ICP-2026-00001" in message
-    assert "2026-03-12 10:00:00" in message  # the latest entry
-    assert "2026-03-02 12:00:00" in message  # the refused time
-    assert "nothing was changed" in message
+    assert str(refused.value) == (
+        "ICP-2026-00001: its latest history entry is at 2026-03-12 10:00:00; a change stamped "
+        "2026-03-02 12:00:00 is earlier and would break the time order of its history: "
+        "nothing was changed"
+    )
     assert to_record(filing) == record
 
 
