@@ -202,6 +202,17 @@ def test_full_filing_round_trips(full_filing: Filing) -> None:
     assert to_record(again) == to_record(full_filing)
 
 
+def test_a_resent_sms_and_a_full_checklist_round_trip(full_filing: Filing) -> None:
+    filing = replace(
+        full_filing,
+        checklist=Checklist(admin_photo=True, materials_mailed=True, materials_received=True),
+        sms_sent_at=bj(2025, 3, 7, 18, 30),
+    )
+    record = to_record(filing)
+    assert record["sms_sent_at"] == "2025-03-07T18:30:00+08:00"
+    assert from_record(record) == filing
+
+
 def test_round_trip_through_json_text(full_filing: Filing) -> None:
     text = json.dumps(to_record(full_filing), ensure_ascii=False)
     assert "杭州示例网络科技有限公司" in text
