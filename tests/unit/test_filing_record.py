@@ -463,6 +463,11 @@ BAD_FIELDS: list[tuple[str, Callable[[dict[str, Any]], None], tuple[str, ...]]] 
     ),
     ("history empty by", _set(("history", 1, "by"), ""), ("history[1]", "'by'")),
     (
+        "history by int",
+        _set(("history", 1, "by"), 5),
+        ("history[1]: 'by' must be a non-empty string, not 5",),
+    ),
+    (
         "history unknown to",
         _set(("history", 1, "to"), "limbo"),
         ("history[1]: 'to' must be a known stage, not 'limbo'",),
