@@ -435,9 +435,9 @@ def worker_store(db: Path, size: int, quick: bool, runs: int) -> dict[str, Any]:
     complete = False
     while True:
         kind = "advance" if count % 20 == 7 else "withdraw" if count % 20 == 13 else "note"
-        files = _db_files(db)
+        files = db_files(db)
         fid, saved, took, kind = change(kind, count)
-        after = _db_files(db)
+        after = db_files(db)
         file_bytes += _bytes_added(files, after)
         files = after
         commits[kind].append(took)
@@ -446,7 +446,7 @@ def worker_store(db: Path, size: int, quick: bool, runs: int) -> dict[str, Any]:
         compacted = writer.compact_if_due()
         (compactions if compacted else checks).append(time.perf_counter() - t0)
         if compacted:
-            file_bytes += _bytes_added(files, _db_files(db))
+            file_bytes += _bytes_added(files, db_files(db))
         t0 = time.perf_counter()
         seen = reader.poll()
         (polls_after_compaction if compacted else polls).append(time.perf_counter() - t0)
@@ -473,7 +473,7 @@ def worker_store(db: Path, size: int, quick: bool, runs: int) -> dict[str, Any]:
         fid = rng.choice(ids)
         reader.poll()
         version = reader.get(fid).version
-        state = _db_files(db)
+        state = db_files(db)
         argv = [sys.executable, "-m", "icp_tui", "--db", str(db), "--now", NOW_TEXT]
         argv += ["note", fid, f"scale benchmark: end-to-end check {k}"]
         t_start = time.perf_counter()
@@ -485,7 +485,7 @@ def worker_store(db: Path, size: int, quick: bool, runs: int) -> dict[str, Any]:
             next_poll = t_start + interval
             while time.perf_counter() - t_start < 60 + size / 2000:
                 now_t = time.perf_counter()
-                if committed is None and _db_files(db) != state:
+                if committed is None and db_files(db) != state:
                     committed = now_t
                 if now_t < next_poll:
                     time.sleep(min(0.002, next_poll - now_t))
@@ -545,7 +545,7 @@ def worker_store(db: Path, size: int, quick: bool, runs: int) -> dict[str, Any]:
     }
 
 
-def _db_files(db: Path) -> dict[str, tuple[int, int, int]]:
+def db_files(db: Path) -> dict[str, tuple[int, int, int]]:
     """(inode, size, mtime) of the database's files: the base and whatever sits beside it
     under its name (journal, sidecars), but not the lock."""
     found = {}
@@ -810,7 +810,7 @@ def worker_live(db: Path, size: int, quick: bool, runs: int) -> dict[str, Any]:
         ]
         for thread in threads:
             thread.start()
-        state = _db_files(db)
+        state = db_files(db)
         argv = [sys.executable, "-m", "icp_tui", "--db", str(db), "--now", NOW_TEXT]
         argv += ["note", fid, f"scale benchmark: live check {k}"]
         proc = subprocess.Popen(
@@ -819,7 +819,7 @@ def worker_live(db: Path, size: int, quick: bool, runs: int) -> dict[str, Any]:
         committed = None
         deadline = time.perf_counter() + 60 + size / 2000
         while time.perf_counter() < deadline and len(seen) < 2:
-            if committed is None and _db_files(db) != state:
+            if committed is None and db_files(db) != state:
                 committed = time.perf_counter()
             time.sleep(0.002)
         stop.set()
@@ -830,7 +830,7 @@ def worker_live(db: Path, size: int, quick: bool, runs: int) -> dict[str, Any]:
             raise BenchError(f"icp-tui note exited {proc.returncode}: {err.strip()[-300:]}")
         if committed is None or len(seen) < 2:
             raise BenchError(f"the change to {fid} was not seen by both handles: {seen}")
-        if _db_files(db).get(db.name) != state.get(db.name):
+        if db_files(db).get(db.name) != state.get(db.name):
             compacted += 1  # the note's process compacted too: a new base to follow
         notified.append(seen["notified"] - committed)
         poll_only.append(seen["polled"] - committed)
@@ -888,9 +888,11 @@ def slow_runs(opts: argparse.Namespace, size: int) -> int:
     return 5 if size <= TARGET_SIZE else 3
 
 
-def make_db(folder: Path, size: int) -> tuple[Path, float]:
+def make_db(folder: Path, size: int, now: str | None = NOW_TEXT) -> tuple[Path, float]:
+    """`size` demo filings written by the command line as of `now` (None: the clock)."""
     path = folder / f"filings-{size}.json"
-    argv = [sys.executable, "-m", "icp_tui", "--db", str(path), "--now", NOW_TEXT]
+    argv = [sys.executable, "-m", "icp_tui", "--db", str(path)]
+    argv += ["--now", now] if now else []
     argv += ["demo", "--count", str(size), "--seed", str(SEED)]
     t0 = time.perf_counter()
     run_child(argv, timeout=60 + size / 400, what=f"icp-tui demo --count {size}")
@@ -903,21 +905,28 @@ def remove_db(path: Path) -> None:
             candidate.unlink()
 
 
+def floor_seconds(db: Path, timeout: float) -> float:
+    """One run of the floor (FLOOR_CODE on `db`) on a 120x40 pseudo-terminal: seconds from
+    fork until it has exited."""
+    seconds, _ = pty_run([sys.executable, "-c", FLOOR_CODE, str(db)], timeout=timeout, pattern=None)
+    return seconds
+
+
 def measure_opening(db: Path, size: int, runs: int, warm_up: bool) -> dict[str, Any]:
     """The dashboard, the floor and the minimal Textual app, alternating, `runs` times each."""
     timeout = 30 + size / 1000
     commands = {
         "app": [sys.executable, "-m", "icp_tui", "--db", str(db), "--now", NOW_TEXT],
-        "floor": [sys.executable, "-c", FLOOR_CODE, str(db)],
         "bare": [sys.executable, "-c", BARE_APP_CODE, str(db)],
     }
-    times: dict[str, list[float]] = {name: [] for name in commands}
+    order = ["app", "floor", "bare"]
+    times: dict[str, list[float]] = {name: [] for name in order}
     rss: list[float] = []
 
     def run(name: str) -> None:
         try:
             if name == "floor":
-                seconds, kb = pty_run(commands[name], timeout=timeout, pattern=None)
+                seconds, kb = floor_seconds(db, timeout), None
             else:
                 rss_after = 1.0 if name == "app" else None
                 seconds, kb = pty_run(
@@ -930,12 +939,11 @@ def measure_opening(db: Path, size: int, runs: int, warm_up: bool) -> dict[str, 
             rss.append(kb / 1024)
 
     if warm_up:  # compiled bytecode, page cache: not what a figure should include
-        for name in commands:
+        for name in order:
             run(name)
         for values in times.values():
             values.clear()
         rss.clear()
-    order = list(commands)
     for i in range(runs):
         for name in order[i % 3 :] + order[: i % 3]:  # rotate who goes first
             run(name)
@@ -951,14 +959,14 @@ def measure_opening(db: Path, size: int, runs: int, warm_up: bool) -> dict[str, 
     }
 
 
-def _cpu_ticks(pid: int) -> int:
+def cpu_ticks(pid: int) -> int:
     """User + system CPU time of `pid` so far, in clock ticks."""
     with open(f"/proc/{pid}/stat") as handle:
         fields = handle.read().rpartition(")")[2].split()
     return int(fields[11]) + int(fields[12])
 
 
-def _chars_read(pid: int) -> int:
+def chars_read(pid: int) -> int:
     """Bytes `pid` has read so far by any means (rchar: files, the terminal, pipes)."""
     with open(f"/proc/{pid}/io") as handle:
         for line in handle:
@@ -1034,13 +1042,13 @@ def measure_idle_dashboards(db: Path, size: int, count: int, idle: float) -> dic
             raise BenchError(f"only {len(opened)} of {count} dashboards showed their rows")
         drain(time.perf_counter() + 3.0)  # let the first ticks, polls and the detail settle
         pids = list(fds.values())
-        ticks0 = sum(_cpu_ticks(pid) for pid in pids)
-        read0 = sum(_chars_read(pid) for pid in pids)
+        ticks0 = sum(cpu_ticks(pid) for pid in pids)
+        read0 = sum(chars_read(pid) for pid in pids)
         t0 = time.perf_counter()
         drain(t0 + idle)
         elapsed = time.perf_counter() - t0
-        ticks = sum(_cpu_ticks(pid) for pid in pids) - ticks0
-        read = sum(_chars_read(pid) for pid in pids) - read0
+        ticks = sum(cpu_ticks(pid) for pid in pids) - ticks0
+        read = sum(chars_read(pid) for pid in pids) - read0
         name = f"live{random.Random().randrange(1000):03d}"
         fid = _top_row(db)
         for fd in fds:
@@ -1049,10 +1057,10 @@ def measure_idle_dashboards(db: Path, size: int, count: int, idle: float) -> dic
         proc = subprocess.Popen(
             change, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True
         )
-        state = _db_files(db)
+        state = db_files(db)
         committed = None
         while committed is None and proc.poll() is None:
-            if _db_files(db) != state:
+            if db_files(db) != state:
                 committed = time.perf_counter()
             else:
                 time.sleep(0.002)

@@ -12,15 +12,16 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
-from icp_tui.config import Reference, load_reference, load_settings
+from icp_tui.config import Reference, Settings, load_reference, load_settings
 from icp_tui.display import inert, inert_json
 from icp_tui.domain.errors import IcpError, InvalidInput
-from icp_tui.domain.estimate import eta_words, overdue_words
+from icp_tui.domain.estimate import estimate_lines
 from icp_tui.domain.filing import (
     MAX_YEAR,
     Filing,
@@ -28,9 +29,17 @@ from icp_tui.domain.filing import (
     submission_groups,
     to_record,
 )
+from icp_tui.domain.naming import counted
 from icp_tui.domain.query import Query, QueryError, parse_query
-from icp_tui.domain.sla import Health, expires_at, expiry_in_words, find_health, sla_status
-from icp_tui.domain.stages import Stage, find_stage, parse_stage, rule
+from icp_tui.domain.sla import (
+    Health,
+    expires_at,
+    expiry_in_words,
+    find_health,
+    sla_status,
+    ticket_words,
+)
+from icp_tui.domain.stages import Stage, find_stage, rule
 from icp_tui.domain.transitions import check_not_ahead, materials_state, sms_attempts
 from icp_tui.queue import Queue, QueueEntry, eta_json
 from icp_tui.services import (
@@ -182,7 +191,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="filings, most urgent first")
     listing.add_argument("--json", action="store_true", help="JSON, one object per filing")
-    stages = [s.value for s in Stage]
     listing.add_argument("--stage", type=stage_choice, metavar="STAGE", help=STAGE_HELP)
     listing.add_argument("--health", type=health_choice, metavar="HEALTH", help=HEALTH_HELP)
     add_query_options(listing)
@@ -195,9 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     advance.add_argument("id")
     advance.add_argument(
         "--to",
-        choices=stages,
+        type=stage_choice,
         metavar="STAGE",
-        help="an allowed stage (default: next on the happy path)",
+        help="an allowed stage, named as --stage names one (default: next on the happy path)",
     )
     advance.add_argument(
         "--reason",
@@ -376,7 +384,8 @@ def run_command(cmd: Command) -> int:
         write_demo(
             cmd.settings.db_path, cmd.reference, cmd.now(), args.count, args.seed, args.force
         )
-        print(f"wrote {args.count} demo filings to {display_location(cmd.settings.db_path)}")
+        wrote = counted(args.count, "demo filing")
+        print(f"wrote {wrote} to {display_location(cmd.settings.db_path)}")
     elif name == "add":
         service = cmd.service()
         filing = service.add(
@@ -398,8 +407,7 @@ def run_command(cmd: Command) -> int:
         service = cmd.service()
         args.id = service.resolve_id(args.id)
         if name == "advance":
-            target = parse_stage(args.to) if args.to else None
-            filing = service.advance(args.id, target, args.reason, icp_number=args.icp_number)
+            filing = service.advance(args.id, args.to, args.reason, icp_number=args.icp_number)
             print(filing.stage.value)
         elif name == "withdraw":
             service.withdraw(args.id, args.reason)
@@ -468,8 +476,16 @@ def print_settings(cmd: Command) -> None:
         print(f"{key:<17} {inert(str(value))}  ({s.source(name)})")
     if not isinstance(s.db_path, Path):
         return  # a PostgreSQL queue: its rights are the database's roles
-    problems = sharing_problems(database_files(s.db_path)) if s.db_path.exists() else []
-    for problem in problems or ["ok: the database's group can read and write all its files"]:
+    if not s.db_path.exists():  # nothing to share yet: saying "ok" would vouch for no files
+        said = [
+            "not checked: there is no database there yet (the dashboard and the commands on "
+            "the queue refuse until `icp-tui init` or `icp-tui demo` creates it)"
+        ]
+    else:
+        said = sharing_problems(database_files(s.db_path)) or [
+            "ok: the database's group can read and write all its files"
+        ]
+    for problem in said:
         print(f"{'sharing':<17} {inert(problem)}")
 
 
@@ -484,7 +500,8 @@ def write_demo(
     held = 0 if force else _filings_in(path, reference)
     if held:
         raise DatabaseExists(
-            f"{display_location(path)} already holds {held} filings; use --force to replace them"
+            f"{display_location(path)} already holds {counted(held, 'filing')}; "
+            "use --force to replace them"
         )
     big = count >= 10_000  # a progress counter only where one is worth showing
     filings = generate_filings(
@@ -607,7 +624,7 @@ def export_filings(cmd: Command) -> int:
     else:
         save_csv(args.output, rows)
     if args.output is not None:
-        print(f"wrote {len(rows)} filings to {inert(str(args.output))}", file=sys.stderr)
+        print(f"wrote {counted(len(rows), 'filing')} to {inert(str(args.output))}", file=sys.stderr)
     return 0
 
 
@@ -638,8 +655,8 @@ def import_filings(cmd: Command) -> int:
         print(f"{PROG}: {inert(str(cmd.args.file))}: {inert(line)}", file=sys.stderr)
     added = service.add_imported(plan, progress("importing"), skip_bad=cmd.args.skip_bad)
     print(
-        f"imported {added} filings from {inert(str(cmd.args.file))}; "
-        f"{plan.skipped_duplicates} already present; {len(plan.errors)} bad rows"
+        f"imported {counted(added, 'filing')} from {inert(str(cmd.args.file))}; "
+        f"{plan.skipped_duplicates} already present; {counted(len(plan.errors), 'bad row')}"
     )
     compact_after_save(service)
     return 0
@@ -738,31 +755,30 @@ def show_filing(cmd: Command) -> int:
     attempts = sms_attempts(filing)
     if attempts:
         sent = ", ".join(f"{stamp(t.at)} by {inert(t.by)}" for t in attempts)
-        lines.append(f"SMS sent:  {len(attempts)} time(s): {sent}")
-    if status.escalate:
-        over = cmd.reference.policy.escalate_after_bd
-        needed = f"NEEDED (over {over} bd in Alibaba Cloud review)"
-        lines.append(f"ticket:    {inert(filing.ticket) if filing.ticket else needed}")
+        lines.append(f"SMS sent:  {counted(len(attempts), 'time')}: {sent}")
+    ticket = ticket_words(filing, status, policy)
+    if ticket:
+        lines.append(f"ticket:    {inert(ticket)}")
     if entry.eta is not None:
-        lines.append(f"estimate:  {inert(eta_words(entry.eta, filing.province))}")
-        overdue = overdue_words(entry.eta, now)
-        if overdue:
-            lines.append(f"           {overdue}")
+        estimate, *late = estimate_lines(entry.eta, filing.province, now)
+        lines.append(f"estimate:  {inert(estimate)}")
+        lines.extend(f"           {inert(words)}" for words in late)
     if filing.icp_number:
         lines.append(f"ICP no.:   {inert(filing.icp_number)}")
     groups = submission_groups(filing.history)
-    lines.append(f"history:   {len(groups)} submission(s)")
+    lines.append(f"history:   {counted(len(groups), 'submission')}")
     for number, group in enumerate(groups, 1):
         lines.append(f" submission {number} of {len(groups)}, {stamp(group[0].at)}:")
         for t in group:
             if not t.moved:  # a change recorded in place: a note, a ticket, an assignment
                 lines.append(
-                    f"  {stamp(t.at)}  {inert(t.by)}: {inert(t.reason)} ({t.target.value})"
+                    f"  {stamp(t.at)}  {inert(t.by)}: {inert(t.reason)} ({rule(t.target).short})"
                 )
                 continue
-            source = t.source.value if t.source else "(new)"
+            source = rule(t.source).short if t.source else "(new)"
+            moved = f"{source} -> {rule(t.target).short}"
             reason = f"  {inert(t.reason)}" if t.reason else ""
-            lines.append(f"  {stamp(t.at)}  {inert(t.by)}: {source} -> {t.target.value}{reason}")
+            lines.append(f"  {stamp(t.at)}  {inert(t.by)}: {moved}{reason}")
     if filing.notes:
         lines.append("notes:")
         lines.extend(f"  {stamp(n.at)}  {inert(n.by)}: {inert(n.text)}" for n in filing.notes)
@@ -800,7 +816,7 @@ def print_json(value: Any) -> None:
 def open_dashboard(cmd: Command) -> int:
     clock = fixed_clock(cmd.now_fixed) if cmd.now_fixed else system_clock
     if not cmd.args.demo:
-        return run_dashboard(cmd, cmd.settings.db_path, clock)
+        return run_dashboard(cmd, cmd.settings.db_path, clock, cmd.settings)
     import shutil
     import tempfile
 
@@ -809,16 +825,17 @@ def open_dashboard(cmd: Command) -> int:
         path = folder / "filings.json"
         # The demo queue is made as of now (or --now); --as-of then shows it as it was.
         write_demo(path, cmd.reference, cmd.now_fixed or system_clock(), DEMO_COUNT, 0, force=True)
-        return run_dashboard(cmd, path, clock)
+        # Its view is kept for no one: no later start opens this database again.
+        return run_dashboard(cmd, path, clock, replace(cmd.settings, state_file=None))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def run_dashboard(cmd: Command, path: Location, clock: Clock) -> int:
+def run_dashboard(cmd: Command, path: Location, clock: Clock, settings: Settings) -> int:
     from icp_tui.ui.app import make_app
 
     try:
-        app = make_app(path, cmd.reference, settings=cmd.settings, clock=clock, as_of=cmd.as_of)
+        app = make_app(path, cmd.reference, settings=settings, clock=clock, as_of=cmd.as_of)
     except KeyboardInterrupt:  # ctrl+c while the queue loads: left like `q`, nothing changed
         return 0
     # The loaded filings live as long as the dashboard: spare the cycle collector rescanning

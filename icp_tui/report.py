@@ -19,6 +19,7 @@ from icp_tui.config import Reference
 from icp_tui.display import inert
 from icp_tui.domain.estimate import Basis, percentile
 from icp_tui.domain.filing import BEIJING, Filing, stamp, time_of_day
+from icp_tui.domain.naming import counted
 from icp_tui.domain.sla import HEALTH_ORDER, Health, SlaPolicy, review_days_used
 from icp_tui.domain.stages import STAGE_ORDER, SlaClock, Stage, rule
 from icp_tui.queue import Queue
@@ -494,7 +495,14 @@ def _listings(report: Report) -> list[_Listing]:
                 _Column("ICP number"),
             ),
             tuple(
-                (c.id, time_of_day(c.at), c.stage.value, c.domain, c.entity, c.icp_number or "")
+                (
+                    c.id,
+                    time_of_day(c.at),
+                    rule(c.stage).short,
+                    c.domain,
+                    c.entity,
+                    c.icp_number or "",
+                )
                 for c in report.closed_today
             ),
         ),
@@ -540,7 +548,7 @@ def render_text(report: Report) -> str:
     """Plain text for a terminal or a mail; every data string is made inert."""
     out: list[str] = [
         f"ICP filing queue at {stamp(report.now)} (Beijing time)",
-        f"{report.total} filings: {_health_line(report)}",
+        f"{counted(report.total, 'filing')}: {_health_line(report)}",
         "",
     ]
     out += _table(_STAGE_HEADINGS, list(_stage_rows(report)), "lrrrrrr")
@@ -602,7 +610,7 @@ def render_markdown(report: Report) -> str:
     out = [
         f"# ICP filing queue at {stamp(report.now)} (Beijing time)",
         "",
-        f"**{report.total} filings**: {_health_line(report)}",
+        f"**{counted(report.total, 'filing')}**: {_health_line(report)}",
         "",
         "## By stage",
         "",

@@ -19,7 +19,7 @@ from icp_tui.domain import transitions
 from icp_tui.domain.errors import IcpError, InvalidInput, TransitionNotAllowed
 from icp_tui.domain.filing import BEIJING, EntityType, Filing
 from icp_tui.domain.naming import resolve_filing_id
-from icp_tui.domain.stages import CLOSED, REASONED_STAGES, Stage
+from icp_tui.domain.stages import CLOSED, REASONED_STAGES, Stage, named
 from icp_tui.domain.summary import FilingSummary
 from icp_tui.queue import Queue, QueueReference, fill_reviews
 from icp_tui.store import (
@@ -294,7 +294,7 @@ class FilingService:
                 if transitions.domain_key(other.domain) == key and other.stage not in CLOSED:
                     raise DomainTaken(
                         f"{other.domain} already has an open filing, {other.id} "
-                        f"({other.stage.value}): a domain gets one open filing at a time"
+                        f"(in {named(other.stage)}): a domain gets one open filing at a time"
                     )
             filing_id = transitions.next_filing_id(existing, at)
             return transitions.submit(filing_id, domain, entity, entity_type, name, at, self.actor)

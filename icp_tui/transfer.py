@@ -30,6 +30,7 @@ from icp_tui.domain.calendar import BusinessCalendar
 from icp_tui.domain.collector import gc_paused
 from icp_tui.domain.errors import IcpError, InvalidInput
 from icp_tui.domain.filing import BEIJING, Checklist, EntityType, Filing, Transition
+from icp_tui.domain.naming import counted
 from icp_tui.domain.sla import review_days_before_stay
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, CLOSED, Stage, rule
 from icp_tui.queue import QueueEntry
@@ -328,8 +329,8 @@ def plan_import(
     Rows without id get fresh ids after the highest in use.
     """
     # The plan is 10,000s of small objects, all kept: the collector's scans of them would
-    # cost a third of the planning.
-    with gc_paused():
+    # cost a third of the planning, and the first one after the pause another tenth.
+    with gc_paused(long_lived=True):
         return _planned(handle, reference, existing, actor, now)
 
 
@@ -421,7 +422,7 @@ def apply_import(
     if plan.errors and not skip_bad:
         bad = len(plan.errors)
         raise ImportRefused(
-            f"{bad} bad row{'s' if bad != 1 else ''}: nothing was imported "
+            f"{counted(bad, 'bad row')}: nothing was imported "
             "(--skip-bad imports the good rows and reports the rest)"
         )
     if not plan.filings:

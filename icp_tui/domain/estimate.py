@@ -23,6 +23,7 @@ from typing import Any
 
 from icp_tui.domain.calendar import END_OF_DAY, BusinessCalendar, day_of
 from icp_tui.domain.filing import BEIJING, Filing
+from icp_tui.domain.naming import counted
 from icp_tui.domain.sla import SlaPolicy
 from icp_tui.domain.stages import Stage
 from icp_tui.domain.summary import FilingSummary, authority_reviews
@@ -196,7 +197,7 @@ def decided_by(calendar: BusinessCalendar, entered_at: datetime, days: int) -> d
 def eta_words(estimate: ApprovalEstimate, province: str) -> str:
     """The estimate as staff read it (the caller makes `province` inert for display)."""
     p50 = estimate.p50.astimezone(BEIJING).date().isoformat()
-    reviews = f"{estimate.samples} review{'' if estimate.samples == 1 else 's'}"
+    reviews = counted(estimate.samples, "review")
     if estimate.basis is Basis.TARGET:
         return (
             f"likely approved {p50} by target ({estimate.p50_days} bd in {province}; only "
@@ -204,6 +205,13 @@ def eta_words(estimate: ApprovalEstimate, province: str) -> str:
         )
     p90 = estimate.p90.astimezone(BEIJING).date().isoformat()
     return f"likely approved {p50}, 9 in 10 by {p90}, from {reviews} in {province}"
+
+
+def estimate_lines(estimate: ApprovalEstimate, province: str, now: datetime) -> list[str]:
+    """The estimate, then what staff are told once it is overdue: the lines the detail pane
+    and `show` both give (the caller makes them inert)."""
+    overdue = overdue_words(estimate, now)
+    return [eta_words(estimate, province), *([overdue] if overdue else [])]
 
 
 def overdue_words(estimate: ApprovalEstimate, now: datetime) -> str | None:

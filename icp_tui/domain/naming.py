@@ -1,5 +1,5 @@
 """Names typed by staff: a stage or a health by its id, its label or a prefix of either, and a
-filing by its whole id (any case) or its number alone."""
+filing by its whole id (any case) or its number alone; and counts as messages name them."""
 
 from __future__ import annotations
 
@@ -34,6 +34,11 @@ def pick(text: str, names: Mapping[T, Iterable[str]], what: str) -> T:
             raise ValueError(f"{what} {text!r} is ambiguous: it could be {', '.join(first)}")
     known_ids = ", ".join(next(iter(n)) for n in names.values())
     raise ValueError(f"unknown {what} {text!r} (known: {known_ids})")
+
+
+def counted(n: int, noun: str) -> str:
+    """`n` with its noun, singular for one only: "1 filing", "0 filings", "3 bad rows"."""
+    return f"{n} {noun if n == 1 else noun + 's'}"
 
 
 def resolve_filing_id(text: str, ids: Callable[[], Iterable[str]]) -> str:

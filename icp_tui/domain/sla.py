@@ -252,6 +252,17 @@ class SlaStatus:
     escalate: bool
 
 
+def ticket_words(filing: Filing, status: SlaStatus, policy: SlaPolicy) -> str | None:
+    """What the detail pane and `show` say of the ticket: the current submission's ticket
+    (whatever stage it has reached since), else that one is needed, else None. The caller
+    makes the reference inert."""
+    if filing.ticket:
+        return filing.ticket
+    if status.escalate:
+        return f"needed: Alibaba Cloud review over {policy.escalate_after_bd} bd since submission"
+    return None
+
+
 def sla_status(filing: Filing, policy: SlaPolicy, now: datetime) -> SlaStatus:
     """Health, time used and left in words, and the escalation flag at `now`."""
     return status_from_times(sla_times(filing, policy), policy, now)

@@ -222,13 +222,10 @@ def rule(stage: Stage) -> StageRule:
     return STAGE_RULES[stage]
 
 
-def parse_stage(text: str) -> Stage:
-    """The stage named `text` (its id); ValueError with the known ids otherwise."""
-    try:
-        return Stage(text)
-    except ValueError:
-        known = ", ".join(s.value for s in Stage)
-        raise ValueError(f"unknown stage {text!r} (known: {known})") from None
+def named(stage: Stage) -> str:
+    """The stage as a message names it: its short label, quoted ("'photo review'"), which is
+    what `list` shows and `--to` takes; ids are for JSON and the database."""
+    return f"'{rule(stage).short}'"
 
 
 def find_stage(text: str) -> Stage:

@@ -32,6 +32,7 @@ from icp_tui.domain.stages import (
     REASONED_STAGES,
     SUBMITTED_TO_AUTHORITY,
     Stage,
+    named,
     rule,
 )
 
@@ -76,17 +77,17 @@ def advance(
     current = rule(filing.stage)
     if filing.stage in CLOSED and not current.next_stages:
         raise TransitionNotAllowed(
-            f"{filing.id} is {filing.stage.value} since {stamp(filing.entered_at)}: "
+            f"{filing.id} is {current.short} since {stamp(filing.entered_at)}: "
             "a closed filing does not move"
         )
     target = to or current.happy_next
     if target is Stage.WITHDRAWN:
         raise TransitionNotAllowed(f"{filing.id}: use withdraw, which asks for a reason")
     if target is None or target not in current.next_stages:
-        allowed = ", ".join(s.value for s in advance_targets(filing.stage)) or "none"
+        allowed = ", ".join(named(s) for s in advance_targets(filing.stage)) or "none"
         raise TransitionNotAllowed(
-            f"{filing.id} cannot move from {filing.stage.value} to "
-            f"{target.value if target else 'nowhere'} (allowed: {allowed})"
+            f"{filing.id} cannot move from {named(filing.stage)} to "
+            f"{named(target) if target else 'nowhere'} (allowed: {allowed})"
         )
     if icp_number and target is not Stage.APPROVED:
         raise InvalidInput(f"{filing.id}: an ICP number is recorded only when approving")
@@ -105,7 +106,7 @@ def advance(
     why = clean_reason(reason)
     if target in REASONED_STAGES and not why.strip():
         raise InvalidInput(
-            f"{filing.id}: moving to {target.value} needs a reason for the applicant"
+            f"{filing.id}: moving to {named(target)} needs a reason for the applicant"
         )
     checklist = filing.checklist
     submitted_at = filing.submitted_at
@@ -134,7 +135,7 @@ def sms_resent(filing: Filing, at: datetime, by: str) -> Filing:
     """Record that the MIIT SMS was sent again: its 24 hours count from now."""
     if filing.stage is not Stage.SMS_VERIFICATION:
         raise TransitionNotAllowed(
-            f"{filing.id} is {filing.stage.value}: an SMS is resent only during the SMS check"
+            f"{filing.id} is in {named(filing.stage)}: an SMS is resent only during the SMS check"
         )
     return filing.changed(at, by, sms_sent_at=at, history=_recorded(filing, at, by, SMS_RESENT))
 
@@ -169,7 +170,7 @@ def withdraw_refusal(filing: Filing) -> str | None:
         return f"{filing.id} was already withdrawn on {stamp(filing.entered_at)}"
     if filing.stage in CLOSED:
         return (
-            f"{filing.id} was {filing.stage.value} by the communications administration on "
+            f"{filing.id} was {rule(filing.stage).short} by the communications administration on "
             f"{stamp(filing.entered_at)}: a decided filing cannot be withdrawn"
             + (" (resubmit it instead)" if filing.stage is Stage.REJECTED else "")
         )
@@ -177,14 +178,14 @@ def withdraw_refusal(filing: Filing) -> str | None:
         since = submitted_to_authority_at(filing) or filing.entered_at
         return (
             f"{filing.id} cannot be withdrawn: it was submitted to the communications "
-            f"administration on {stamp(since)} (now {filing.stage.value}); "
+            f"administration on {stamp(since)} (now in {named(filing.stage)}); "
             + (
                 "the applicant must complete the SMS check (or it is returned to them)"
                 if filing.stage is Stage.SMS_VERIFICATION
                 else "wait for the authority's decision"
             )
         )
-    return f"{filing.id} cannot be withdrawn from {filing.stage.value}"
+    return f"{filing.id} cannot be withdrawn from {named(filing.stage)}"
 
 
 def withdraw(filing: Filing, at: datetime, by: str, reason: str) -> Filing:
@@ -236,7 +237,7 @@ def record_materials(filing: Filing, at: datetime, by: str, received: bool) -> F
     """Record that the applicant mailed the verification materials, or that they arrived."""
     if filing.stage not in MATERIALS_STAGES:
         raise TransitionNotAllowed(
-            f"{filing.id} is {filing.stage.value}: mailed materials are recorded between the "
+            f"{filing.id} is in {named(filing.stage)}: mailed materials are recorded between the "
             "preliminary review and the submission to the communications administration"
         )
     if not received and filing.checklist.materials_received:

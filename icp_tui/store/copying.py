@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from icp_tui.domain.filing import Filing, to_record
+from icp_tui.domain.naming import counted
 from icp_tui.store import (
     DatabaseMissing,
     Location,
@@ -42,7 +43,7 @@ class CopyReport:
     def line(self) -> str:
         """The one-line report."""
         return (
-            f"copied {self.copied} filings from {self.source} to {self.target} "
+            f"copied {counted(self.copied, 'filing')} from {self.source} to {self.target} "
             f"({self.already_there} already there); verified: all {self.verified} are in the "
             f"target, every record identical (the target holds {self.target_total})"
         )

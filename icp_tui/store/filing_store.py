@@ -344,7 +344,9 @@ class FilingStore:
             changes: list[tuple[int, str, bytes, FilingSummary]] = []
             saved: list[Filing] = []
             given: set[str] = set()
-            with gc_paused():
+            # The records and summaries stay with the handle: kept as long-lived, so that the
+            # first collection after the pause does not scan them.
+            with gc_paused(long_lived=True):
                 for done, new in enumerate(filings, 1):
                     if new.id in state.by_id or new.id in given:
                         raise DuplicateFiling(
@@ -447,7 +449,9 @@ class FilingStore:
             targets += [p for p in (self.journal, lock_path(self.path)) if p.exists()]
             for target in targets:
                 if not os.access(target, os.W_OK):
-                    reason = f"you may not write {target}, so {self.path} is open read-only"
+                    # The path once: a team's path can take a line of the banner by itself.
+                    opened = "it" if target == self.path else str(self.path)
+                    reason = f"you may not write {target}, so {opened} is open read-only"
                     break
         self.read_only, self.read_only_reason = reason is not None, reason
 

@@ -17,6 +17,7 @@ import orjson
 
 from icp_tui.domain.errors import InvalidRecord
 from icp_tui.domain.filing import Filing, from_record
+from icp_tui.domain.naming import counted
 from icp_tui.domain.summary import summarize
 from icp_tui.store.errors import DatabaseCorrupt, StoreError
 from icp_tui.store.files import policy
@@ -51,11 +52,11 @@ class Repaired:
     def __str__(self) -> str:
         if self.copy is None:
             return f"{self.journal} reads fine: nothing to repair"
-        changes = "1 change" if self.kept == 1 else f"{self.kept} changes"
         word = "line" if len(self.dropped) == 1 else "lines"
         lines = ", ".join(map(str, self.dropped)) or "none"
         return (
-            f"repaired {self.journal}: saved {changes} from it, dropped {word} {lines}; "
+            f"repaired {self.journal}: saved {counted(self.kept, 'change')} from it, "
+            f"dropped {word} {lines}; "
             f"the damaged journal is kept as {self.copy}"
         )
 

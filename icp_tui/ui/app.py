@@ -25,6 +25,7 @@ from icp_tui.config import Reference, Settings
 from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
 from icp_tui.domain.filing import Filing, time_of_day
+from icp_tui.domain.naming import counted
 from icp_tui.queue import Queue, QueueEntry
 from icp_tui.report import build_report
 from icp_tui.services import (
@@ -50,7 +51,7 @@ from icp_tui.ui.messages import (
 )
 from icp_tui.ui.modals import HelpScreen
 from icp_tui.ui.stats import StatsScreen
-from icp_tui.ui.sticky import DashboardState, load_state, save_state
+from icp_tui.ui.sticky import DashboardState, database_key, load_state, save_state
 from icp_tui.ui.timetravel import TimeMoved
 
 __all__ = ["DashboardScreen", "IcpApp", "make_app"]
@@ -71,6 +72,7 @@ class IcpApp(App[int]):
         queue: Queue,
         settings: Settings,
         display_path: str,
+        state_key: str,
         as_of: datetime | None = None,
         remembered: DashboardState | None = None,
     ) -> None:
@@ -86,14 +88,21 @@ class IcpApp(App[int]):
         #: The database was read afresh while the past was shown: coming back to now builds
         #: the live queue anew rather than from the filings changed since.
         self.rebuild_on_return = False
+        #: A step in time is being worked out. One at a time: keys pressed meanwhile move
+        #: `travel_target` only, and the screen goes on from the instant that step reaches.
+        #: Each step started at once would be worked out from `as_of` in full, all of them
+        #: competing for the one interpreter, and all but the first thrown away.
+        self.travelling = False
         self.machine = service.time_machine()
         self.display_path = display_path
         self.refresh_seconds = settings.refresh_seconds
         # Held, not looked up in the screen stack: shutdown empties the stack while a dialog's
         # answer or a save's result may still arrive (a signal right after a save key).
         self.dashboard = DashboardScreen(queue)
-        #: The view, sort and filter of the user's last session (restored on mount).
+        #: The view, sort and filter of the user's last session on this database (restored on
+        #: mount), and the database they are kept for (`sticky.database_key`).
         self.remembered = remembered or DashboardState()
+        self.state_key = state_key
 
     def get_driver_class(self) -> type[Driver]:
         driver = super().get_driver_class()
@@ -149,6 +158,9 @@ class IcpApp(App[int]):
         """Show the queue as it was at `at` (None: now); what changed between the instant
         shown and `at` is found in a worker (`TimeMachine.changes`)."""
         self.travel_target = at
+        if self.travelling:
+            return
+        self.travelling = True
         self._travel(self.as_of, at, at is None and self.rebuild_on_return)
 
     @work(
@@ -270,7 +282,7 @@ class IcpApp(App[int]):
         if path is None or state == self.remembered:
             return ""
         try:
-            save_state(path, state)
+            save_state(path, self.state_key, state)
         except OSError as error:  # a full or read-only home: said, never fatal
             return f"Cannot keep the view for next time: {error}"
         self.remembered = state
@@ -291,7 +303,7 @@ class IcpApp(App[int]):
         except (IcpError, OSError) as error:
             said, severity = f"Export failed: {error}", "error"
         else:
-            said, severity = f"Exported {len(rows)} filings to {path}", "information"
+            said, severity = f"Exported {counted(len(rows), 'filing')} to {path}", "information"
         self.call_from_thread(self.notify, inert(said), severity=severity, markup=False)
 
     def _exported(self, filing_id: str) -> Filing:
@@ -341,9 +353,11 @@ class IcpApp(App[int]):
             self.set_timer(self.refresh_seconds, self.follow_changes)
         else:
             if worker.group == "travel":
+                self.travelling = False
                 self.travel_target = self.as_of  # the keys go on from the queue shown
                 if self.as_of is None:  # others' changes were held back meanwhile: read all
-                    self._travel(None, None, True)
+                    self.rebuild_on_return = True
+                    self.travel_to(None)
             self.notify(said, severity="error", markup=False)
 
 
@@ -360,11 +374,12 @@ def make_app(
     `as_of`: open it on the queue as it was then (read-only)."""
     settings = settings or Settings(db_path=db_path)
     service = FilingService.open(db_path, reference, actor=actor, clock=clock)
-    remembered = load_state(settings.state_file) if settings.state_file else None
+    key = database_key(db_path)
+    remembered = load_state(settings.state_file, key) if settings.state_file else None
     name = location_name(db_path)
     if as_of is None:
-        return IcpApp(service, service.load_queue(), settings, name, remembered=remembered)
+        return IcpApp(service, service.load_queue(), settings, name, key, remembered=remembered)
     service.load()
-    app = IcpApp(service, Queue(reference, as_of), settings, name, as_of, remembered)
+    app = IcpApp(service, Queue(reference, as_of), settings, name, key, as_of, remembered)
     app.dashboard.queue = app.machine.queue_at(as_of)  # the app's machine keeps what it read
     return app

@@ -30,6 +30,7 @@ from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
 from icp_tui.domain.estimate import ApprovalEstimate
 from icp_tui.domain.filing import BEIJING, Filing
+from icp_tui.domain.naming import counted
 from icp_tui.domain.provinces import icp_number_example, icp_number_problem
 from icp_tui.domain.query import Query, QueryError, parse_query
 from icp_tui.domain.stages import REASONED_STAGES, Stage, rule
@@ -42,6 +43,7 @@ from icp_tui.queue import (
     View,
     in_view,
     order_holds,
+    position_in,
     reposition,
     sort_key,
 )
@@ -286,7 +288,7 @@ class DashboardScreen(Screen[None]):
             return in_view(view, entry, actor) and bool(queue.matching([entry], saved, actor))
 
         if self.filter_query:
-            reposition(self._ordered, entries, self.sort, in_view_now, _position(self._ordered))
+            reposition(self._ordered, entries, self.sort, in_view_now, position_in(self._ordered))
             keep = lambda e: in_view_now(e) and bool(self.filtered([e]))  # noqa: E731
             self.table.reposition(entries, self.sort, keep)
         else:  # the table shows the view's rows, all of them: they are the order
@@ -777,7 +779,7 @@ class DashboardScreen(Screen[None]):
             if name is not None:
                 self.icp.export_view(entries, Path(name.strip()).expanduser())
 
-        prompt = f"Export the {len(entries)} filings of this view (filter and sort) to:"
+        prompt = f"Export the {counted(len(entries), 'filing')} of this view (filter and sort) to:"
         screen = TextPromptScreen(prompt, "a .csv file name", str(default), action="write it")
         self.app.push_screen(screen, chosen)
 
@@ -826,6 +828,7 @@ class DashboardScreen(Screen[None]):
         # At once, not after the pending events (as focus() does): the keys typed or pasted
         # right after `/` are query text, never dashboard keys.
         self.set_focus(box.input)
+        box.input.action_end()  # a user refining the query types more, after what is there
 
     def action_clear_filter(self) -> None:
         box = self.query_one(QueryBox)
@@ -1073,8 +1076,11 @@ class DashboardScreen(Screen[None]):
     @on(timetravel.TimeMoved)
     def _time_moved(self, message: timetravel.TimeMoved) -> None:
         app = self.icp
-        if message.since != app.as_of:
-            return  # computed from an instant no longer shown: a later step supersedes it
+        app.travelling = False
+        if message.since != app.as_of:  # worked out from an instant no longer shown
+            if app.travel_target != app.as_of:
+                app.travel_to(app.travel_target)
+            return
         if message.queue is not None:
             self.queue = message.queue
             app.rebuild_on_return = False
@@ -1144,18 +1150,6 @@ class DashboardScreen(Screen[None]):
     @on(CompactionDeferred)
     def _compaction_deferred(self, message: CompactionDeferred) -> None:
         self.notify(inert(message.said), severity="warning", markup=False)
-
-
-def _position(rows: list[QueueEntry]) -> Callable[[QueueEntry], int | None]:
-    """Where an entry is in `rows` (None: not there); by identity, as entries are kept."""
-
-    def position(entry: QueueEntry) -> int | None:
-        try:
-            return rows.index(entry)
-        except ValueError:
-            return None
-
-    return position
 
 
 def new_name_words(name: str) -> str:

@@ -21,9 +21,16 @@ from textual.widgets import Static
 
 from icp_tui.config import Reference
 from icp_tui.display import inert
-from icp_tui.domain.estimate import ApprovalEstimate, eta_words, overdue_words
+from icp_tui.domain.estimate import ApprovalEstimate, estimate_lines
 from icp_tui.domain.filing import Filing, Transition, stamp, submission_groups
-from icp_tui.domain.sla import Health, SlaStatus, expires_at, expiry_in_words, sla_status
+from icp_tui.domain.sla import (
+    Health,
+    SlaStatus,
+    expires_at,
+    expiry_in_words,
+    sla_status,
+    ticket_words,
+)
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, SlaClock, Stage, rule
 from icp_tui.domain.transitions import sms_attempts
 
@@ -157,15 +164,10 @@ class StagePanes:
         expiry = expiry_in_words(expires_at(f, policy), policy, self.now)
         if expiry:
             text.append(f"\norder {expiry}", "bold" if expiry == "expired" else "")
-        if s.escalate:
+        ticket = ticket_words(f, s, policy)
+        if ticket:
             text.append("\n")
-            text.append(
-                f"ticket {inert(f.ticket)}"
-                if f.ticket
-                else "NEEDS A TICKET: Alibaba Cloud review over "
-                f"{self.reference.policy.escalate_after_bd} bd since submission",
-                "bold",
-            )
+            text.append(f"ticket {inert(ticket)}", "bold")
         # "next:" wraps under itself, so the advice reads as one block in a narrow pane.
         advice = Table.grid(expand=True)
         advice.add_column(width=6, no_wrap=True, style="bold")
@@ -257,10 +259,9 @@ class StagePanes:
             target = self.reference.policy.target(stage, f.province)
             lines.append(_line("target", f"{target} bd for {inert(f.province)}"))
             if current and self.eta is not None:
-                lines.append(_line("estimate", inert(eta_words(self.eta, f.province))))
-                overdue = overdue_words(self.eta, self.now)
-                if overdue:
-                    lines.append(_line("", overdue, "bold"))
+                estimate, *late = estimate_lines(self.eta, f.province, self.now)
+                lines.append(_line("estimate", inert(estimate)))
+                lines.extend(_line("", inert(words), "bold") for words in late)
         elif stage is Stage.APPROVED:
             lines.append(_line("ICP no.", inert(f.icp_number or "not recorded")))
         elif stage is Stage.WITHDRAWN:

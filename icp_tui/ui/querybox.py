@@ -40,6 +40,8 @@ class QueryBox(Vertical):
         yield Input(
             placeholder="query: words, health:, stage:, province:, assignee:, due:<2bd … (? lists)",
             id="filter",
+            # Opened again over a query, the next key refines it rather than replacing it.
+            select_on_focus=False,
         )
         yield Static(id="query-error")
 

@@ -23,6 +23,7 @@ from textual.widgets import Footer, Sparkline, Static
 
 from icp_tui.display import inert
 from icp_tui.domain.filing import stamp
+from icp_tui.domain.naming import counted
 from icp_tui.domain.sla import HEALTH_ORDER, Health
 from icp_tui.domain.stages import STAGE_ORDER, rule
 from icp_tui.report import Report
@@ -175,7 +176,7 @@ class StatsScreen(Screen[None]):
         report = self.report
         title = Text()
         title.append("Queue statistics", "bold")
-        title.append(f" at {stamp(report.now)} (Beijing): {report.total} filings\n")
+        title.append(f" at {stamp(report.now)} (Beijing): {counted(report.total, 'filing')}\n")
         title.append("  ".join(f"{h.glyph} {report.by_health[h]} {h.word}" for h in HEALTH_ORDER))
         yield Static(title, id="stats-title")
         days = report.breaches_per_day
@@ -213,8 +214,8 @@ SLOW_SHOWN = 10
 
 def _slow_heading(report: Report) -> str:
     return (
-        f"Slower than 9 in 10: {len(report.slower_than_p90)} filings in authority review "
-        "past their province's P90"
+        f"Slower than 9 in 10: {counted(len(report.slower_than_p90), 'filing')} in authority "
+        "review past their province's P90"
     )
 
 

@@ -52,8 +52,7 @@ def test_import_of_a_new_id_on_an_open_domain_is_a_bad_row(run: Runner) -> None:
     result = run("import", str(csv), "--skip-bad")
     assert result.returncode == 0, result.stderr
     assert f"line 2: taken.cn already has an open filing ({taken})" in result.stderr
-    assert "imported 1 filings" in result.stdout
-    assert "0 already present; 1 bad rows" in result.stdout
+    assert f"imported 1 filing from {csv}; 0 already present; 1 bad row\n" == result.stdout
 
 
 # -- issue 13 item 15 (and 7, 13): the command line's rough edges ------------------------------

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
 import pty
 import random
@@ -36,6 +35,7 @@ from icp_tui.demo import generate_filings
 from icp_tui.domain.filing import to_record
 from icp_tui.services import FilingService, fixed_clock
 from icp_tui.store import FilingStore, journal_path
+from icp_tui.ui.sticky import database_key, load_state
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 
@@ -364,8 +364,7 @@ def test_keys_typed_while_the_dashboard_starts_are_not_query_text(db: Path, tmp_
         dashboard.close()
     # What the next start restores: written when a view, sort or filter was set.
     state = private / "state" / "icp-tui" / "dashboard.json"
-    remembered = json.loads(state.read_text()) if state.exists() else {}
-    assert remembered.get("filter", "") == "", remembered
+    assert load_state(state, database_key(db)).filter == ""
 
 
 def test_a_terminal_gone_without_a_signal_ends_the_dashboard(db: Path, private: Path) -> None:

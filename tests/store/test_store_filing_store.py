@@ -253,7 +253,7 @@ def test_read_only_when_the_files_may_not_be_written(
     store = FilingStore(path)
     assert store.load() == 3
     assert store.read_only
-    reason = f"you may not write {path}, so {path} is open read-only"
+    reason = f"you may not write {path}, so it is open read-only"  # the path said once
     assert store.read_only_reason == reason
     with pytest.raises(ReadOnlyDatabase, match="is open read-only"):
         store.commit(fid(1), noter("x"))

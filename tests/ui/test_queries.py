@@ -23,7 +23,7 @@ from icp_tui.domain.filing import Filing
 from icp_tui.services import current_actor, fixed_clock
 from icp_tui.ui.app import IcpApp, make_app
 from icp_tui.ui.querybox import QueryBox
-from icp_tui.ui.sticky import DashboardState, load_state
+from icp_tui.ui.sticky import DashboardState, database_key, load_state
 
 MakeDb = Callable[[Iterable[Filing]], Path]
 VIEWS = (("late", "health:breached"), ("waiting long", "waiting:>2d"), ("zj", "province:浙江"))
@@ -120,7 +120,8 @@ async def test_view_sort_and_filter_are_restored_from_the_users_state(
         await pilot.press("enter")
         await wait_for(pilot, lambda: first.remembered.filter == "-health:done")
         shown = shown_ids(first)
-    assert load_state(state) == DashboardState("view:waiting long", "stage", "-health:done")
+    kept = load_state(state, database_key(DB))
+    assert kept == DashboardState("view:waiting long", "stage", "-health:done")
     assert not (tmp_path / "filings.json.state").exists()  # never beside the database
     again = app_with(reference, state)
     async with again.run_test(size=(100, 30)) as pilot:
@@ -145,19 +146,21 @@ async def test_a_filter_cleared_just_before_quitting_is_not_restored(
         await pilot.press("escape")  # clears the filter; `q` at once
         await wait_for(pilot, lambda: first.dashboard.filter_query.text == "")
         await pilot.press("q")
-    assert load_state(state) == DashboardState("ALL", "urgency", "")
+    assert load_state(state, database_key(DB)) == DashboardState("ALL", "urgency", "")
 
 
 async def test_a_damaged_state_file_is_ignored(
     demo_db: Path, reference: Reference, tmp_path: Path
 ) -> None:
     state = tmp_path / "dashboard.json"
-    state.write_text('{"view": "view:gone", "sort": 3, "filter": "colour:red"', encoding="utf-8")
+    kept = json.dumps({"databases": {database_key(DB): {"view": "view:gone", "sort": "nope"}}})
+    state.write_text(kept[:-3], encoding="utf-8")  # cut short
     app = app_with(reference, state)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert app.dashboard.view_title() == "all" and len(shown_ids(app)) == 40
-    state.write_text('{"view": "view:gone", "sort": "nope", "filter": "colour:red"}', "utf-8")
+    damaged = {"view": "view:gone", "sort": "nope", "filter": "colour:red", "x": 3}
+    state.write_text(json.dumps({"databases": {database_key(DB): damaged}}), "utf-8")
     app = app_with(reference, state)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()

@@ -510,7 +510,7 @@ def test_reasons_are_listed_or_kept_as_other(reference: Reference) -> None:
 def test_returning_or_rejecting_needs_a_reason(make_filing: MakeFiling, target: Stage) -> None:
     source = S.PRELIMINARY_REVIEW if target is S.RETURNED else S.AUTHORITY_REVIEW
     filing = make_filing(source, bj(2025, 3, 3, 10))
-    with pytest.raises(InvalidInput, match=f"moving to {target.value} needs a reason"):
+    with pytest.raises(InvalidInput, match=f"moving to '{target.value}' needs a reason"):
         advance(filing, bj(2025, 3, 4, 10), ACTOR, target)
     moved = advance(filing, bj(2025, 3, 4, 10), ACTOR, target, "materials missing")
     assert moved.last_move.reason == "materials missing"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from icp_tui.domain.errors import InvalidInput
-from icp_tui.domain.naming import resolve_filing_id
+from icp_tui.domain.naming import counted, resolve_filing_id
 from icp_tui.domain.sla import Health, find_health
 from icp_tui.domain.stages import Stage, find_stage, rule
 
@@ -70,3 +70,8 @@ def test_a_whole_id_does_not_list_the_store() -> None:
         raise AssertionError("listed every id for a whole one")
 
     assert resolve_filing_id("ICP-2026-00042", no_listing) == "ICP-2026-00042"
+
+
+@pytest.mark.parametrize(("n", "said"), [(0, "0 bad rows"), (1, "1 bad row"), (2, "2 bad rows")])
+def test_a_count_is_singular_for_one_only(n: int, said: str) -> None:
+    assert counted(n, "bad row") == said

@@ -6,7 +6,7 @@ import pytest
 from unit_helpers import HAPPY_PATH, S
 
 from icp_tui.domain import stages
-from icp_tui.domain.stages import ReasonLists, parse_stage
+from icp_tui.domain.stages import ReasonLists, find_stage
 
 
 def test_the_happy_path_follows_the_table_from_submission_to_approval() -> None:
@@ -45,7 +45,7 @@ def test_other_with_its_text_is_kept_with_one_space(typed: str, kept: str) -> No
 
 def test_an_unknown_stage_id_lists_the_known_ones() -> None:
     with pytest.raises(ValueError) as unknown:
-        parse_stage("nowhere")
+        find_stage("nowhere")
     assert str(unknown.value) == (
         "unknown stage 'nowhere' (known: preliminary_review, returned, awaiting_photo, "
         "photo_review, awaiting_submission, sms_verification, authority_review, approved, "
