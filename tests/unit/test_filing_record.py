@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import re
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -784,3 +786,98 @@ def test_checks_do_not_modify_the_record(record: dict[str, Any]) -> None:
     kept = copy.deepcopy(record)
     from_record(record)
     assert record == kept
+
+
+# -- records of other shapes -------------------------------------------------------------------
+
+
+class _Rows(list[Any]):
+    """A list subclass, as a caller building records in code may hand over."""
+
+
+def _minimal_record() -> dict[str, Any]:
+    """Only the required keys: no version, submitted_at, checklist or notes."""
+    record = _simple_record([(None, "preliminary_review", T[0])])
+    del record["submitted_at"]
+    return record
+
+
+@pytest.mark.parametrize(
+    "variant", ["minimal, history a list subclass", "version 1, ordered checklist", "full"]
+)
+def test_a_record_of_subclassed_lists_and_objects_reads_as_the_plain_one(
+    record: dict[str, Any], variant: str
+) -> None:
+    if variant == "full":
+        plain = record
+        shaped = json.loads(json.dumps(record), object_pairs_hook=OrderedDict)
+    elif variant == "minimal, history a list subclass":
+        plain = _minimal_record()
+        shaped = {**plain, "history": _Rows(plain["history"])}
+    else:
+        plain = {**_minimal_record(), "version": 1, "checklist": {"admin_photo": False}}
+        shaped = {**plain, "checklist": OrderedDict(plain["checklist"])}
+    assert from_record(shaped) == from_record(plain)
+
+
+def test_a_record_whose_texts_are_all_numbers_is_refused() -> None:
+    record = {**_minimal_record(), "id": 1, "domain": 2, "entity": 3, "province": 4}
+    with pytest.raises(InvalidRecord, match="a filing: 'id' must be a non-empty string, not 1"):
+        from_record(record)
+
+
+def test_a_naive_entered_at_is_refused_with_no_other_time_given() -> None:
+    record = {**_minimal_record(), "entered_at": "2025-03-03T10:00:00"}
+    with pytest.raises(InvalidRecord, match="'entered_at' must be a time with a time zone"):
+        from_record(record)
+
+
+def test_an_entered_at_written_in_1970_is_refused_though_its_instant_is_in_1971() -> None:
+    # The year is the one written: 16:30Z on 1970-12-31 is 00:30 Beijing on 1971-01-01.
+    record = _simple_record([(None, "preliminary_review", "1971-01-01T00:30:00+08:00")])
+    del record["submitted_at"]
+    record["entered_at"] = "1970-12-31T16:30:00+00:00"
+    with pytest.raises(InvalidRecord, match="'entered_at' must be a time after 1970"):
+        from_record(record)
+
+
+@pytest.mark.parametrize(
+    ("note", "field"),
+    [
+        ({"at": None, "by": "bob", "text": "called"}, "'at'"),
+        ({"at": T[0], "by": "bob", "text": 5}, "'text' must be a non-empty string, not 5"),
+    ],
+    ids=["no time", "a number for text"],
+)
+def test_a_lone_bad_note_is_refused(note: dict[str, Any], field: str) -> None:
+    record = {**_minimal_record(), "notes": [note]}
+    with pytest.raises(InvalidRecord, match=rf"notes\[0\]: {field}"):
+        from_record(record)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            {"history": tuple(_minimal_record()["history"]), "notes": ()},
+            "'history' must be a list of objects",
+        ),
+        (
+            {
+                "checklist": dict.fromkeys(
+                    ("admin_photo", "materials_mailed", "materials_received"), 1
+                )
+            },
+            "'admin_photo' must be true or false, not 1",
+        ),
+        ({"assignee": 5}, "'assignee' must be a string or null, not 5"),
+        ({"entered_at": None}, "'entered_at' must be an ISO 8601 time with offset, not None"),
+    ],
+    ids=["history and notes tuples", "checklist of numbers", "assignee a number", "no entered_at"],
+)
+def test_a_lone_bad_field_of_a_minimal_record_is_refused(
+    change: dict[str, Any], field: str
+) -> None:
+    record = {**_minimal_record(), **change}
+    with pytest.raises(InvalidRecord, match=re.escape(field)):
+        from_record(record)
