@@ -21,6 +21,7 @@ from icp_tui.domain.estimate import (
     FinishedReview,
     ReviewHistory,
     decided_by,
+    estimate_lines,
     eta_words,
     finished_reviews,
     overdue_words,
@@ -273,3 +274,14 @@ def test_a_province_with_no_reviews_and_a_window_not_moved(policy: SlaPolicy) ->
     assert history.days("Hebei") == []
     assert history.move_to(NOW) == set()  # the same window: nothing changed, nothing lost
     assert history.days("Beijing") == [3]
+
+
+def test_the_estimate_s_lines_add_the_overdue_words_once_past_its_last_day() -> None:
+    p50, p90 = bj(2026, 6, 4, 23, 59, 59), bj(2026, 6, 8, 23, 59, 59)
+    estimate = ApprovalEstimate(p50, p90, 1, Basis.HISTORY, 3, 5)
+    eta = "likely approved 2026-06-04, 9 in 10 by 2026-06-08, from 1 review in Hebei"
+    assert estimate_lines(estimate, "Hebei", p90) == [eta]
+    assert estimate_lines(estimate, "Hebei", bj(2026, 6, 9)) == [
+        eta,
+        "slower than 9 in 10 already",
+    ]

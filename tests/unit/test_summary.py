@@ -173,3 +173,18 @@ def test_a_row_with_a_wrong_field_is_refused(field: int, bad: Any) -> None:
 def test_a_row_of_another_length_or_no_row_is_refused(row: Any) -> None:
     with pytest.raises(InvalidRecord, match="not a filing summary row"):
         FilingSummary.from_row(row)
+
+
+def test_an_undone_move_s_row_keeps_its_last_move_apart_from_its_stage_entry() -> None:
+    """After an undo the filing is back in the stage it entered earlier, while its last move
+    is the undo: the row keeps both instants."""
+    before = in_sms_check()
+    moved = t.advance(before, hours(9), "bob")  # authority_review
+    undone_at = hours(9) + timedelta(minutes=2)
+    back = t.undo(moved, before, moved.version, undone_at, "bob")
+    summary = summarize(back)
+    assert (summary.entered_ts, summary.last_move_ts) == (
+        hours(7).timestamp(),
+        undone_at.timestamp(),
+    )
+    assert FilingSummary.from_row(orjson.loads(orjson.dumps(summary.to_row()))) == summary
