@@ -103,11 +103,25 @@ class BusinessCalendar:
         self,
         overrides: Mapping[int, YearSchedule] | None = None,
         first_year: int = 2020,
-        last_year: int = 2030,
+        last_year: int | None = None,
     ) -> None:
         self._overrides = dict(overrides or {})
         self._widening = threading.Lock()
+        if last_year is None:
+            last_year = self._last_scheduled(first_year)
         self._span = self._build(first_year, last_year)
+
+    def _last_scheduled(self, first_year: int) -> int:
+        """The last year from `first_year` on with a schedule (staff's or the official one):
+        by default the span stops there, so that the statutory rules of the provisional
+        years after it (the holidays library: a third of a second, with its import) are
+        worked out only once a date in them is asked about."""
+        year = first_year
+        while year < MAX_YEAR and (
+            year + 1 in self._overrides or _library_says_workday(date(year + 1, 1, 1)) is not None
+        ):
+            year += 1
+        return max(year, *self._overrides) if self._overrides else year
 
     def _build(self, first_year: int, last_year: int) -> _Span:
         running: list[int] = []

@@ -9,9 +9,9 @@ Nothing here depends on the calendar or targets, so editing those never invalida
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterator
 from datetime import datetime
-from itertools import pairwise
 from typing import Any, NamedTuple
 
 from icp_tui.domain.errors import InvalidRecord
@@ -114,27 +114,37 @@ class FilingSummary(NamedTuple):
                 and type(created) in _NUMBERS
                 and type(latest) in _NUMBERS
             ):
+                # 100,000 summaries are kept: a province or a person is one string object,
+                # and an instant the row repeats is one float (30 MB less at 100,000).
+                entered, moved, first = float(entered), float(moved), float(first)
+                created, latest = float(created), float(latest)
+                if moved == entered:
+                    moved = entered
+                if first == entered:
+                    first = entered
+                if created == first:
+                    created = first
+                if latest == moved:
+                    latest = moved
                 return cls(
                     fid,
                     version,
                     domain,
                     entity,
                     _ENTITY_TYPES[kind],
-                    province,
+                    sys.intern(province),
                     _STAGES[stage],
-                    float(entered),
-                    float(moved),
-                    tuple((_seconds(a), _seconds(b)) for a, b in stretches) if stretches else (),
-                    assignee,
+                    entered,
+                    moved,
+                    _stretches(stretches, moved) if stretches else (),
+                    None if assignee is None else sys.intern(assignee),
                     ticket,
                     received,
-                    float(first),
+                    first,
                     None if sms is None else float(sms),
-                    float(created),
-                    float(latest),
-                    None
-                    if reviews is None
-                    else tuple((_seconds(a), _seconds(b)) for a, b in reviews),
+                    created,
+                    latest,
+                    None if reviews is None else _stretches(reviews, moved),
                 )
         except (TypeError, ValueError, KeyError):
             pass
@@ -150,17 +160,60 @@ def _seconds(value: Any) -> float:
     return float(value)
 
 
+def _stretches(pairs: Any, moved: float) -> tuple[tuple[float, float], ...]:
+    """Stored (start, end) pairs of epoch seconds, an instant seen before kept as one object:
+    a stretch often starts where the one before it ended, and the last ends at the last move."""
+    result = []
+    end = moved
+    for a, b in pairs:
+        start = _seconds(a)
+        if start == end:
+            start = end
+        end = _seconds(b)
+        if end == moved:
+            end = moved
+        result.append((start, end))
+    return tuple(result)
+
+
 def summarize(filing: Filing) -> FilingSummary:
     """The summary of a (checked) filing."""
-    # Moves only: a note or ticket does not change the stage, and an older database may hold
-    # one stamped out of order, which must not cut a stretch short or make one run backwards.
-    moves = [entry for entry in filing.history if entry.moved]
-    last = moves[-1]
-    stretches = tuple(
-        (entry.at.timestamp(), following.at.timestamp())
-        for entry, following in pairwise(moves)
-        if entry.target in ALIBABA_CLOUD_REVIEW and entry.at >= filing.submitted_at
-    )
+    # One epoch time per datetime object: a filing built in one go (an import) shares one
+    # between several of its times, and timestamp() is most of the rest of the cost.
+    seconds: dict[int, float] = {}
+
+    def ts(moment: datetime) -> float:
+        value = seconds.get(id(moment))
+        if value is None:
+            value = seconds[id(moment)] = moment.timestamp()
+        return value
+
+    # One pass over the history (a step in time summarizes thousands of rebuilt filings).
+    # Stretches from moves only: a note or ticket does not change the stage, and an older
+    # database may hold one stamped out of order, which must not cut a stretch short or make
+    # one run backwards.
+    history = filing.history
+    first = history[0]
+    order_start = latest = first.at
+    last: Transition | None = None  # the latest move
+    submitted = filing.submitted_at
+    stretches = []
+    reviewed = False
+    for entry in history:
+        at = entry.at
+        if at > latest:
+            latest = at
+        source, target = entry.source, entry.target
+        if source is target:
+            continue  # a change recorded in place
+        if last is not None and last.target in ALIBABA_CLOUD_REVIEW and last.at >= submitted:
+            stretches.append((ts(last.at), ts(at)))
+        if target is Stage.PRELIMINARY_REVIEW and source is Stage.REJECTED and not entry.undo:
+            order_start = at  # resubmitted after a rejection: a new order (order_submitted_at)
+        elif target is Stage.AUTHORITY_REVIEW:
+            reviewed = True
+        last = entry
+    assert last is not None, "a checked history starts with the submission, a move"
     return FilingSummary(
         id=filing.id,
         version=filing.version,
@@ -169,19 +222,19 @@ def summarize(filing: Filing) -> FilingSummary:
         entity_type=filing.entity_type,
         province=filing.province,
         stage=filing.stage,
-        entered_ts=filing.entered_at.timestamp(),
-        last_move_ts=last.at.timestamp(),
-        review_stretches=stretches,
+        entered_ts=ts(filing.entered_at),
+        last_move_ts=ts(last.at),
+        review_stretches=tuple(stretches),
         assignee=filing.assignee,
         ticket=filing.ticket,
         materials_received=filing.checklist.materials_received,
-        order_submitted_ts=filing.order_submitted_at.timestamp(),
-        sms_sent_ts=filing.sms_sent_at.timestamp() if filing.sms_sent_at else None,
-        created_ts=filing.history[0].at.timestamp(),
-        latest_ts=filing.latest_at.timestamp(),
+        order_submitted_ts=ts(order_start),
+        sms_sent_ts=ts(filing.sms_sent_at) if filing.sms_sent_at else None,
+        created_ts=ts(first.at),
+        latest_ts=ts(latest),
         reviews=tuple(
-            (entered.timestamp(), decided.timestamp())
-            for entered, decided in authority_reviews(filing.history)
+            (ts(entered), ts(decided))
+            for entered, decided in (authority_reviews(history) if reviewed else ())
         ),
     )
 

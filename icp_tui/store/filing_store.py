@@ -6,10 +6,10 @@ they catch up with the files, check the version the user saw, and append one jou
 Compaction (folding the journal into a new base) is a separate call so a change stays fast.
 
 Opening is fast because the writer leaves a summary sidecar beside the base (journal.py): when
-it matches the base, load() takes each filing's FilingSummary from it and keeps only the raw
-JSON bytes of the records, without parsing or validating them. Memory stays small at 50,000
-filings for the same reason: raw bytes plus one FilingSummary per filing; `get` decodes (and
-validates) a full filing on demand.
+it matches the base, load() takes each filing's FilingSummary from it and keeps only where
+each record lies in the base, without parsing or validating them. Memory stays small at
+100,000 filings for the same reason: one FilingSummary and one place per filing, and the base
+file version read kept open; `get` reads, decodes and validates a full filing on demand.
 
 What a handle knows is built from what it read by the pure functions of state.py; this module
 does the reading, the locking, the writing and the compaction around them.
@@ -44,7 +44,11 @@ from icp_tui.store.files import check
 from icp_tui.store.journal import (
     JOURNAL_FORMAT,
     SCHEMA_VERSION,
+    BaseChanged,
     FileId,
+    Raw,
+    Stored,
+    Written,
     append_line,
     batch_line,
     file_id,
@@ -54,6 +58,7 @@ from icp_tui.store.journal import (
     next_generation,
     read_journal,
     read_snapshot,
+    span,
     start_journal,
     summary_path,
     write_database,
@@ -128,12 +133,15 @@ class FilingStore:
         by_doc: Docs = {}
         by_id: dict[str, int] = {}
         summaries: Summaries = {}
+        records: list[tuple[int, Raw]] = []
         with gc_paused():
             for doc_id, filing in enumerate(filings, 1):
                 check_filing(filing)  # never write what the loader would refuse
                 if filing.id in by_id:
                     raise DuplicateFiling(f"{filing.id} is given twice; {store.path} not written")
-                by_doc[doc_id] = (filing.id, orjson.dumps(to_record(filing)))
+                raw = orjson.dumps(to_record(filing))
+                records.append((doc_id, raw))
+                by_doc[doc_id] = (filing.id, raw)
                 by_id[filing.id] = doc_id
                 summaries[filing.id] = summarize(filing)
                 if progress is not None and doc_id % 1000 == 0:
@@ -146,12 +154,12 @@ class FilingStore:
                 store.path,
                 generation=generation,
                 tables={},
-                records=[(doc_id, raw) for doc_id, (_, raw) in by_doc.items()],
+                records=records,
                 rows=[summary.to_row() for summary in summaries.values()],
             )
             summary_id = _summary_id(store.path)
         store.bytes_written += written.bytes_written
-        store._state = StoreState(
+        state = store._state = StoreState(
             base_id=file_id(written.base),
             generation=generation,
             schema_version=SCHEMA_VERSION,
@@ -168,7 +176,9 @@ class FilingStore:
             journal_lines=1,
             journal_size=written.journal_end,
         )
-        store._check_access(store._state)
+        del records
+        _point_at(state, written, list(by_doc))
+        store._check_access(state)
         if progress is not None:
             progress(len(by_id))
         return store
@@ -190,16 +200,16 @@ class FilingStore:
 
         `visit` gets the summary of each current filing (base plus journal) once, in document
         order, after everything was read. With a sidecar that matches the base, the base's
-        records are kept as raw bytes and checked when `get` first decodes them; without one,
-        every record is parsed and validated now. Journal entries are always validated. On an
-        error nothing of this handle changes and `visit` has seen nothing.
+        records are left unread (their places kept) and checked when `get` first reads them;
+        without one, every record is parsed and validated now. Journal entries are always
+        validated. On an error nothing of this handle changes and `visit` has seen nothing.
         """
         with self._mutex, gc_paused(long_lived=True):
             snapshot = read_snapshot(self.path, summaries=True)
             self.bytes_read += snapshot.bytes_read
             state, _ = build_state(self.path, snapshot, None)
             del snapshot  # free its rows and records while the collector cannot see them
-            self._state = state
+            self._install(state)
             self._pending.clear()
             self._lost = False
             self._check_access(state)
@@ -228,7 +238,7 @@ class FilingStore:
         DatabaseCorrupt if its stored record turns out to be bad (see journal.py).
         """
         with self._mutex:
-            return decode(self.path, self._loaded(), filing_id)
+            return self._decode(filing_id)
 
     def summary(self, filing_id: str) -> FilingSummary:
         """The summary of the filing as last read (from memory); UnknownFiling if there is none."""
@@ -259,16 +269,20 @@ class FilingStore:
                 self.load()
                 return None
             self._refresh()
-            if self._lost or len(self._pending) > POLL_LIST_LIMIT:
-                changed = None
-            else:
-                state = self._state
-                changed = [
-                    decode(self.path, state, fid) for fid in self._pending if fid in state.by_id
-                ]
+            try:
+                changed = self._changed()
+            except BaseChanged:
+                self._reload()  # rewritten in place: its records are no longer where they were
+                changed = self._changed()
             self._pending.clear()
             self._lost = False
             return changed
+
+    def _changed(self) -> list[Filing] | None:
+        if self._lost or len(self._pending) > POLL_LIST_LIMIT:
+            return None
+        state = self._loaded()
+        return [decode(self.path, state, fid) for fid in self._pending if fid in state.by_id]
 
     def wait_for_change(self, timeout: float) -> bool:
         """Block until the base or the journal changes on disk (a file-change notification),
@@ -300,8 +314,9 @@ class FilingStore:
         With `expected_version` (the version the user saw), a filing changed since by someone
         else is refused with StaleChange; None acts on whatever is current.
         """
-        with self._writing() as state:
-            current = decode(self.path, state, filing_id)
+        with self._writing():
+            current = self._decode(filing_id)
+            state = self._loaded()
             if expected_version is not None and current.version != expected_version:
                 raise StaleChange(_stale_message(current), current)
             new = change(current)
@@ -344,7 +359,9 @@ class FilingStore:
             changes: list[tuple[int, str, bytes, FilingSummary]] = []
             saved: list[Filing] = []
             given: set[str] = set()
-            with gc_paused():
+            # The records and summaries stay with the handle: kept as long-lived, so that the
+            # first collection after the pause does not scan them.
+            with gc_paused(long_lived=True):
                 for done, new in enumerate(filings, 1):
                     if new.id in state.by_id or new.id in given:
                         raise DuplicateFiling(
@@ -434,6 +451,21 @@ class FilingStore:
         assert self._state is not None
         return self._state
 
+    def _install(self, state: StoreState) -> None:
+        """Make `state` this handle's, and let go of the base file the old one read."""
+        old, self._state = self._state, state
+        if old is not None and old.records is not None and old.records is not state.records:
+            old.records.close()
+
+    def _decode(self, filing_id: str) -> Filing:
+        """The filing as last read; if its base was rewritten in place since (so its record
+        may no longer be where it was), the database is read again first."""
+        try:
+            return decode(self.path, self._loaded(), filing_id)
+        except BaseChanged:
+            self._reload()
+            return decode(self.path, self._loaded(), filing_id)
+
     def _check_access(self, state: StoreState) -> None:
         """Decide whether this handle may write, and say why not."""
         reason = None
@@ -504,7 +536,7 @@ class FilingStore:
         if any(fid not in state.by_id for fid in previous.by_id):
             self._lost = True
         self._pending.update(dict.fromkeys(changed))
-        self._state = state
+        self._install(state)
         self._check_access(state)
 
     @contextmanager
@@ -567,13 +599,23 @@ class FilingStore:
         # scan every filing held in memory several times while they are built.
         with gc_paused():
             docs = sorted(state.by_doc.items())
-            written = write_database(
-                self.path,
-                generation=generation,
-                tables=state.tables,
-                records=[(doc_id, raw) for doc_id, (_, raw) in docs],
-                rows=[summaries[fid].to_row() for _, (fid, _) in docs],
-            )
+            # The base records are copied from the version read, viewed rather than sliced:
+            # 100,000s of copies would be freed again, but not all to the system.
+            records = state.records
+            if not any(type(stored) is int for _, (_, stored) in docs):
+                records = None  # all held as bytes (a migrated view): nothing to read
+            base = memoryview(records.whole() if records is not None else b"")
+            try:
+                written = write_database(
+                    self.path,
+                    generation=generation,
+                    tables=state.tables,
+                    records=_raws(docs, base),
+                    rows=[summaries[fid].to_row() for _, (fid, _) in docs],
+                )
+            finally:
+                base.release()
+            _point_at(state, written, [doc_id for doc_id, _ in docs])
             del docs
         self.bytes_written += written.bytes_written
         state.summary_id = _summary_id(self.path)
@@ -583,6 +625,32 @@ class FilingStore:
         state.journal_gen, state.journal_lines = generation, 1
         state.journal_format = JOURNAL_FORMAT
         state.journal_end = state.journal_size = written.journal_end
+
+
+def _raws(
+    docs: list[tuple[int, tuple[str, Stored]]], base: memoryview
+) -> Iterator[tuple[int, Raw]]:
+    """The records of `docs`, those kept as places viewed in `base` (their base, read whole)."""
+    for doc_id, (_, stored) in docs:
+        if isinstance(stored, bytes):
+            yield doc_id, stored
+        else:
+            start, length = span(stored)
+            yield doc_id, base[start : start + length]
+
+
+def _point_at(state: StoreState, written: Written, order: list[int]) -> None:
+    """Keep the records just written (the documents of `state` in `order`) as their places in
+    the new base, read back from it from now on: a record held as bytes (a change since the
+    base was read) is not kept twice."""
+    if written.reader is None:
+        return  # keep what we have: the old base stays open, and it holds the same records
+    by_doc = state.by_doc
+    for doc_id, where in zip(order, written.places, strict=True):
+        by_doc[doc_id] = (by_doc[doc_id][0], where)
+    old, state.records = state.records, written.reader
+    if old is not None:
+        old.close()
 
 
 def _summary_id(path: Path) -> FileId | None:

@@ -64,6 +64,7 @@ import errno
 import json
 import os
 import secrets
+import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -116,6 +117,13 @@ MIGRATIONS: dict[int, Migration] = {}
 
 #: A file's identity for change detection: device, inode, mtime (ns) and size.
 FileId = tuple[int, int, int, int]
+#: A record as a handle keeps it: its raw JSON bytes (a journal entry, a change of its own, a
+#: record of a base not in our layout), or an int saying where its bytes lie in the base file
+#: the handle read (`place`). At 100,000 filings the bytes of the base's records are 140 MB;
+#: their places are 4 MB.
+Stored = bytes | int
+#: The low bits of a place hold the record's length, the high bits its offset.
+_LENGTH_BITS = 32
 #: How many times a reader re-reads when it raced a compaction.
 READ_RETRIES = 8
 
@@ -163,9 +171,69 @@ def empty_message(path: Path) -> str:
 # --------------------------------------------------------------------------- reading the base
 
 
+def place(start: int, length: int) -> int:
+    """Where a record lies in its base file, as one int (see Stored)."""
+    return start << _LENGTH_BITS | length
+
+
+def span(where: int) -> tuple[int, int]:
+    """The offset and length of the record at `where` (a place)."""
+    return where >> _LENGTH_BITS, where & ((1 << _LENGTH_BITS) - 1)
+
+
+class BaseChanged(StoreError):
+    """The base file was rewritten in place (by a person or a script) since it was read, so
+    its records no longer lie where they were: read the database again."""
+
+
+class BaseRecords:
+    """Reads records, by their places, out of the one version of a base file they were
+    found in.
+
+    It keeps a descriptor on the inode that was read. Every writer of ours replaces the base
+    by renaming a new file over it (compaction, a TinyDB script's write), which leaves that
+    inode as it was: a handle reads its records from the version its state was built from,
+    whatever other processes did since. Only a rewrite in place changes them, so every read
+    checks that the file is still as it was read and raises BaseChanged if not.
+    """
+
+    __slots__ = ("__weakref__", "_close", "fd", "ident", "path")
+
+    def __init__(self, path: Path, fd: int, ident: FileId) -> None:
+        """Take over `fd`, open on the version of `path` whose identity was `ident` when
+        its bytes were read."""
+        self.path = path
+        self.fd = fd
+        self.ident = ident
+        self._close = weakref.finalize(self, os.close, fd)
+
+    def read(self, where: int) -> bytes:
+        """The bytes of the record at `where` (a place in this file)."""
+        start, length = span(where)
+        return self._checked(os.pread(self.fd, length, start), length)
+
+    def whole(self) -> bytes:
+        """The whole file, as it was read."""
+        return self._checked(os.pread(self.fd, self.ident[3], 0), self.ident[3])
+
+    def _checked(self, data: bytes, length: int) -> bytes:
+        # After the read: a rewrite in place stamps the file before it changes any byte.
+        if len(data) != length or file_id(os.fstat(self.fd)) != self.ident:
+            raise BaseChanged(
+                f"{self.path} was changed in place since it was read (not by icp-tui, "
+                "which replaces it whole); read it again"
+            )
+        return data
+
+    def close(self) -> None:
+        """Let go of the file now rather than when this is collected."""
+        self._close()
+
+
 @dataclass(slots=True)
 class BaseFile:
-    """A parsed base file. Records stay raw JSON bytes; they are decoded by whoever needs them."""
+    """A parsed base file. Records stay raw JSON (their places in `data`); they are decoded by
+    whoever needs them."""
 
     path: Path
     ident: FileId
@@ -173,24 +241,50 @@ class BaseFile:
     generation: int
     #: Every table except "filings" (so "_meta" and anything a script added), kept verbatim.
     tables: dict[str, Any]
-    #: (doc_id, raw record JSON, line number in the file or None if not one per line).
-    records: list[tuple[int, bytes, int | None]]
+    #: (doc_id, record, line number in the file or None if not one per line). In our layout
+    #: the record is its place in `data`; in a reformatted file, its bytes (see Stored).
+    records: list[tuple[int, Stored, int | None]]
     #: True if the file has our one-record-per-line layout (a person may have reformatted it).
     laid_out: bool
+    #: The whole file as read, while the records are taken out of it.
+    data: bytes = b""
     #: Parsed records for a reformatted file, so they are not parsed twice.
     parsed: dict[int, Any] | None = None
+    #: Reads the records out of the very file read, later (read_snapshot opens it).
+    reader: BaseRecords | None = None
+
+    def raw(self, stored: Stored) -> bytes:
+        """The bytes of one of `records`' records."""
+        if isinstance(stored, bytes):
+            return stored
+        start, length = span(stored)
+        return self.data[start : start + length]
 
 
 def read_bytes(path: Path, *, remade: str | None = None) -> tuple[bytes, os.stat_result]:
     """The whole file and the identity of the inode those bytes came from (`remade` as for
-    files.open_file).
+    files.open_file)."""
+    data, st, fd = open_bytes(path, remade=remade)
+    os.close(fd)
+    return data, st
+
+
+def open_bytes(path: Path, *, remade: str | None = None) -> tuple[bytes, os.stat_result, int]:
+    """As read_bytes, and a descriptor on the inode the bytes came from (the caller closes it).
 
     Writers replace files rather than change them, but a person (or a script) may rewrite one
     in place: if the file changed while we read it, it is read again.
     """
     try:
-        with os.fdopen(open_file(path, os.O_RDONLY, remade=remade), "rb") as handle:
-            fd = handle.fileno()
+        fd = open_file(path, os.O_RDONLY, remade=remade)
+    except FileNotFoundError:
+        raise DatabaseMissing(
+            f"no database at {path}: create one with `icp-tui init` or `icp-tui demo`"
+        ) from None
+    except OSError as error:
+        raise StoreError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        with os.fdopen(fd, "rb", closefd=False) as handle:
             st = os.fstat(fd)
             for _ in range(READ_RETRIES):
                 data = handle.read()
@@ -199,13 +293,13 @@ def read_bytes(path: Path, *, remade: str | None = None) -> tuple[bytes, os.stat
                     break
                 handle.seek(0)
                 st = after
-            return data, st
-    except FileNotFoundError:
-        raise DatabaseMissing(
-            f"no database at {path}: create one with `icp-tui init` or `icp-tui demo`"
-        ) from None
+        return data, st, fd
     except OSError as error:
+        os.close(fd)
         raise StoreError(f"cannot read {path}: {error.strerror}") from None
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def parse_base(path: Path, data: bytes, st: os.stat_result) -> BaseFile:
@@ -214,6 +308,7 @@ def parse_base(path: Path, data: bytes, st: os.stat_result) -> BaseFile:
         raise DatabaseCorrupt(empty_message(path))
     with gc_paused():
         laid_out = _parse_laid_out(data)
+        records: list[tuple[int, Stored, int | None]]
         if laid_out is not None:
             tables, records = laid_out
             parsed = None
@@ -229,13 +324,14 @@ def parse_base(path: Path, data: bytes, st: os.stat_result) -> BaseFile:
         tables=tables,
         records=records,
         laid_out=laid_out is not None,
+        data=data,
         parsed=parsed,
     )
 
 
 def _parse_laid_out(
     data: bytes,
-) -> tuple[dict[str, Any], list[tuple[int, bytes, int | None]]] | None:
+) -> tuple[dict[str, Any], list[tuple[int, Stored, int | None]]] | None:
     """Fast path: split our one-record-per-line layout without parsing the records.
 
     Returns None if the framing is not exactly ours; the caller then parses the whole file,
@@ -259,7 +355,7 @@ def _parse_laid_out(
     end = data.find(b"\n", pos)
     if end < 0 or data[pos:end] != _TABLE_LINE:
         return None
-    records: list[tuple[int, bytes, int | None]] = []
+    records: list[tuple[int, Stored, int | None]] = []
     line_no = 3
     comma_pending = False  # the previous record line ended with a comma
     while True:
@@ -283,8 +379,8 @@ def _parse_laid_out(
         if not key.isdigit():
             return None
         comma_pending = data[end - 1] == 0x2C  # ","
-        raw = data[colon + 3 : end - 1 if comma_pending else end]
-        records.append((int(key), raw, line_no))
+        start = colon + 3
+        records.append((int(key), place(start, end - comma_pending - start), line_no))
         line_no += 1
 
 
@@ -624,11 +720,16 @@ def read_snapshot(path: Path, *, summaries: bool = False) -> Snapshot:
     journal = journal_path(path)
     bytes_read = 0
     for _ in range(READ_RETRIES):
-        data, st = read_bytes(path)
+        data, st, fd = open_bytes(path)
+        reader = BaseRecords(path, fd, file_id(st))
         bytes_read += len(data)
         base = parse_base(path, data, st)
-        crc = zlib.crc32(data) if summaries and _may_have_summary(base) else None
-        del data  # before reading the sidecar: at 50,000 filings this is 60 MB
+        del data
+        if base.laid_out:
+            base.reader = reader  # its records are read by their places later
+        else:
+            reader.close()  # they are kept as bytes
+        crc = zlib.crc32(base.data) if summaries and _may_have_summary(base) else None
         sidecar = read_summary(path, base, crc) if crc is not None else SummaryRead()
         bytes_read += sidecar.bytes_read
         read = read_journal(journal)
@@ -636,6 +737,7 @@ def read_snapshot(path: Path, *, summaries: bool = False) -> Snapshot:
         if read.generation is None or read.generation <= base.generation:
             return Snapshot(base, read, bytes_read, sidecar)
         # The journal is newer than the base we read: a compaction replaced both meanwhile.
+        reader.close()
     raise DatabaseCorrupt(
         f"{journal}: journal generation {read.generation} is newer than the database's "
         f"({base.generation}); was {path} restored from an older copy? Move the journal "
@@ -713,8 +815,8 @@ def merged_tables(snapshot: Snapshot) -> dict[str, Any]:
             filings = {str(doc_id): rec for doc_id, rec in base.parsed.items()}
         else:
             filings = {
-                str(doc_id): load_record(base.path, doc_id, raw, line)
-                for doc_id, raw, line in base.records
+                str(doc_id): load_record(base.path, doc_id, base.raw(stored), line)
+                for doc_id, stored, line in base.records
             }
         for entry in snapshot.live_entries:
             filings[str(entry.doc_id)] = entry.record
@@ -755,23 +857,35 @@ def batch_line(changes: Sequence[tuple[int, bytes]]) -> bytes:
     return _sealed(b'{"batch": [' + puts + b"]")
 
 
+#: A record's raw JSON as a writer is given it: bytes, or a view into a base read whole.
+Raw = bytes | memoryview
+
+
 def base_chunks(
     tables: dict[str, Any],
     generation: int,
-    records: Iterable[tuple[int, bytes]],
+    records: Iterable[tuple[int, Raw]],
+    places: list[int] | None = None,
 ) -> Iterator[bytes]:
-    """The base file, one record per line (`tables` = every table but "filings")."""
+    """The base file, one record per line (`tables` = every table but "filings"); the place
+    of each record in it is added to `places`, if given."""
     head = dict(tables)
     meta = dict(head.get(META) or {})
     meta["1"] = {"schema_version": SCHEMA_VERSION, "generation": generation}
     head = {META: meta, **{k: v for k, v in head.items() if k not in (META, FILINGS)}}
     # The stdlib encoder gives the spaced first line people expect to read; it is tiny.
-    yield json.dumps(head, ensure_ascii=False)[:-1].encode() + b",\n" + _TABLE_LINE + b"\n"
+    first = json.dumps(head, ensure_ascii=False)[:-1].encode() + b",\n" + _TABLE_LINE + b"\n"
+    yield first
+    offset = len(first)
     previous: bytes | None = None
     for doc_id, raw in records:
         if previous is not None:
             yield previous + b",\n"
-        previous = b'"%d": ' % doc_id + raw
+        key = b'"%d": ' % doc_id
+        if places is not None:
+            places.append(place(offset + len(key), len(raw)))
+        offset += len(key) + len(raw) + 2  # and the comma or the newline
+        previous = key + raw
     if previous is not None:
         yield previous + b"\n"
     yield _END_LINE + b"\n"
@@ -900,6 +1014,11 @@ class Written:
     journal: os.stat_result
     journal_end: int
     bytes_written: int
+    #: Where each record went in the new base, in the order given.
+    places: list[int]
+    #: Reads them back from the new base; None if it could not be opened as the file just
+    #: written (the caller keeps the records it has).
+    reader: BaseRecords | None
 
 
 def write_database(
@@ -907,7 +1026,7 @@ def write_database(
     *,
     generation: int,
     tables: dict[str, Any],
-    records: Sequence[tuple[int, bytes]],
+    records: Iterable[tuple[int, Raw]],
     rows: Sequence[Any],
 ) -> Written:
     """Write base `generation`, its sidecar, then an empty journal of the same generation (lock
@@ -916,23 +1035,35 @@ def write_database(
     The order matters: if we die after the base, the old journal has a lower generation than
     the new base and readers ignore it, and the old sidecar does not describe the new base.
     """
-    if len(rows) != len(records):
-        raise ValueError(f"{len(records)} records but {len(rows)} summary rows")
+    places: list[int] = []
+
+    def counted() -> Iterator[tuple[int, Raw]]:
+        yield from records
+        if len(places) != len(rows):  # raised before the new base is put in place
+            raise ValueError(f"{len(places)} records but {len(rows)} summary rows")
+
     rule = policy(path)  # 0660 in the group of the base being replaced, whatever its mode
     base_st, base_bytes, crc = atomic_write(
-        path, base_chunks(tables, generation, records), tmp_for=path, rule=rule
+        path, base_chunks(tables, generation, counted(), places), tmp_for=path, rule=rule
     )
-    with suppress(OSError):
-        # Describe the base as readers will see it, in case renaming it touched its times.
-        st = os.stat(path)
+    reader = None
+    with suppress(OSError, StoreError):
+        # Describe the base as readers will see it, in case renaming it touched its times,
+        # and keep it open to read its records back.
+        fd = open_file(path, os.O_RDONLY)
+        st = os.fstat(fd)
         if (st.st_dev, st.st_ino, st.st_size) == (base_st.st_dev, base_st.st_ino, base_st.st_size):
             base_st = st
+            reader = BaseRecords(path, fd, file_id(st))
+        else:
+            os.close(fd)
     sidecar_bytes = write_summary(path, generation, base_st, crc, rows, rule)
     header = journal_header(generation)
     journal_st, journal_bytes, _ = atomic_write(
         journal_path(path), [header], tmp_for=path, rule=rule
     )
-    return Written(base_st, journal_st, len(header), base_bytes + sidecar_bytes + journal_bytes)
+    written = base_bytes + sidecar_bytes + journal_bytes
+    return Written(base_st, journal_st, len(header), written, places, reader)
 
 
 def write_summary(

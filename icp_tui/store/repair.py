@@ -67,7 +67,6 @@ def mend_journal(path: Path) -> Repaired:
     journal = journal_path(path)
     data, st = read_bytes(path)
     base = parse_base(path, data, st)
-    del data
     if base.schema_version != SCHEMA_VERSION:
         raise StoreError(
             f"{path} has schema {base.schema_version}; repair needs schema {SCHEMA_VERSION}: "
@@ -75,7 +74,8 @@ def mend_journal(path: Path) -> Repaired:
         )
     filings: dict[int, Filing] = {}
     raws: dict[int, bytes] = {}
-    for doc_id, raw, line in base.records:
+    for doc_id, stored, line in base.records:
+        raw = base.raw(stored)
         record = base.parsed[doc_id] if base.parsed is not None else None
         try:
             filings[doc_id] = from_record(

@@ -5,6 +5,9 @@ journal.py), `build_state` makes the documents, ids and summaries a handle keeps
 an earlier state knows of byte-for-byte unchanged records. `apply_journal` adds journal entries
 read since, and `decode` turns one kept record into a validated Filing. The reading, the locking
 and the writing stay in filing_store.py.
+
+A base record is kept as its place in the base file, not as its bytes (see journal.Stored):
+the state keeps that file version open (`records`) and `decode` reads the record from it.
 """
 
 from __future__ import annotations
@@ -24,17 +27,22 @@ from icp_tui.store.journal import (
     FILINGS,
     JOURNAL_ADVICE,
     SCHEMA_VERSION,
+    BaseChanged,
+    BaseFile,
+    BaseRecords,
     FileId,
     JournalEntry,
     JournalRead,
     Snapshot,
+    Stored,
     journal_path,
     load_record,
     merged_tables,
+    span,
     summary_path,
 )
 
-Docs = dict[int, tuple[str, bytes]]  # doc_id -> (filing id, raw record JSON)
+Docs = dict[int, tuple[str, Stored]]  # doc_id -> (filing id, its record or where it lies)
 Summaries = dict[str, FilingSummary]  # filing id -> summary of its current version
 Check = Callable[[Any, str], Filing]  # validate a record; the str says where it was read
 
@@ -54,6 +62,8 @@ class StoreState:
     #: Identity of the sidecar we wrote, or read and used, for the base; None if the base has
     #: no usable sidecar, which makes a compaction due.
     summary_id: FileId | None = None
+    #: The base file version the places in `by_doc` point into (None if none does).
+    records: BaseRecords | None = None
     journal_ino: tuple[int, int] | None = None
     journal_gen: int | None = None
     journal_format: int | None = None
@@ -87,9 +97,10 @@ def build_state(
     check = checker(path, base.schema_version)
     tables = base.tables
     entries = snapshot.live_entries
+    earlier = Earlier(previous)
     docs = None
     if snapshot.summary.rows is not None:
-        docs = docs_from_rows(base.records, snapshot.summary.rows, previous)
+        docs = docs_from_rows(base, snapshot.summary.rows, earlier)
     # A sidecar counts only if it was used: one whose rows this code cannot read (say,
     # from another version) is as good as stale, and the next compaction replaces it.
     summary_id = snapshot.summary.ident if docs is not None else None
@@ -101,15 +112,23 @@ def build_state(
             parsed = {int(key): rec for key, rec in tables.pop(FILINGS).items()}
             records = [(doc_id, orjson.dumps(rec), None) for doc_id, rec in parsed.items()]
             entries = []
-        docs = docs_from_records(path, records, parsed, previous, check)
+        docs = docs_from_records(path, records, base, parsed, earlier, check)
     by_doc, by_id, summaries = docs
     updates, new_ids, finals = journal_updates(path, by_doc, by_id, entries, check)
     by_doc.update(updates)
     by_id.update(new_ids)
     for filing in finals.values():
         summaries[filing.id] = summarize(filing)
-    old_docs: Docs = previous.by_doc if previous is not None else {}
-    changed = [fid for doc_id, (fid, raw) in by_doc.items() if old_docs.get(doc_id) != (fid, raw)]
+    # A base record was compared as the documents were made; a journal entry is compared now.
+    changed = [
+        fid
+        for doc_id, (fid, stored) in by_doc.items()
+        if not (
+            doc_id in earlier.same
+            if doc_id not in updates
+            else earlier.docs and earlier.holds(doc_id, fid, base, stored)
+        )
+    ]
     state = StoreState(
         base_id=base.ident,
         generation=base.generation,
@@ -120,39 +139,78 @@ def build_state(
         by_id=by_id,
         summaries=summaries,
         summary_id=summary_id,
+        records=base.reader,
     )
     state.follow(snapshot.journal)
     return state, changed
 
 
+class Earlier:
+    """What an earlier state of the same handle held, to tell which records are byte for
+    byte as they were (whose summaries can be kept, and which the poll need not report)."""
+
+    def __init__(self, previous: StoreState | None) -> None:
+        self.docs: Docs = previous.by_doc if previous is not None else {}
+        self.summaries: Summaries = previous.summaries if previous is not None else {}
+        #: The base records found the same, by document (so each is compared once).
+        self.same: set[int] = set()
+        self._records = previous.records if previous is not None else None
+        self._base: bytes | None = None  # its base file, read whole when first needed
+
+    def holds(self, doc_id: int, filing_id: str, base: BaseFile, stored: Stored) -> bool:
+        """Whether document `doc_id` held filing `filing_id` as exactly the bytes of `stored`
+        (a record of `base`)."""
+        old = self.docs.get(doc_id)
+        if old is None or old[0] != filing_id:
+            return False
+        if isinstance(stored, bytes):
+            data, start, length = stored, 0, len(stored)
+        else:
+            data = base.data
+            start, length = span(stored)
+        was = old[1]
+        if isinstance(was, bytes):
+            return len(was) == length and data.startswith(was, start)
+        was_start, was_length = span(was)
+        if was_length != length:
+            return False
+        if self._base is None:
+            if self._records is None:
+                return False
+            try:
+                self._base = self._records.whole()
+            except (BaseChanged, OSError):
+                self._records = None  # rewritten in place: nothing of it can be vouched for
+                return False
+        return data.startswith(self._base[was_start : was_start + length], start)
+
+
 def docs_from_rows(
-    records: list[tuple[int, bytes, int | None]],
+    base: BaseFile,
     rows: list[Any],
-    previous: StoreState | None,
+    earlier: Earlier,
 ) -> tuple[Docs, dict[str, int], Summaries] | None:
     """The fast path: summaries from the sidecar's rows (record k has row k), records kept
-    raw and unchecked. None if any row is bad or the rows contradict each other: the caller
-    then reads the records themselves. Consumes `rows` (each is freed once used, which
+    unread and unchecked. None if any row is bad or the rows contradict each other: the
+    caller then reads the records themselves. Consumes `rows` (each is freed once used, which
     leaves about 13 MB less memory held at 50,000 filings)."""
     from_row = FilingSummary.from_row
-    old_docs: Docs = previous.by_doc if previous is not None else {}
-    old_summaries: Summaries = previous.summaries if previous is not None else {}
     by_doc: Docs = {}
     by_id: dict[str, int] = {}
     summaries: Summaries = {}
     try:
-        for k, (doc_id, raw, _) in enumerate(records):
+        for k, (doc_id, stored, _) in enumerate(base.records):
             row, rows[k] = rows[k], None  # free each row as we go: less memory kept
-            old = old_docs.get(doc_id)
-            if old is not None and old[1] == raw and row[0] == old[0]:
-                doc, summary = old, old_summaries[old[0]]  # unchanged since we read it
+            fid = row[0]
+            if earlier.docs and earlier.holds(doc_id, fid, base, stored):
+                earlier.same.add(doc_id)
+                summary = earlier.summaries[fid]  # unchanged since we read it
             else:
                 summary = from_row(row)
-                doc = (summary.id, raw)
             del row
             if doc_id in by_doc or summary.id in summaries:
                 return None  # let the full read name the duplicate
-            by_doc[doc_id] = doc
+            by_doc[doc_id] = (summary.id, stored)
             by_id[summary.id] = doc_id
             summaries[summary.id] = summary
     except (InvalidRecord, LookupError, TypeError):
@@ -162,30 +220,31 @@ def docs_from_rows(
 
 def docs_from_records(
     path: Path,
-    records: list[tuple[int, bytes, int | None]],
+    records: list[tuple[int, Stored, int | None]],
+    base: BaseFile,
     parsed: dict[int, Any] | None,
-    previous: StoreState | None,
+    earlier: Earlier,
     check: Check,
 ) -> tuple[Docs, dict[str, int], Summaries]:
-    """The full path: parse and validate every record of the base at `path` not known
+    """The full path: parse and validate every record (of `base`, at `path`) not known
     unchanged."""
-    old_docs: Docs = previous.by_doc if previous is not None else {}
-    old_summaries: Summaries = previous.summaries if previous is not None else {}
     by_doc: Docs = {}
     by_id: dict[str, int] = {}
     summaries: Summaries = {}
     where = str(path)
-    for doc_id, raw, line in records:
+    for doc_id, stored, line in records:
         if doc_id in by_doc:
             raise DatabaseCorrupt(f'{path}: "filings" has document {doc_id} twice')
-        old = old_docs.get(doc_id)
-        if old is not None and old[1] == raw:
-            by_doc[doc_id] = old  # checked (or vouched for by a sidecar) when first read
-            summary = old_summaries[old[0]]
+        old = earlier.docs.get(doc_id)
+        if old is not None and earlier.holds(doc_id, old[0], base, stored):
+            earlier.same.add(doc_id)
+            by_doc[doc_id] = (old[0], stored)  # checked (or vouched for by a sidecar) before
+            summary = earlier.summaries[old[0]]
         else:
+            raw = base.raw(stored)
             record = parsed[doc_id] if parsed is not None else load_record(path, doc_id, raw, line)
             filing = check(record, where)
-            by_doc[doc_id] = (filing.id, raw)
+            by_doc[doc_id] = (filing.id, stored)
             summary = summarize(filing)
         fid = by_doc[doc_id][0]
         other = by_id.setdefault(fid, doc_id)
@@ -270,7 +329,7 @@ def decode(path: Path, state: StoreState, filing_id: str) -> Filing:
     doc_id = state.by_id.get(filing_id)
     if doc_id is None:
         raise UnknownFiling(f"no filing {filing_id} in {path}")
-    raw = state.by_doc[doc_id][1]
+    raw = read_record(state, state.by_doc[doc_id][1])
     try:
         filing = from_record(orjson.loads(raw))
     except orjson.JSONDecodeError as error:
@@ -287,3 +346,11 @@ def decode(path: Path, state: StoreState, filing_id: str) -> Filing:
             f"{summary.version} there"
         )
     return filing
+
+
+def read_record(state: StoreState, stored: Stored) -> bytes:
+    """The bytes of a record `state` keeps (BaseChanged if its base was rewritten in place)."""
+    if isinstance(stored, bytes):
+        return stored
+    assert state.records is not None, "a place without the file it is in"
+    return state.records.read(stored)

@@ -88,6 +88,11 @@ class IcpApp(App[int]):
         #: The database was read afresh while the past was shown: coming back to now builds
         #: the live queue anew rather than from the filings changed since.
         self.rebuild_on_return = False
+        #: A step in time is being worked out. One at a time: keys pressed meanwhile move
+        #: `travel_target` only, and the screen goes on from the instant that step reaches.
+        #: Each step started at once would be worked out from `as_of` in full, all of them
+        #: competing for the one interpreter, and all but the first thrown away.
+        self.travelling = False
         self.machine = service.time_machine()
         self.display_path = display_path
         self.refresh_seconds = settings.refresh_seconds
@@ -153,6 +158,9 @@ class IcpApp(App[int]):
         """Show the queue as it was at `at` (None: now); what changed between the instant
         shown and `at` is found in a worker (`TimeMachine.changes`)."""
         self.travel_target = at
+        if self.travelling:
+            return
+        self.travelling = True
         self._travel(self.as_of, at, at is None and self.rebuild_on_return)
 
     @work(
@@ -345,9 +353,11 @@ class IcpApp(App[int]):
             self.set_timer(self.refresh_seconds, self.follow_changes)
         else:
             if worker.group == "travel":
+                self.travelling = False
                 self.travel_target = self.as_of  # the keys go on from the queue shown
                 if self.as_of is None:  # others' changes were held back meanwhile: read all
-                    self._travel(None, None, True)
+                    self.rebuild_on_return = True
+                    self.travel_to(None)
             self.notify(said, severity="error", markup=False)
 
 

@@ -43,6 +43,7 @@ from icp_tui.queue import (
     View,
     in_view,
     order_holds,
+    position_in,
     reposition,
     sort_key,
 )
@@ -290,7 +291,7 @@ class DashboardScreen(Screen[None]):
             return in_view(view, entry, actor) and bool(queue.matching([entry], saved, actor))
 
         if self.filter_query:
-            reposition(self._ordered, entries, self.sort, in_view_now, _position(self._ordered))
+            reposition(self._ordered, entries, self.sort, in_view_now, position_in(self._ordered))
             keep = lambda e: in_view_now(e) and bool(self.filtered([e]))  # noqa: E731
             self.table.reposition(entries, self.sort, keep)
         else:  # the table shows the view's rows, all of them: they are the order
@@ -1103,8 +1104,11 @@ class DashboardScreen(Screen[None]):
     @on(timetravel.TimeMoved)
     def _time_moved(self, message: timetravel.TimeMoved) -> None:
         app = self.icp
-        if message.since != app.as_of:
-            return  # computed from an instant no longer shown: a later step supersedes it
+        app.travelling = False
+        if message.since != app.as_of:  # worked out from an instant no longer shown
+            if app.travel_target != app.as_of:
+                app.travel_to(app.travel_target)
+            return
         if message.queue is not None:
             self.queue = message.queue
             app.rebuild_on_return = False
@@ -1174,18 +1178,6 @@ class DashboardScreen(Screen[None]):
     @on(CompactionDeferred)
     def _compaction_deferred(self, message: CompactionDeferred) -> None:
         self.notify(inert(message.said), severity="warning", markup=False)
-
-
-def _position(rows: list[QueueEntry]) -> Callable[[QueueEntry], int | None]:
-    """Where an entry is in `rows` (None: not there); by identity, as entries are kept."""
-
-    def position(entry: QueueEntry) -> int | None:
-        try:
-            return rows.index(entry)
-        except ValueError:
-            return None
-
-    return position
 
 
 def new_name_words(name: str) -> str:

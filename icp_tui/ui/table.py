@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
+from operator import attrgetter, indexOf
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -180,10 +180,10 @@ class FilingTable(ScrollView, can_focus=True):
         self._highlighted: str | None = None
         #: The marked filings' ids (the screen's set, shared: it says when it changes).
         self.marked: set[str] = set()
-        #: The filings shown, each with the health its row was last counted under, and the
-        #: counts per health (None: to be counted): a change moves its row between counts
-        #: instead of recounting every row.
-        self._healths: dict[str, Health] = {}
+        #: The filings shown, each with the health its row was last counted under (None: not
+        #: yet taken, see `_shown`), and the counts per health (None: to be counted): a change
+        #: moves its row between counts instead of recounting every row.
+        self._healths: dict[str, Health] | None = {}
         self._counts: Counter[Health] | None = None
         #: Per line on screen: the filing drawn there, its clock columns and their texts, so a
         #: tick repaints only the lines whose text the clock moved.
@@ -194,11 +194,16 @@ class FilingTable(ScrollView, can_focus=True):
     def show_rows(self, rows: Sequence[QueueEntry], keep: str | None = None) -> None:
         """Replace the rows (a new filter, sort or view), keeping the cursor on `keep`."""
         self.rows = list(rows)
-        self._healths = dict(zip(map(_ID, self.rows), map(_HEALTH, self.rows), strict=True))
+        # The map of ids to healths waits for the first change to the rows: at 100,000 rows
+        # building it was most of a filter keystroke or a sort.
+        self._healths = None
         self._counts = None
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         want = keep or self._highlighted
-        target = next((i for i, e in enumerate(self.rows) if e.id == want), 0) if want else 0
+        try:
+            target = indexOf(map(_ID, self.rows), want) if want else 0  # a search in C
+        except ValueError:
+            target = 0
         self.cursor = min(target, max(0, len(self.rows) - 1))
         # The new height takes effect at the next layout; scrolling before it is clamped to
         # the old one (a row far down, found by a filter, stayed off screen once cleared).
@@ -211,8 +216,9 @@ class FilingTable(ScrollView, can_focus=True):
         missing = []
         top = round(self.scroll_y)
         drawn = {e.id: top + n for n, e in enumerate(self.rows[top : top + self.size.height])}
+        healths = self._shown()
         for entry in entries:
-            before = self._healths.get(entry.id)
+            before = healths.get(entry.id)
             if before is None:
                 missing.append(entry)
                 continue
@@ -239,7 +245,8 @@ class FilingTable(ScrollView, can_focus=True):
         them), adding or dropping each as `keep` says; the cursor stays on its filing. Costs
         what moved (a search in C for where each is, a binary search for where it goes), not
         a re-sort of every row: the other rows are not even looked at."""
-        shown = {e.id: self._healths.get(e.id) for e in moved}
+        healths = self._shown()
+        shown = {e.id: healths.get(e.id) for e in moved}
         if reposition(self.rows, moved, sort, keep, self._position) is None:
             return
         for entry in moved:
@@ -247,12 +254,12 @@ class FilingTable(ScrollView, can_focus=True):
             if keep(entry):
                 self._count(entry, before)
             elif before is not None:
-                del self._healths[entry.id]
+                del healths[entry.id]
                 if self._counts is not None:
                     self._counts[before] -= 1
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         current = self._highlighted
-        if current is not None and current in self._healths:
+        if current is not None and current in healths:
             self.cursor = next(i for i, e in enumerate(self.rows) if e.id == current)
         else:
             self.cursor = min(self.cursor, max(0, len(self.rows) - 1))
@@ -261,19 +268,28 @@ class FilingTable(ScrollView, can_focus=True):
     def health_counts(self) -> Counter[Health]:
         """How many rows have each health (counted once per set of rows, then kept)."""
         if self._counts is None:
-            self._counts = Counter(self._healths.values())
+            healths = self._healths
+            self._counts = Counter(map(_HEALTH, self.rows) if healths is None else healths.values())
         return self._counts
+
+    def _shown(self) -> dict[str, Health]:
+        """The shown filings' healths as counted: taken now if not yet (and then counted
+        again under them, since an entry may have changed in place since the rows came)."""
+        if self._healths is None:
+            self._healths = dict(zip(map(_ID, self.rows), map(_HEALTH, self.rows), strict=True))
+            self._counts = None
+        return self._healths
 
     def _count(self, entry: QueueEntry, before: Health | None) -> None:
         """Count `entry`'s row under its health now, no longer under `before` (None: new)."""
-        self._healths[entry.id] = entry.health
+        self._shown()[entry.id] = entry.health
         if self._counts is not None and entry.health is not before:
             if before is not None:
                 self._counts[before] -= 1
             self._counts[entry.health] += 1
 
     def _position(self, entry: QueueEntry) -> int | None:
-        if entry.id not in self._healths:
+        if entry.id not in self._shown():
             return None
         try:
             return self.rows.index(entry)  # entries are the queue's, changed in place

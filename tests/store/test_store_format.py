@@ -24,6 +24,7 @@ from icp_tui.store import (
     storage,
 )
 from icp_tui.store.journal import atomic_write, base_chunks, journal_header
+from icp_tui.store.state import read_record
 
 
 def test_base_is_one_record_per_line_tinydb_json(tmp_path: Path) -> None:
@@ -117,12 +118,12 @@ def test_compaction_interrupted_between_base_and_journal(tmp_path: Path) -> None
     store.commit(fid(1), noter("a"))
     store.commit(fid(1), noter("b"))
     # Do the first half of a compaction by hand: base generation 2, journal still generation 1.
-    records = sorted(store._state.by_doc.items())  # type: ignore[union-attr]
-    atomic_write(
-        path,
-        base_chunks({}, 2, ((doc, raw) for doc, (_, raw) in records)),
-        tmp_for=path,
-    )
+    state = store._state
+    assert state is not None
+    records = [
+        (doc, read_record(state, stored)) for doc, (_, stored) in sorted(state.by_doc.items())
+    ]
+    atomic_write(path, base_chunks({}, 2, records), tmp_for=path)
     stale = journal_path(path).read_bytes()
     assert stale.startswith(journal_header(1))
     fresh = FilingStore(path)

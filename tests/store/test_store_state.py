@@ -169,7 +169,7 @@ def test_a_rebuild_reuses_unchanged_documents_and_lists_only_changes(rows: bool)
     newer = [FILINGS[0], noted(FILINGS[1]), FILINGS[2]]
     state, changed = build_state(PATH, snapshot(newer, rows=rows, ident=(1, 2, 1, 1)), previous)
     assert changed == [fid(2)]
-    assert state.by_doc[1] is previous.by_doc[1]
+    assert state.summaries[fid(1)] is previous.summaries[fid(1)]
     assert state.summaries[fid(3)] is previous.summaries[fid(3)]
     assert state.summaries[fid(2)] == summarize(newer[1])
 

@@ -32,6 +32,7 @@ from icp_tui.store import (
 )
 from icp_tui.store import state as store_state
 from icp_tui.store.journal import atomic_write, base_chunks
+from icp_tui.store.state import read_record
 
 
 def varied_filing(n: int) -> Filing:
@@ -476,8 +477,10 @@ def test_killed_between_base_and_sidecar(tmp_path: Path, monkeypatch: pytest.Mon
     # The first step of a compaction only: base generation 2, sidecar and journal still 1.
     state = store._state
     assert state is not None
-    records = sorted(state.by_doc.items())
-    atomic_write(path, base_chunks({}, 2, ((doc, raw) for doc, (_, raw) in records)), tmp_for=path)
+    records = [
+        (doc, read_record(state, stored)) for doc, (_, stored) in sorted(state.by_doc.items())
+    ]
+    atomic_write(path, base_chunks({}, 2, records), tmp_for=path)
     assert sidecar(path)["base"]["generation"] == 1
     fresh = slow_load(path, monkeypatch, 12)
     assert fresh.get(fid(1)) == saved  # from the new base; the stale journal is not re-applied

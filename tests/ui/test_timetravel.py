@@ -4,6 +4,7 @@ with a banner and every action key greyed out."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -215,6 +216,38 @@ async def test_time_keys_step_jump_and_come_back(make_db: MakeDb, reference: Ref
         await pilot.press("right_curly_bracket")
         await wait_for(pilot, lambda: app.as_of is None)
     assert db_bytes(path) == before
+
+
+async def test_keys_pressed_while_a_step_is_worked_out_go_on_from_where_it_arrives(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    make_db(queue_history())
+    app = build_app(reference)
+    async with app.run_test(size=(120, 40)) as pilot:
+        worked_out: list[tuple[datetime | None, datetime | None]] = []
+        release = threading.Event()
+        changes = app.machine.changes
+
+        def slow(since: datetime | None, at: datetime | None) -> list[timetravel.Change]:
+            worked_out.append((since, at))
+            release.wait(30)  # a long step: the keys below are pressed while it runs
+            return changes(since, at)
+
+        app.machine.changes = slow  # type: ignore[method-assign]
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, lambda: worked_out)
+        await pilot.press("left_square_bracket", "left_curly_bracket")
+        release.set()
+        reached = NOW - timedelta(hours=1 + 1 + 24)
+        await wait_for(pilot, lambda: app.as_of == reached)
+        await pilot.pause()
+        # The first step, then one from where it arrived to the last instant asked: not a
+        # step from now for each key, each thrown away once the next arrived.
+        assert worked_out == [
+            (None, NOW - timedelta(hours=1)),
+            (NOW - timedelta(hours=1), reached),
+        ]
+        assert "The queue as it was at 2026-11-24 13:00" in screen_text(app)
 
 
 async def test_a_step_that_fails_leaves_the_live_queue_following_others_changes(

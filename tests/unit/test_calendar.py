@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from icp_tui.domain.calendar import BusinessCalendar, YearSchedule, statutory_holidays
+from icp_tui.domain.errors import InvalidInput
 from icp_tui.domain.filing import BEIJING
 
 
@@ -544,3 +545,43 @@ def test_elapsed_from_before_the_precomputed_span() -> None:
     a, b = bj(2014, 12, 1, 10), bj(2015, 1, 5, 10)
     expected = _brute_elapsed(BusinessCalendar(first_year=2013), a.date(), b.date())
     assert fresh.elapsed(a, b) == expected
+
+
+# -- the edges of the precomputed span ------------------------------------------------------
+
+
+def test_the_day_after_a_fresh_calendars_last_year_is_answered() -> None:
+    fresh = BusinessCalendar(last_year=2030)  # 2020-2030 precomputed
+    assert not fresh.is_business_day(date(2031, 1, 1))  # New Year's Day, a Wednesday
+    assert fresh.is_business_day(date(2031, 1, 2))
+
+
+def test_days_just_before_a_fresh_calendars_first_year_are_counted() -> None:
+    fresh = BusinessCalendar(last_year=2030)  # 2020-2030 precomputed
+    a, b = date(2019, 12, 20), date(2020, 1, 3)
+    expected = _brute_elapsed(BusinessCalendar(first_year=2019), a, b)
+    assert fresh.elapsed_days(a.toordinal(), b.toordinal()) == expected == 9
+
+
+def test_a_long_count_from_near_the_end_of_the_span_reaches_past_it() -> None:
+    fresh = BusinessCalendar(last_year=2030)  # 2020-2030 precomputed
+    start = bj(2030, 12, 20, 10)
+    wide = BusinessCalendar(last_year=2032)
+    day, counted = start.date(), 0
+    while counted < 20:
+        day += timedelta(days=1)
+        counted += wide.is_business_day(day)
+    assert fresh.nth_business_day(start, 20) == day
+    assert BusinessCalendar(last_year=2030).nth_business_day(
+        bj(2030, 12, 27, 10), 5
+    ) == wide.nth_business_day(bj(2030, 12, 27, 10), 5)
+
+
+def test_business_days_are_counted_from_1970_to_2199_and_no_further() -> None:
+    for day in (date(1969, 12, 31), date(2200, 1, 1)):
+        with pytest.raises(InvalidInput) as refused:
+            BusinessCalendar().is_business_day(day)
+        assert str(refused.value) == "business days are counted from 1970 to 2199 only"
+    fresh = BusinessCalendar()
+    assert fresh.is_business_day(date(1970, 1, 5))  # a Monday
+    assert fresh.is_business_day(date(2199, 12, 31))  # a Tuesday

@@ -193,6 +193,17 @@ def test_moving_the_window_on_drops_the_reviews_decided_before_its_start(
     assert fresh.days("Beijing") == [4, 4, 4, 4, 4, 9]
 
 
+def test_moving_the_window_drops_only_the_old_review_of_equal_length() -> None:
+    # Reviews that took the same number of days: the one that left the window goes, the
+    # others stay.
+    history = ReviewHistory(
+        [review(4, decided=bj(2026, 1, 10))] + [review(4, decided=bj(2026, 6, 1))] * 2,
+        NOW,  # the window starts 2026-01-01
+    )
+    assert history.move_to(bj(2026, 7, 30)) == {"Beijing"}  # from 2026-01-31
+    assert history.days("Beijing") == [4, 4]
+
+
 def test_taking_back_a_review_removes_it_and_nothing_else(policy: SlaPolicy) -> None:
     """An undone decision takes its review back; one that was never counted (decided before
     the window, or with days no counted review took) leaves the counted ones alone."""

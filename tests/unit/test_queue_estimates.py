@@ -67,3 +67,22 @@ def test_the_clock_tick_does_not_recompute_estimates() -> None:
     queue.refresh(bj(2027, 5, 5, 9))
     assert waiting.eta is not None and waiting.eta.basis is Basis.TARGET
     assert waiting.eta.samples == 0
+
+
+def test_the_likely_approval_order_follows_estimates_moved_by_a_review_closing() -> None:
+    # `s` keeps each order it sorted; estimates move by themselves when a review closes, so
+    # the likely-approval order is sorted again, not kept.
+    from icp_tui.queue import Sort, View
+
+    queue = Queue(REFERENCE, NOW)
+    for n in range(1, 5):
+        queue.put(approve(in_review(n, bj(2026, 11, 2, 10)), bj(2026, 11, 5, 10)))  # 3 bd
+    queue.put(in_review(10, bj(2026, 11, 23, 10)))  # Hebei: by its target, for want of reviews
+    queue.put(in_review(11, bj(2026, 10, 26, 10), province="Zhejiang"))
+
+    def by_eta() -> list[str]:
+        return [e.id for e in queue.select(View.AUTHORITY, "", "amy", Sort.ETA)]
+
+    assert by_eta() == ["ICP-2026-00011", "ICP-2026-00010"]
+    queue.put(approve(in_review(5, bj(2026, 11, 2, 10)), bj(2026, 11, 5, 11)))  # Hebei: 3 bd
+    assert by_eta() == ["ICP-2026-00010", "ICP-2026-00011"]

@@ -4,6 +4,7 @@ exactly the order (and with exactly the members) that a whole new `Queue.select`
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -107,3 +108,74 @@ def test_no_reposition_when_the_order_moves_by_itself() -> None:
     assert not order_holds(Sort.ETA)
     assert not order_holds(Sort.URGENCY, parse_query("due:<2bd"))
     assert order_holds(Sort.URGENCY, parse_query("health:breached amy"))
+
+
+def _ids(entries: list[QueueEntry]) -> list[str]:
+    return [e.id for e in entries]
+
+
+def _kept_orders_match_a_new_queue(changes: list[tuple[int, int]], hours: int) -> None:
+    queue = Queue(REFERENCE, NOW)
+    current = filings()
+    for filing in current:
+        queue.put(filing)
+    for sort in Sort:  # every order kept, then changed under it
+        queue.select(View.ALL, "", "amy", sort)
+    for index, how in changes:
+        current[index] = change(current[index], how)
+        queue.put(current[index])
+    later = NOW + timedelta(hours=hours)
+    queue.refresh(later)
+    fresh = Queue(REFERENCE, later)
+    for filing in current:
+        fresh.put(filing)
+    for sort in Sort:
+        for view in View:
+            assert _ids(queue.select(view, "", "amy", sort)) == _ids(
+                fresh.select(view, "", "amy", sort)
+            ), (sort, view)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    changes=st.lists(st.tuples(st.integers(0, 29), st.integers(0, 2)), max_size=8),
+    hours=st.integers(0, 72),
+)
+def test_the_orders_kept_between_sorts_follow_changes_and_the_clock(
+    changes: list[tuple[int, int]], hours: int
+) -> None:
+    # `s` reuses each order it sorted once; a change or a health moving with the clock must
+    # still put the filing where a whole new sort would.
+    _kept_orders_match_a_new_queue(changes, hours)
+
+
+def test_the_orders_are_sorted_afresh_after_many_changes(monkeypatch: Any) -> None:
+    import icp_tui.queue
+
+    monkeypatch.setattr(icp_tui.queue, "MOVE_ONE_BY_ONE", 2)
+    _kept_orders_match_a_new_queue([(n, n % 3) for n in range(0, 30, 3)], 30)
+
+
+def test_an_order_kept_drops_a_filing_the_queue_drops() -> None:
+    queue = Queue(REFERENCE, NOW)
+    for filing in filings():
+        queue.put(filing)
+    for sort in Sort:
+        queue.select(View.ALL, "", "amy", sort)
+    queue.remove("ICP-2026-00004")
+    for sort in Sort:
+        assert "ICP-2026-00004" not in _ids(queue.select(View.ALL, "", "amy", sort))
+
+
+def test_a_filing_dropped_and_put_back_is_in_every_kept_order_once() -> None:
+    # The queue as it was drops a filing, a later step puts it back: a new entry, same id.
+    queue = Queue(REFERENCE, NOW)
+    current = filings()
+    for filing in current:
+        queue.put(filing)
+    for sort in Sort:
+        queue.select(View.ALL, "", "amy", sort)
+    queue.remove("ICP-2026-00004")
+    queue.put(current[4])
+    for sort in Sort:
+        assert _ids(queue.select(View.ALL, "", "amy", sort)).count("ICP-2026-00004") == 1

@@ -7,6 +7,7 @@ import math
 from datetime import timedelta
 from typing import Any
 
+import orjson
 import pytest
 from unit_helpers import S, bj
 
@@ -54,6 +55,23 @@ def test_a_row_reads_back_as_the_summary_it_was_written_from() -> None:
         (hours(4).timestamp(), hours(6).timestamp()),
         (hours(6).timestamp(), hours(7).timestamp()),
     )
+
+
+def test_rows_read_back_share_what_they_repeat() -> None:
+    """100,000 summaries are kept in memory: a province or an assignee is one string however
+    many rows name it, and an instant a row repeats (a stretch starting where the one before
+    it ended) is one float."""
+    summary = summarize(reviewed())
+    # As a JSON parser gives them: every string and float a new object.
+    rows = [orjson.loads(orjson.dumps(summary.to_row())) for _ in range(2)]
+    first, second = (FilingSummary.from_row(row) for row in rows)
+    assert first == second == summary
+    assert first.province is second.province
+    assert first.assignee is second.assignee
+    (_, end), (start, _), _ = first.review_stretches
+    assert end != start  # a stretch out of review between the two
+    (_, end), (start, _) = first.review_stretches[1:]
+    assert start is end
 
 
 def test_the_summary_knows_the_first_submission_and_the_latest_entry() -> None:
