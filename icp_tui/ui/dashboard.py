@@ -161,6 +161,9 @@ class DashboardScreen(Screen[None]):
         self._saved_query = Query()
         self._selection: QuerySelection | None = None  # what typing narrows, from _ordered
         self._banner_text: str | None = None  # as last shown
+        #: What `_may` said of the highlighted filing when the keys were last greyed out
+        #: (None: no row; the empty tuple: not yet).
+        self._keys_for: tuple[bool, ...] | None = ()
         #: The marked filings' ids (the table draws their mark from this same set).
         self.marks: set[str] = set()
 
@@ -367,6 +370,8 @@ class DashboardScreen(Screen[None]):
             self.note_moved(changed)
             self._selection = None  # healths moved: typing starts from the whole view again
             self.table.update_entries(changed)
+            if self.showing(changed):
+                self.current_changed()
             breached = self.queue.newly_breached
             if breached and self.icp.settings.bell_on_breach:
                 self.app.bell()
@@ -391,6 +396,7 @@ class DashboardScreen(Screen[None]):
         queue = self.queue
         if filings is None:
             self.reselect()
+            self.current_changed()
         else:
             before = {f.id: self._placement(e) for f in filings if (e := queue.entries.get(f.id))}
             entries = [queue.put(f) for f in filings]
@@ -410,9 +416,31 @@ class DashboardScreen(Screen[None]):
                 self.note_moved(moved)
             self._selection = None
             self.update_status()
+            # Someone else's filing changing leaves the detail shown as it is.
+            if self.showing(entries):
+                self.current_changed()
         self.last_refresh = self.icp.clock()
         self.update_banner()
+
+    def showing(self, entries: list[QueueEntry]) -> bool:
+        """Whether the highlighted row is one of `entries`."""
+        current = self.table.current
+        return current is not None and any(e.id == current.id for e in entries)
+
+    def current_changed(self) -> None:
+        """The highlighted filing changed in place: its detail and the keys that apply follow."""
         self.show_detail()
+        self.refresh_keys()
+
+    def refresh_keys(self) -> None:
+        """Grey out the keys that do not apply to the highlighted filing, when that changes:
+        the footer rebuilds its keys each time it is told, and the screen is laid out again
+        (twenty dashboards do that for every change anyone makes)."""
+        entry = self.table.current
+        may = None if entry is None else tuple(self._may(a, entry) for a in sorted(WRITE_ACTIONS))
+        if may != self._keys_for:
+            self._keys_for = may
+            self.refresh_bindings()
 
     # -- header, banner, detail --------------------------------------------------------
 
@@ -527,7 +555,7 @@ class DashboardScreen(Screen[None]):
 
     @on(FilingTable.Highlighted)
     def _highlighted(self) -> None:
-        self.refresh_bindings()
+        self.refresh_keys()
         # Building the panes is cheap but not free: do it once the cursor rests.
         if self.wide:
             if self._detail_timer is not None:

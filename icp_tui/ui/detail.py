@@ -6,11 +6,13 @@ Everything is built as Rich `Text` from data (never markup), so a domain or note
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -35,13 +37,21 @@ from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, SlaClock, Stage, rule
 from icp_tui.domain.transitions import sms_attempts
 
 
-def _line(label: str, value: str, style: str = "") -> Table:
-    """A labelled line; a value too long for the pane wraps under itself, not under the label."""
-    grid = Table.grid(expand=True)
-    grid.add_column(width=10, no_wrap=True, style="dim")
-    grid.add_column(ratio=1)
-    grid.add_row(label, Text(value, style))
-    return grid
+@dataclass(frozen=True)
+class LabelledLine:
+    """A labelled line; a value too long for the pane wraps under itself, not under the label.
+    Data, not yet a table: two panes that say the same compare equal (`FilingDetail.show`)."""
+
+    label: str
+    value: str
+    style: str = ""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        grid = Table.grid(expand=True)
+        grid.add_column(width=10, no_wrap=True, style="dim")
+        grid.add_column(ratio=1)
+        grid.add_row(self.label, Text(self.value, self.style))
+        yield grid
 
 
 #: Events recorded in place (no move): how their reason starts -> (label, what follows it).
@@ -55,7 +65,7 @@ _EVENTS = (
 )
 
 
-def _event_line(event: Transition) -> Table:
+def _event_line(event: Transition) -> LabelledLine:
     """An event with its own label: "note  2026-11-25 12:13 by linyu", "ticket ... TK1"."""
     reason = event.reason
     label, detail = "event", reason
@@ -66,18 +76,18 @@ def _event_line(event: Transition) -> Table:
     value = f"{stamp(event.at)} by {inert(event.by)}"
     if detail:
         value += f": {inert(detail)}"
-    return _line(label, value, "dim")
+    return LabelledLine(label, value, "dim")
 
 
+@dataclass(frozen=True)
 class StagePanel:
     """One stage's pane. A label too long for the title line is not cut mid-word: the title
     shows the stage's short name and the whole label opens the pane, wrapped."""
 
-    def __init__(self, label: str, short: str, body: list[RenderableType], current: bool) -> None:
-        self.label = label
-        self.short = short
-        self.body = body
-        self.current = current
+    label: str
+    short: str
+    body: tuple[LabelledLine, ...]
+    current: bool
 
     def _title(self, name: str) -> Text:
         title = Text.assemble(("▶ " if self.current else "", "bold"), name)
@@ -86,7 +96,8 @@ class StagePanel:
         return title
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        title, body = self._title(self.label), self.body
+        title = self._title(self.label)
+        body: list[RenderableType] = list(self.body)
         if title.cell_len > options.max_width - 6:  # corners, spaces and one rule each side
             title = self._title(self.short)
             body = [Text(self.label, "bold"), *body]
@@ -98,6 +109,28 @@ class StagePanel:
             border_style="bold" if self.current else "dim",
             padding=(0, 1),
         )
+
+
+class DrawnOnce:
+    """A renderable drawn once per width, then repeated from the segments kept.
+
+    Textual draws a Static's content to measure its height at every layout of the screen and
+    again to paint it, so one change on screen (the row, the status line, this pane) drew the
+    panes several times; their Rich tables and panels cost tens of ms a time. Drawn to their
+    own height, what they show depends on the width alone: the width is the key.
+    """
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+        self._drawn: dict[int, list[Segment]] = {}
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        drawn = self._drawn.get(width)
+        if drawn is None:
+            drawn = list(console.render(self.renderable, options.reset_height()))
+            self._drawn[width] = drawn
+        yield from drawn
 
 
 class StagePanes:
@@ -180,21 +213,21 @@ class StagePanes:
     ) -> StagePanel:
         stage = entry.target
         current = following is None
-        body: list[RenderableType] = [
-            _line("entered", f"{stamp(entry.at)} by {inert(entry.by)}"),
+        body = [
+            LabelledLine("entered", f"{stamp(entry.at)} by {inert(entry.by)}"),
         ]
         if entry.reason:
-            body.append(_line("why", inert(entry.reason)))
+            body.append(LabelledLine("why", inert(entry.reason)))
         # Later events (a note, a ticket, an assignment) have their own label and time: they
         # are not part of why the filing entered the stage.
         body.extend(_event_line(e) for e in events)
         if following is not None:
-            body.append(_line("left", f"{stamp(following.at)} by {inert(following.by)}"))
+            body.append(LabelledLine("left", f"{stamp(following.at)} by {inert(following.by)}"))
         body.extend(self._clock_lines(entry, following))
         body.extend(self._stage_lines(stage, current))
-        return StagePanel(rule(stage).label, rule(stage).short, body, current)
+        return StagePanel(rule(stage).label, rule(stage).short, tuple(body), current)
 
-    def _clock_lines(self, entry: Transition, following: Transition | None) -> list[RenderableType]:
+    def _clock_lines(self, entry: Transition, following: Transition | None) -> list[LabelledLine]:
         stage = entry.target
         policy = self.reference.policy
         target = policy.target(stage, self.filing.province)
@@ -211,8 +244,8 @@ class StagePanes:
             late = end > due
             outcome = "breached" if late else ("met" if following else "running")
             return [
-                _line("due", stamp(due)),
-                _line("used", f"{used} of {target} bd: {outcome}", "bold" if late else ""),
+                LabelledLine("due", stamp(due)),
+                LabelledLine("used", f"{used} of {target} bd: {outcome}", "bold" if late else ""),
             ]
         if clock is SlaClock.WALL_HOURS and target is not None:
             sent = entry.at
@@ -224,18 +257,20 @@ class StagePanes:
             late = end >= deadline
             outcome = "breached" if late else ("met" if following else "running")
             return [
-                _line("deadline", f"{stamp(deadline)} ({target} hours)"),
-                _line("used", f"{hours} of {target} h: {outcome}", "bold" if late else ""),
+                LabelledLine("deadline", f"{stamp(deadline)} ({target} hours)"),
+                LabelledLine("used", f"{hours} of {target} h: {outcome}", "bold" if late else ""),
             ]
         if clock is SlaClock.PAUSED:
-            return [_line("clock", "paused: waiting for the applicant")]
+            return [LabelledLine("clock", "paused: waiting for the applicant")]
         return []
 
-    def _stage_lines(self, stage: Stage, current: bool) -> list[RenderableType]:
+    def _stage_lines(self, stage: Stage, current: bool) -> list[LabelledLine]:
         f = self.filing
-        lines: list[RenderableType] = []
+        lines: list[LabelledLine] = []
         if stage is Stage.AWAITING_PHOTO:
-            lines.append(_line("photo", "received" if f.checklist.admin_photo else "not yet"))
+            lines.append(
+                LabelledLine("photo", "received" if f.checklist.admin_photo else "not yet")
+            )
             province = self.reference.provinces.get(f.province)
             if province and province.requires_mailing:
                 m = self.reference.mailing
@@ -247,27 +282,27 @@ class StagePanes:
                     else "not mailed yet"
                 )
                 lines += [
-                    _line("materials", f"{inert(f.province)} requires mailing: {state}"),
-                    _line("mail to", f"{m.addressee}, {m.address}"),
-                    _line("", f"postal code {m.postal_code}, phone {m.phone} ({m.hours})"),
+                    LabelledLine("materials", f"{inert(f.province)} requires mailing: {state}"),
+                    LabelledLine("mail to", f"{m.addressee}, {m.address}"),
+                    LabelledLine("", f"postal code {m.postal_code}, phone {m.phone} ({m.hours})"),
                 ]
         elif stage is Stage.SMS_VERIFICATION and current:
             attempts = sms_attempts(f)
             sent = ", ".join(f"{stamp(t.at)} {inert(t.by)}" for t in attempts)
-            lines.append(_line("SMS sent", f"{len(attempts)}x: {sent}"))
+            lines.append(LabelledLine("SMS sent", f"{len(attempts)}x: {sent}"))
         elif stage is Stage.AUTHORITY_REVIEW:
             target = self.reference.policy.target(stage, f.province)
-            lines.append(_line("target", f"{target} bd for {inert(f.province)}"))
+            lines.append(LabelledLine("target", f"{target} bd for {inert(f.province)}"))
             if current and self.eta is not None:
                 estimate, *late = estimate_lines(self.eta, f.province, self.now)
-                lines.append(_line("estimate", inert(estimate)))
-                lines.extend(_line("", inert(words), "bold") for words in late)
+                lines.append(LabelledLine("estimate", inert(estimate)))
+                lines.extend(LabelledLine("", inert(words), "bold") for words in late)
         elif stage is Stage.APPROVED:
-            lines.append(_line("ICP no.", inert(f.icp_number or "not recorded")))
+            lines.append(LabelledLine("ICP no.", inert(f.icp_number or "not recorded")))
         elif stage is Stage.WITHDRAWN:
-            lines.append(_line("reason", inert(f.last_move.reason)))
+            lines.append(LabelledLine("reason", inert(f.last_move.reason)))
         if current and stage in ALIBABA_CLOUD_REVIEW and (f.ticket or self.status.escalate):
-            lines.append(_line("ticket", inert(f.ticket) if f.ticket else "needed", "bold"))
+            lines.append(LabelledLine("ticket", inert(f.ticket) if f.ticket else "needed", "bold"))
         return lines
 
     def _notes(self) -> RenderableType:
@@ -320,6 +355,11 @@ class FilingDetail(VerticalScroll):
 
     _shown: str | None = None  # the filing shown, to know when another one comes
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        #: The stage panes shown, with their drawings, for the next `show` to reuse.
+        self._drawings: dict[StagePanel, DrawnOnce] = {}
+
     class Left(Message):
         """Escape in the detail: the focus goes back to where it came from."""
 
@@ -338,12 +378,14 @@ class FilingDetail(VerticalScroll):
         body = self.query_one("#detail-body", Static)
         if filing is None:
             self._shown = None
+            self._drawings = {}
             header.update(Text("No filing selected.", "dim"))
             body.update("")
             return
         panes = StagePanes(filing, reference, now, eta)
-        parts = panes.panes()
-        header.update(panes.summary())
+        kept, self._drawings = self._drawings, {}
+        parts = [self._drawing(part, kept) for part in panes.panes()]
+        header.update(DrawnOnce(panes.summary()))
         body.update(Group(*parts))
         if filing.id != self._shown:
             # Another filing: start at its current stage (the last pane before the notes),
@@ -351,6 +393,15 @@ class FilingDetail(VerticalScroll):
             # the reader's place.
             self._shown = filing.id
             self.call_after_refresh(self._scroll_to_current, parts[:-2])
+
+    def _drawing(self, part: RenderableType, kept: dict[StagePanel, DrawnOnce]) -> DrawnOnce:
+        """`part`, drawn once; a stage's pane that reads as one shown before keeps its drawing:
+        a note redraws the current stage and the notes, not every stage of a long history."""
+        if not isinstance(part, StagePanel):
+            return DrawnOnce(part)
+        drawing = kept.get(part) or DrawnOnce(part)
+        self._drawings[part] = drawing
+        return drawing
 
     def _scroll_to_current(self, before: list[RenderableType]) -> None:
         width = self.scrollable_content_region.width

@@ -212,11 +212,10 @@ class FilingTable(ScrollView, can_focus=True):
 
     def update_entries(self, entries: Sequence[QueueEntry]) -> list[QueueEntry]:
         """Redraw the rows of entries the queue changed (in place: each row stays where it is
-        until a re-sort); return those not shown."""
+        until a re-sort, and the cursor with it); return those not shown."""
         missing = []
         top = round(self.scroll_y)
         drawn = {e.id: top + n for n, e in enumerate(self.rows[top : top + self.size.height])}
-        current = self.current
         healths = self._shown()
         for entry in entries:
             before = healths.get(entry.id)
@@ -227,8 +226,6 @@ class FilingTable(ScrollView, can_focus=True):
             i = drawn.get(entry.id)
             if i is not None:
                 self._refresh_row(i)
-            if current is not None and current.id == entry.id:
-                self.post_message(self.Highlighted(entry))
         return missing
 
     def append_entries(self, entries: Sequence[QueueEntry]) -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ui_helpers import NOW, build_app, hand_filing, wait_for
+from ui_helpers import NOW, build_app, detail_text, hand_filing, highlight, wait_for
 
 from icp_tui.config import Reference
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.stages import Stage
-from icp_tui.domain.transitions import advance
+from icp_tui.domain.transitions import add_note, advance
 from icp_tui.queue import Queue, QueueEntry
 from icp_tui.store import FilingStore
 from icp_tui.ui import dashboard
@@ -43,6 +43,36 @@ async def test_a_change_elsewhere_shows_long_before_the_next_refresh(
         await wait_for(
             pilot, lambda: stages_shown(app)["ICP-2026-00002"] is Stage.AWAITING_SUBMISSION, 30.0
         )
+
+
+async def test_a_change_elsewhere_to_the_highlighted_filing_shows_in_its_detail_and_keys(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    filing = hand_filing(1, Stage.AWAITING_SUBMISSION)  # three stages behind it already
+    db = make_db([filing, hand_filing(2, Stage.PHOTO_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await highlight(pilot, filing.id)
+
+        def withdraw_greyed() -> bool | None:
+            """Whether the footer shows `w` greyed out (None while the footer is rebuilt)."""
+            keys = {k.key: k for k in app.screen.query("FooterKey")}
+            return keys["w"].has_class("-disabled") if "w" in keys else None
+
+        await wait_for(pilot, lambda: withdraw_greyed() is False, 30.0)
+        other = FilingStore(db)
+        other.commit(filing.id, lambda f: advance(f, NOW, "bob", Stage.SMS_VERIFICATION))
+        other.commit(filing.id, lambda f: add_note(f, NOW, "bob", "applicant called back"))
+        await wait_for(pilot, lambda: "applicant called back" in detail_text(app), 30.0)
+        # Submitted to the communications administration: no longer withdrawn.
+        await wait_for(pilot, withdraw_greyed, 30.0)
+        shown = detail_text(app)
+        assert "photo review" in shown and "to submit" in shown  # the stages before it kept
+        # It reads as the same filing does when the cursor comes to it afresh.
+        await highlight(pilot, "ICP-2026-00002")
+        await wait_for(pilot, lambda: "site2.example.cn" in detail_text(app), 30.0)
+        await highlight(pilot, filing.id)
+        await wait_for(pilot, lambda: detail_text(app) == shown, 30.0)
 
 
 async def test_without_notifications_the_refresh_still_shows_a_change(
