@@ -188,3 +188,12 @@ def test_an_undone_move_s_row_keeps_its_last_move_apart_from_its_stage_entry() -
         undone_at.timestamp(),
     )
     assert FilingSummary.from_row(orjson.loads(orjson.dumps(summary.to_row()))) == summary
+
+
+def test_a_resubmission_after_a_return_keeps_the_order_s_first_submission() -> None:
+    """Only a rejection starts a new order: a return and resubmission is the same order."""
+    f = t.submit("ICP-2026-00008", "example.cn", "某某科技", EntityType.COMPANY, "Hebei", T0, "amy")
+    f = t.advance(f, hours(1), "bob", S.RETURNED, "photo unclear")
+    f = t.advance(f, hours(2), "amy", S.PRELIMINARY_REVIEW, "resubmitted")
+    summary = summarize(f)
+    assert summary.order_submitted_ts == f.order_submitted_at.timestamp() == T0.timestamp()
