@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from icp_tui.domain.errors import InvalidRecord
-from icp_tui.domain.filing import EntityType, Filing, Transition
+from icp_tui.domain.filing import EntityType, Filing, Transition, once_per_moment
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Stage
 
 #: Written into the store's summary sidecar: bump it whenever `to_row`/`from_row` change, so
@@ -180,13 +180,7 @@ def summarize(filing: Filing) -> FilingSummary:
     """The summary of a (checked) filing."""
     # One epoch time per datetime object: a filing built in one go (an import) shares one
     # between several of its times, and timestamp() is most of the rest of the cost.
-    seconds: dict[int, float] = {}
-
-    def ts(moment: datetime) -> float:
-        value = seconds.get(id(moment))
-        if value is None:
-            value = seconds[id(moment)] = moment.timestamp()
-        return value
+    ts = once_per_moment(datetime.timestamp)
 
     # One pass over the history (a step in time summarizes thousands of rebuilt filings).
     # Stretches from moves only: a note or ticket does not change the stage, and an older
