@@ -17,7 +17,7 @@ from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -100,7 +100,7 @@ class ReviewHistory:
         window_days: int = DEFAULT_WINDOW_DAYS,
     ) -> None:
         self.window = timedelta(days=window_days)
-        self.since = now - self.window
+        self.since = self._start(now)
         self._days: dict[str, list[int]] = {}
         #: The same reviews by decision time, so that the window's start drops the oldest.
         self._decided: dict[str, list[tuple[datetime, int]]] = {}
@@ -116,6 +116,12 @@ class ReviewHistory:
         for decided in self._decided.values():
             decided.sort()
 
+    def _start(self, now: datetime) -> datetime:
+        # Whole Beijing days: the window moves once a day (as the queue moves it), so a queue
+        # stepped to an instant counts the same reviews as one rebuilt there.
+        today = datetime.combine(now.astimezone(BEIJING).date(), time(), BEIJING)
+        return today - self.window
+
     def add(self, review: FinishedReview) -> None:
         if review.decided_at >= self.since:
             insort(self._days.setdefault(review.province, []), review.days)
@@ -130,7 +136,7 @@ class ReviewHistory:
     def move_to(self, now: datetime) -> set[str] | None:
         """Start the window `window_days` before `now`; the provinces whose reviews changed,
         or None when the window went back (reviews dropped are gone: build a new one)."""
-        since = now - self.window
+        since = self._start(now)
         if since < self.since:
             return None
         self.since = since

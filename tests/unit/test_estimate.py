@@ -208,7 +208,7 @@ def test_moving_the_window_drops_only_the_old_review_of_equal_length() -> None:
 def test_taking_back_a_review_removes_it_and_nothing_else(policy: SlaPolicy) -> None:
     """An undone decision takes its review back; one that was never counted (decided before
     the window, or with days no counted review took) leaves the counted ones alone."""
-    since = bj(2026, 1, 1, 12)  # NOW less the 180-day window
+    since = bj(2026, 1, 1)  # the start of NOW's Beijing day, less the 180-day window
     history = ReviewHistory([review(3), review(4), review(4, decided=since)], NOW)
     assert history.days("Beijing") == [3, 4, 4]
     history.remove(review(4, decided=bj(2025, 12, 31)))  # before the window: never counted
@@ -217,7 +217,7 @@ def test_taking_back_a_review_removes_it_and_nothing_else(policy: SlaPolicy) -> 
     assert history.days("Beijing") == [3, 4, 4]
     history.remove(review(4, decided=since))  # decided at the window's very start
     assert history.days("Beijing") == [3, 4]
-    assert history.move_to(bj(2026, 11, 28, 12)) == {"Beijing"}  # from 2026-06-01 12:00
+    assert history.move_to(bj(2026, 11, 29, 12)) == {"Beijing"}  # from 2026-06-02
     assert history.days("Beijing") == []
 
 
@@ -285,3 +285,12 @@ def test_the_estimate_s_lines_add_the_overdue_words_once_past_its_last_day() -> 
         eta,
         "slower than 9 in 10 already",
     ]
+
+
+def test_the_window_is_whole_beijing_days() -> None:
+    """It starts at midnight, 180 days before now's day: a queue that moves its window once a
+    day (a step in time within a day) counts what one rebuilt at the instant counts."""
+    early = review(4, decided=bj(2026, 1, 1, 6))  # NOW is 2026-06-30 12:00
+    assert ReviewHistory([early], NOW).days("Beijing") == [4]
+    assert ReviewHistory([early], bj(2026, 6, 30, 23, 59)).days("Beijing") == [4]
+    assert ReviewHistory([early], bj(2026, 7, 1)).days("Beijing") == []
