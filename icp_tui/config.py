@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -277,7 +277,7 @@ def load_reference(settings: Settings) -> Reference:
         expiry_shown_from_days=shown_from,
     )
     mailing = settings.mailing or load_mailing(settings.mailing_file)
-    reasons = load_reasons(settings.reasons_file)
+    reasons = replace(load_reasons(settings.reasons_file), withdrawn=settings.withdraw_reasons)
     return Reference(
         provinces,
         calendar,
