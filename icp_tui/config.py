@@ -298,7 +298,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise ConfigError(f"{path}: cannot read ({error.strerror})") from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+        # A person edits these files: what is wrong and where helps ("invalid value (at line
+        # 1, column 19)"), in the sentence rather than in parentheses of its own.
+        said = str(error)
+        raise ConfigError(f"{path}: not valid TOML: {said[:1].lower()}{said[1:]}") from None
 
 
 def load_provinces(path: Path) -> tuple[ProvinceTable, int]:

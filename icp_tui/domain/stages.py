@@ -213,8 +213,8 @@ class ReasonLists:
         typed = text.strip()
         if not typed or typed.casefold() == "other":
             return ""  # no reason given: refused by the transition
-        if typed.casefold().startswith("other:") and typed[6:].strip():
-            return "other: " + typed[6:].strip()
+        if typed.casefold().startswith("other:"):  # "other:" alone gives no reason either
+            return f"other: {typed[6:].strip()}" if typed[6:].strip() else ""
         listed = {r: (r,) for r in self.offered(stage) if r != "other"}
         try:
             return pick(typed, listed, "reason", shown=lambda r: f"'{r}'")

@@ -218,3 +218,18 @@ def test_a_db_naming_a_folder_says_so_with_the_folder(run: Runner, typed: str) -
         f"e.g. {folder.resolve() / 'filings.json'} (from --db)"
     )
     check()
+
+
+def test_a_config_that_is_not_toml_says_what_and_where_in_one_sentence(run: Runner) -> None:
+    config = run.cwd / "team.toml"
+    config.write_text("refresh_seconds = \n", encoding="utf-8")
+    said = user_error(run("list", "--config", str(config)))
+    assert said == f"icp-tui: {config}: not valid TOML: invalid value (at line 1, column 19)"
+
+
+def test_other_with_no_text_is_no_reason(run: Runner) -> None:
+    filing_id = new_filing(run)
+    check = unchanged(run.db.parent)
+    user_error(run("withdraw", filing_id, "--reason", "other:"), "needs a reason")
+    user_error(run("advance", filing_id, "--to", "returned", "--reason", "other: "), "reason")
+    check()

@@ -61,6 +61,7 @@ def test_a_reason_is_the_listed_one_it_starts_and_the_start_of_several_is_refuse
     assert REASONS.chosen(S.RETURNED, "materials-missing") == "materials missing"
     assert REASONS.chosen(S.RETURNED, "m") == "materials missing"  # nothing else starts so
     assert REASONS.chosen(S.RETURNED, "missing") == "other: missing"  # a start, not a part
+    assert REASONS.chosen(S.RETURNED, "Other: ") == ""  # no reason: the move is refused
     with pytest.raises(InvalidInput) as refused:
         REASONS.chosen(S.WITHDRAWN, "d")
     assert str(refused.value) == (
