@@ -170,9 +170,11 @@ QUERY_HELP = (
 )
 
 
+ID_HELP = "the filing: its whole id in any case (ICP-2026-00155) or its number alone (155)"
 MOVE_JSON_HELP = (
     "JSON for scripts: the filing's id and version and the move as `show --json` records it "
-    "(from, to: stage ids; at, by, reason)"
+    "(from, to: stage ids; at, by, reason), instead of the line for people, which names the "
+    "stages by their labels"
 )
 _SHIPPED_WITHDRAW = ", ".join(f"'{r}'" for r in WITHDRAW_REASONS[:-1])
 WITHDRAW_REASON_HELP = (
@@ -223,13 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_query_options(listing)
 
     show = commands.add_parser("show", help="one filing with its history and notes")
-    show.add_argument("id")
+    show.add_argument("id", help=ID_HELP)
     show.add_argument("--json", action="store_true")
 
     advance = commands.add_parser(
         "advance", help="move a filing on (says where to; --json for scripts)"
     )
-    advance.add_argument("id")
+    advance.add_argument("id", help=ID_HELP)
     advance.add_argument("--json", action="store_true", help=MOVE_JSON_HELP)
     advance.add_argument(
         "--to",
@@ -247,23 +249,23 @@ def build_parser() -> argparse.ArgumentParser:
     advance.add_argument("--icp-number", help="the ICP number, when approving")
 
     withdraw = commands.add_parser("withdraw", help="withdraw a filing (before submission)")
-    withdraw.add_argument("id")
+    withdraw.add_argument("id", help=ID_HELP)
     withdraw.add_argument("--reason", required=True, help=WITHDRAW_REASON_HELP)
     withdraw.add_argument("--json", action="store_true", help=MOVE_JSON_HELP)
 
     note = commands.add_parser("note", help="add a note")
-    note.add_argument("id")
+    note.add_argument("id", help=ID_HELP)
     note.add_argument("text")
 
     ticket = commands.add_parser("ticket", help="record the ticket of an escalated filing")
-    ticket.add_argument("id")
+    ticket.add_argument("id", help=ID_HELP)
     ticket.add_argument("reference")
 
     sms = commands.add_parser("sms-resent", help="record that the MIIT SMS was sent again")
-    sms.add_argument("id")
+    sms.add_argument("id", help=ID_HELP)
 
     materials = commands.add_parser("materials", help="record mailed verification materials")
-    materials.add_argument("id")
+    materials.add_argument("id", help=ID_HELP)
     materials.add_argument("state", choices=["mailed", "received"])
 
     export = commands.add_parser("export", help="write filings as CSV (or JSON)")
@@ -288,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_query_options(report)
 
     assign = commands.add_parser("assign", help="give a filing to a member of staff")
-    assign.add_argument("id")
+    assign.add_argument("id", help=ID_HELP)
     assign.add_argument("user", help="user name, or - for nobody")
 
     calendar = commands.add_parser("calendar", help="business-day arithmetic")

@@ -233,3 +233,12 @@ def test_other_with_no_text_is_no_reason(run: Runner) -> None:
     user_error(run("withdraw", filing_id, "--reason", "other:"), "needs a reason")
     user_error(run("advance", filing_id, "--to", "returned", "--reason", "other: "), "reason")
     check()
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["show", "advance", "withdraw", "note", "ticket", "sms-resent", "materials", "assign"],
+)
+def test_the_id_argument_says_what_it_takes(run: Runner, command: str) -> None:
+    helped = " ".join(ok(run(command, "--help")).split())
+    assert "id the filing: its whole id in any case (ICP-2026-00155) or its number alone" in helped
