@@ -76,3 +76,9 @@ def test_withdraw_reasons_are_the_configured_ones_with_other_last() -> None:
     assert mine.offered(S.WITHDRAWN) == ("paid twice", "other")
     assert mine.chosen(S.WITHDRAWN, "Paid") == "paid twice"
     assert mine.chosen(S.WITHDRAWN, "applicant request") == "other: applicant request"
+
+
+def test_the_start_of_other_is_free_text_not_the_bare_word() -> None:
+    # "other" itself is no reason: a start of it is text of its own, kept as "other: oth".
+    assert REASONS.chosen(S.RETURNED, "oth") == "other: oth"
+    assert REASONS.chosen(S.WITHDRAWN, "Ot") == "other: Ot"
