@@ -28,7 +28,7 @@ from icp_tui.domain.estimate import (
     ReviewHistory,
     summary_reviews,
 )
-from icp_tui.domain.filing import BEIJING, Filing
+from icp_tui.domain.filing import BEIJING, EntityType, Filing
 from icp_tui.domain.provinces import ProvinceTable
 from icp_tui.domain.query import ME, Bound, Field, Query, Term, Unit, narrows
 from icp_tui.domain.sla import (
@@ -55,6 +55,8 @@ from icp_tui.domain.summary import FilingSummary, summarize
 from icp_tui.domain.transitions import MATERIALS_STAGES
 
 _STAGE_INDEX = {stage: i for i, stage in enumerate(STAGE_ORDER)}
+_RANKS = {health: health.rank for health in Health}  # a look-up, not a property per filing
+_ENTITY_TYPES = {kind: kind.value for kind in EntityType}
 
 
 class QueueReference(Protocol):
@@ -129,7 +131,7 @@ class QueueEntry:
         self.id = filing.id
         self.domain = filing.domain
         self.entity = filing.entity
-        self.entity_type = filing.entity_type.value
+        self.entity_type = _ENTITY_TYPES[filing.entity_type]
         self.province = filing.province
         self.stage = filing.stage
         self.assignee = filing.assignee
@@ -169,8 +171,8 @@ class QueueEntry:
         health = self.health = times.health(now)
         self.escalate = times.escalate(now)
         # Kept with the health it depends on, so sorting 50,000 entries builds no keys.
-        self._urgency = (health.rank, times.sort_key(health), self.id)
-        return times.next_change(now), times.last_change(now)
+        self._urgency = (_RANKS[health], times.sort_key(health), self.id)
+        return times.changes_around(now)
 
     def urgency(self) -> tuple[int, float, str]:
         """DOMAIN.md's "most urgent first" order, ties broken by id (as of the last refresh)."""

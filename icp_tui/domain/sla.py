@@ -142,20 +142,23 @@ class SlaTimes(NamedTuple):
 
     def next_change(self, now: float) -> float:
         """The next instant after `now` at which health or escalation changes (inf: never)."""
-        soonest = NEVER
-        for instant in (self.risk_at, self.breach_at, self.escalate_at):
-            if now < instant < soonest:
-                soonest = instant
-        return soonest
+        return self.changes_around(now)[0]
 
     def last_change(self, now: float) -> float:
         """The latest instant at or before `now` at which health or escalation changed
         (-inf: none): the health at an earlier time differs only if it is before this."""
-        latest = -NEVER
+        return self.changes_around(now)[1]
+
+    def changes_around(self, now: float) -> tuple[float, float]:
+        """`next_change` and `last_change` at once (the queue asks for both, per filing)."""
+        soonest, latest = NEVER, -NEVER
         for instant in (self.risk_at, self.breach_at, self.escalate_at):
-            if latest < instant <= now:
+            if instant > now:
+                if instant < soonest:
+                    soonest = instant
+            elif instant > latest:
                 latest = instant
-        return latest
+        return soonest, latest
 
     def sort_key(self, health: Health) -> float:
         """Within a health: most overdue / soonest due / longest waiting / latest closed first."""
