@@ -284,15 +284,16 @@ class FilingStore:
         state = self._loaded()
         return [decode(self.path, state, fid) for fid in self._pending if fid in state.by_id]
 
-    def wait_for_change(self, timeout: float) -> bool:
+    def wait_for_change(self, timeout: float, stop: threading.Event | None = None) -> bool:
         """Block until the base or the journal changes on disk (a file-change notification),
-        or `timeout` seconds pass; True if woken (also on the first call, which starts
-        watching). Where notifications cannot be had, wait out `timeout` and return False:
-        the caller's own poll then finds changes, as it would without this."""
+        or `timeout` seconds pass, or `stop` is set; True if woken (also on the first call,
+        which starts watching). Where notifications cannot be had, wait out `timeout` (or
+        until `stop`) and return False: the caller's own poll then finds changes, as it would
+        without this."""
         try:
-            return self._watch.wait(timeout)
+            return self._watch.wait(timeout, stop)
         except WatchUnavailable:
-            threading.Event().wait(timeout)
+            (stop or threading.Event()).wait(timeout)
             return False
 
     @property

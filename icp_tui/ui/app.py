@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from rich.console import RenderableType
 from textual import on, work
 from textual.app import App
 from textual.driver import Driver
@@ -96,6 +97,9 @@ class IcpApp(App[int]):
         self.machine = service.time_machine()
         self.display_path = display_path
         self.refresh_seconds = settings.refresh_seconds
+        #: Set as the app starts to leave: ends the wait of the thread that follows changes at
+        #: once, for the process cannot end before that thread has.
+        self.leaving = threading.Event()
         # Held, not looked up in the screen stack: shutdown empties the stack while a dialog's
         # answer or a save's result may still arrive (a signal right after a save key).
         self.dashboard = DashboardScreen(queue)
@@ -129,6 +133,15 @@ class IcpApp(App[int]):
         self.dashboard.set_class(self.console.color_system in ("standard", "windows"), "ansi16")
         self.push_screen(self.dashboard)
         self.follow_changes()
+
+    def exit(
+        self, result: int | None = None, return_code: int = 0, message: RenderableType | None = None
+    ) -> None:
+        self.leaving.set()
+        super().exit(result, return_code, message)
+
+    def on_unmount(self) -> None:
+        self.leaving.set()  # also when the app ends otherwise than by exit() (a crash)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_lines()))
@@ -193,7 +206,7 @@ class IcpApp(App[int]):
         (or a failure starts or ends): twenty idle dashboards must cost next to nothing."""
         worker = get_current_worker()
         told: tuple[str, str | None] | None = None
-        while not worker.is_cancelled:
+        while not worker.is_cancelled and not self.leaving.is_set():
             at = self.clock()
             outcome, shown = self._poll_once()
             if shown:
@@ -232,9 +245,9 @@ class IcpApp(App[int]):
     def _wait_for_change(self) -> None:
         """Until the store says someone may have committed, or the refresh interval passes."""
         if self.service.wakes_on_change:
-            self.service.wait_for_change(self.refresh_seconds)
+            self.service.wait_for_change(self.refresh_seconds, self.leaving)
         else:
-            threading.Event().wait(self.refresh_seconds)
+            self.leaving.wait(self.refresh_seconds)
 
     @work(thread=True, group="save", exit_on_error=False, description="Saving your change")
     def save_change(self, change: Callable[[FilingService], Filing], said: str) -> None:
