@@ -38,6 +38,8 @@ import acceptance  # the private tmux server, its sessions, and finding the dash
 import scale  # the demo database and the child's environment
 
 POLL = 0.005  # seconds between looks at /proc while the dashboard quits
+# Each dashboard's session is killed once it has quit: the server must outlive its last one.
+acceptance.TMUX_CONFIG += "set -s exit-empty off\n"
 QUIT_TIMEOUT = 30.0
 
 

@@ -542,11 +542,13 @@ class DashboardScreen(Screen[None]):
             return
         filing = self.current_filing()
         eta = self.eta(filing)
+        keys = not self.icp.read_only  # greyed out: the advice offers none
         if self.wide:
-            self.query_one(FilingDetail).show(filing, self.icp.reference, self.icp.clock(), eta)
+            detail = self.query_one(FilingDetail)
+            detail.show(filing, self.icp.reference, self.icp.clock(), eta, keys)
         for screen in opened:  # the full-screen detail follows live changes too
             if filing is not None and filing.id == screen.filing.id:
-                screen.show(filing, self.icp.clock(), eta)
+                screen.show(filing, self.icp.clock(), eta, keys)
 
     def eta(self, filing: Filing | None) -> ApprovalEstimate | None:
         """The queue's approval estimate of `filing`."""
@@ -573,7 +575,8 @@ class DashboardScreen(Screen[None]):
             return
         filing = self.filing_to_act_on()
         if filing is not None:
-            screen = DetailScreen(filing, self.icp.reference, self.icp.clock(), self.eta(filing))
+            now, eta, keys = self.icp.clock(), self.eta(filing), not self.icp.read_only
+            screen = DetailScreen(filing, self.icp.reference, now, eta, keys)
             self.app.push_screen(screen)
 
     # -- which keys apply ----------------------------------------------------------------
@@ -588,14 +591,14 @@ class DashboardScreen(Screen[None]):
             return True
         entry = self.table.current if self.is_mounted else None
         read_only = self.icp.read_only
+        if action == "explain" and read_only:  # every action key is greyed out: each says why
+            return True
         if self.is_mounted and self.marks and (action in MARKED_ACTIONS or action == "explain"):
             if action == "explain":  # with marks, these keys act on them (the action says why not)
                 return False if parameters[0] in MARKED_ACTIONS else None
             return None if read_only else True
         if action == "explain":  # a key that does nothing here says why, once it is greyed out
             kind = str(parameters[0])
-            if read_only:
-                return False
             if kind == "undo":
                 return not self._may_undo()
             return entry is not None and not self._may(kind, entry)
@@ -628,6 +631,9 @@ class DashboardScreen(Screen[None]):
         return True
 
     def action_explain(self, kind: str) -> None:
+        if self.icp.read_only:
+            self.notify(inert(self._why_read_only()), severity="warning", markup=False)
+            return
         if kind == "undo":
             self.notify(inert(self._why_no_undo()), severity="warning", markup=False)
             return
@@ -650,6 +656,11 @@ class DashboardScreen(Screen[None]):
                 f"{self.icp.reference.policy.escalate_after_bd} bd in Alibaba Cloud review"
             )
         self.notify(inert(said), severity="warning", markup=False)
+
+    def _why_read_only(self) -> str:
+        if self.service.read_only:  # coming back to now would not help
+            return f"Read-only: {self.service.read_only_reason}"
+        return "Viewing the past: press . to come back to now"  # the banner says which instant
 
     def _why_no_undo(self) -> str:
         if self.saves_pending:
