@@ -207,7 +207,7 @@ class IcpApp(App[int]):
         worker = get_current_worker()
         told: tuple[str, str | None] | None = None
         while not worker.is_cancelled and not self.leaving.is_set():
-            at = self.clock()
+            at = self.live_clock()  # when the disk was read, also while the past is shown
             outcome, shown = self._poll_once()
             if shown:
                 told = None  # "refreshed" moves with a change shown
@@ -225,7 +225,7 @@ class IcpApp(App[int]):
     )
     def poll_store(self) -> None:
         """One poll now, besides those of `follow_changes` (after a save failed part way)."""
-        at = self.clock()
+        at = self.live_clock()
         outcome, _ = self._poll_once()
         self.dashboard.post_message(Polled(at, outcome))
 
@@ -360,9 +360,9 @@ class IcpApp(App[int]):
             self.dashboard.post_message(ChangeRefused(said, None))
             self.poll_store()
         elif worker.group == "poll":
-            self.dashboard.post_message(Polled(self.clock(), said))  # told once, retried
+            self.dashboard.post_message(Polled(self.live_clock(), said))  # told once, retried
         elif worker.group == "wake":  # the one thread that follows changes: started again
-            self.dashboard.post_message(Polled(self.clock(), said))
+            self.dashboard.post_message(Polled(self.live_clock(), said))
             self.set_timer(self.refresh_seconds, self.follow_changes)
         else:
             if worker.group == "travel":

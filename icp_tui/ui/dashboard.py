@@ -191,7 +191,7 @@ class DashboardScreen(Screen[None]):
         return self.query_one(FilingTable)
 
     def on_mount(self) -> None:
-        self.last_refresh = self.icp.clock()
+        self.last_refresh = self.icp.live_clock()  # read just now, whatever instant is shown
         self.table.marked = self.marks
         self.query_one(QueryBox).show(False)
         self.restore(self.icp.remembered)
@@ -419,7 +419,7 @@ class DashboardScreen(Screen[None]):
             # Someone else's filing changing leaves the detail shown as it is.
             if self.showing(entries):
                 self.current_changed()
-        self.last_refresh = self.icp.clock()
+        self.last_refresh = self.icp.live_clock()
         self.update_banner()
 
     def showing(self, entries: list[QueueEntry]) -> bool:
@@ -448,6 +448,7 @@ class DashboardScreen(Screen[None]):
         app = self.icp
         self.query_one(StatusLine).show(
             now=app.clock(),
+            past=app.as_of is not None,
             read_only=app.read_only,
             last_refresh=self.last_refresh,
             path=app.display_path,

@@ -335,3 +335,31 @@ async def test_in_the_past_the_full_screen_detail_offers_no_key_either(
         await pilot.press("a")
         await wait_for(pilot, lambda: notifications(app)[-1:] == [PAST])
     assert db_bytes(path) == before
+
+
+async def test_in_the_past_refreshed_says_when_the_database_was_read_not_the_instant_shown(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    make_db(queue_history())
+    app = build_app(reference)  # its clock stands at NOW, 15:00
+    polls: list[object] = []
+    real_poll = app.service.poll
+
+    def poll() -> list[Filing] | None:
+        polls.append(None)
+        return real_poll()
+
+    app.service.poll = poll  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        status = app.dashboard.query_one("#status")
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await wait_for(pilot, lambda: app.as_of == NOW - timedelta(hours=2))
+        await wait_for(pilot, lambda: "as it was at 2026-11-25 13:00 Beijing" in text_of(status))
+        read = len(polls)
+        await wait_for(pilot, lambda: len(polls) >= read + 2)  # a poll told since, whole
+        await pilot.pause()
+        assert "refreshed 15:00" in text_of(status)
+        await pilot.press("full_stop")
+        await wait_for(pilot, lambda: app.as_of is None)
+        await wait_for(pilot, lambda: "as it was" not in text_of(status))
+        assert " 2026-11-25 15:00 Beijing" in text_of(status)
