@@ -68,14 +68,18 @@ class StatusLine(Static):
         if said == self._said:
             return
         self._said = said
-        first = Text()
-        first.append(
-            f" as it was at {stamp(now)} Beijing" if past else f" {stamp(now)} Beijing", "bold"
-        )
-        if read_only:
-            first.append("  READ-ONLY", "bold reverse")
-        if refreshed:
-            first.append(f"  refreshed {refreshed}", "dim")
+        # The past says so; narrow, its "Beijing" gives way before the database's file name.
+        shown = (f"as it was at {stamp(now)} Beijing", f"as it was at {stamp(now)}")
+        name = path.rpartition("/")[2]
+        for form in shown if past else (f"{stamp(now)} Beijing",):
+            first = Text()
+            first.append(f" {form}", "bold")
+            if read_only:
+                first.append("  READ-ONLY", "bold reverse")
+            if refreshed:
+                first.append(f"  refreshed {refreshed}", "dim")
+            if width - first.cell_len - 2 >= cell_len(name) + 2:  # room for "…/" and the name
+                break
         # The path last, cut from the left: its file name is what tells two databases apart.
         room = width - first.cell_len - 2
         if cell_len(path) > room:
