@@ -269,9 +269,11 @@ class FilingStore:
         """What changed since the last load() or poll(), by anyone (this handle included).
 
         Costs two stat calls when nothing changed, and about the size of the new journal lines
-        when something did. After another process compacted, the new base is re-read (through
-        its sidecar when it matches) but only filings whose stored bytes differ are decoded and
-        listed. Returns None instead of a list if filings disappeared (someone edited the file)
+        when something did. After another process compacted what this handle had read, the new
+        base is taken up from what its sidecar says was folded into it, unread but for the
+        changes this handle had not seen yet; after any other replacement it is re-read
+        (through its sidecar when it matches), and only filings whose stored bytes differ are
+        decoded and listed. Returns None instead of a list if filings disappeared (someone edited the file)
         or more than POLL_LIST_LIMIT changed: then call ids() and summary() or get() again.
         """
         with self._mutex:
