@@ -273,8 +273,9 @@ class FilingStore:
         base is taken up from what its sidecar says was folded into it, unread but for the
         changes this handle had not seen yet; after any other replacement it is re-read
         (through its sidecar when it matches), and only filings whose stored bytes differ are
-        decoded and listed. Returns None instead of a list if filings disappeared (someone edited the file)
-        or more than POLL_LIST_LIMIT changed: then call ids() and summary() or get() again.
+        decoded and listed. Returns None instead of a list if filings disappeared (someone
+        edited the file) or more than POLL_LIST_LIMIT changed: then call ids() and summary() or
+        get() again.
         """
         with self._mutex:
             if self._state is None:
@@ -467,7 +468,7 @@ class FilingStore:
         """Make `state` this handle's, and let go of the base file the old one read."""
         old, self._state = self._state, state
         if old is not None and old.records is not None and old.records is not state.records:
-            old.records.close()
+            old.records.let_go()
 
     def _decode(self, filing_id: str) -> Filing:
         """The filing as last read; if its base was rewritten in place since (so its record

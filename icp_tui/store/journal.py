@@ -83,6 +83,7 @@ import errno
 import json
 import os
 import secrets
+import threading
 import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -248,6 +249,12 @@ class BaseRecords:
     def close(self) -> None:
         """Let go of the file now rather than when this is collected."""
         self._close()
+
+    def let_go(self) -> None:
+        """Close the file without waiting: the last descriptor on a replaced base takes the
+        kernel's cached copy of it along (about 0.15 s for 140 MB), which a poll need not
+        wait for."""
+        threading.Thread(target=self._close, name="close a replaced base", daemon=True).start()
 
 
 @dataclass(slots=True)

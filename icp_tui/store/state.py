@@ -395,7 +395,7 @@ def take_fold(path: Path, state: StoreState, fold: Fold) -> list[str] | None:
         state.summaries[filing.id] = summarize(filing)
     old_records, state.records = state.records, fold.records
     if old_records is not None:
-        old_records.close()
+        old_records.let_go()
     state.base_id, state.generation = fold.records.ident, fold.new_generation
     state.tables, state.laid_out, state.summary_id = fold.tables, True, fold.summary_id
     # The new base's journal is yet to be read (it may be stale still, or hold changes).
