@@ -375,7 +375,9 @@ class FilingService:
         )
 
     def withdraw(self, filing_id: str, reason: str, expected_version: int | None = None) -> Filing:
-        """Withdraw with a reason; refused once submitted to the communications administration."""
+        """Withdraw with a reason, matched against the configured ones as `advance` matches
+        its own; refused once submitted to the communications administration."""
+        reason = self.reference.reasons.chosen(Stage.WITHDRAWN, reason)
         return self._change(
             filing_id,
             "withdraw",

@@ -47,6 +47,11 @@ class Health(StrEnum):
         return self.value.replace("_", " ")
 
     @property
+    def option(self) -> str:
+        """How the command line spells it ("at-risk"): --health's help and its errors."""
+        return self.value.replace("_", "-")
+
+    @property
     def rank(self) -> int:
         """Position in DOMAIN.md's "most urgent first" order."""
         return _RANKS[self]
@@ -55,7 +60,7 @@ class Health(StrEnum):
 def find_health(text: str) -> Health:
     """The health that staff name: its id or word, or an unambiguous prefix ("at-risk",
     "breach"), in any case; ValueError otherwise."""
-    return pick(text, {h: (h.value, h.word) for h in Health}, "health")
+    return pick(text, {h: (h.option, h.word) for h in Health}, "health")
 
 
 _GLYPHS = {
