@@ -226,6 +226,41 @@ async def test_write_keys_are_greyed_out_where_they_do_not_apply(
         assert not keys["a"].has_class("-disabled")
 
 
+async def test_footer_is_rebuilt_only_when_the_keys_it_shows_change(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    """Rebuilding the footer lays the whole screen out again: being told that the keys may
+    have changed, when they have not (the focus coming back from the query box tells it
+    twice), must not do it, and a row whose keys differ must still grey them out."""
+    make_db(
+        [
+            hand_filing(1, Stage.AUTHORITY_REVIEW),
+            hand_filing(2, Stage.PRELIMINARY_REVIEW, hours_ago=1),
+        ]
+    )
+    app = build_app(reference)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await highlight(pilot, "ICP-2026-00002")
+        await pilot.pause()
+
+        def footer_keys() -> dict[str, Any]:
+            return {k.key: k for k in app.screen.query("FooterKey")}
+
+        shown = footer_keys().keys()
+        await pilot.press("slash", "escape")  # into the query box and back to the table
+        await pilot.pause()
+        before = footer_keys()
+        assert before.keys() == shown
+        assert not before["w"].has_class("-disabled")
+        app.screen.refresh_bindings()  # told, with nothing changed
+        await pilot.pause()
+        after = footer_keys()
+        assert all(after[k] is before[k] for k in before)  # the same keys, not rebuilt
+        await highlight(pilot, "ICP-2026-00001")  # with the authority: no withdrawing
+        await wait_for(pilot, lambda: footer_keys()["w"].has_class("-disabled"))
+        assert not footer_keys()["a"].has_class("-disabled")
+
+
 async def test_advance_on_a_closed_filing_explains(make_db: MakeDb, reference: Reference) -> None:
     db = make_db([hand_filing(1, Stage.APPROVED)])
     before = db_bytes(db)
