@@ -257,7 +257,10 @@ class DashboardScreen(Screen[None]):
         self._order_stale = False
         self._moved = set()
         self.table.show_eta = self.view_name is View.AUTHORITY or self.sort is Sort.ETA
-        self.table.show_rows(self.filtered(self._ordered), keep)
+        # Every filing shown: the queue keeps their counts (a sort needs no recount).
+        every = self.view_name is View.ALL and not saved and not self.filter_query
+        counts = self.queue.counts() if every else None
+        self.table.show_rows(self.filtered(self._ordered), keep, counts)
         self.update_status()
 
     def _kept(self) -> QueueEntry | None:

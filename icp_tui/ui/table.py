@@ -193,14 +193,21 @@ class FilingTable(ScrollView, can_focus=True):
 
     # -- data ----------------------------------------------------------------------------
 
-    def show_rows(self, rows: Sequence[QueueEntry], keep: QueueEntry | None = None) -> None:
+    def show_rows(
+        self,
+        rows: Sequence[QueueEntry],
+        keep: QueueEntry | None = None,
+        counts: Counter[Health] | None = None,
+    ) -> None:
         """Replace the rows (a new filter, sort or view), keeping the cursor on `keep`: the
-        entry itself, as in the queue the rows come from."""
+        entry itself, as in the queue the rows come from. `counts`: the rows' counts per
+        health, where the caller has them (every filing: the queue's); else they are counted
+        when first asked for (~40 ms at 100,000 rows)."""
         self.rows = list(rows)
         # The map of ids to healths waits for the first change to the rows: at 100,000 rows
         # building it was most of a filter keystroke or a sort.
         self._healths = None
-        self._counts = None
+        self._counts = None if counts is None else Counter(counts)  # ours to change
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         try:
             if keep is not None:
