@@ -39,7 +39,7 @@ from icp_tui.domain.sla import (
     sla_status,
     ticket_words,
 )
-from icp_tui.domain.stages import Stage, find_stage, rule
+from icp_tui.domain.stages import WITHDRAW_REASONS, Stage, find_stage, named, rule
 from icp_tui.domain.transitions import check_not_ahead, materials_state, sms_attempts
 from icp_tui.queue import Queue, QueueEntry, eta_json
 from icp_tui.services import (
@@ -134,24 +134,33 @@ def add_global_options(
     )
 
 
-def stage_choice(text: str) -> Stage:
-    """--stage: a stage's id, label or unambiguous prefix ("authority", "sms-check")."""
-    try:
-        return find_stage(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+class _Named(argparse.Action):
+    """--stage, --health, --to: a name resolved as staff type it (`find`). A wrong one is one
+    line saying what is known, without argparse's usage block, which names none of them."""
 
+    def __init__(
+        self, option_strings: Sequence[str], dest: str, find: Callable[[str], Any], **kw: Any
+    ) -> None:
+        super().__init__(option_strings, dest, **kw)
+        self.find = find
 
-def health_choice(text: str) -> Health:
-    """--health: a health's id or word, or an unambiguous prefix ("at-risk")."""
-    try:
-        return find_health(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        try:
+            setattr(namespace, self.dest, self.find(values))
+        except ValueError as error:
+            said = f"argument {option_string}: {error}"
+            parser.exit(2, f"{parser.prog}: error: {inert(said)}\n")
 
 
 STAGE_HELP = "only this stage: its id, its label or a prefix of either (e.g. authority, sms)"
-HEALTH_HELP = "only this health: breached, at-risk, on-track, waiting or done (or a prefix)"
+_HEALTHS = [h.option for h in Health]
+HEALTH_HELP = f"only this health: {', '.join(_HEALTHS[:-1])} or {_HEALTHS[-1]} (or a prefix)"
 
 
 QUERY_HELP = (
@@ -159,6 +168,27 @@ QUERY_HELP = (
     "health:, stage:, province:, assignee:, ticket:, escalate:, due:, over:, waiting:, "
     "expires: (a - negates; write --query=-term when the query starts with one)"
 )
+
+
+ID_HELP = "the filing: its whole id in any case (ICP-2026-00155) or its number alone (155)"
+MOVE_JSON_HELP = (
+    "JSON for scripts: the filing's id and version and the move as `show --json` records it "
+    "(from, to: stage ids; at, by, reason), instead of the line for people, which names the "
+    "stages by their labels"
+)
+_SHIPPED_WITHDRAW = ", ".join(f"'{r}'" for r in WITHDRAW_REASONS[:-1])
+WITHDRAW_REASON_HELP = (
+    f"why: a configured withdraw reason (as shipped: {_SHIPPED_WITHDRAW}; `icp-tui config` "
+    "lists those in force), in any case or the start of one; any other text is kept as "
+    '"other: TEXT"'
+)
+
+
+def add_named_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stage", action=_Named, find=find_stage, metavar="STAGE", help=STAGE_HELP)
+    parser.add_argument(
+        "--health", action=_Named, find=find_health, metavar="HEALTH", help=HEALTH_HELP
+    )
 
 
 def add_query_options(parser: argparse.ArgumentParser) -> None:
@@ -191,53 +221,56 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="filings, most urgent first")
     listing.add_argument("--json", action="store_true", help="JSON, one object per filing")
-    listing.add_argument("--stage", type=stage_choice, metavar="STAGE", help=STAGE_HELP)
-    listing.add_argument("--health", type=health_choice, metavar="HEALTH", help=HEALTH_HELP)
+    add_named_options(listing)
     add_query_options(listing)
 
     show = commands.add_parser("show", help="one filing with its history and notes")
-    show.add_argument("id")
+    show.add_argument("id", help=ID_HELP)
     show.add_argument("--json", action="store_true")
 
-    advance = commands.add_parser("advance", help="move a filing on (prints the new stage id)")
-    advance.add_argument("id")
+    advance = commands.add_parser(
+        "advance", help="move a filing on (says where to; --json for scripts)"
+    )
+    advance.add_argument("id", help=ID_HELP)
+    advance.add_argument("--json", action="store_true", help=MOVE_JSON_HELP)
     advance.add_argument(
         "--to",
-        type=stage_choice,
+        action=_Named,
+        find=find_stage,
         metavar="STAGE",
         help="an allowed stage, named as --stage names one (default: next on the happy path)",
     )
     advance.add_argument(
         "--reason",
         default="",
-        help="why (required for returned and rejected: a listed reason, or any text, "
-        'kept as "other: TEXT")',
+        help="why (required for returned and rejected: a reason of the reasons file, in any "
+        'case or the start of one; any other text is kept as "other: TEXT")',
     )
     advance.add_argument("--icp-number", help="the ICP number, when approving")
 
     withdraw = commands.add_parser("withdraw", help="withdraw a filing (before submission)")
-    withdraw.add_argument("id")
-    withdraw.add_argument("--reason", required=True)
+    withdraw.add_argument("id", help=ID_HELP)
+    withdraw.add_argument("--reason", required=True, help=WITHDRAW_REASON_HELP)
+    withdraw.add_argument("--json", action="store_true", help=MOVE_JSON_HELP)
 
     note = commands.add_parser("note", help="add a note")
-    note.add_argument("id")
+    note.add_argument("id", help=ID_HELP)
     note.add_argument("text")
 
     ticket = commands.add_parser("ticket", help="record the ticket of an escalated filing")
-    ticket.add_argument("id")
+    ticket.add_argument("id", help=ID_HELP)
     ticket.add_argument("reference")
 
     sms = commands.add_parser("sms-resent", help="record that the MIIT SMS was sent again")
-    sms.add_argument("id")
+    sms.add_argument("id", help=ID_HELP)
 
     materials = commands.add_parser("materials", help="record mailed verification materials")
-    materials.add_argument("id")
+    materials.add_argument("id", help=ID_HELP)
     materials.add_argument("state", choices=["mailed", "received"])
 
     export = commands.add_parser("export", help="write filings as CSV (or JSON)")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
-    export.add_argument("--stage", type=stage_choice, metavar="STAGE", help=STAGE_HELP)
-    export.add_argument("--health", type=health_choice, metavar="HEALTH", help=HEALTH_HELP)
+    add_named_options(export)
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     add_query_options(export)
 
@@ -257,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_query_options(report)
 
     assign = commands.add_parser("assign", help="give a filing to a member of staff")
-    assign.add_argument("id")
+    assign.add_argument("id", help=ID_HELP)
     assign.add_argument("user", help="user name, or - for nobody")
 
     calendar = commands.add_parser("calendar", help="business-day arithmetic")
@@ -291,10 +324,12 @@ class Command:
                 )
         self.settings = load_settings(args.config, args.db)
         db = self.settings.db_path
-        if isinstance(db, Path) and not db.name:  # --db "", --db /, ICP_TUI_DB=/
+        # --db "", --db /, --db /srv/icp, ICP_TUI_DB=/: a folder, named as a whole ("" is ".")
+        if isinstance(db, Path) and (not db.name or db.is_dir()):
+            folder = os.path.abspath(db)
             raise InvalidInput(
-                f"{str(self.settings.db_path)!r} is not a database file path "
-                "(from " + self.settings.source("db_path") + ")"
+                f"{folder} is a folder, not a database file: name the file in it, e.g. "
+                f"{os.path.join(folder, 'filings.json')} (from {self.settings.source('db_path')})"
             )
         self.now_fixed = parse_time(args.now, "--now time") if args.now else None
         self.as_of = parse_time(args.as_of, "--as-of time") if args.as_of else None
@@ -407,11 +442,10 @@ def run_command(cmd: Command) -> int:
         service = cmd.service()
         args.id = service.resolve_id(args.id)
         if name == "advance":
-            filing = service.advance(args.id, args.to, args.reason, icp_number=args.icp_number)
-            print(filing.stage.value)
+            moved = service.advance(args.id, args.to, args.reason, icp_number=args.icp_number)
+            say_moved(moved, args.json)
         elif name == "withdraw":
-            service.withdraw(args.id, args.reason)
-            print(Stage.WITHDRAWN.value)
+            say_moved(service.withdraw(args.id, args.reason), args.json)
         elif name == "note":
             service.note(args.id, args.text)
             print(f"note added to {args.id}")
@@ -444,6 +478,24 @@ def run_command(cmd: Command) -> int:
     return 0
 
 
+def say_moved(filing: Filing, as_json: bool) -> None:
+    """The move just made (the filing's last history entry): named by its stages' labels for
+    a person, by their ids in JSON."""
+    if as_json:
+        print_json({"id": filing.id, "version": filing.version, **to_record(filing)["history"][-1]})
+        return
+    move = filing.history[-1]
+    assert move.source is not None  # a move, never a filing's creation
+    said = [move.reason] if move.reason else []
+    if move.target is Stage.APPROVED and filing.icp_number:
+        said.append(f"ICP number {filing.icp_number}")
+    why = f" ({inert('; '.join(said))})" if said else ""  # as the dashboard says a reason
+    if move.target is Stage.WITHDRAWN:
+        print(f"{filing.id} withdrawn from {named(move.source)}{why}")
+    else:
+        print(f"{filing.id} moved from {named(move.source)} to {named(move.target)}{why}")
+
+
 def compact_after_save(service: FilingService) -> None:
     """Housekeeping once a change is durable: its failure is a warning, never the change's."""
     postponed = service.compact_after_save()
@@ -452,11 +504,12 @@ def compact_after_save(service: FilingService) -> None:
 
 
 def print_settings(cmd: Command) -> None:
-    """Each setting in force, with where it came from."""
+    """Each setting in force, with where it came from; files and folders as absolute paths,
+    which do not depend on where the command ran."""
     s = cmd.settings
-    print(f"config file       {s.config_file or '(none found)'}")
+    db = Path(os.path.abspath(s.db_path)) if isinstance(s.db_path, Path) else s.db_path
     rows = [
-        ("database", display_location(s.db_path), "db_path"),
+        ("database", display_location(db), "db_path"),
         ("refresh_seconds", s.refresh_seconds, "refresh_seconds"),
         ("at_risk_fraction", s.at_risk_fraction, "at_risk_fraction"),
         ("review_window_days", s.review_window_days, "review_window_days"),
@@ -472,21 +525,25 @@ def print_settings(cmd: Command) -> None:
         ("views", "; ".join(f"{n} = {q}" for n, q in s.views) or "(none)", "views"),
         ("bell_on_breach", str(s.bell_on_breach).lower(), "bell_on_breach"),
     ]
+    width = max(len(key) for key, _, _ in rows)  # one column of values
+    config_file = os.path.abspath(s.config_file) if s.config_file else "(none found)"
+    print(f"{'config file':<{width}} {inert(config_file)}")
     for key, value, name in rows:
-        print(f"{key:<17} {inert(str(value))}  ({s.source(name)})")
-    if not isinstance(s.db_path, Path):
+        shown = os.path.abspath(value) if isinstance(value, Path) else str(value)
+        print(f"{key:<{width}} {inert(shown)}  ({s.source(name)})")
+    if not isinstance(db, Path):
         return  # a PostgreSQL queue: its rights are the database's roles
-    if not s.db_path.exists():  # nothing to share yet: saying "ok" would vouch for no files
+    if not db.exists():  # nothing to share yet: saying "ok" would vouch for no files
         said = [
             "not checked: there is no database there yet (the dashboard and the commands on "
             "the queue refuse until `icp-tui init` or `icp-tui demo` creates it)"
         ]
     else:
-        said = sharing_problems(database_files(s.db_path)) or [
+        said = sharing_problems(database_files(db)) or [
             "ok: the database's group can read and write all its files"
         ]
     for problem in said:
-        print(f"{'sharing':<17} {inert(problem)}")
+        print(f"{'sharing':<{width}} {inert(problem)}")
 
 
 def write_demo(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -277,7 +277,7 @@ def load_reference(settings: Settings) -> Reference:
         expiry_shown_from_days=shown_from,
     )
     mailing = settings.mailing or load_mailing(settings.mailing_file)
-    reasons = load_reasons(settings.reasons_file)
+    reasons = replace(load_reasons(settings.reasons_file), withdrawn=settings.withdraw_reasons)
     return Reference(
         provinces,
         calendar,
@@ -298,7 +298,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise ConfigError(f"{path}: cannot read ({error.strerror})") from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+        # A person edits these files: what is wrong and where helps ("invalid value (at line
+        # 1, column 19)"), in the sentence rather than in parentheses of its own.
+        said = str(error)
+        raise ConfigError(f"{path}: not valid TOML: {said[:1].lower()}{said[1:]}") from None
 
 
 def load_provinces(path: Path) -> tuple[ProvinceTable, int]:

@@ -28,18 +28,18 @@ from icp_tui.domain.estimate import (
     ReviewHistory,
     summary_reviews,
 )
-from icp_tui.domain.filing import BEIJING, Filing
+from icp_tui.domain.filing import BEIJING, EntityType, Filing
 from icp_tui.domain.provinces import ProvinceTable
 from icp_tui.domain.query import ME, Bound, Field, Query, Term, Unit, narrows
 from icp_tui.domain.sla import (
     NEVER,
+    Deadlines,
     Health,
     SlaPolicy,
     SlaTimes,
     expires_at,
     expiry_in_words,
     left_in_words,
-    sla_times,
     time_used,
 )
 from icp_tui.domain.stages import (
@@ -55,6 +55,8 @@ from icp_tui.domain.summary import FilingSummary, summarize
 from icp_tui.domain.transitions import MATERIALS_STAGES
 
 _STAGE_INDEX = {stage: i for i, stage in enumerate(STAGE_ORDER)}
+_RANKS = {health: health.rank for health in Health}  # a look-up, not a property per filing
+_ENTITY_TYPES = {kind: kind.value for kind in EntityType}
 
 
 class QueueReference(Protocol):
@@ -129,7 +131,7 @@ class QueueEntry:
         self.id = filing.id
         self.domain = filing.domain
         self.entity = filing.entity
-        self.entity_type = filing.entity_type.value
+        self.entity_type = _ENTITY_TYPES[filing.entity_type]
         self.province = filing.province
         self.stage = filing.stage
         self.assignee = filing.assignee
@@ -169,8 +171,8 @@ class QueueEntry:
         health = self.health = times.health(now)
         self.escalate = times.escalate(now)
         # Kept with the health it depends on, so sorting 50,000 entries builds no keys.
-        self._urgency = (health.rank, times.sort_key(health), self.id)
-        return times.next_change(now), times.last_change(now)
+        self._urgency = (_RANKS[health], times.sort_key(health), self.id)
+        return times.changes_around(now)
 
     def urgency(self) -> tuple[int, float, str]:
         """DOMAIN.md's "most urgent first" order, ties broken by id (as of the last refresh)."""
@@ -446,7 +448,9 @@ class Queue:
         self._moved: dict[str, QueueEntry] | None = {}
         self._unsorted: list[QueueEntry] = []
         self._removed: set[QueueEntry] = set()
-        self._province_names: dict[str, str] = {}
+        #: By the name a summary gives: whether it asks for mail, its other names.
+        self._provinces: dict[str, tuple[bool, str]] = {}
+        self._deadlines = Deadlines(reference.policy)
         #: Filings whose clock breached at the last refresh (for a notification).
         self.newly_breached: list[QueueEntry] = []
         # Earliest and latest due instant seen: the years whose calendar the queue relies on.
@@ -456,14 +460,12 @@ class Queue:
         """Add the entry of a filing, or update it in place; health as of the last refresh."""
         if isinstance(filing, Filing):
             filing = summarize(filing)
-        province = self.reference.provinces.get(filing.province)
-        mailing = (
-            province is not None
-            and province.requires_mailing
-            and not filing.materials_received
-            and filing.stage in MATERIALS_STAGES
-        )
-        times = sla_times(filing, self.reference.policy)
+        province = self._provinces.get(filing.province)
+        if province is None:
+            province = self._provinces[filing.province] = self._province(filing.province)
+        mails, names = province
+        mailing = mails and not filing.materials_received and filing.stage in MATERIALS_STAGES
+        times = self._deadlines.times(filing)
         expires = expires_at(filing, self.reference.policy)
         entry = self.entries.get(filing.id)
         if entry is None:
@@ -475,18 +477,22 @@ class Queue:
         self._count_reviews(entry, filing)
         if filing.stage is Stage.AUTHORITY_REVIEW:
             entry._estimator = self._estimator
-        # One shared string per province: 50,000 entries hold a reference, not a copy.
-        names = self._province_names.get(filing.province)
-        if names is None:
-            names = " ".join(province.aliases) if province else ""
-            self._province_names[filing.province] = names
         entry.province_names = names
         due = times.due_ts
         if due is not None:
             first, last = self._due_span
-            self._due_span = (min(first, due), max(last, due))
+            if due < first or due > last:
+                self._due_span = (min(first, due), max(last, due))
         self._evaluate(entry)
         return entry
+
+    def _province(self, name: str) -> tuple[bool, str]:
+        """Whether the province asks for mailed materials, and its other names (one shared
+        string per province: 50,000 entries hold a reference, not a copy)."""
+        province = self.reference.provinces.get(name)
+        if province is None:
+            return False, ""
+        return province.requires_mailing, " ".join(province.aliases)
 
     def remove(self, filing_id: str) -> None:
         """Drop a filing's entry (the queue at an instant before it was submitted)."""

@@ -13,6 +13,7 @@ import getpass
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from icp_tui.config import Reference
 from icp_tui.domain import transitions
@@ -43,7 +44,9 @@ from icp_tui.store import (
     summary_path,
 )
 from icp_tui.timetravel import TimeMachine
-from icp_tui.transfer import ImportPlan, apply_import, stored_filings
+
+if TYPE_CHECKING:  # the import itself is not needed to open the dashboard
+    from icp_tui.transfer import ImportPlan
 
 __all__ = [
     "DatabaseExists",
@@ -210,6 +213,8 @@ class FilingService:
 
     def filings(self) -> Iterator[Filing]:
         """Every filing as last read, oldest first (reports, imports: decodes each record)."""
+        from icp_tui.transfer import stored_filings  # not needed to open: import on use
+
         return stored_filings(self.store)
 
     def resolve_id(self, text: str) -> str:
@@ -353,6 +358,8 @@ class FilingService:
         skip_bad: bool = False,
     ) -> int:
         """Add the filings an import planned, in one commit (all or none); how many were added."""
+        from icp_tui.transfer import apply_import
+
         return apply_import(self.store, plan, progress, skip_bad=skip_bad)
 
     def advance(
@@ -375,7 +382,9 @@ class FilingService:
         )
 
     def withdraw(self, filing_id: str, reason: str, expected_version: int | None = None) -> Filing:
-        """Withdraw with a reason; refused once submitted to the communications administration."""
+        """Withdraw with a reason, matched against the configured ones as `advance` matches
+        its own; refused once submitted to the communications administration."""
+        reason = self.reference.reasons.chosen(Stage.WITHDRAWN, reason)
         return self._change(
             filing_id,
             "withdraw",

@@ -20,20 +20,32 @@ def _normal(text: str) -> str:
     return re.sub(r"[\s_-]+", "_", text.strip().casefold())
 
 
-def pick(text: str, names: Mapping[T, Iterable[str]], what: str) -> T:
+class UnknownName(ValueError):
+    """`pick` was given a name of none of the choices (not one that fits several)."""
+
+
+def pick(
+    text: str,
+    names: Mapping[T, Iterable[str]],
+    what: str,
+    shown: Callable[[T], str] | None = None,
+) -> T:
     """The one choice that `text` names: exactly one of its names, else the only choice with
-    a name that starts with `text`. ValueError saying what is known (or what is ambiguous)."""
+    a name that starts with `text`. ValueError saying what is known (or what is ambiguous),
+    each choice as `shown` names it (by default its first name)."""
     typed = _normal(text)
     spelled = {choice: [_normal(n) for n in known] for choice, known in names.items()}
+
+    def listed(choices: Iterable[T]) -> str:
+        return ", ".join(shown(c) if shown else next(iter(names[c])) for c in choices)
+
     for test in (str.__eq__, str.startswith):
         found = [c for c, known in spelled.items() if typed and any(test(n, typed) for n in known)]
         if len(found) == 1:
             return found[0]
         if found:
-            first = [next(iter(names[c])) for c in found]
-            raise ValueError(f"{what} {text!r} is ambiguous: it could be {', '.join(first)}")
-    known_ids = ", ".join(next(iter(n)) for n in names.values())
-    raise ValueError(f"unknown {what} {text!r} (known: {known_ids})")
+            raise ValueError(f"{what} {text!r} is ambiguous: it could be {listed(found)}")
+    raise UnknownName(f"unknown {what} {text!r} (known: {listed(names)})")
 
 
 def counted(n: int, noun: str) -> str:

@@ -47,6 +47,11 @@ class Health(StrEnum):
         return self.value.replace("_", " ")
 
     @property
+    def option(self) -> str:
+        """How the command line spells it ("at-risk"): --health's help and its errors."""
+        return self.value.replace("_", "-")
+
+    @property
     def rank(self) -> int:
         """Position in DOMAIN.md's "most urgent first" order."""
         return _RANKS[self]
@@ -55,7 +60,7 @@ class Health(StrEnum):
 def find_health(text: str) -> Health:
     """The health that staff name: its id or word, or an unambiguous prefix ("at-risk",
     "breach"), in any case; ValueError otherwise."""
-    return pick(text, {h: (h.value, h.word) for h in Health}, "health")
+    return pick(text, {h: (h.option, h.word) for h in Health}, "health")
 
 
 _GLYPHS = {
@@ -142,20 +147,23 @@ class SlaTimes(NamedTuple):
 
     def next_change(self, now: float) -> float:
         """The next instant after `now` at which health or escalation changes (inf: never)."""
-        soonest = NEVER
-        for instant in (self.risk_at, self.breach_at, self.escalate_at):
-            if now < instant < soonest:
-                soonest = instant
-        return soonest
+        return self.changes_around(now)[0]
 
     def last_change(self, now: float) -> float:
         """The latest instant at or before `now` at which health or escalation changed
         (-inf: none): the health at an earlier time differs only if it is before this."""
-        latest = -NEVER
+        return self.changes_around(now)[1]
+
+    def changes_around(self, now: float) -> tuple[float, float]:
+        """`next_change` and `last_change` at once (the queue asks for both, per filing)."""
+        soonest, latest = NEVER, -NEVER
         for instant in (self.risk_at, self.breach_at, self.escalate_at):
-            if latest < instant <= now:
+            if instant > now:
+                if instant < soonest:
+                    soonest = instant
+            elif instant > latest:
                 latest = instant
-        return latest
+        return soonest, latest
 
     def sort_key(self, health: Health) -> float:
         """Within a health: most overdue / soonest due / longest waiting / latest closed first."""
@@ -170,35 +178,79 @@ def sla_times(filing: Filing | FilingSummary, policy: SlaPolicy) -> SlaTimes:
     """Compute the instants for a filing (or its summary) once: a few array look-ups."""
     if isinstance(filing, Filing):
         filing = summarize(filing)
-    clock = rule(filing.stage).clock
-    target = policy.target(filing.stage, filing.province)
-    cal = policy.calendar
-    entered = filing.entered_ts
-    due_ts: float | None = None
-    risk_at = breach_at = NEVER
-    if clock is SlaClock.BUSINESS_DAYS and target is not None:
-        day = day_of(entered)
+    return Deadlines(policy).times(filing)
+
+
+class Deadlines:
+    """`sla_times` for many filings under one policy (a queue's). A business-day stage's
+    instants depend on its target and the day of entry alone, and an escalation's on the day
+    of the last move and the days already used: thousands of filings share each, so each is
+    worked out once (most of building the queue at 100,000 filings, otherwise)."""
+
+    __slots__ = ("_days", "_escalations", "_targets", "policy")
+
+    def __init__(self, policy: SlaPolicy) -> None:
+        self.policy = policy
+        self._targets: dict[tuple[Stage, str], tuple[SlaClock, int | None]] = {}
+        #: (day of entry, target) -> (due, at risk from).
+        self._days: dict[tuple[int, int], tuple[float, float]] = {}
+        #: (day of the last move, business days left) -> escalated from.
+        self._escalations: dict[tuple[int, int], float] = {}
+
+    def times(self, filing: FilingSummary) -> SlaTimes:
+        """The instants of `filing`'s current stage."""
+        policy = self.policy
+        stage = filing.stage
+        known = self._targets.get((stage, filing.province))
+        if known is None:
+            known = self._targets[stage, filing.province] = (
+                rule(stage).clock,
+                policy.target(stage, filing.province),
+            )
+        clock, target = known
+        entered = filing.entered_ts
+        due_ts: float | None = None
+        risk_at = breach_at = NEVER
+        if clock is SlaClock.BUSINESS_DAYS and target is not None:
+            key = (day_of(entered), target)
+            instants = self._days.get(key)
+            if instants is None:
+                instants = self._days[key] = self._business_days(*key)
+            due_ts, risk_at = instants
+            # DOMAIN.md: breached once past the due time, business day or not: a filing due
+            # Friday is breached from Saturday 00:00.
+            breach_at = due_ts + 1
+        elif clock is SlaClock.WALL_HOURS and target is not None:
+            # The 24 hours count from the latest SMS: a resend restarts them.
+            sent = filing.sms_sent_ts if filing.sms_sent_ts is not None else entered
+            due_ts = sent + target * 3600
+            risk_at = sent + target * 3600 * policy.at_risk_fraction
+            breach_at = due_ts
+        escalate_at = NEVER
+        if stage in ALIBABA_CLOUD_REVIEW:
+            escalate_at = self._escalate_at(filing)
+        return SlaTimes(clock, entered, target, due_ts, risk_at, breach_at, escalate_at)
+
+    def _business_days(self, day: int, target: int) -> tuple[float, float]:
+        policy = self.policy
+        cal = policy.calendar
         due_ts = day_start(cal.nth_after(day, target)) + _LAST_SECOND
         risk_day = max(1, math.ceil(policy.at_risk_fraction * target - 1e-9))
-        risk_at = day_start(cal.nth_after(day, min(risk_day, target)))
-        # DOMAIN.md: breached once past the due time, business day or not: a filing due
-        # Friday is breached from Saturday 00:00.
-        breach_at = due_ts + 1
-    elif clock is SlaClock.WALL_HOURS and target is not None:
-        # The 24 hours count from the latest SMS: a resend restarts them.
-        sent = filing.sms_sent_ts if filing.sms_sent_ts is not None else entered
-        due_ts = sent + target * 3600
-        risk_at = sent + target * 3600 * policy.at_risk_fraction
-        breach_at = due_ts
-    return SlaTimes(
-        clock=clock,
-        entered_ts=entered,
-        target=target,
-        due_ts=due_ts,
-        risk_at=risk_at,
-        breach_at=breach_at,
-        escalate_at=_escalate_at(filing, policy),
-    )
+        return due_ts, day_start(cal.nth_after(day, min(risk_day, target)))
+
+    def _escalate_at(self, filing: FilingSummary) -> float:
+        # Days used since submission up to the last move; the current stretch runs from that
+        # move (not from entered_at, which an undo puts back to the first entry into the stage).
+        before = review_days_before_stay(filing, self.policy) if filing.review_stretches else 0
+        remaining = self.policy.escalate_after_bd - before
+        if remaining < 0:
+            return -NEVER  # already over before this stretch began: escalated throughout
+        key = (day_of(filing.last_move_ts), remaining)
+        escalate_at = self._escalations.get(key)
+        if escalate_at is None:
+            cal = self.policy.calendar
+            escalate_at = self._escalations[key] = day_start(cal.nth_after(key[0], remaining + 1))
+        return escalate_at
 
 
 def review_days_used(filing: Filing, policy: SlaPolicy, now: datetime) -> int:
@@ -223,20 +275,6 @@ def review_days_before_stay(filing: Filing | FilingSummary, policy: SlaPolicy) -
         filing = summarize(filing)
     cal = policy.calendar
     return sum(cal.elapsed_days(day_of(a), day_of(b)) for a, b in filing.review_stretches)
-
-
-def _escalate_at(filing: FilingSummary, policy: SlaPolicy) -> float:
-    if filing.stage not in ALIBABA_CLOUD_REVIEW:
-        return NEVER
-    # Days used since submission up to the last move; the current stretch runs from that move
-    # (not from entered_at, which an undo puts back to the first entry into the stage).
-    since = filing.last_move_ts
-    cal = policy.calendar
-    before = review_days_before_stay(filing, policy)
-    remaining = policy.escalate_after_bd - before
-    if remaining < 0:
-        return -NEVER  # already over before this stretch began: escalated throughout
-    return day_start(cal.nth_after(day_of(since), remaining + 1))
 
 
 @dataclass(frozen=True, slots=True)

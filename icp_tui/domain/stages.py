@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from icp_tui.domain.naming import pick
+from icp_tui.domain.errors import InvalidInput
+from icp_tui.domain.naming import UnknownName, pick
 
 
 class Stage(StrEnum):
@@ -193,28 +194,34 @@ REASONED_STAGES: frozenset[Stage] = frozenset({S.RETURNED, S.REJECTED})
 
 @dataclass(frozen=True, slots=True)
 class ReasonLists:
-    """Return and rejection reasons offered to staff (from a data file); "other" + free text
-    is always possible."""
+    """Return, rejection and withdrawal reasons offered to staff (from the data files and
+    the settings); "other" + free text is always possible."""
 
     returned: tuple[str, ...]
     rejected: tuple[str, ...]
+    withdrawn: tuple[str, ...] = WITHDRAW_REASONS
 
     def offered(self, stage: Stage) -> tuple[str, ...]:
         """The reasons for moving to `stage`, "other" last."""
-        listed = self.rejected if stage is S.REJECTED else self.returned
+        listed = {S.REJECTED: self.rejected, S.WITHDRAWN: self.withdrawn}.get(stage, self.returned)
         return (*(r for r in listed if r != "other"), "other")
 
     def chosen(self, stage: Stage, text: str) -> str:
-        """The listed reason `text` names (any case), else `text` kept as "other: text"."""
+        """The listed reason `text` names (any case, or an unambiguous start of one: staff
+        type "duplicate" for "duplicate application"), else `text` kept as "other: text";
+        InvalidInput if it starts several."""
         typed = text.strip()
         if not typed or typed.casefold() == "other":
             return ""  # no reason given: refused by the transition
-        if typed.casefold().startswith("other:") and typed[6:].strip():
-            return "other: " + typed[6:].strip()
-        for reason in self.offered(stage):
-            if reason != "other" and reason.casefold() == typed.casefold():
-                return reason
-        return f"other: {text}"  # the free text exactly as typed
+        if typed.casefold().startswith("other:"):  # "other:" alone gives no reason either
+            return f"other: {typed[6:].strip()}" if typed[6:].strip() else ""
+        listed = {r: (r,) for r in self.offered(stage) if r != "other"}
+        try:
+            return pick(typed, listed, "reason", shown=lambda r: f"'{r}'")
+        except UnknownName:
+            return f"other: {text}"  # the free text exactly as typed
+        except ValueError as error:
+            raise InvalidInput(f'{error}: type more of it, or "other: {typed}"') from None
 
 
 def rule(stage: Stage) -> StageRule:
@@ -230,8 +237,10 @@ def named(stage: Stage) -> str:
 
 def find_stage(text: str) -> Stage:
     """The stage that staff name: its id, its short or full label, or an unambiguous prefix of
-    one ("authority", "photo"), in any case, with "-" or " " for "_"; ValueError otherwise."""
-    return pick(text, {s: (s.value, rule(s).short, rule(s).label) for s in Stage}, "stage")
+    one ("authority", "photo"), in any case, with "-" or " " for "_"; ValueError otherwise,
+    naming the stages as messages do (by their short labels, which it takes)."""
+    names = {s: (s.value, rule(s).short, rule(s).label) for s in Stage}
+    return pick(text, names, "stage", shown=named)
 
 
 def can_move(source: Stage, target: Stage) -> bool:

@@ -126,6 +126,8 @@ class FilingSummary(NamedTuple):
                     created = first
                 if latest == moved:
                     latest = moved
+                if reviews is not None:  # most filings have none: no call for those
+                    reviews = _stretches(reviews, moved) if reviews != [] else ()
                 return cls(
                     fid,
                     version,
@@ -144,7 +146,7 @@ class FilingSummary(NamedTuple):
                     None if sms is None else float(sms),
                     created,
                     latest,
-                    None if reviews is None else _stretches(reviews, moved),
+                    reviews,
                 )
         except (TypeError, ValueError, KeyError):
             pass

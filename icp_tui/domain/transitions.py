@@ -77,7 +77,7 @@ def advance(
     current = rule(filing.stage)
     if filing.stage in CLOSED and not current.next_stages:
         raise TransitionNotAllowed(
-            f"{filing.id} is {current.short} since {stamp(filing.entered_at)}: "
+            f"{filing.id} was {current.short} on {stamp(filing.entered_at)}: "
             "a closed filing does not move"
         )
     target = to or current.happy_next

@@ -389,9 +389,7 @@ def _parse_whole(path: Path, data: bytes) -> tuple[dict[str, Any], dict[int, Any
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as error:
-        raise DatabaseCorrupt(
-            f"{path}: not JSON (line {error.lineno} column {error.colno}: {error.msg})"
-        ) from None
+        raise not_json(path, error.lineno, error.colno) from None
     if not isinstance(document, dict):
         raise DatabaseCorrupt(
             f"{path}: not a TinyDB database (the top level is {_kind(document)}, not an object)"
@@ -437,9 +435,19 @@ def load_record(path: Path, doc_id: int, raw: bytes, line: int | None) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         column = error.colno + len(b'"%d": ' % doc_id)  # the slice starts after the key
-        raise DatabaseCorrupt(
-            f"{path}: not JSON (line {line} column {column}: {error.msg})"
-        ) from None
+        raise not_json(path, line, column) from None
+
+
+def not_json(path: Path, line: int | None, column: int) -> DatabaseCorrupt:
+    """The refusal of a database file that does not parse: where it breaks (the place to
+    look in a damaged or hand-edited file), but not the parser's jargon; nothing more for a
+    file that is not JSON from its first character (the wrong file, most likely). A record
+    without a line was written anew from parsed JSON, so it never gets here."""
+    if line is None or (line, column) == (1, 1):
+        return DatabaseCorrupt(f"{path}: not a JSON database")
+    return DatabaseCorrupt(
+        f"{path}: not a JSON database (the JSON breaks at line {line}, column {column})"
+    )
 
 
 def _kind(value: Any) -> str:
@@ -631,8 +639,8 @@ def journal_entries(text: bytes, *, checksummed: bool) -> list[tuple[int, dict[s
     """
     try:
         entry = orjson.loads(text)
-    except orjson.JSONDecodeError as error:
-        raise LineDamage(f"not JSON ({error.msg})") from None
+    except orjson.JSONDecodeError:
+        raise LineDamage("not JSON") from None  # the parser's words would not help
     if not isinstance(entry, dict):
         raise LineDamage("not a journal entry")
     check_crc(text, entry, checksummed=checksummed)

@@ -332,9 +332,9 @@ def decode(path: Path, state: StoreState, filing_id: str) -> Filing:
     raw = read_record(state, state.by_doc[doc_id][1])
     try:
         filing = from_record(orjson.loads(raw))
-    except orjson.JSONDecodeError as error:
+    except orjson.JSONDecodeError:
         raise DatabaseCorrupt(
-            f"{path}: filing {filing_id!r} (document {doc_id}): not JSON ({error.msg})"
+            f"{path}: filing {filing_id!r} (document {doc_id}) is damaged: its record is not JSON"
         ) from None
     except InvalidRecord as error:
         raise DatabaseCorrupt(f"{path}: {error}") from None

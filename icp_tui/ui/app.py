@@ -27,7 +27,6 @@ from icp_tui.domain.errors import IcpError
 from icp_tui.domain.filing import Filing, time_of_day
 from icp_tui.domain.naming import counted
 from icp_tui.queue import Queue, QueueEntry
-from icp_tui.report import build_report
 from icp_tui.services import (
     BatchResult,
     Clock,
@@ -37,7 +36,6 @@ from icp_tui.services import (
     location_name,
     system_clock,
 )
-from icp_tui.transfer import export_rows, save_csv
 from icp_tui.ui.commands import FilingCommands
 from icp_tui.ui.dashboard import DashboardScreen
 from icp_tui.ui.keys import APP_KEYS, bindings, help_lines
@@ -50,7 +48,6 @@ from icp_tui.ui.messages import (
     StoreChanged,
 )
 from icp_tui.ui.modals import HelpScreen
-from icp_tui.ui.stats import StatsScreen
 from icp_tui.ui.sticky import DashboardState, database_key, load_state, save_state
 from icp_tui.ui.timetravel import TimeMoved
 
@@ -291,6 +288,8 @@ class IcpApp(App[int]):
     @work(thread=True, group="export", exit_on_error=False, description="Exporting the view")
     def export_view(self, entries: list[QueueEntry], path: Path) -> None:
         """Write the rows as shown (filter, sort) to the CSV file `path` (a new file)."""
+        from icp_tui.transfer import export_rows, save_csv  # not needed to open: import on use
+
         now = self.clock()
         path = path.resolve()
         if path.exists():
@@ -320,6 +319,9 @@ class IcpApp(App[int]):
     )
     def open_stats(self) -> None:
         """Build the report off the UI thread (it reads every filing's history)."""
+        from icp_tui.report import build_report  # not needed to open: import on use
+        from icp_tui.ui.stats import StatsScreen
+
         try:
             at = self.as_of
             filings = self.service.filings() if at is None else self.machine.filings_at(at)

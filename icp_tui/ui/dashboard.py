@@ -49,7 +49,6 @@ from icp_tui.queue import (
 )
 from icp_tui.services import BatchResult, FilingService
 from icp_tui.timetravel import apply_changes
-from icp_tui.transfer import export_file_name
 from icp_tui.ui import timetravel
 from icp_tui.ui.detail import FilingDetail
 from icp_tui.ui.footer import KeysFooter
@@ -808,6 +807,8 @@ class DashboardScreen(Screen[None]):
             take(True)
 
     def action_export(self) -> None:
+        from icp_tui.transfer import export_file_name  # not needed to open: import on use
+
         # Copies: the worker must not read entries the UI thread updates in place.
         entries = [copy(entry) for entry in self.table.rows]
         default = Path(export_file_name(self.icp.clock())).resolve()

@@ -55,6 +55,11 @@ def new_filing(run: Runner, province: str = "Zhejiang", *, now: str = NOW, **ext
     return filing_id
 
 
+def moved_to(run: Runner, filing_id: str, *args: str, now: str = NOW) -> str:
+    """Advance the filing (with `args`); the id of the stage it is now in, as `--json` says."""
+    return as_json(run("advance", filing_id, *args, "--json", now=now))["to"]
+
+
 def show(run: Runner, filing_id: str, now: str = NOW) -> dict:
     """`show --json`; stderr may only say that a year is provisional (a due date in 2027)."""
     result = run("show", filing_id, "--json", now=now)
@@ -77,7 +82,7 @@ def test_add_then_advance_through_every_stage_to_approved(run: Runner) -> None:
         extra = ["--reason", reason] if reason else []
         if stage == "approved":
             extra += ["--icp-number", "浙ICP备2026000001号-1"]
-        assert ok(run("advance", filing_id, *extra, now=at(i))) == stage + "\n"
+        assert moved_to(run, filing_id, *extra, now=at(i)) == stage
 
     final = show(run, filing_id, now=at(7))
     assert final["stage"] == "approved" and final["health"] == "done" and final["due"] is None
@@ -102,8 +107,9 @@ def test_add_then_advance_through_every_stage_to_approved(run: Runner) -> None:
 
 def test_withdraw_records_the_reason(run: Runner) -> None:
     filing_id = new_filing(run, "浙江")
-    assert ok(run("advance", filing_id)) == "awaiting_photo\n"
-    assert ok(run("withdraw", filing_id, "--reason", "duplicate application")) == "withdrawn\n"
+    assert moved_to(run, filing_id) == "awaiting_photo"
+    withdrawn = ok(run("withdraw", filing_id, "--reason", "duplicate application"))
+    assert withdrawn == f"{filing_id} withdrawn from 'await photo' (duplicate application)\n"
     filing = show(run, filing_id)
     assert filing["province"] == "Zhejiang"
     assert filing["stage"] == "withdrawn" and filing["health"] == "done"
@@ -117,9 +123,8 @@ def test_withdraw_records_the_reason(run: Runner) -> None:
 
 def test_returned_then_resubmitted(run: Runner) -> None:
     filing_id = new_filing(run)
-    returned = run("advance", filing_id, "--to", "returned", "--reason", "blurry licence")
-    assert ok(returned) == "returned\n"
-    assert ok(run("advance", filing_id, now=at(30))) == "preliminary_review\n"
+    assert moved_to(run, filing_id, "--to", "returned", "--reason", "blurry licence") == "returned"
+    assert moved_to(run, filing_id, now=at(30)) == "preliminary_review"
     history = show(run, filing_id, now=at(30))["history"]
     assert [(h["from"], h["to"]) for h in history[1:]] == [
         ("preliminary_review", "returned"),
@@ -144,7 +149,7 @@ def test_forbidden_transition_is_refused_and_changes_nothing(run: Runner) -> Non
 def test_no_withdrawal_once_with_the_communications_administration(run: Runner) -> None:
     filing_id = new_filing(run)
     for stage in HAPPY_PATH[1:5]:
-        assert ok(run("advance", filing_id)) == stage + "\n"
+        assert moved_to(run, filing_id) == stage
     for stage in ("sms_verification", "authority_review"):
         check = unchanged(run.db.parent)
         result = run("withdraw", filing_id, "--reason", "applicant request")
@@ -152,7 +157,7 @@ def test_no_withdrawal_once_with_the_communications_administration(run: Runner) 
         assert "withdrawn" in line.casefold()
         check()
         if stage == "sms_verification":
-            assert ok(run("advance", filing_id)) == "authority_review\n"
+            assert moved_to(run, filing_id) == "authority_review"
     assert show(run, filing_id)["stage"] == "authority_review"
 
 

@@ -124,7 +124,8 @@ def test_approval_records_a_checked_icp_number(run: Runner) -> None:
     said = run(
         "advance", filing_id, "--icp-number", "浙ICP备2026012345号-1", now="2026-11-25T09:00"
     )
-    assert said.stdout == "approved\n", said.stderr
+    said_to = f"{filing_id} moved from 'authority' to 'approved' (ICP number 浙ICP备2026012345号-1)"
+    assert said.stdout == said_to + "\n", said.stderr
     shown = as_json(run("show", filing_id, "--json", now="2026-11-25T10:00"))
     assert shown["icp_number"] == "浙ICP备2026012345号-1"
     assert "ICP no.:   浙ICP备2026012345号-1" in ok(run("show", filing_id, now="2026-11-25T10:00"))

@@ -26,7 +26,7 @@ def test_lifecycle_on_postgresql(run: Runner, postgres_uri: str) -> None:
     )
     filing_id = added.strip()
     for stage in ("awaiting_photo", "photo_review", "awaiting_submission", "sms_verification"):
-        assert ok(cli("advance", filing_id)) == stage + "\n"
+        assert as_json(cli("advance", filing_id, "--json"))["to"] == stage
     user_error(
         cli("withdraw", filing_id, "--reason", "applicant request"),
         filing_id,

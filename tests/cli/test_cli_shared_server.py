@@ -65,7 +65,7 @@ def test_members_with_any_umask_can_all_write(
         assert stat.S_IMODE(st.st_mode) == 0o660, (file, oct(st.st_mode))
         assert st.st_gid == team.gid, file
     config = run_as(team.bob, "config", db=db, umask=second)
-    assert "sharing           ok" in config.stdout, config.stdout
+    assert "sharing            ok" in config.stdout, config.stdout
 
 
 def test_a_symlink_to_a_private_journal_is_refused_and_never_written(team: Staff, db: Path) -> None:
@@ -121,7 +121,7 @@ def test_config_reports_files_other_staff_cannot_write(team: Staff, db: Path) ->
     said = run_as(team.bob, "config", db=db).stdout
     assert f"{db} (mode 0640): other staff cannot write it" in said, said
     assert f"{journal_path(db)} (mode 0644) is open to everyone" in said, said
-    assert "sharing           ok" not in said
+    assert "sharing            ok" not in said
 
 
 def test_a_0644_base_leaves_every_member_able_to_write_after_compaction(
@@ -139,7 +139,7 @@ def test_a_0644_base_leaves_every_member_able_to_write_after_compaction(
     by_bob = run_as(team.bob, "note", filing_id, "by bob", db=db, umask=0o007)
     assert by_bob.returncode == 0, by_bob.stderr
     config = run_as(team.bob, "config", db=db)
-    assert "sharing           ok" in config.stdout, config.stdout
+    assert "sharing            ok" in config.stdout, config.stdout
 
 
 def test_config_names_each_file_other_staff_cannot_write(team: Staff, db: Path) -> None:

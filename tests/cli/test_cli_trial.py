@@ -4,6 +4,8 @@ the detail pane says."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from cli_helpers import Runner, as_json, ok, unchanged, user_error
 from test_cli import new_filing
@@ -18,7 +20,7 @@ def test_advance_to_takes_a_label_or_a_prefix_as_list_stage_does(
 ) -> None:
     filing_id = new_filing(run)
     ok(run("advance", filing_id))  # waiting for the photo
-    assert ok(run("advance", filing_id, "--to", typed)) == f"{stage}\n"
+    assert as_json(run("advance", filing_id, "--to", typed, "--json"))["to"] == stage
     assert as_json(run("list", "--json", "--stage", typed))[0]["id"] == filing_id
 
 
@@ -96,3 +98,147 @@ def test_show_keeps_the_ticket_after_the_move_to_the_sms_check(run: Runner) -> N
     assert "ticket:    TK-42\n" in ok(run("show", filing_id))
     ok(run("advance", filing_id))  # submitted: the ticket still belongs to this submission
     assert "ticket:    TK-42\n" in ok(run("show", filing_id))
+
+
+# -- the second trial ---------------------------------------------------------------------
+
+
+def test_advance_says_the_move_by_labels_and_its_json_keeps_the_ids(run: Runner) -> None:
+    filing_id = new_filing(run)
+    said = ok(run("advance", filing_id))
+    assert said == f"{filing_id} moved from 'preliminary' to 'await photo'\n"
+    moved = as_json(run("advance", filing_id, "--json"))
+    assert (moved["id"], moved["from"], moved["to"]) == (
+        filing_id,
+        "awaiting_photo",
+        "photo_review",
+    )
+    assert moved["version"] == as_json(run("show", filing_id, "--json"))["version"]
+    returned = ok(run("advance", filing_id, "--to", "returned", "--reason", "Materials Missing"))
+    assert returned == f"{filing_id} moved from 'photo review' to 'returned' (materials missing)\n"
+    # The help says which output is for whom, and no longer promises an id in the text.
+    assert "prints the new stage id" not in ok(run("--help"))
+    helped = " ".join(ok(run("advance", "--help")).split())
+    assert "--json JSON for scripts" in helped and "from, to: stage ids" in helped
+
+
+def test_a_closed_filing_says_when_it_closed(run: Runner) -> None:
+    filing_id = new_filing(run)
+    ok(run("withdraw", filing_id, "--reason", "applicant request"))
+    user_error(run("advance", filing_id), f"{filing_id} was withdrawn on 2026-11-25 15:00")
+
+
+def test_a_wrong_stage_is_one_line_listing_the_labels_that_list_stage_takes(
+    run: Runner,
+) -> None:
+    filing_id = new_filing(run)
+    check = unchanged(run.db.parent)
+    refused = run("advance", filing_id, "--to", "bogus")
+    assert refused.returncode == 2 and refused.stdout == "", refused
+    assert refused.stderr.count("\n") == 1 and "usage:" not in refused.stderr, refused.stderr
+    line = refused.stderr.strip()
+    assert line.startswith("icp-tui advance: error: argument --to: unknown stage 'bogus'")
+    known = re.findall(r"'([^']+)'", line.partition("known: ")[2])
+    assert known[:3] == ["preliminary", "returned", "await photo"] and len(known) == 10
+    assert not any("_" in name for name in known), line
+    check()
+    for name in known:  # each as list --stage takes it, through the same resolver
+        ok(run("list", "--stage", name))
+
+
+def test_a_wrong_health_lists_the_spelling_of_the_help(run: Runner) -> None:
+    new_filing(run)
+    refused = run("list", "--health", "bogus")
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+    known = refused.stderr.strip().partition("known: ")[2].rstrip(")").split(", ")
+    assert known == ["breached", "at-risk", "on-track", "waiting", "done"], refused.stderr
+    helped = " ".join(ok(run("list", "--help")).split())
+    assert "breached, at-risk, on-track, waiting or done" in helped
+    for name in known:
+        ok(run("list", "--health", name))
+
+
+def test_withdraw_takes_the_configured_reasons_as_advance_takes_its_own(run: Runner) -> None:
+    first, second, third = (new_filing(run, domain=f"d{i}.cn") for i in range(3))
+    said = ok(run("withdraw", first, "--reason", "duplicate"))
+    assert said == f"{first} withdrawn from 'preliminary' (duplicate application)\n"
+    ok(run("withdraw", second, "--reason", "paid twice"))
+    reasons = [as_json(run("show", f, "--json"))["history"][-1]["reason"] for f in (first, second)]
+    assert reasons == ["duplicate application", "other: paid twice"]
+    # The start of two reasons is refused, saying which, and changes nothing.
+    check = unchanged(run.db.parent)
+    user_error(run("withdraw", third, "--reason", "d"), "'duplicate application'", "other: d")
+    check()
+    # A team's own list (the config's withdraw_reasons) is the one matched.
+    config = run.cwd / "team.toml"
+    config.write_text('withdraw_reasons = ["paid twice", "other"]\n', encoding="utf-8")
+    ok(run("withdraw", third, "--reason", "PAID", "--config", str(config)))
+    assert as_json(run("show", third, "--json"))["history"][-1]["reason"] == "paid twice"
+    helped = " ".join(ok(run("withdraw", "--help")).split())
+    assert "'duplicate application'" in helped and "`icp-tui config` lists" in helped
+
+
+def test_a_file_that_is_not_json_is_one_plain_line_naming_it(run: Runner) -> None:
+    path = run.cwd / "notes.json"
+    path.write_text("nothing to see\n", encoding="utf-8")
+    said = user_error(run("list", db=path))
+    assert said == f"icp-tui: {path}: not a JSON database"
+    new_filing(run)
+    run.db.write_bytes(run.db.read_bytes()[:-20])  # cut short, as a full disk would
+    said = user_error(run("list"))
+    assert re.fullmatch(
+        rf"icp-tui: {re.escape(str(run.db))}: not a JSON database "
+        r"\(the JSON breaks at line \d+, column \d+\)",
+        said,
+    ), said
+
+
+def test_config_prints_absolute_paths_for_a_relative_db(run: Runner) -> None:
+    shared = run.cwd.resolve() / "shared"  # as the working directory names it
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)  # not the group's to write: the sharing line names the folder
+    relative = ("--db", "shared/f.json")
+    ok(run("init", *relative, db=None))
+    lines = ok(run("config", *relative, db=None)).splitlines()
+    assert f"database           {shared / 'f.json'}  (--db)" in lines, lines
+    sharing = next(line for line in lines if line.startswith("sharing"))
+    assert f"{shared} (mode 0755)" in sharing and sharing.endswith(f"chmod g+rwx {shared}")
+    # One column of values: the longest key (review_window_days) and a space before it.
+    assert all(line[18] == " " and line[19] != " " for line in lines), lines
+
+
+@pytest.mark.parametrize("typed", ["", ".", "shared"])
+def test_a_db_naming_a_folder_says_so_with_the_folder(run: Runner, typed: str) -> None:
+    folder = run.cwd / typed
+    folder.mkdir(exist_ok=True)
+    check = unchanged(run.cwd)
+    said = user_error(run("init", "--db", typed, db=None))
+    assert said == (
+        f"icp-tui: {folder.resolve()} is a folder, not a database file: name the file in it, "
+        f"e.g. {folder.resolve() / 'filings.json'} (from --db)"
+    )
+    check()
+
+
+def test_a_config_that_is_not_toml_says_what_and_where_in_one_sentence(run: Runner) -> None:
+    config = run.cwd / "team.toml"
+    config.write_text("refresh_seconds = \n", encoding="utf-8")
+    said = user_error(run("list", "--config", str(config)))
+    assert said == f"icp-tui: {config}: not valid TOML: invalid value (at line 1, column 19)"
+
+
+def test_other_with_no_text_is_no_reason(run: Runner) -> None:
+    filing_id = new_filing(run)
+    check = unchanged(run.db.parent)
+    user_error(run("withdraw", filing_id, "--reason", "other:"), "needs a reason")
+    user_error(run("advance", filing_id, "--to", "returned", "--reason", "other: "), "reason")
+    check()
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["show", "advance", "withdraw", "note", "ticket", "sms-resent", "materials", "assign"],
+)
+def test_the_id_argument_says_what_it_takes(run: Runner, command: str) -> None:
+    helped = " ".join(ok(run(command, "--help")).split())
+    assert "id the filing: its whole id in any case (ICP-2026-00155) or its number alone" in helped

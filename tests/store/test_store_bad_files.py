@@ -135,8 +135,13 @@ def _newer_schema_unreadable(path: Path) -> None:
 CASES: list[tuple[str, Callable[[Path], None], type[StoreError], str]] = [
     ("missing", _missing, DatabaseMissing, r"no database at {P}: create one with `icp-tui init`"),
     ("0 bytes", _empty, DatabaseCorrupt, r"{P} is empty \(0 bytes\), which is not a database"),
-    ("random bytes", _random_bytes, DatabaseCorrupt, r"{P}: not JSON \(line 1 column \d+: "),
-    ("truncated", _truncated, DatabaseCorrupt, r"{P}: not JSON \(line \d+ column \d+: "),
+    ("random bytes", _random_bytes, DatabaseCorrupt, r"{P}: not a JSON database$"),
+    (
+        "truncated",
+        _truncated,
+        DatabaseCorrupt,
+        r"{P}: not a JSON database \(the JSON breaks at line \d+, column \d+\)$",
+    ),
     ("a list", _top_level_list, DatabaseCorrupt, r"{P}: not a TinyDB database \(the top level"),
     ("no filings", _no_filings_table, DatabaseCorrupt, r'{P}: no "filings" table'),
     ("no _meta", _no_meta, DatabaseCorrupt, r'{P}: no "_meta" table'),

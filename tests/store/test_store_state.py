@@ -99,13 +99,15 @@ def test_through_the_sidecar_a_bad_record_is_refused_only_when_decoded() -> None
     records = [(1, b'{"id": "ICP-2026-00001", "broken', 2)]
     state, _ = build_state(PATH, snapshot(FILINGS[:1], records=records), None)
     assert state.summaries[fid(1)] == summarize(FILINGS[0])
-    with pytest.raises(DatabaseCorrupt, match=r"ICP-2026-00001.*not JSON"):
+    damaged = r"ICP-2026-00001.*is damaged: its record is not JSON$"
+    with pytest.raises(DatabaseCorrupt, match=damaged):
         decode(PATH, state, fid(1))
 
 
 def test_without_the_sidecar_a_bad_record_is_refused_with_its_line() -> None:
     records = [(1, raw(FILINGS[0]), 2), (2, b'{"id": 1,}', 3)]
-    with pytest.raises(DatabaseCorrupt, match=r"filings\.json: not JSON \(line 3 column"):
+    breaks = r"filings\.json: not a JSON database \(the JSON breaks at line 3, column"
+    with pytest.raises(DatabaseCorrupt, match=breaks):
         build_state(PATH, snapshot(FILINGS[:2], rows=False, records=records), None)
 
 

@@ -20,24 +20,25 @@ def test_a_stage_by_unambiguous_prefix() -> None:
     assert find_stage("authority") is Stage.AUTHORITY_REVIEW  # the table's word (issue 13)
     assert find_stage("sms") is Stage.SMS_VERIFICATION
     assert find_stage("photo") is Stage.PHOTO_REVIEW
-    with pytest.raises(ValueError, match=r"ambiguous.*preliminary_review"):
+    with pytest.raises(ValueError, match=r"ambiguous.*'preliminary'"):
         find_stage("a")
     with pytest.raises(ValueError, match="unknown stage 'x'"):
         find_stage("x")
 
 
-def test_an_ambiguous_or_unknown_name_lists_the_choices_by_id() -> None:
-    """The whole message staff read: every choice it could be, or every known one."""
+def test_an_ambiguous_or_unknown_name_lists_the_choices_as_staff_type_them() -> None:
+    """The whole message staff read: every choice it could be, or every known one; stages by
+    their labels as messages quote them, healths as --health's help spells them."""
     with pytest.raises(ValueError) as ambiguous:
         find_stage("a")
     assert str(ambiguous.value) == (
-        "stage 'a' is ambiguous: it could be preliminary_review, awaiting_photo, "
-        "awaiting_submission, authority_review, approved"
+        "stage 'a' is ambiguous: it could be 'preliminary', 'await photo', 'to submit', "
+        "'authority', 'approved'"
     )
     with pytest.raises(ValueError) as unknown:
         find_health("purple")
     assert str(unknown.value) == (
-        "unknown health 'purple' (known: breached, at_risk, on_track, waiting, done)"
+        "unknown health 'purple' (known: breached, at-risk, on-track, waiting, done)"
     )
 
 

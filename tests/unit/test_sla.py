@@ -20,6 +20,7 @@ from icp_tui.domain.provinces import Province, ProvinceTable
 from icp_tui.domain.sla import (
     DEFAULT_AUTHORITY_TARGET_BD,
     HEALTH_ORDER,
+    Deadlines,
     Health,
     SlaPolicy,
     duration_in_words,
@@ -28,6 +29,7 @@ from icp_tui.domain.sla import (
     sla_times,
 )
 from icp_tui.domain.stages import Stage
+from icp_tui.domain.summary import summarize
 from icp_tui.domain.transitions import add_note, advance, undo
 
 S = Stage
@@ -616,3 +618,43 @@ def test_most_urgent_first(policy: SlaPolicy, make_filing: MakeFiling) -> None:
     expected = ["B2", "B1", "R3", "R1", "R2", "O3", "O2", "O1", "W2", "W1", "D3", "D2", "D1"]
     assert [f.id for f in sorted(filings, key=key)] == expected
     assert [f.id for f in sorted(reversed(filings), key=key)] == expected
+
+
+# -- one policy's deadlines shared by many filings ----------------------------------------------
+
+
+def test_shared_deadlines_give_each_filing_its_own_instants(
+    policy: SlaPolicy, make_filing: MakeFiling, filing_from_moves: Callable[..., Filing]
+) -> None:
+    # Filings that share a day of entry, a target or an escalation's start with one before
+    # them, and others that differ in just one of those: a queue's Deadlines answers each as
+    # if it were the only one asked.
+    filings = [
+        make_filing(S.PRELIMINARY_REVIEW, bj(2025, 3, 3, 10)),
+        make_filing(S.PRELIMINARY_REVIEW, bj(2025, 3, 3, 17)),  # same day, later hour
+        make_filing(S.PHOTO_REVIEW, bj(2025, 3, 3, 11)),
+        make_filing(S.AUTHORITY_REVIEW, bj(2025, 3, 3, 10), province="Beijing"),
+        make_filing(S.AUTHORITY_REVIEW, bj(2025, 3, 3, 10), province="Zhejiang"),
+        make_filing(S.AUTHORITY_REVIEW, bj(2025, 3, 4, 10), province="Zhejiang"),
+        make_filing(S.SMS_VERIFICATION, bj(2025, 3, 3, 10)),
+        make_filing(S.SMS_VERIFICATION, bj(2025, 3, 3, 12)),
+        make_filing(S.AWAITING_PHOTO, bj(2025, 3, 3, 10)),
+        make_filing(S.APPROVED, bj(2025, 3, 3, 10)),
+        # Two business days in preliminary review before the photo: it escalates sooner than a
+        # filing entering photo review the same day without them.
+        filing_from_moves(
+            [
+                (S.PRELIMINARY_REVIEW, bj(2025, 3, 3, 10)),
+                (S.AWAITING_PHOTO, bj(2025, 3, 5, 10)),
+                (S.PHOTO_REVIEW, bj(2025, 3, 7, 9)),
+            ]
+        ),
+        make_filing(S.PHOTO_REVIEW, bj(2025, 3, 7, 9)),
+    ]
+    shared = Deadlines(policy)
+    for filing in filings + filings[::-1]:
+        summary = summarize(filing)
+        assert shared.times(summary) == Deadlines(policy).times(summary)
+        assert shared.times(summary) == sla_times(filing, policy)
+    used_before, fresh = (shared.times(summarize(f)).escalate_at for f in filings[-2:])
+    assert used_before < fresh

@@ -6,6 +6,7 @@ import pytest
 from unit_helpers import HAPPY_PATH, S
 
 from icp_tui.domain import stages
+from icp_tui.domain.errors import InvalidInput
 from icp_tui.domain.stages import ReasonLists, find_stage
 
 
@@ -43,11 +44,35 @@ def test_other_with_its_text_is_kept_with_one_space(typed: str, kept: str) -> No
     assert REASONS.chosen(S.RETURNED, typed) == kept
 
 
-def test_an_unknown_stage_id_lists_the_known_ones() -> None:
+def test_an_unknown_stage_lists_the_known_ones_by_label() -> None:
     with pytest.raises(ValueError) as unknown:
         find_stage("nowhere")
     assert str(unknown.value) == (
-        "unknown stage 'nowhere' (known: preliminary_review, returned, awaiting_photo, "
-        "photo_review, awaiting_submission, sms_verification, authority_review, approved, "
-        "rejected, withdrawn)"
+        "unknown stage 'nowhere' (known: 'preliminary', 'returned', 'await photo', "
+        "'photo review', 'to submit', 'SMS check', 'authority', 'approved', 'rejected', "
+        "'withdrawn')"
     )
+    for stage in S:  # each name listed is one find_stage takes
+        assert find_stage(stages.rule(stage).short) is stage
+
+
+def test_a_reason_is_the_listed_one_it_starts_and_the_start_of_several_is_refused() -> None:
+    assert REASONS.chosen(S.RETURNED, "Logo") == "logo missing"
+    assert REASONS.chosen(S.RETURNED, "materials-missing") == "materials missing"
+    assert REASONS.chosen(S.RETURNED, "m") == "materials missing"  # nothing else starts so
+    assert REASONS.chosen(S.RETURNED, "missing") == "other: missing"  # a start, not a part
+    assert REASONS.chosen(S.RETURNED, "Other: ") == ""  # no reason: the move is refused
+    with pytest.raises(InvalidInput) as refused:
+        REASONS.chosen(S.WITHDRAWN, "d")
+    assert str(refused.value) == (
+        "reason 'd' is ambiguous: it could be 'duplicate application', 'domain not ready': "
+        'type more of it, or "other: d"'
+    )
+
+
+def test_withdraw_reasons_are_the_configured_ones_with_other_last() -> None:
+    assert REASONS.offered(S.WITHDRAWN) == stages.WITHDRAW_REASONS
+    mine = ReasonLists((), (), withdrawn=("other", "paid twice"))
+    assert mine.offered(S.WITHDRAWN) == ("paid twice", "other")
+    assert mine.chosen(S.WITHDRAWN, "Paid") == "paid twice"
+    assert mine.chosen(S.WITHDRAWN, "applicant request") == "other: applicant request"

@@ -322,7 +322,7 @@ def test_a_closed_filing_does_not_move(make_filing: MakeFiling, stage: Stage) ->
     with pytest.raises(TransitionNotAllowed) as refused:
         advance(filing, MONDAY + timedelta(days=1), ACTOR)
     assert str(refused.value) == (
-        f"ICP-0001 is {stage.value} since 2025-03-03 10:00: a closed filing does not move"
+        f"ICP-0001 was {stage.value} on 2025-03-03 10:00: a closed filing does not move"
     )
 
 
