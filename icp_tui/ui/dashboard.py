@@ -24,7 +24,7 @@ from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
@@ -51,6 +51,7 @@ from icp_tui.services import BatchResult, FilingService
 from icp_tui.timetravel import apply_changes
 from icp_tui.ui import timetravel
 from icp_tui.ui.detail import FilingDetail
+from icp_tui.ui.footer import KeysFooter
 from icp_tui.ui.keys import DASHBOARD_KEYS, bindings
 from icp_tui.ui.marks import batch_summary, marked_filings, people_seen
 from icp_tui.ui.messages import (
@@ -175,7 +176,7 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="main"):
             yield FilingTable(app.reference, app.clock, id="table")
             yield FilingDetail(id="detail")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     @property
     def icp(self) -> IcpApp:
@@ -230,8 +231,7 @@ class DashboardScreen(Screen[None]):
     def watch_filter_query(self, query: Query) -> None:
         if self._selection is None:
             self._selection = QuerySelection(self.queue, self._ordered, self.service.actor)
-        keep = self.table.current.id if self.table.current else None
-        self.table.show_rows(self._selection.select(query), keep)
+        self.table.show_rows(self._selection.select(query), self._kept())
         self.update_status()
         # Kept for the next start once typing pauses, not at every key.
         if self._remember_timer is not None:
@@ -248,7 +248,7 @@ class DashboardScreen(Screen[None]):
 
     def reselect(self) -> None:
         """Recompute the sorted view (after a sort, view or re-sort), keep the cursor."""
-        keep = self.table.current.id if self.table.current else None
+        keep = self._kept()
         actor = self.service.actor
         saved = self.saved_query()
         self._ordered = self.queue.select(self.view_name, saved, actor, self.sort)
@@ -256,8 +256,17 @@ class DashboardScreen(Screen[None]):
         self._order_stale = False
         self._moved = set()
         self.table.show_eta = self.view_name is View.AUTHORITY or self.sort is Sort.ETA
-        self.table.show_rows(self.filtered(self._ordered), keep)
+        # Every filing shown: the queue keeps their counts (a sort needs no recount).
+        every = self.view_name is View.ALL and not saved and not self.filter_query
+        counts = self.queue.counts() if every else None
+        self.table.show_rows(self.filtered(self._ordered), keep, counts)
         self.update_status()
+
+    def _kept(self) -> QueueEntry | None:
+        """The highlighted filing's entry in the queue, which the new rows come from (a new
+        queue after a re-read or a step in time), for the cursor to stay on."""
+        current = self.table.current
+        return None if current is None else self.queue.entries.get(current.id, current)
 
     def _placement(self, entry: QueueEntry) -> tuple[Any, bool]:
         """Where `entry` sorts, and whether the view and the filter show it."""

@@ -36,6 +36,9 @@ from icp_tui.domain.sla import (
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, SlaClock, Stage, rule
 from icp_tui.domain.transitions import sms_attempts
 
+#: The labels' column ("entered", "deadline", "materials").
+LABEL_WIDTH = 10
+
 
 @dataclass(frozen=True)
 class LabelledLine:
@@ -47,11 +50,33 @@ class LabelledLine:
     style: str = ""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width - LABEL_WIDTH
+        if width < LABEL_WIDTH:  # a sliver of a pane: let Rich share it out
+            yield self._grid()
+            return
+        # As the grid draws it (a dim label column, the value wrapped beside it), without a
+        # Rich table: measuring one per line was half the cost of drawing a filing's panes.
+        cell = options.update(justify="left", overflow="ellipsis", height=None)
+        dim = console.get_style("dim")
+        label = console.render_lines(
+            Text(self.label), cell.update(width=LABEL_WIDTH, no_wrap=True), style=dim
+        )
+        value = console.render_lines(Text(self.value, self.style), cell.update(width=width))
+        height = max(len(label), len(value))
+        label = Segment.set_shape(label, LABEL_WIDTH, height, style=dim)
+        value = Segment.set_shape(value, width, height)
+        new_line = Segment.line()
+        for left, right in zip(label, value, strict=True):
+            yield from left
+            yield from right
+            yield new_line
+
+    def _grid(self) -> Table:
         grid = Table.grid(expand=True)
-        grid.add_column(width=10, no_wrap=True, style="dim")
+        grid.add_column(width=LABEL_WIDTH, no_wrap=True, style="dim")
         grid.add_column(ratio=1)
         grid.add_row(self.label, Text(self.value, self.style))
-        yield grid
+        return grid
 
 
 #: Events recorded in place (no move): how their reason starts -> (label, what follows it).
