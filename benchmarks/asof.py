@@ -21,12 +21,18 @@ seed (``icp-tui --db X --now 2026-11-25T15:00+08:00 demo --count N --seed 0``). 
    which the load of a shared machine inflates less than the wall time.
 3. ``make_app`` itself (load the store, build the queue with its estimates), and the part of
    it spent on the estimates: the same load with ``Queue`` told to count no reviews.
+
+``--against TREE`` (another checkout, e.g. ``/work/main``) times only the dashboard's steps,
+of this checkout and of TREE on one database, each run a child process, the two alternated
+(this, TREE, this, ...): a shared machine's load then weighs on both alike. The figures are
+the medians of ``--runs`` runs each.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import subprocess
@@ -37,7 +43,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+# A child timing another checkout's steps (--against) imports that checkout's code.
+TREE = Path(sys.argv[sys.argv.index("--steps-of") + 2]) if "--steps-of" in sys.argv else REPO
+sys.path.insert(0, str(TREE))
 
 from icp_tui.config import Settings, load_reference  # noqa: E402
 from icp_tui.domain.filing import BEIJING  # noqa: E402
@@ -114,17 +122,59 @@ def opening(db: Path, runs: int) -> tuple[float, float]:
     return full, bare
 
 
+def steps_side_by_side(db: Path, against: Path, runs: int) -> None:
+    """The dashboard's steps of this checkout and of `against`, alternated, `runs` each."""
+    trees = {"this": REPO, "against": against.resolve()}
+    figures: dict[str, list[list[tuple[str, float, float]]]] = {name: [] for name in trees}
+    for run in range(runs):
+        for name, tree in trees.items():
+            child = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--steps-of", str(db), str(tree)],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            figures[name].append(json.loads(child.stdout))
+            print(f"run {run + 1} {name} done, load average {os.getloadavg()[0]:.1f}")
+    print(f"\nthis: {REPO} ({revision(REPO)}), against: {trees['against']} "
+          f"({revision(trees['against'])}); medians of {runs} runs, wall / CPU")  # fmt: skip
+    print("\n| dashboard step | this: wall | this: CPU | against: wall | against: CPU |")
+    print("|---|--:|--:|--:|--:|")
+    for i, (label, _took, _cpu) in enumerate(figures["this"][0]):
+        cells = []
+        for name in trees:
+            cells.append(f"{statistics.median(r[i][1] for r in figures[name]) * 1000:.0f} ms")
+            cells.append(f"{statistics.median(r[i][2] for r in figures[name]) * 1000:.0f} ms")
+        print(f"| {label} | {' | '.join(cells)} |")
+
+
+def revision(tree: Path) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return done.stdout.strip() or "?"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--against", type=Path, metavar="TREE", help="time the steps of TREE too, alternated"
+    )
+    parser.add_argument("--steps-of", nargs=2, metavar=("DB", "TREE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.steps_of:  # a child of --against: the steps of the checkout imported
+        print(json.dumps(asyncio.run(dashboard_steps(Path(args.steps_of[0])))))
+        return 0
     print(f"python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="icp-asof-") as folder:
         db = Path(folder) / "filings.json"
         start = time.perf_counter()
         cli(db, "demo", "--count", str(args.count), "--seed", "0")
         print(f"wrote {args.count:,} demo filings in {time.perf_counter() - start:.1f} s")
+        if args.against:
+            steps_side_by_side(db, args.against, args.runs)
+            print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+            return 0
 
         plain = median_of(args.runs, lambda: cli(db, "list"))
         print(f"\n| command at {args.count:,} filings | wall time | / list | target |")

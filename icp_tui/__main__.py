@@ -79,6 +79,16 @@ class _Parser(argparse.ArgumentParser):
         # "unrecognized arguments: ..." echoes the typed values raw (escape sequences too).
         super().error(inert(message))
 
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        # Python 3.11's argparse takes the "--" of `--reason=--` for the end of the options
+        # and hands the option an empty list, which no command expects (a traceback). It is
+        # the text "--", as later versions read it.
+        if action.nargs is None and arg_strings == ["--"]:
+            value = self._get_value(action, "--")
+            self._check_value(action, value)
+            return value
+        return super()._get_values(action, arg_strings)
+
 
 def package_version() -> str:
     """The installed package's version: pyproject.toml is its one source."""

@@ -10,6 +10,7 @@ contract in pyproject.toml says so).
 from __future__ import annotations
 
 import getpass
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -256,11 +257,12 @@ class FilingService:
         file store's file-change notifications); the dashboard's own poll carries on."""
         return isinstance(self.store, WakesOnChange)
 
-    def wait_for_change(self, timeout: float) -> bool:
-        """Block until someone may have committed, or `timeout` seconds pass; True if woken."""
+    def wait_for_change(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """Block until someone may have committed, or `timeout` seconds pass, or `stop` is set
+        (at once: the dashboard leaving); True if woken."""
         if not isinstance(self.store, WakesOnChange):
             raise TypeError("this store does not wake on change: poll it")
-        return self.store.wait_for_change(timeout)
+        return self.store.wait_for_change(timeout, stop)
 
     def compact_after_save(self) -> str | None:
         """Housekeeping once a change is durable; its failure is a warning (returned, to be

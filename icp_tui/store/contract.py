@@ -9,6 +9,7 @@ tests/store/test_store_contract.py runs the same checks against each.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -93,7 +94,9 @@ class WakesOnChange(Protocol):
     file store's file-change notifications), rather than at its next refresh; where it cannot,
     the dashboard's own poll at each refresh carries on."""
 
-    def wait_for_change(self, timeout: float) -> bool:
+    def wait_for_change(self, timeout: float, stop: threading.Event | None = None) -> bool:
         """Block until a change may have been committed, or `timeout` seconds pass; True if
-        woken. The caller then polls (which reads what changed, missing nothing)."""
+        woken. The caller then polls (which reads what changed, missing nothing). Setting
+        `stop` (from another thread: the dashboard leaving) ends the wait within about 0.1 s,
+        with False."""
         ...

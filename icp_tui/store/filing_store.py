@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,16 +47,19 @@ from icp_tui.store.journal import (
     SCHEMA_VERSION,
     BaseChanged,
     FileId,
+    Folded,
     Raw,
     Stored,
     Written,
     append_line,
+    base_generation,
     batch_line,
     file_id,
     journal_line,
     journal_path,
     lock_path,
     next_generation,
+    read_fold,
     read_journal,
     read_snapshot,
     span,
@@ -72,9 +76,13 @@ from icp_tui.store.state import (
     apply_journal,
     build_state,
     decode,
+    take_fold,
 )
 from icp_tui.store.watching import FolderWatch, WatchUnavailable
 
+#: How long a handle keeps following its journal beside a new base before it reads the base
+#: anyway: a compaction of 100,000 filings puts its journal in place about 2 s after its base.
+COMPACTION_GRACE = 30.0
 #: poll() lists changed filings up to this many; beyond it says "reloaded" (None) instead,
 #: so a wholesale change does not build tens of thousands of Filing objects at once.
 POLL_LIST_LIMIT = 2000
@@ -109,6 +117,8 @@ class FilingStore:
         self._pending: dict[str, None] = {}  # ids changed since the last poll, in order
         self._lost = False  # a reload found filings gone (someone edited the file)
         self._mutex = threading.RLock()
+        #: Since when a compaction by another process has been seen under way (monotonic).
+        self._compacting_since: float | None = None
         # The base and the journal: the summary is written only with a new base.
         self._watch = FolderWatch(self.path.parent, (self.path.name, self.journal.name))
 
@@ -259,10 +269,13 @@ class FilingStore:
         """What changed since the last load() or poll(), by anyone (this handle included).
 
         Costs two stat calls when nothing changed, and about the size of the new journal lines
-        when something did. After another process compacted, the new base is re-read (through
-        its sidecar when it matches) but only filings whose stored bytes differ are decoded and
-        listed. Returns None instead of a list if filings disappeared (someone edited the file)
-        or more than POLL_LIST_LIMIT changed: then call ids() and summary() or get() again.
+        when something did. After another process compacted what this handle had read, the new
+        base is taken up from what its sidecar says was folded into it, unread but for the
+        changes this handle had not seen yet; after any other replacement it is re-read
+        (through its sidecar when it matches), and only filings whose stored bytes differ are
+        decoded and listed. Returns None instead of a list if filings disappeared (someone
+        edited the file) or more than POLL_LIST_LIMIT changed: then call ids() and summary() or
+        get() again.
         """
         with self._mutex:
             if self._state is None:
@@ -284,15 +297,16 @@ class FilingStore:
         state = self._loaded()
         return [decode(self.path, state, fid) for fid in self._pending if fid in state.by_id]
 
-    def wait_for_change(self, timeout: float) -> bool:
+    def wait_for_change(self, timeout: float, stop: threading.Event | None = None) -> bool:
         """Block until the base or the journal changes on disk (a file-change notification),
-        or `timeout` seconds pass; True if woken (also on the first call, which starts
-        watching). Where notifications cannot be had, wait out `timeout` and return False:
-        the caller's own poll then finds changes, as it would without this."""
+        or `timeout` seconds pass, or `stop` is set; True if woken (also on the first call,
+        which starts watching). Where notifications cannot be had, wait out `timeout` (or
+        until `stop`) and return False: the caller's own poll then finds changes, as it would
+        without this."""
         try:
-            return self._watch.wait(timeout)
+            return self._watch.wait(timeout, stop)
         except WatchUnavailable:
-            threading.Event().wait(timeout)
+            (stop or threading.Event()).wait(timeout)
             return False
 
     @property
@@ -455,7 +469,7 @@ class FilingStore:
         """Make `state` this handle's, and let go of the base file the old one read."""
         old, self._state = self._state, state
         if old is not None and old.records is not None and old.records is not state.records:
-            old.records.close()
+            old.records.let_go()
 
     def _decode(self, filing_id: str) -> Filing:
         """The filing as last read; if its base was rewritten in place since (so its record
@@ -485,16 +499,25 @@ class FilingStore:
                     break
         self.read_only, self.read_only_reason = reason is not None, reason
 
-    def _refresh(self) -> None:
-        """Catch up with the files; note changed ids in _pending. Cheap when nothing changed."""
+    def _refresh(self, *, locked: bool = False) -> None:
+        """Catch up with the files; note changed ids in _pending. Cheap when nothing changed.
+
+        While another process puts a compaction in place, this follows the journal it still
+        reads (never with the writers' lock held: then the writer that replaced the base is
+        done, or dead)."""
         state = self._loaded()
         try:
             base_id = file_id(os.stat(self.path))
         except FileNotFoundError:
             raise DatabaseMissing(f"{self.path} is gone: was it moved or deleted?") from None
-        if base_id != state.base_id:
-            self._reload()  # replaced: a compaction (or a person) rewrote it
-            return
+        if base_id == state.base_id:
+            self._compacting_since = None
+        elif locked or not self._compacting(state):
+            self._compacting_since = None
+            # Replaced: by a compaction, which says what it folded, or by a person.
+            if not self._take_fold(state):
+                self._reload()
+                return
         try:
             st = os.stat(self.journal)
         except FileNotFoundError:
@@ -525,6 +548,40 @@ class FilingStore:
             return
         self._pending.update(dict.fromkeys(apply_journal(self.path, state, read)))
 
+    def _compacting(self, state: StoreState) -> bool:
+        """Whether the base was replaced by a compaction yet to replace the journal this handle
+        follows (it does so last): a base of a higher generation beside that journal, for at
+        most COMPACTION_GRACE seconds (a person may have put it there)."""
+        try:
+            st = os.stat(self.journal)
+        except FileNotFoundError:
+            return False
+        if not state.journal_live or (st.st_dev, st.st_ino) != state.journal_ino:
+            return False
+        generation = base_generation(self.path)
+        if generation is None or generation <= state.generation:
+            return False
+        now = time.monotonic()
+        if self._compacting_since is None:
+            self._compacting_since = now
+        return now - self._compacting_since < COMPACTION_GRACE
+
+    def _take_fold(self, state: StoreState) -> bool:
+        """Take up a compacted base from what its sidecar says was folded into it, without
+        reading its records (see journal.py); False if that cannot be done."""
+        fold = read_fold(self.path)
+        if fold is None:
+            return False
+        self.bytes_read += fold.bytes_read
+        with gc_paused(long_lived=True):  # 100,000s of new places, kept as long as the state
+            changed = take_fold(self.path, state, fold)
+        if changed is None:
+            fold.records.close()
+            return False
+        self._pending.update(dict.fromkeys(changed))
+        self._check_access(state)
+        return True
+
     def _reload(self) -> None:
         """Re-read everything, reusing what is byte-for-byte unchanged."""
         previous = self._loaded()
@@ -547,7 +604,7 @@ class FilingStore:
         # Wait for other processes without the mutex, so this process's readers carry on.
         wait = self.lock_timeout if timeout is None else timeout
         with writers_held(self.path, wait), self._mutex:
-            self._refresh()
+            self._refresh(locked=True)
             state = self._loaded()
             self._refuse_read_only(state)
             yield state
@@ -572,6 +629,7 @@ class FilingStore:
             state.journal_ino, state.journal_gen = (st.st_dev, st.st_ino), state.generation
             state.journal_format = JOURNAL_FORMAT
             state.journal_end, state.journal_lines, state.journal_size = end, 1, end
+            state.journal_docs = {}
         assert state.journal_ino is not None
         if len(changes) == 1:
             doc_id, _, raw, _ = changes[0]
@@ -580,13 +638,14 @@ class FilingStore:
             line = batch_line([(doc_id, raw) for doc_id, _, raw, _ in changes])
         append_line(self.journal, line, ino=state.journal_ino, end=state.journal_end)
         self.bytes_written += len(line)
+        state.journal_lines += 1
         for doc_id, filing_id, raw, summary in changes:
             state.by_doc[doc_id] = (filing_id, raw)
             state.by_id[filing_id] = doc_id
             state.summaries[filing_id] = summary
+            state.journal_docs[doc_id] = state.journal_lines
             self._pending[filing_id] = None
         state.journal_end += len(line)
-        state.journal_lines += 1
         state.journal_size = state.journal_end
 
     def _compact_locked(self) -> None:
@@ -605,6 +664,16 @@ class FilingStore:
             if not any(type(stored) is int for _, (_, stored) in docs):
                 records = None  # all held as bytes (a migrated view): nothing to read
             base = memoryview(records.whole() if records is not None else b"")
+            folded = None
+            if state.journal_live and state.journal_ino is not None:
+                # So that other handles that read what we did take up the new base unread.
+                folded = Folded(
+                    state.base_id,
+                    state.generation,
+                    state.journal_ino,
+                    state.journal_lines,
+                    state.journal_docs,
+                )
             try:
                 written = write_database(
                     self.path,
@@ -612,6 +681,7 @@ class FilingStore:
                     tables=state.tables,
                     records=_raws(docs, base),
                     rows=[summaries[fid].to_row() for _, (fid, _) in docs],
+                    folded=folded if state.schema_version == SCHEMA_VERSION else None,
                 )
             finally:
                 base.release()
@@ -625,6 +695,7 @@ class FilingStore:
         state.journal_gen, state.journal_lines = generation, 1
         state.journal_format = JOURNAL_FORMAT
         state.journal_end = state.journal_size = written.journal_end
+        state.journal_docs = {}
 
 
 def _raws(

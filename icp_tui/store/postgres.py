@@ -28,6 +28,7 @@ out of every message: the store is named by `display_location`.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -56,6 +57,9 @@ from icp_tui.store.location import display_location
 
 #: The channel a commit notifies; the payload is the change number.
 CHANNEL = "icp_tui_changes"
+#: How often a wait for a NOTIFY looks at its stop event (the dashboard leaving), in seconds:
+#: as often as the file store's notifications do (watching.STEP_MS).
+STOP_STEP = 0.1
 
 _SCHEMA = """
 CREATE TABLE icp_meta (
@@ -456,11 +460,11 @@ class PostgresStore:
         """Nothing to do: the server reclaims space itself (autovacuum)."""
         return False
 
-    def wait_for_change(self, timeout: float) -> bool:
-        """Block until someone commits a change (a NOTIFY), or `timeout` seconds pass; True if
-        woken. Also True when the listening connection was lost or is new, since changes may
-        have been missed meanwhile: poll() then reads the change sequence, which misses
-        nothing."""
+    def wait_for_change(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """Block until someone commits a change (a NOTIFY), or `timeout` seconds pass, or
+        `stop` is set (False); True if woken. Also True when the listening connection was lost
+        or is new, since changes may have been missed meanwhile: poll() then reads the change
+        sequence, which misses nothing."""
         with self._listening:
             fresh = False
             try:
@@ -474,7 +478,7 @@ class PostgresStore:
                     )
                     listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
                     self._listener, fresh = listener, True
-                woken = any(True for _ in self._listener.notifies(timeout=timeout, stop_after=1))
+                woken = _notified(self._listener, timeout, stop)
                 # Drain what else arrived: one poll covers them all.
                 while any(True for _ in self._listener.notifies(timeout=0, stop_after=1)):
                     pass
@@ -484,7 +488,7 @@ class PostgresStore:
                     self._listener.close()
                 self._listener = None
                 # The server is away: wait before the caller polls, rather than spin on errors.
-                threading.Event().wait(timeout)
+                (stop or threading.Event()).wait(timeout)
                 return True
 
     def close(self) -> None:
@@ -758,3 +762,20 @@ def _checked(new: Filing) -> tuple[Filing, dict[str, Any], FilingSummary]:
     record = to_record(new)
     saved = from_record(record)  # the loader must accept what we write
     return saved, record, summarize(saved)
+
+
+def _notified(
+    listener: psycopg.Connection[Any], timeout: float, stop: threading.Event | None
+) -> bool:
+    """Whether a NOTIFY arrives on `listener` within `timeout` seconds; False as soon as
+    `stop` is set. psycopg's wait cannot be interrupted, so with a `stop` it waits in steps
+    of STOP_STEP and looks at `stop` between them."""
+    deadline = time.monotonic() + timeout
+    while stop is None or not stop.is_set():
+        left = max(0.0, deadline - time.monotonic())
+        step = left if stop is None else min(left, STOP_STEP)
+        if any(True for _ in listener.notifies(timeout=step, stop_after=1)):
+            return True
+        if step >= left:
+            return False
+    return False

@@ -13,7 +13,7 @@ the state keeps that file version open (`records`) and `decode` reads the record
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +22,17 @@ import orjson
 from icp_tui.domain.errors import InvalidRecord, UnknownFiling
 from icp_tui.domain.filing import Filing, from_record
 from icp_tui.domain.summary import FilingSummary, summarize
-from icp_tui.store.errors import DatabaseCorrupt, JournalDamaged, NewerSchema
+from icp_tui.store.errors import DatabaseCorrupt, JournalDamaged, NewerSchema, StoreError
 from icp_tui.store.journal import (
     FILINGS,
     JOURNAL_ADVICE,
+    LENGTH_MASK,
     SCHEMA_VERSION,
     BaseChanged,
     BaseFile,
     BaseRecords,
     FileId,
+    Fold,
     JournalEntry,
     JournalRead,
     Snapshot,
@@ -70,6 +72,9 @@ class StoreState:
     journal_end: int = 0
     journal_lines: int = 0
     journal_size: int = 0
+    #: The line of the live journal that last changed each document it changed (what a
+    #: compaction tells other handles it folded, see journal.Folded).
+    journal_docs: dict[int, int] = field(default_factory=dict)
 
     def follow(self, read: JournalRead) -> None:
         """Remember where the journal read ended, to continue from there next time."""
@@ -142,6 +147,7 @@ def build_state(
         records=base.reader,
     )
     state.follow(snapshot.journal)
+    state.journal_docs = {entry.doc_id: entry.line for entry in entries}
     return state, changed
 
 
@@ -319,8 +325,84 @@ def apply_journal(path: Path, state: StoreState, read: JournalRead) -> list[str]
     state.by_id.update(new_ids)
     for filing in finals.values():
         state.summaries[filing.id] = summarize(filing)
+    state.journal_docs.update((entry.doc_id, entry.line) for entry in read.entries)
     state.follow(read)
     return [fid for fid, _raw in updates.values()]
+
+
+def take_fold(path: Path, state: StoreState, fold: Fold) -> list[str] | None:
+    """Move `state` onto the compacted base of `fold` without reading what it already holds
+    (see journal.py, "Taking up a compaction"); return the ids whose records differ from what
+    `state` held, or None, with `state` as it was, if `fold` did not fold exactly what `state`
+    reflects (or a little more of its journal)."""
+    known = state.journal_lines
+    if not (
+        state.schema_version == SCHEMA_VERSION
+        and state.journal_live
+        and state.journal_ino is not None
+        and fold.base == state.base_id[1:]
+        and fold.generation == state.generation
+        and fold.journal == state.journal_ino[1]
+        and known <= fold.lines
+    ):
+        return None
+    by_doc, by_id = state.by_doc, state.by_id
+    unseen = {doc_id for doc_id, line in fold.changed.items() if line > known}
+    later: list[tuple[int, int]] = []  # documents changed on lines this state has not seen
+    moved: list[tuple[int, tuple[str, Stored]]] = []
+    for doc_id, where in zip(fold.docs, fold.places, strict=True):
+        if doc_id in unseen:
+            later.append((doc_id, where))
+            continue
+        old = by_doc.get(doc_id)
+        if old is None:
+            return None
+        fid, stored = old
+        # The same record, so the same length: a cheap check that the places are for it.
+        if (
+            len(stored) if isinstance(stored, bytes) else stored & LENGTH_MASK
+        ) != where & LENGTH_MASK:
+            return None
+        moved.append((doc_id, (fid, where)))
+    if len(set(fold.docs)) != len(fold.docs):
+        return None
+    held = len(moved)
+    # The records of `later`, read from the new base and checked as journal entries are.
+    check = checker(path, SCHEMA_VERSION)
+    news: list[tuple[int, Filing, int]] = []
+    new_ids: set[str] = set()
+    try:
+        for doc_id, where in later:
+            filing = check(orjson.loads(fold.records.read(where)), str(path))
+            old = by_doc.get(doc_id)
+            if old is not None:
+                held += 1
+                if old[0] != filing.id:
+                    return None
+            elif filing.id in by_id or filing.id in new_ids:
+                return None
+            new_ids.add(filing.id)
+            news.append((doc_id, filing, where))
+    except (orjson.JSONDecodeError, StoreError, OSError):
+        return None
+    if held != len(by_doc):
+        return None  # the new base lacks documents this state holds
+    by_doc.update(moved)
+    del moved
+    for doc_id, filing, where in news:
+        by_doc[doc_id] = (filing.id, where)
+        by_id[filing.id] = doc_id
+        state.summaries[filing.id] = summarize(filing)
+    old_records, state.records = state.records, fold.records
+    if old_records is not None:
+        old_records.let_go()
+    state.base_id, state.generation = fold.records.ident, fold.new_generation
+    state.tables, state.laid_out, state.summary_id = fold.tables, True, fold.summary_id
+    # The new base's journal is yet to be read (it may be stale still, or hold changes).
+    state.journal_ino = state.journal_gen = state.journal_format = None
+    state.journal_end = state.journal_lines = state.journal_size = 0
+    state.journal_docs = {}
+    return [filing.id for _, filing, _ in news]
 
 
 def decode(path: Path, state: StoreState, filing_id: str) -> Filing:

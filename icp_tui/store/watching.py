@@ -9,7 +9,8 @@ watch on a file would stay on the old inode.
 Waking is only a hint: the caller then polls, which reads what changed and misses nothing.
 Where notifications cannot be had (no inotify, the per-user limit of watches reached, a file
 system that sends none), `FolderWatch.wait` raises WatchUnavailable and the caller falls back
-on its poll.
+on its poll. A wait can be ended early from another thread (the dashboard leaving) with the
+`stop` event it was given: the library looks at it once a step.
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ class FolderWatch:
         """Why notifications cannot be had, once a wait found out; None while they work."""
         return self._unavailable
 
-    def wait(self, timeout: float) -> bool:
-        """Block until one of the files changes (True) or `timeout` seconds pass (False).
+    def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """Block until one of the files changes (True) or `timeout` seconds pass or `stop` is
+        set (False; within one step of it being set).
 
         The first call starts watching and returns True at once: what changed before the
         watch began is not known, so the caller should poll. WatchUnavailable if
@@ -69,7 +71,9 @@ class FolderWatch:
                 deadline = time.monotonic() + timeout
                 while (left := deadline - time.monotonic()) > 0:
                     left_ms = max(1, round(left * 1000))
-                    found = self._notify.watch(DEBOUNCE_MS, STEP_MS, left_ms, None)
+                    found = self._notify.watch(DEBOUNCE_MS, STEP_MS, left_ms, stop)
+                    if found == "stop":
+                        return False
                     if not isinstance(found, set):  # "timeout" (or "signal", main thread only)
                         continue
                     if any(Path(path).name in self.names for _, path in found):

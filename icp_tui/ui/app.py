@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from rich.console import RenderableType
 from textual import on, work
 from textual.app import App
 from textual.driver import Driver
@@ -93,6 +94,9 @@ class IcpApp(App[int]):
         self.machine = service.time_machine()
         self.display_path = display_path
         self.refresh_seconds = settings.refresh_seconds
+        #: Set as the app starts to leave: ends the wait of the thread that follows changes at
+        #: once, for the process cannot end before that thread has.
+        self.leaving = threading.Event()
         # Held, not looked up in the screen stack: shutdown empties the stack while a dialog's
         # answer or a save's result may still arrive (a signal right after a save key).
         self.dashboard = DashboardScreen(queue)
@@ -126,6 +130,15 @@ class IcpApp(App[int]):
         self.dashboard.set_class(self.console.color_system in ("standard", "windows"), "ansi16")
         self.push_screen(self.dashboard)
         self.follow_changes()
+
+    def exit(
+        self, result: int | None = None, return_code: int = 0, message: RenderableType | None = None
+    ) -> None:
+        self.leaving.set()
+        super().exit(result, return_code, message)
+
+    def on_unmount(self) -> None:
+        self.leaving.set()  # also when the app ends otherwise than by exit() (a crash)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_lines()))
@@ -190,8 +203,8 @@ class IcpApp(App[int]):
         (or a failure starts or ends): twenty idle dashboards must cost next to nothing."""
         worker = get_current_worker()
         told: tuple[str, str | None] | None = None
-        while not worker.is_cancelled:
-            at = self.clock()
+        while not worker.is_cancelled and not self.leaving.is_set():
+            at = self.live_clock()  # when the disk was read, also while the past is shown
             outcome, shown = self._poll_once()
             if shown:
                 told = None  # "refreshed" moves with a change shown
@@ -209,7 +222,7 @@ class IcpApp(App[int]):
     )
     def poll_store(self) -> None:
         """One poll now, besides those of `follow_changes` (after a save failed part way)."""
-        at = self.clock()
+        at = self.live_clock()
         outcome, _ = self._poll_once()
         self.dashboard.post_message(Polled(at, outcome))
 
@@ -229,9 +242,9 @@ class IcpApp(App[int]):
     def _wait_for_change(self) -> None:
         """Until the store says someone may have committed, or the refresh interval passes."""
         if self.service.wakes_on_change:
-            self.service.wait_for_change(self.refresh_seconds)
+            self.service.wait_for_change(self.refresh_seconds, self.leaving)
         else:
-            threading.Event().wait(self.refresh_seconds)
+            self.leaving.wait(self.refresh_seconds)
 
     @work(thread=True, group="save", exit_on_error=False, description="Saving your change")
     def save_change(self, change: Callable[[FilingService], Filing], said: str) -> None:
@@ -349,9 +362,9 @@ class IcpApp(App[int]):
             self.dashboard.post_message(ChangeRefused(said, None))
             self.poll_store()
         elif worker.group == "poll":
-            self.dashboard.post_message(Polled(self.clock(), said))  # told once, retried
+            self.dashboard.post_message(Polled(self.live_clock(), said))  # told once, retried
         elif worker.group == "wake":  # the one thread that follows changes: started again
-            self.dashboard.post_message(Polled(self.clock(), said))
+            self.dashboard.post_message(Polled(self.live_clock(), said))
             self.set_timer(self.refresh_seconds, self.follow_changes)
         else:
             if worker.group == "travel":

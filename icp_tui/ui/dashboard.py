@@ -24,7 +24,7 @@ from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
@@ -51,6 +51,7 @@ from icp_tui.services import BatchResult, FilingService
 from icp_tui.timetravel import apply_changes
 from icp_tui.ui import timetravel
 from icp_tui.ui.detail import FilingDetail
+from icp_tui.ui.footer import KeysFooter
 from icp_tui.ui.keys import DASHBOARD_KEYS, bindings
 from icp_tui.ui.marks import batch_summary, marked_filings, people_seen
 from icp_tui.ui.messages import (
@@ -175,7 +176,7 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="main"):
             yield FilingTable(app.reference, app.clock, id="table")
             yield FilingDetail(id="detail")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     @property
     def icp(self) -> IcpApp:
@@ -190,7 +191,7 @@ class DashboardScreen(Screen[None]):
         return self.query_one(FilingTable)
 
     def on_mount(self) -> None:
-        self.last_refresh = self.icp.clock()
+        self.last_refresh = self.icp.live_clock()  # read just now, whatever instant is shown
         self.table.marked = self.marks
         self.query_one(QueryBox).show(False)
         self.restore(self.icp.remembered)
@@ -230,8 +231,7 @@ class DashboardScreen(Screen[None]):
     def watch_filter_query(self, query: Query) -> None:
         if self._selection is None:
             self._selection = QuerySelection(self.queue, self._ordered, self.service.actor)
-        keep = self.table.current.id if self.table.current else None
-        self.table.show_rows(self._selection.select(query), keep)
+        self.table.show_rows(self._selection.select(query), self._kept())
         self.update_status()
         # Kept for the next start once typing pauses, not at every key.
         if self._remember_timer is not None:
@@ -248,7 +248,7 @@ class DashboardScreen(Screen[None]):
 
     def reselect(self) -> None:
         """Recompute the sorted view (after a sort, view or re-sort), keep the cursor."""
-        keep = self.table.current.id if self.table.current else None
+        keep = self._kept()
         actor = self.service.actor
         saved = self.saved_query()
         self._ordered = self.queue.select(self.view_name, saved, actor, self.sort)
@@ -256,8 +256,17 @@ class DashboardScreen(Screen[None]):
         self._order_stale = False
         self._moved = set()
         self.table.show_eta = self.view_name is View.AUTHORITY or self.sort is Sort.ETA
-        self.table.show_rows(self.filtered(self._ordered), keep)
+        # Every filing shown: the queue keeps their counts (a sort needs no recount).
+        every = self.view_name is View.ALL and not saved and not self.filter_query
+        counts = self.queue.counts() if every else None
+        self.table.show_rows(self.filtered(self._ordered), keep, counts)
         self.update_status()
+
+    def _kept(self) -> QueueEntry | None:
+        """The highlighted filing's entry in the queue, which the new rows come from (a new
+        queue after a re-read or a step in time), for the cursor to stay on."""
+        current = self.table.current
+        return None if current is None else self.queue.entries.get(current.id, current)
 
     def _placement(self, entry: QueueEntry) -> tuple[Any, bool]:
         """Where `entry` sorts, and whether the view and the filter show it."""
@@ -418,7 +427,7 @@ class DashboardScreen(Screen[None]):
             # Someone else's filing changing leaves the detail shown as it is.
             if self.showing(entries):
                 self.current_changed()
-        self.last_refresh = self.icp.clock()
+        self.last_refresh = self.icp.live_clock()
         self.update_banner()
 
     def showing(self, entries: list[QueueEntry]) -> bool:
@@ -447,6 +456,7 @@ class DashboardScreen(Screen[None]):
         app = self.icp
         self.query_one(StatusLine).show(
             now=app.clock(),
+            past=app.as_of is not None,
             read_only=app.read_only,
             last_refresh=self.last_refresh,
             path=app.display_path,
@@ -541,11 +551,13 @@ class DashboardScreen(Screen[None]):
             return
         filing = self.current_filing()
         eta = self.eta(filing)
+        keys = not self.icp.read_only  # greyed out: the advice offers none
         if self.wide:
-            self.query_one(FilingDetail).show(filing, self.icp.reference, self.icp.clock(), eta)
+            detail = self.query_one(FilingDetail)
+            detail.show(filing, self.icp.reference, self.icp.clock(), eta, keys)
         for screen in opened:  # the full-screen detail follows live changes too
             if filing is not None and filing.id == screen.filing.id:
-                screen.show(filing, self.icp.clock(), eta)
+                screen.show(filing, self.icp.clock(), eta, keys)
 
     def eta(self, filing: Filing | None) -> ApprovalEstimate | None:
         """The queue's approval estimate of `filing`."""
@@ -572,7 +584,8 @@ class DashboardScreen(Screen[None]):
             return
         filing = self.filing_to_act_on()
         if filing is not None:
-            screen = DetailScreen(filing, self.icp.reference, self.icp.clock(), self.eta(filing))
+            now, eta, keys = self.icp.clock(), self.eta(filing), not self.icp.read_only
+            screen = DetailScreen(filing, self.icp.reference, now, eta, keys)
             self.app.push_screen(screen)
 
     # -- which keys apply ----------------------------------------------------------------
@@ -587,14 +600,14 @@ class DashboardScreen(Screen[None]):
             return True
         entry = self.table.current if self.is_mounted else None
         read_only = self.icp.read_only
+        if action == "explain" and read_only:  # every action key is greyed out: each says why
+            return True
         if self.is_mounted and self.marks and (action in MARKED_ACTIONS or action == "explain"):
             if action == "explain":  # with marks, these keys act on them (the action says why not)
                 return False if parameters[0] in MARKED_ACTIONS else None
             return None if read_only else True
         if action == "explain":  # a key that does nothing here says why, once it is greyed out
             kind = str(parameters[0])
-            if read_only:
-                return False
             if kind == "undo":
                 return not self._may_undo()
             return entry is not None and not self._may(kind, entry)
@@ -627,6 +640,9 @@ class DashboardScreen(Screen[None]):
         return True
 
     def action_explain(self, kind: str) -> None:
+        if self.icp.read_only:
+            self.notify(inert(self._why_read_only()), severity="warning", markup=False)
+            return
         if kind == "undo":
             self.notify(inert(self._why_no_undo()), severity="warning", markup=False)
             return
@@ -649,6 +665,11 @@ class DashboardScreen(Screen[None]):
                 f"{self.icp.reference.policy.escalate_after_bd} bd in Alibaba Cloud review"
             )
         self.notify(inert(said), severity="warning", markup=False)
+
+    def _why_read_only(self) -> str:
+        if self.service.read_only:  # coming back to now would not help
+            return f"Read-only: {self.service.read_only_reason}"
+        return "Viewing the past: press . to come back to now"  # the banner says which instant
 
     def _why_no_undo(self) -> str:
         if self.saves_pending:

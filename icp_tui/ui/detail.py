@@ -36,6 +36,9 @@ from icp_tui.domain.sla import (
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, SlaClock, Stage, rule
 from icp_tui.domain.transitions import sms_attempts
 
+#: The labels' column ("entered", "deadline", "materials").
+LABEL_WIDTH = 10
+
 
 @dataclass(frozen=True)
 class LabelledLine:
@@ -47,11 +50,33 @@ class LabelledLine:
     style: str = ""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width - LABEL_WIDTH
+        if width < LABEL_WIDTH:  # a sliver of a pane: let Rich share it out
+            yield self._grid()
+            return
+        # As the grid draws it (a dim label column, the value wrapped beside it), without a
+        # Rich table: measuring one per line was half the cost of drawing a filing's panes.
+        cell = options.update(justify="left", overflow="ellipsis", height=None)
+        dim = console.get_style("dim")
+        label = console.render_lines(
+            Text(self.label), cell.update(width=LABEL_WIDTH, no_wrap=True), style=dim
+        )
+        value = console.render_lines(Text(self.value, self.style), cell.update(width=width))
+        height = max(len(label), len(value))
+        label = Segment.set_shape(label, LABEL_WIDTH, height, style=dim)
+        value = Segment.set_shape(value, width, height)
+        new_line = Segment.line()
+        for left, right in zip(label, value, strict=True):
+            yield from left
+            yield from right
+            yield new_line
+
+    def _grid(self) -> Table:
         grid = Table.grid(expand=True)
-        grid.add_column(width=10, no_wrap=True, style="dim")
+        grid.add_column(width=LABEL_WIDTH, no_wrap=True, style="dim")
         grid.add_column(ratio=1)
         grid.add_row(self.label, Text(self.value, self.style))
-        yield grid
+        return grid
 
 
 #: Events recorded in place (no move): how their reason starts -> (label, what follows it).
@@ -142,6 +167,7 @@ class StagePanes:
         reference: Reference,
         now: datetime,
         eta: ApprovalEstimate | None = None,
+        keys: bool = True,
     ) -> None:
         self.filing = filing
         self.reference = reference
@@ -149,6 +175,8 @@ class StagePanes:
         self.status = sla_status(filing, reference.policy, now)
         #: When it is likely approved (the queue's estimate; authority review only).
         self.eta = eta
+        #: Whether the advice names the keys (not while they are greyed out).
+        self.keys = keys
 
     def render(self) -> RenderableType:
         """The summary, then every pane: the whole detail as one renderable."""
@@ -205,7 +233,7 @@ class StagePanes:
         advice = Table.grid(expand=True)
         advice.add_column(width=6, no_wrap=True, style="bold")
         advice.add_column(ratio=1)
-        advice.add_row("next:", next_step(f, s, self.reference))
+        advice.add_row("next:", next_step(f, s, self.reference, self.keys))
         return Group(text, advice)
 
     def _pane(
@@ -315,37 +343,44 @@ class StagePanes:
         return Panel(text, title="Notes", title_align="left", box=box.ROUNDED, padding=(0, 1))
 
 
-def next_step(filing: Filing, status: SlaStatus, reference: Reference) -> str:
-    """What staff should do now, from the stage and its flags (the keys that do it)."""
+def next_step(filing: Filing, status: SlaStatus, reference: Reference, keys: bool = True) -> str:
+    """What staff should do now, from the stage and its flags, and the keys that do it;
+    without `keys` (they are greyed out: the past, a read-only database) what to do only."""
+    task, key = _next_step(filing, status, reference)
+    return task + key if keys else task
+
+
+def _next_step(filing: Filing, status: SlaStatus, reference: Reference) -> tuple[str, str]:
+    """What to do, and the keys that do it (said after it)."""
     stage = filing.stage
     if status.escalate and not filing.ticket:
-        return "open a ticket with the ICP Filing team, then t to record it"
+        return "open a ticket with the ICP Filing team", ", then t to record it"
     late = status.health is Health.BREACHED
     if stage is Stage.PRELIMINARY_REVIEW:
-        return "review the application: a to pass it (photo next) or return it"
+        return "review the application", ": a to pass it (photo next) or return it"
     if stage is Stage.RETURNED:
-        return "wait for the applicant's corrections; a once resubmitted"
+        return "wait for the applicant's corrections", "; a once resubmitted"
     if stage is Stage.AWAITING_PHOTO:
         province = reference.provinces.get(filing.province)
         mailing = province is not None and province.requires_mailing
         if mailing and not filing.checklist.materials_received:
-            return "wait for the photo and the mailed materials (x when they arrive)"
-        return "wait for the administrator photo; a once it is uploaded"
+            return "wait for the photo and the mailed materials", " (x when they arrive)"
+        return "wait for the administrator photo", "; a once it is uploaded"
     if stage is Stage.PHOTO_REVIEW:
-        return "review the photo: a to pass it, or return it"
+        return "review the photo", ": a to pass it, or return it"
     if stage is Stage.AWAITING_SUBMISSION:
-        return "submit it to the communications administration, then a"
+        return "submit it to the communications administration", ", then a"
     if stage is Stage.SMS_VERIFICATION:
         if late:
-            return "the SMS check was missed: a to return it to the applicant"
-        return "wait for the applicant's SMS check (24 hours); a once done"
+            return "the SMS check was missed", ": a to return it to the applicant"
+        return "wait for the applicant's SMS check (24 hours)", "; a once done"
     if stage is Stage.AUTHORITY_REVIEW:
         if late:
-            return "overdue at the authority: follow up; a to record the decision"
-        return "wait for the authority's decision; a to record it"
+            return "overdue at the authority: follow up", "; a to record the decision"
+        return "wait for the authority's decision", "; a to record it"
     if stage is Stage.REJECTED:
-        return "wait for the applicant to resubmit; a once resubmitted"
-    return "nothing: the filing is closed"
+        return "wait for the applicant to resubmit", "; a once resubmitted"
+    return "nothing: the filing is closed", ""
 
 
 class FilingDetail(VerticalScroll):
@@ -373,7 +408,9 @@ class FilingDetail(VerticalScroll):
         reference: Reference,
         now: datetime,
         eta: ApprovalEstimate | None = None,
+        keys: bool = True,
     ) -> None:
+        """Show `filing` at `now`; without `keys` (greyed out) its advice names none."""
         header = self.query_one("#detail-header", Static)
         body = self.query_one("#detail-body", Static)
         if filing is None:
@@ -382,7 +419,7 @@ class FilingDetail(VerticalScroll):
             header.update(Text("No filing selected.", "dim"))
             body.update("")
             return
-        panes = StagePanes(filing, reference, now, eta)
+        panes = StagePanes(filing, reference, now, eta, keys)
         kept, self._drawings = self._drawings, {}
         parts = [self._drawing(part, kept) for part in panes.panes()]
         header.update(DrawnOnce(panes.summary()))

@@ -111,6 +111,7 @@ DASHBOARD_KEYS = (
         "Add a note to the highlighted filing",
         True,
         "note",
+        explains=True,
     ),
     Key(
         "t",
@@ -148,6 +149,7 @@ DASHBOARD_KEYS = (
         "assign the filing (or the marked ones) to anyone: pick a name or type one",
         "Assign the highlighted (or marked) filings to someone",
         id="assign",
+        explains=True,
     ),
     Key(
         "space",

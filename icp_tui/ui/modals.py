@@ -347,12 +347,14 @@ class DetailScreen(ModalScreen[None]):
         reference: Reference,
         now: datetime,
         eta: ApprovalEstimate | None = None,
+        keys: bool = True,
     ) -> None:
         super().__init__()
         self.filing = filing
         self.reference = reference
         self.now = now
         self.eta = eta
+        self.keys = keys
 
     def compose(self) -> ComposeResult:
         # A long history does not fit: scrollable, and focused so that the arrow keys scroll it.
@@ -360,14 +362,17 @@ class DetailScreen(ModalScreen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.show(self.filing, self.now, self.eta)
+        self.show(self.filing, self.now, self.eta, self.keys)
         self.query_one(FilingDetail).focus()
 
-    def show(self, filing: Filing, now: datetime, eta: ApprovalEstimate | None = None) -> None:
-        """Show `filing` as it is now (called again whenever it changes)."""
+    def show(
+        self, filing: Filing, now: datetime, eta: ApprovalEstimate | None = None, keys: bool = True
+    ) -> None:
+        """Show `filing` as it is now (called again whenever it changes); without `keys`
+        (greyed out) its advice names none."""
         self.filing = filing
         self.eta = eta
-        self.query_one(FilingDetail).show(filing, self.reference, now, eta)
+        self.query_one(FilingDetail).show(filing, self.reference, now, eta, keys)
         self.refresh_bindings()
 
     @property

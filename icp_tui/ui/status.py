@@ -51,25 +51,35 @@ class StatusLine(Static):
         total: int,
         width: int,
         marked: int = 0,
+        past: bool = False,
     ) -> None:
         """Draw the lines for the `rows` shown (`counts` per health of them, `total` in the
-        whole queue) in `width` cells; nothing is repainted if they read as before."""
+        whole queue) in `width` cells; nothing is repainted if they read as before. `now` is
+        the instant shown: with `past`, one travelled to (said so), while `last_refresh` is
+        always when the database was last read."""
         width = max(20, width)
         # Asked at every tick and poll: most of the time nothing shown has changed, and the
         # lines are not even built. Both times are shown to the minute, so an idle dashboard
         # repaints its status once a minute, not every second.
         refreshed = time_of_day(last_refresh) if last_refresh else None
-        said: tuple[object, ...] = (stamp(now), read_only, refreshed, path, view, filter_text)
+        said: tuple[object, ...] = (stamp(now), past, read_only, refreshed, path, view)
+        said += (filter_text,)
         said += (sort, rows, total, width, marked, *(counts[h] for h in HEALTH_ORDER))
         if said == self._said:
             return
         self._said = said
-        first = Text()
-        first.append(f" {stamp(now)} Beijing", "bold")
-        if read_only:
-            first.append("  READ-ONLY", "bold reverse")
-        if refreshed:
-            first.append(f"  refreshed {refreshed}", "dim")
+        # The past says so; narrow, its "Beijing" gives way before the database's file name.
+        shown = (f"as it was at {stamp(now)} Beijing", f"as it was at {stamp(now)}")
+        name = path.rpartition("/")[2]
+        for form in shown if past else (f"{stamp(now)} Beijing",):
+            first = Text()
+            first.append(f" {form}", "bold")
+            if read_only:
+                first.append("  READ-ONLY", "bold reverse")
+            if refreshed:
+                first.append(f"  refreshed {refreshed}", "dim")
+            if width - first.cell_len - 2 >= cell_len(name) + 2:  # room for "…/" and the name
+                break
         # The path last, cut from the left: its file name is what tells two databases apart.
         room = width - first.cell_len - 2
         if cell_len(path) > room:

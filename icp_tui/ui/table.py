@@ -150,7 +150,9 @@ class FilingTable(ScrollView, can_focus=True):
         "filing-table--done",
     }
 
-    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+    #: No repaint of its own: the watcher repaints the two rows the cursor left and reached
+    #: (a repaint of the whole table was most of a cursor key's cost).
+    cursor: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
 
     class Highlighted(Message):
         """The cursor moved to another filing (or the table became empty: None)."""
@@ -191,17 +193,29 @@ class FilingTable(ScrollView, can_focus=True):
 
     # -- data ----------------------------------------------------------------------------
 
-    def show_rows(self, rows: Sequence[QueueEntry], keep: str | None = None) -> None:
-        """Replace the rows (a new filter, sort or view), keeping the cursor on `keep`."""
+    def show_rows(
+        self,
+        rows: Sequence[QueueEntry],
+        keep: QueueEntry | None = None,
+        counts: Counter[Health] | None = None,
+    ) -> None:
+        """Replace the rows (a new filter, sort or view), keeping the cursor on `keep`: the
+        entry itself, as in the queue the rows come from. `counts`: the rows' counts per
+        health, where the caller has them (every filing: the queue's); else they are counted
+        when first asked for (~40 ms at 100,000 rows)."""
         self.rows = list(rows)
         # The map of ids to healths waits for the first change to the rows: at 100,000 rows
         # building it was most of a filter keystroke or a sort.
         self._healths = None
-        self._counts = None
+        self._counts = None if counts is None else Counter(counts)  # ours to change
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
-        want = keep or self._highlighted
         try:
-            target = indexOf(map(_ID, self.rows), want) if want else 0  # a search in C
+            if keep is not None:
+                # By identity, in C: ~1 ms at 100,000 rows; comparing ids took ~50 ms.
+                target = self.rows.index(keep)
+            else:
+                want = self._highlighted
+                target = indexOf(map(_ID, self.rows), want) if want else 0
         except ValueError:
             target = 0
         self.cursor = min(target, max(0, len(self.rows) - 1))

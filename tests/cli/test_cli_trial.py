@@ -242,3 +242,15 @@ def test_other_with_no_text_is_no_reason(run: Runner) -> None:
 def test_the_id_argument_says_what_it_takes(run: Runner, command: str) -> None:
     helped = " ".join(ok(run(command, "--help")).split())
     assert "id the filing: its whole id in any case (ICP-2026-00155) or its number alone" in helped
+
+
+def test_an_option_given_the_text_dashes_takes_it_as_text(run: Runner) -> None:
+    # argparse (3.11) read `--reason=--` as an empty list: a traceback in every command that
+    # takes text, found by the fuzzed command lines.
+    filing_id = new_filing(run)
+    said = ok(run("withdraw", filing_id, "--reason=--"))
+    assert said == f"{filing_id} withdrawn from 'preliminary' (other: --)\n"
+    refused = run("list", "--stage=--")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused
+    assert refused.stderr.splitlines()[-1].startswith("icp-tui list: error: argument --stage: ")
+    assert "unknown stage '--'" in refused.stderr

@@ -6,6 +6,7 @@ stores do with versions, conflicts, history, the change feed or bad input fails 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -18,7 +19,7 @@ from icp_tui.domain.errors import InvalidInput, InvalidRecord, UnknownFiling
 from icp_tui.domain.filing import Filing, to_record
 from icp_tui.domain.summary import summarize
 from icp_tui.domain.transitions import add_note, assign
-from icp_tui.store import DuplicateFiling, FilingStore, StaleChange
+from icp_tui.store import DuplicateFiling, FilingStore, StaleChange, WakesOnChange
 from icp_tui.store.contract import Store
 from icp_tui.store.postgres import PostgresStore
 
@@ -242,3 +243,22 @@ def test_compact_if_due_keeps_every_filing(stores: tuple[Store, Store]) -> None:
     mine.compact_if_due()
     assert theirs.load() == 3
     assert theirs.get(fid(1)).version == 6
+
+
+def test_a_wait_for_change_ends_when_told_to_stop(stores: tuple[Store, Store]) -> None:
+    """The dashboard leaving sets `stop`: its wait ends then (False, nothing changed), not at
+    its timeout, so quitting is not held up by the thread that follows changes."""
+    store, other = stores
+    assert isinstance(store, WakesOnChange)
+    store.wait_for_change(0.0)  # the first wait starts watching (listening) and says "poll"
+    stop = threading.Event()
+    ended: list[bool] = []
+    waiting = threading.Thread(
+        target=lambda: ended.append(store.wait_for_change(600.0, stop)), daemon=True
+    )
+    waiting.start()
+    stop.set()
+    waiting.join(timeout=30.0)
+    assert ended == [False]
+    other.commit(fid(1), noter("after the stop"))  # a later wait still wakes on a change
+    assert store.wait_for_change(30.0)

@@ -3,6 +3,7 @@ where they cannot be had."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -81,3 +82,23 @@ def test_without_notifications_the_poll_still_delivers_a_change(
     commit_elsewhere(path)
     changed = store.poll()
     assert changed is not None and [f.notes[-1].text for f in changed] == ["p9-0"]
+
+
+def test_without_notifications_a_stop_still_ends_the_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_inotify(self: FolderWatch) -> None:
+        raise OSError(24, "inotify instance limit reached")
+
+    monkeypatch.setattr(FolderWatch, "_start", no_inotify)
+    store = FilingStore(new_db(tmp_path))
+    store.load()
+    stop = threading.Event()
+    ended: list[bool] = []
+    waiting = threading.Thread(
+        target=lambda: ended.append(store.wait_for_change(600.0, stop)), daemon=True
+    )
+    waiting.start()
+    stop.set()
+    waiting.join(timeout=30.0)
+    assert ended == [False]

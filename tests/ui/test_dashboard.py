@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,6 +45,7 @@ from icp_tui.domain.sla import Health
 from icp_tui.domain.stages import WITHDRAW_REASONS, Stage, rule
 from icp_tui.domain.transitions import add_note, advance
 from icp_tui.queue import Sort
+from icp_tui.services import fixed_clock
 from icp_tui.store import FilingStore
 from icp_tui.ui.app import DashboardScreen, IcpApp, make_app
 from icp_tui.ui.modals import (
@@ -224,6 +226,41 @@ async def test_write_keys_are_greyed_out_where_they_do_not_apply(
         keys = {k.key: k for k in app.screen.query("FooterKey")}
         assert keys["w"].has_class("-disabled")
         assert not keys["a"].has_class("-disabled")
+
+
+async def test_footer_is_rebuilt_only_when_the_keys_it_shows_change(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    """Rebuilding the footer lays the whole screen out again: being told that the keys may
+    have changed, when they have not (the focus coming back from the query box tells it
+    twice), must not do it, and a row whose keys differ must still grey them out."""
+    make_db(
+        [
+            hand_filing(1, Stage.AUTHORITY_REVIEW),
+            hand_filing(2, Stage.PRELIMINARY_REVIEW, hours_ago=1),
+        ]
+    )
+    app = build_app(reference)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await highlight(pilot, "ICP-2026-00002")
+        await pilot.pause()
+
+        def footer_keys() -> dict[str, Any]:
+            return {k.key: k for k in app.screen.query("FooterKey")}
+
+        shown = footer_keys().keys()
+        await pilot.press("slash", "escape")  # into the query box and back to the table
+        await pilot.pause()
+        before = footer_keys()
+        assert before.keys() == shown
+        assert not before["w"].has_class("-disabled")
+        app.screen.refresh_bindings()  # told, with nothing changed
+        await pilot.pause()
+        after = footer_keys()
+        assert all(after[k] is before[k] for k in before)  # the same keys, not rebuilt
+        await highlight(pilot, "ICP-2026-00001")  # with the authority: no withdrawing
+        await wait_for(pilot, lambda: footer_keys()["w"].has_class("-disabled"))
+        assert not footer_keys()["a"].has_class("-disabled")
 
 
 async def test_advance_on_a_closed_filing_explains(make_db: MakeDb, reference: Reference) -> None:
@@ -769,12 +806,14 @@ async def test_read_only_database(
         assert "Read-only" in text_of(banner)
         status = app.dashboard.query_one("#status", Static)
         assert "READ-ONLY" in text_of(status)
-        for key in ("a", "y", "w", "y", "n", "x", "t", "u", "o"):
+        for key in ("a", "y", "w", "y", "n", "x", "t", "u", "o", "A", "v"):
             await pilot.press(key)
             await settle(pilot)
             assert isinstance(app.screen, DashboardScreen), key
+            if key != "y":  # a greyed action key says why, in one line
+                said = notifications(app)[-1]
+                assert said.startswith("Read-only: ") and "\n" not in said, key
         assert app.dashboard.check_action("advance", ()) is None
-        assert app.dashboard.check_action("explain", ("withdraw",)) is False
         # the filter and the sort still work
         await pilot.press("s", "slash", "0", "0", "0", "0", "1")
         await pilot.pause()
@@ -1009,6 +1048,54 @@ async def test_health_follows_the_clock_and_rows_stay_until_resort(
         await pilot.pause()
         assert [e.id for e in table.rows] == [sms.id, at_risk.id]
         assert current_id(app) == at_risk.id  # the cursor followed its filing
+
+
+async def test_counts_follow_the_clock_through_a_sort_and_a_resort(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    """With every filing shown, a sort takes the queue's counts: they must be the rows' own,
+    also after the clock moved a filing to another health."""
+    at_risk = hand_filing(1, Stage.AUTHORITY_REVIEW, hours_ago=24 * 22)
+    sms = hand_filing(2, Stage.SMS_VERIFICATION, hours_ago=1)
+    make_db([at_risk, sms])
+    clock = MovingClock(NOW)
+    settings = Settings(db_path=DB)
+    app = make_app(DB, reference, settings=settings, clock=clock, actor=ACTOR)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.dashboard.table
+        assert table.health_counts() == Counter({Health.AT_RISK: 1, Health.ON_TRACK: 1})
+        clock.now = NOW + timedelta(hours=24)  # the 24 hours of the SMS check are over
+        await wait_for(pilot, lambda: table.rows[1].health is Health.BREACHED)
+        for key in ("s", "r"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert table.health_counts() == Counter({Health.AT_RISK: 1, Health.BREACHED: 1})
+        assert "✖ 1 breached" in text_of(app.dashboard.query_one(StatusLine))
+
+
+async def test_a_cursor_move_repaints_the_two_rows_it_leaves_and_reaches(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    make_db([hand_filing(n, Stage.AUTHORITY_REVIEW, hours_ago=n) for n in range(1, 7)])
+    settings = Settings(db_path=DB, refresh_seconds=60)  # no poll: only the key repaints
+    app = make_app(DB, reference, settings=settings, clock=fixed_clock(NOW), actor=ACTOR)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.dashboard.table
+        await settle(pilot)
+        first_two = [e.id for e in table.rows[:2]]
+        painted: list[str] = []
+        render_row = table._render_row
+
+        def spy_row(*args: Any) -> Any:
+            strip = render_row(*args)
+            painted.append(strip.text)
+            return strip
+
+        table._render_row = spy_row  # type: ignore[method-assign]
+        await pilot.press("j")
+        await settle(pilot)
+        assert len(painted) == 2  # not every row of the table
+        assert all(any(fid in line for line in painted) for fid in first_two)
 
 
 async def test_a_clock_tick_repaints_a_row_only_once_its_left_text_changes(

@@ -4,6 +4,7 @@ had."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -126,3 +127,30 @@ async def test_left_alone_the_rows_move_to_the_order_of_others_changes_one_by_on
         assert sorted_whole == []
         counts = table.health_counts()
         assert +counts == +Counter(e.health for e in table.rows)
+
+
+async def test_quitting_ends_the_wait_for_others_changes_at_once(
+    demo_db: Path, reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process cannot end before the thread that follows changes has: `q` must end its
+    wait, not leave it to run out (up to the refresh interval, here a minute)."""
+    waits: list[float] = []
+    quit_pressed, ended_after_quit = threading.Event(), threading.Event()
+    real_wait = FilingStore.wait_for_change
+
+    def wait_for_change(
+        store: FilingStore, timeout: float, stop: threading.Event | None = None
+    ) -> bool:
+        waits.append(timeout)
+        woken = real_wait(store, timeout, stop)
+        if quit_pressed.is_set():
+            ended_after_quit.set()
+        return woken
+
+    monkeypatch.setattr(FilingStore, "wait_for_change", wait_for_change)
+    app = build_app(reference, refresh_seconds=60)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(waits) >= 2)  # the first returns at once: the next
+        quit_pressed.set()
+        await pilot.press("q")
+    assert ended_after_quit.wait(30.0)

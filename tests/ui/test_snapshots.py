@@ -160,6 +160,27 @@ async def test_no_color_cursor_row_stands_out(
     assert abs(cursor - other) >= 0.25, (cursor, other)
 
 
+async def test_no_color_highlighted_option_of_a_dialog_stands_out(
+    demo_db: Path, reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stage list of `a` (and every dialog's list): without colour its highlighted
+    option is in reverse video like the table's cursor, not bold on a grey that 16 colours
+    make the terminal's own background (bright black)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = build_app(reference)
+    async with app.run_test(size=(80, 24)) as pilot:
+        rows = app.dashboard.table.rows
+        await highlight(pilot, next(e.id for e in rows if e.stage is Stage.PRELIMINARY_REVIEW))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: app.screen is not app.dashboard)
+        await pilot.pause()
+        svg = app.export_screenshot()
+    lines = svg_text(svg).splitlines()
+    chosen = next(i for i, text in enumerate(lines) if "Waiting for the administrator" in text)
+    other = next(i for i, text in enumerate(lines) if "Returned to applicant" in text)
+    assert abs(row_background(svg, chosen) - row_background(svg, other)) >= 0.5
+
+
 # -- issue 13: the columns that matter at every size, the detail on the current stage -------------
 
 SIZES = [(80, 24), (100, 30), (120, 40), (160, 45)]

@@ -22,6 +22,7 @@ from ui_helpers import (
     highlight,
     notifications,
     screen_text,
+    text_of,
     type_text,
     wait_for,
 )
@@ -274,3 +275,91 @@ async def test_a_step_that_fails_leaves_the_live_queue_following_others_changes(
         await wait_for(pilot, lambda: stage() is Stage.AWAITING_PHOTO)
         assert app.as_of is None and not app.away_from_now
         assert "The queue as it was" not in screen_text(app)
+
+
+#: Every key that changes a filing: each is greyed out in the past.
+ACTION_KEYS = ("a", "w", "n", "t", "u", "o", "A", "x", "v")
+PAST = "Viewing the past: press . to come back to now"
+
+
+def detail_words(app: IcpApp) -> str:
+    """The side pane's words, however its lines wrap."""
+    return " ".join(detail_text(app).split())
+
+
+def full_detail_words(app: IcpApp) -> str:
+    """The words of the full-screen detail (a narrow terminal), however its lines wrap."""
+    detail = app.screen.query_one("#detail")
+    return " ".join(text_of(detail.query_one("#detail-header")).split())
+
+
+async def test_in_the_past_a_greyed_key_says_why_and_the_advice_offers_no_key(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    path = make_db(queue_history())
+    before = db_bytes(path)
+    app = build_app(reference)
+    async with app.run_test(size=(170, 40)) as pilot:  # the side pane of the user trial
+        await highlight(pilot, "ICP-2026-00012")
+        await wait_for(pilot, lambda: "next:" in detail_text(app))
+        assert "a once it is uploaded" in detail_words(app)  # live, the advice names the key
+        await pilot.press("left_curly_bracket")
+        await wait_for(pilot, lambda: app.as_of is not None)
+        await wait_for(pilot, lambda: "a once it is uploaded" not in detail_words(app))
+        assert "next: wait for the administrator photo" in detail_words(app)
+        for key in ACTION_KEYS:
+            await pilot.press(key)
+            await wait_for(pilot, lambda: notifications(app)[-1:] == [PAST])
+            assert app.screen is app.dashboard, key  # no dialog opened
+            app.clear_notifications()
+        await pilot.press("full_stop")
+        await wait_for(pilot, lambda: app.as_of is None)
+        await wait_for(pilot, lambda: "a once it is uploaded" in detail_words(app))
+    assert db_bytes(path) == before
+
+
+async def test_in_the_past_the_full_screen_detail_offers_no_key_either(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    path = make_db(queue_history())
+    before = db_bytes(path)
+    app = as_of_app(reference, NOW - timedelta(hours=2))
+    async with app.run_test(size=(80, 24)) as pilot:  # narrow: enter opens the detail
+        await highlight(pilot, "ICP-2026-00012")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is not app.dashboard)
+        await wait_for(pilot, lambda: "next:" in full_detail_words(app))
+        words = full_detail_words(app)
+        assert "next: wait for the administrator photo" in words
+        assert "a once it is uploaded" not in words
+        await pilot.press("a")
+        await wait_for(pilot, lambda: notifications(app)[-1:] == [PAST])
+    assert db_bytes(path) == before
+
+
+async def test_in_the_past_refreshed_says_when_the_database_was_read_not_the_instant_shown(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    make_db(queue_history())
+    app = build_app(reference)  # its clock stands at NOW, 15:00
+    polls: list[object] = []
+    real_poll = app.service.poll
+
+    def poll() -> list[Filing] | None:
+        polls.append(None)
+        return real_poll()
+
+    app.service.poll = poll  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        status = app.dashboard.query_one("#status")
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await wait_for(pilot, lambda: app.as_of == NOW - timedelta(hours=2))
+        await wait_for(pilot, lambda: "as it was at 2026-11-25 13:00 Beijing" in text_of(status))
+        read = len(polls)
+        await wait_for(pilot, lambda: len(polls) >= read + 2)  # a poll told since, whole
+        await pilot.pause()
+        assert "refreshed 15:00" in text_of(status)
+        await pilot.press("full_stop")
+        await wait_for(pilot, lambda: app.as_of is None)
+        await wait_for(pilot, lambda: "as it was" not in text_of(status))
+        assert " 2026-11-25 15:00 Beijing" in text_of(status)
