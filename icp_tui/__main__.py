@@ -515,9 +515,10 @@ def compact_after_save(service: FilingService) -> None:
 
 def print_settings(cmd: Command) -> None:
     """Each setting in force, with where it came from; files and folders as absolute paths,
-    which do not depend on where the command ran."""
+    which do not depend on where the command ran. Not normalised: `sub/../f.json` is not
+    `f.json` when `sub` is missing (or a link), and the commands open it as typed."""
     s = cmd.settings
-    db = Path(os.path.abspath(s.db_path)) if isinstance(s.db_path, Path) else s.db_path
+    db = s.db_path.absolute() if isinstance(s.db_path, Path) else s.db_path
     rows = [
         ("database", display_location(db), "db_path"),
         ("refresh_seconds", s.refresh_seconds, "refresh_seconds"),
@@ -536,10 +537,10 @@ def print_settings(cmd: Command) -> None:
         ("bell_on_breach", str(s.bell_on_breach).lower(), "bell_on_breach"),
     ]
     width = max(len(key) for key, _, _ in rows)  # one column of values
-    config_file = os.path.abspath(s.config_file) if s.config_file else "(none found)"
+    config_file = str(Path(s.config_file).absolute()) if s.config_file else "(none found)"
     print(f"{'config file':<{width}} {inert(config_file)}")
     for key, value, name in rows:
-        shown = os.path.abspath(value) if isinstance(value, Path) else str(value)
+        shown = str(value.absolute()) if isinstance(value, Path) else str(value)
         print(f"{key:<{width}} {inert(shown)}  ({s.source(name)})")
     if not isinstance(db, Path):
         return  # a PostgreSQL queue: its rights are the database's roles

@@ -310,7 +310,7 @@ class HelpScreen(ModalScreen[None]):
         grid.add_column(width=12, no_wrap=True, style="bold")
         grid.add_column(ratio=1)
         for key, what in self.keys:
-            grid.add_row(key, what)
+            grid.add_row(Text(key), Text(what))  # as written: "[views]" is no style
         closing = Text(f"\n{hint_line(HELP_SCREEN_KEYS)}", "dim")
         body = Group(Text("Keys\n", "bold"), grid, closing)
         # Taller than 24 lines: scrollable, and focused so that the arrow keys scroll it.

@@ -254,3 +254,15 @@ def test_an_option_given_the_text_dashes_takes_it_as_text(run: Runner) -> None:
     assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused
     assert refused.stderr.splitlines()[-1].startswith("icp-tui list: error: argument --stage: ")
     assert "unknown stage '--'" in refused.stderr
+
+
+def test_config_shows_the_database_the_commands_open(run: Runner) -> None:
+    # `missing/../f.json` is no path to f.json while `missing` does not exist: the commands
+    # refuse it, and config must not vouch for it by tidying the path away.
+    ok(run("init", "--db", "f.json", db=None))
+    typed = ("--db", "missing/../f.json")
+    user_error(run("list", *typed, db=None), "no database at missing/../f.json")
+    lines = ok(run("config", *typed, db=None)).splitlines()
+    assert f"database           {run.cwd.resolve() / 'missing/../f.json'}  (--db)" in lines
+    sharing = next(line for line in lines if line.startswith("sharing"))
+    assert "no database there yet" in sharing, lines

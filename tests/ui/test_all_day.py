@@ -564,6 +564,20 @@ async def test_help_says_rows_re_sort_after_a_minute_idle(
         assert "never move" not in text
 
 
+
+async def test_help_shows_its_text_as_written_not_as_markup(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    make_db([hand_filing(1, Stage.PHOTO_REVIEW)])
+    app = build_app(reference)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = " ".join(text_of(app.screen.query_one(Static)).split())
+        # "[views]" is the config's section, once taken for a style tag and dropped.
+        assert "the first three saved views (config [views])" in text
+
 async def test_the_advance_question_keeps_its_end_and_offers_labels_only(
     make_db: MakeDb, reference: Reference
 ) -> None:
