@@ -564,7 +564,6 @@ async def test_help_says_rows_re_sort_after_a_minute_idle(
         assert "never move" not in text
 
 
-
 async def test_help_shows_its_text_as_written_not_as_markup(
     make_db: MakeDb, reference: Reference
 ) -> None:
@@ -577,6 +576,7 @@ async def test_help_shows_its_text_as_written_not_as_markup(
         text = " ".join(text_of(app.screen.query_one(Static)).split())
         # "[views]" is the config's section, once taken for a style tag and dropped.
         assert "the first three saved views (config [views])" in text
+
 
 async def test_the_advance_question_keeps_its_end_and_offers_labels_only(
     make_db: MakeDb, reference: Reference
