@@ -20,6 +20,16 @@ def notifications_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     record_notifications(monkeypatch)
 
 
+@pytest.fixture(autouse=True)
+def sixteen_colour_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The terminal the snapshots were taken in (TERM=xterm: 16 colours), whatever the one the
+    tests run in: Textual's test console takes its colours from $TERM, and the dashboard picks
+    other colours for 16 (its `ansi16` class). A test of another terminal sets its own."""
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("COLORTERM", raising=False)
+
+
 @pytest.fixture(scope="session")
 def reference() -> Reference:
     """The project's data files (provinces, holidays, mailing address)."""

@@ -228,6 +228,32 @@ async def test_write_keys_are_greyed_out_where_they_do_not_apply(
         assert not keys["a"].has_class("-disabled")
 
 
+@pytest.mark.parametrize(
+    ("colour", "struck"),
+    [("NO_COLOR=1", True), ("TERM=xterm", False), ("TERM=xterm-256color", False)],
+)
+async def test_without_colours_a_greyed_key_is_struck_through(
+    make_db: MakeDb,
+    reference: Reference,
+    monkeypatch: pytest.MonkeyPatch,
+    colour: str,
+    struck: bool,
+) -> None:
+    """NO_COLOR turns a greyed key's colour into a grey a shade off the others' (16 colours
+    keep white against bright white)."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv(*colour.split("="))
+    make_db([hand_filing(1, Stage.AUTHORITY_REVIEW)])  # withdrawing is refused there
+    app = build_app(reference)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        keys = {k.key: k for k in app.screen.query("FooterKey")}
+        assert keys["w"].has_class("-disabled") and not keys["a"].has_class("-disabled")
+        assert bool(keys["w"].rich_style.strike) is struck
+        assert not keys["a"].rich_style.strike
+
+
 async def test_footer_is_rebuilt_only_when_the_keys_it_shows_change(
     make_db: MakeDb, reference: Reference
 ) -> None:
