@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import zlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from icp_tui.domain.filing import BEIJING, EntityType, Filing, Transition
 from icp_tui.domain.stages import Stage
 from icp_tui.domain.transitions import add_note
 from icp_tui.store import FilingStore, journal_path, summary_path
+from icp_tui.store.contract import WakesOnChange
 from icp_tui.store.journal import CRC_MARK
 
 #: Where the worker processes run.
@@ -108,3 +110,17 @@ def edit_journal(path: Path, edit: Callable[[bytes], bytes], *, only: int | None
             line = content + CRC_MARK + b"%d}" % zlib.crc32(content)
         out.append(line)
     journal.write_bytes(b"\n".join(out))
+
+
+def stopped_wait(store: WakesOnChange) -> list[bool]:
+    """What a long `wait_for_change` returned when another thread set its stop event (the
+    dashboard leaving); [] if it had not returned 30 s later."""
+    stop = threading.Event()
+    ended: list[bool] = []
+    waiting = threading.Thread(
+        target=lambda: ended.append(store.wait_for_change(600.0, stop)), daemon=True
+    )
+    waiting.start()
+    stop.set()
+    waiting.join(timeout=30.0)
+    return ended

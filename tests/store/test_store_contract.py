@@ -6,14 +6,13 @@ stores do with versions, conflicts, history, the change feed or bad input fails 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from store_helpers import T0, fid, make_filing, noter
+from store_helpers import T0, fid, make_filing, noter, stopped_wait
 
 from icp_tui.domain.errors import InvalidInput, InvalidRecord, UnknownFiling
 from icp_tui.domain.filing import Filing, to_record
@@ -251,14 +250,6 @@ def test_a_wait_for_change_ends_when_told_to_stop(stores: tuple[Store, Store]) -
     store, other = stores
     assert isinstance(store, WakesOnChange)
     store.wait_for_change(0.0)  # the first wait starts watching (listening) and says "poll"
-    stop = threading.Event()
-    ended: list[bool] = []
-    waiting = threading.Thread(
-        target=lambda: ended.append(store.wait_for_change(600.0, stop)), daemon=True
-    )
-    waiting.start()
-    stop.set()
-    waiting.join(timeout=30.0)
-    assert ended == [False]
+    assert stopped_wait(store) == [False]
     other.commit(fid(1), noter("after the stop"))  # a later wait still wakes on a change
     assert store.wait_for_change(30.0)

@@ -3,12 +3,11 @@ where they cannot be had."""
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from store_helpers import fid, new_db, noter, wait_ready, worker
+from store_helpers import fid, new_db, noter, stopped_wait, wait_ready, worker
 
 from icp_tui.store import FilingStore, WakesOnChange
 from icp_tui.store.watching import FolderWatch
@@ -93,12 +92,4 @@ def test_without_notifications_a_stop_still_ends_the_wait(
     monkeypatch.setattr(FolderWatch, "_start", no_inotify)
     store = FilingStore(new_db(tmp_path))
     store.load()
-    stop = threading.Event()
-    ended: list[bool] = []
-    waiting = threading.Thread(
-        target=lambda: ended.append(store.wait_for_change(600.0, stop)), daemon=True
-    )
-    waiting.start()
-    stop.set()
-    waiting.join(timeout=30.0)
-    assert ended == [False]
+    assert stopped_wait(store) == [False]
