@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
@@ -339,6 +339,41 @@ def position_in(rows: list[QueueEntry]) -> Callable[[QueueEntry], int | None]:
     return position
 
 
+def key_before(sort: Sort, entry: QueueEntry, urgency: tuple[int, float, str]) -> Any:
+    """The key `sort_key(sort)` gave `entry` while its urgency was `urgency` (a refresh
+    changes nothing else that an order kept by `order_holds` reads)."""
+    then = _THEN_BY[sort]
+    return urgency if then is None else (then(entry), urgency)
+
+
+def placed_position(
+    rows: list[QueueEntry], sort: Sort, placed: Mapping[str, Any]
+) -> Callable[[QueueEntry], int | None]:
+    """Where an entry is in `rows`, which are in `sort`'s order by the keys their entries had
+    when put there: `placed` holds those of the entries changed since (None: put out of
+    order, at the bottom), the others' are their keys now. A binary search, so that moving a
+    few rows costs their number, not the queue's (a search of 100,000 rows for one entry
+    takes ~4 ms); by identity, along every row, where it misses (a row added at the bottom,
+    or one not there)."""
+    key = sort_key(sort)
+
+    def placed_key(entry: QueueEntry) -> Any:
+        was = placed.get(entry.id)
+        return key(entry) if was is None else was
+
+    def position(entry: QueueEntry) -> int | None:
+        if entry.id not in placed or placed[entry.id] is not None:
+            at = bisect.bisect_left(rows, placed_key(entry), key=placed_key)
+            if at < len(rows) and rows[at] is entry:
+                return at
+        try:
+            return rows.index(entry)
+        except ValueError:
+            return None
+
+    return position
+
+
 def reposition(
     rows: list[QueueEntry],
     moved: Iterable[QueueEntry],
@@ -453,6 +488,9 @@ class Queue:
         self._deadlines = Deadlines(reference.policy)
         #: Filings whose clock breached at the last refresh (for a notification).
         self.newly_breached: list[QueueEntry] = []
+        #: The urgency each filing the last refresh changed had before it (where its row was
+        #: sorted to: `key_before`).
+        self.urgency_before: dict[str, tuple[int, float, str]] = {}
         # Earliest and latest due instant seen: the years whose calendar the queue relies on.
         self._due_span = (NEVER, -NEVER)
 
@@ -611,6 +649,7 @@ class Queue:
     def _refresh(self, now: datetime) -> list[QueueEntry]:
         stamp = now.timestamp()
         self.newly_breached = []
+        self.urgency_before = {}
         self._move_window(now)
         back = stamp < self._now  # the queue as it was, tests, --now
         self._now = stamp
@@ -625,9 +664,11 @@ class Queue:
                 if entries.get(woken.id) is not woken:
                     continue  # removed (the queue as it was before it was submitted)
                 before = (woken.health, woken.escalate)
+                urgency = woken._urgency
                 self._evaluate(woken)
                 if (woken.health, woken.escalate) != before:
                     changed.append(woken)
+                    self.urgency_before[woken.id] = urgency
                     if woken.health is Health.BREACHED and before[0] is not Health.BREACHED:
                         self.newly_breached.append(woken)
         return changed

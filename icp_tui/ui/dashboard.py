@@ -42,8 +42,9 @@ from icp_tui.queue import (
     Sort,
     View,
     in_view,
+    key_before,
     order_holds,
-    position_in,
+    placed_position,
     reposition,
     sort_key,
 )
@@ -155,8 +156,9 @@ class DashboardScreen(Screen[None]):
         self._ordered: list[QueueEntry] = []
         self._last_input = time.monotonic()
         self._order_stale = False
-        #: The filings changed since the rows were sorted (None: too many to move one by one).
-        self._moved: set[str] | None = set()
+        #: The filings changed since the rows were sorted, each with the key its row was sorted
+        #: under (None: not known), for a re-sort to find it (None: too many to move one by one).
+        self._moved: dict[str, Any] | None = {}
         self._undone: str | None = None  # the change last undone, for a second `u`
         self._saved_query = Query()
         self._selection: QuerySelection | None = None  # what typing narrows, from _ordered
@@ -254,7 +256,7 @@ class DashboardScreen(Screen[None]):
         self._ordered = self.queue.select(self.view_name, saved, actor, self.sort)
         self._selection = None
         self._order_stale = False
-        self._moved = set()
+        self._moved = {}
         self.table.show_eta = self.view_name is View.AUTHORITY or self.sort is Sort.ETA
         # Every filing shown: the queue keeps their counts (a sort needs no recount).
         every = self.view_name is View.ALL and not saved and not self.filter_query
@@ -276,10 +278,12 @@ class DashboardScreen(Screen[None]):
         )
         return sort_key(self.sort)(entry), shown
 
-    def note_moved(self, entries: list[QueueEntry]) -> None:
-        """Remember that `entries` may be out of place until the next re-sort."""
+    def note_moved(self, entries: list[QueueEntry], keys: dict[str, Any]) -> None:
+        """Remember that `entries` may be out of place until the next re-sort, and the key each
+        was sorted under, from `keys` (their keys before the change) if not moved already."""
         if self._moved is not None:
-            self._moved.update(e.id for e in entries)
+            for entry in entries:
+                self._moved.setdefault(entry.id, keys.get(entry.id))
             if len(self._moved) > RESORT_ONE_BY_ONE:
                 self._moved = None
 
@@ -299,15 +303,16 @@ class DashboardScreen(Screen[None]):
             return in_view(view, entry, actor) and bool(queue.matching([entry], saved, actor))
 
         if self.filter_query:
-            reposition(self._ordered, entries, self.sort, in_view_now, position_in(self._ordered))
+            position = placed_position(self._ordered, self.sort, moved)
+            reposition(self._ordered, entries, self.sort, in_view_now, position)
             keep = lambda e: in_view_now(e) and bool(self.filtered([e]))  # noqa: E731
-            self.table.reposition(entries, self.sort, keep)
+            self.table.reposition(entries, self.sort, keep, moved)
         else:  # the table shows the view's rows, all of them: they are the order
-            self.table.reposition(entries, self.sort, in_view_now)
+            self.table.reposition(entries, self.sort, in_view_now, moved)
             self._ordered = list(self.table.rows)
         self._selection = None
         self._order_stale = False
-        self._moved = set()
+        self._moved = {}
         self.update_status()
 
     def filtered(self, entries: list[QueueEntry]) -> list[QueueEntry]:
@@ -372,15 +377,17 @@ class DashboardScreen(Screen[None]):
     def tick(self) -> None:
         """Move health with the clock; re-sort by itself only when the user is idle."""
         now = self.icp.clock()
-        changed = self.queue.refresh(now)
+        queue = self.queue
+        changed = queue.refresh(now)
         if changed:
             self._order_stale = True
-            self.note_moved(changed)
+            was = queue.urgency_before
+            self.note_moved(changed, {e.id: key_before(self.sort, e, was[e.id]) for e in changed})
             self._selection = None  # healths moved: typing starts from the whole view again
             self.table.update_entries(changed)
             if self.showing(changed):
                 self.current_changed()
-            breached = self.queue.newly_breached
+            breached = queue.newly_breached
             if breached and self.icp.settings.bell_on_breach:
                 self.app.bell()
             if len(breached) > 3:
@@ -421,7 +428,7 @@ class DashboardScreen(Screen[None]):
             moved = [e for e in entries if before.get(e.id) != self._placement(e)]
             if moved:
                 self._order_stale = True
-                self.note_moved(moved)
+                self.note_moved(moved, {i: key for i, (key, _) in before.items()})
             self._selection = None
             self.update_status()
             # Someone else's filing changing leaves the detail shown as it is.

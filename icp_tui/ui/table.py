@@ -8,10 +8,12 @@ filtering and re-sorting cost the same at any queue size.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from operator import attrgetter, indexOf
+from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -29,7 +31,7 @@ from icp_tui.domain.estimate import Basis
 from icp_tui.domain.filing import BEIJING
 from icp_tui.domain.sla import Health, duration_in_words
 from icp_tui.domain.stages import rule
-from icp_tui.queue import QueueEntry, Sort, reposition
+from icp_tui.queue import QueueEntry, Sort, placed_position, reposition
 from icp_tui.ui.keys import TABLE_KEYS, bindings
 from icp_tui.ui.status import wrap
 
@@ -253,15 +255,22 @@ class FilingTable(ScrollView, can_focus=True):
         self.refresh()
 
     def reposition(
-        self, moved: Sequence[QueueEntry], sort: Sort, keep: Callable[[QueueEntry], bool]
+        self,
+        moved: Sequence[QueueEntry],
+        sort: Sort,
+        keep: Callable[[QueueEntry], bool],
+        placed: Mapping[str, Any],
     ) -> None:
         """Move the `moved` rows to where `sort` puts them (the rows are in that order but for
-        them), adding or dropping each as `keep` says; the cursor stays on its filing. Costs
-        what moved (a search in C for where each is, a binary search for where it goes), not
-        a re-sort of every row: the other rows are not even looked at."""
+        them, each sorted under its key in `placed`), adding or dropping each as `keep` says;
+        the cursor stays on its filing. Costs what moved (a binary search for where each is
+        and for where it goes), not a re-sort of every row: the other rows are not even
+        looked at."""
         healths = self._shown()
         shown = {e.id: healths.get(e.id) for e in moved}
-        if reposition(self.rows, moved, sort, keep, self._position) is None:
+        current = self.current
+        position = partial(self._position, found=placed_position(self.rows, sort, placed))
+        if reposition(self.rows, moved, sort, keep, position) is None:
             return
         for entry in moved:
             before = shown[entry.id]
@@ -272,9 +281,11 @@ class FilingTable(ScrollView, can_focus=True):
                 if self._counts is not None:
                     self._counts[before] -= 1
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
-        current = self._highlighted
-        if current is not None and current in healths:
-            self.cursor = next(i for i, e in enumerate(self.rows) if e.id == current)
+        if current is not None and current.id in healths:
+            # In order now (but for rows added at the bottom): found by its key.
+            at = self._position(current, placed_position(self.rows, sort, {}))
+            assert at is not None  # counted as shown: it has a row
+            self.cursor = at
         else:
             self.cursor = min(self.cursor, max(0, len(self.rows) - 1))
         self.refresh()
@@ -302,13 +313,15 @@ class FilingTable(ScrollView, can_focus=True):
                 self._counts[before] -= 1
             self._counts[entry.health] += 1
 
-    def _position(self, entry: QueueEntry) -> int | None:
+    def _position(self, entry: QueueEntry, found: Callable[[QueueEntry], int | None]) -> int | None:
+        """Where `entry`'s row is (None: not shown): as `found` finds it (entries are the
+        queue's, changed in place), else by id (a row of an older entry of the filing)."""
         if entry.id not in self._shown():
             return None
-        try:
-            return self.rows.index(entry)  # entries are the queue's, changed in place
-        except ValueError:
-            return next(i for i, e in enumerate(self.rows) if e.id == entry.id)
+        at = found(entry)
+        if at is None:
+            at = next(i for i, e in enumerate(self.rows) if e.id == entry.id)
+        return at
 
     def clock_moved(self) -> None:
         """Repaint the lines whose clock columns read differently now (most ticks: none)."""
