@@ -278,14 +278,21 @@ class DashboardScreen(Screen[None]):
         )
         return sort_key(self.sort)(entry), shown
 
-    def note_moved(self, entries: list[QueueEntry], keys: dict[str, Any]) -> None:
-        """Remember that `entries` may be out of place until the next re-sort, and the key each
-        was sorted under, from `keys` (their keys before the change) if not moved already."""
-        if self._moved is not None:
-            for entry in entries:
-                self._moved.setdefault(entry.id, keys.get(entry.id))
-            if len(self._moved) > RESORT_ONE_BY_ONE:
-                self._moved = None
+    def note_moved(
+        self, entries: list[QueueEntry], key_before: Callable[[QueueEntry], Any]
+    ) -> None:
+        """Remember that `entries` may be out of place until the next re-sort, each with the
+        key it was sorted under: `key_before(entry)`, its key before the change (None: not
+        known), unless it moved already since the sort."""
+        moved = self._moved
+        if moved is None:
+            return
+        for entry in entries:
+            if entry.id not in moved:
+                moved[entry.id] = key_before(entry)
+                if len(moved) > RESORT_ONE_BY_ONE:  # midnight: every row is sorted again
+                    self._moved = None
+                    return
 
     def resort(self) -> None:
         """Put the rows back in order, cursor kept: when only a few filings changed since the
@@ -381,8 +388,8 @@ class DashboardScreen(Screen[None]):
         changed = queue.refresh(now)
         if changed:
             self._order_stale = True
-            was = queue.urgency_before
-            self.note_moved(changed, {e.id: key_before(self.sort, e, was[e.id]) for e in changed})
+            was, sort = queue.urgency_before, self.sort
+            self.note_moved(changed, lambda e: key_before(sort, e, was[e.id]))
             self._selection = None  # healths moved: typing starts from the whole view again
             self.table.update_entries(changed)
             if self.showing(changed):
@@ -428,7 +435,7 @@ class DashboardScreen(Screen[None]):
             moved = [e for e in entries if before.get(e.id) != self._placement(e)]
             if moved:
                 self._order_stale = True
-                self.note_moved(moved, {i: key for i, (key, _) in before.items()})
+                self.note_moved(moved, lambda e: before[e.id][0] if e.id in before else None)
             self._selection = None
             self.update_status()
             # Someone else's filing changing leaves the detail shown as it is.
