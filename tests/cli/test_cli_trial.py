@@ -227,11 +227,14 @@ def test_a_config_that_is_not_toml_says_what_and_where_in_one_sentence(run: Runn
     assert said == f"icp-tui: {config}: not valid TOML: invalid value (at line 1, column 19)"
 
 
-def test_other_with_no_text_is_no_reason(run: Runner) -> None:
+def test_other_with_no_text_says_it_needs_words_and_changes_nothing(run: Runner) -> None:
     filing_id = new_filing(run)
     check = unchanged(run.db.parent)
-    user_error(run("withdraw", filing_id, "--reason", "other:"), "needs a reason")
-    user_error(run("advance", filing_id, "--to", "returned", "--reason", "other: "), "reason")
+    for reason in ("other", "other:"):
+        said = user_error(run("withdraw", filing_id, "--reason", reason))
+        assert said == 'icp-tui: "other" takes the reason in words: "other: TEXT"'
+    user_error(run("advance", filing_id, "--to", "returned", "--reason", "other: "), "in words")
+    user_error(run("withdraw", filing_id, "--reason", " "), "needs a reason")
     check()
 
 
