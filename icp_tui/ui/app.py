@@ -425,11 +425,12 @@ def make_app(
     clock: Clock = system_clock,
     actor: str | None = None,
     as_of: datetime | None = None,
-    preview_from: int = PREVIEW_FROM,
+    first_rows: int | None = None,
 ) -> IcpApp:
     """Load the database (errors surface here, before any screen opens) and build the app;
-    `as_of`: open it on the queue as it was then (read-only). From `preview_from` filings on,
-    the dashboard opens on the most urgent rows and builds the whole queue after them."""
+    `as_of`: open it on the queue as it was then (read-only). The dashboard opens on the
+    `first_rows` most urgent filings and builds the whole queue after them (None: FIRST_ROWS
+    from PREVIEW_FROM filings on; 0: never)."""
     settings = settings or Settings(db_path=db_path)
     service = FilingService.open(db_path, reference, actor=actor, clock=clock)
     key = database_key(db_path)
@@ -437,8 +438,10 @@ def make_app(
     name = location_name(db_path)
     if as_of is None:
         service.load()
-        if len(service.ids()) >= preview_from and opens_on_urgency(remembered or DashboardState()):
-            queue, counts = service.first_rows(FIRST_ROWS)
+        if first_rows is None:
+            first_rows = FIRST_ROWS if len(service.ids()) >= PREVIEW_FROM else 0
+        if first_rows and opens_on_urgency(remembered or DashboardState()):
+            queue, counts = service.first_rows(first_rows)
             return IcpApp(service, queue, settings, name, key, None, remembered, counts)
         return IcpApp(service, service.queue(), settings, name, key, remembered=remembered)
     service.load()
