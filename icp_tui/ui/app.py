@@ -389,6 +389,9 @@ class IcpApp(App[int]):
         elif worker.group == "wake":  # the one thread that follows changes: started again
             self.dashboard.post_message(Polled(self.live_clock(), said))
             self.set_timer(self.refresh_seconds, self.follow_changes)
+        elif worker.group == "load":  # the first rows stay; others' changes are followed
+            self.notify(said, severity="error", markup=False)
+            self.follow_changes()
         else:
             if worker.group == "travel":
                 self.travelling = False

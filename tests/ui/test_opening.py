@@ -11,6 +11,7 @@ import pytest
 from ui_helpers import ACTOR, DB, NOW, notifications, screen_text, stored, wait_for
 
 from icp_tui.config import Reference, Settings
+from icp_tui.domain.errors import InvalidRecord
 from icp_tui.domain.filing import Filing
 from icp_tui.queue import Queue, Sort
 from icp_tui.services import FilingService, fixed_clock
@@ -134,3 +135,22 @@ async def test_a_sort_kept_from_last_time_opens_on_the_whole_queue(
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: len(app.dashboard.table.rows) == len(demo))
         assert app.dashboard.sort is Sort.DUE and "loading" not in screen_text(app)
+
+
+async def test_a_whole_queue_that_cannot_be_built_is_said_and_the_first_rows_stay(
+    demo_db: Path, reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(service: FilingService, progress: object = None) -> Queue:
+        raise InvalidRecord("ICP-2026-00003: not a filing summary row")
+
+    monkeypatch.setattr(FilingService, "queue", broken)
+    app = opening(reference)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(
+            pilot, lambda: any("Loading the queue failed" in n for n in notifications(app))
+        )
+        said = next(n for n in notifications(app) if "Loading the queue failed" in n)
+        assert "\n" not in said and "ICP-2026-00003: not a filing summary row" in said
+        assert len(app.dashboard.table.rows) == FIRST
+        await pilot.press("s")
+        assert app.dashboard.sort is Sort.URGENCY
