@@ -8,14 +8,23 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from ui_helpers import ACTOR, DB, NOW, notifications, screen_text, stored, wait_for
+from ui_helpers import (
+    ACTOR,
+    DB,
+    NOW,
+    notifications,
+    screen_text,
+    stored,
+    type_text,
+    wait_for,
+)
 
 from icp_tui.config import Reference, Settings
 from icp_tui.domain.errors import InvalidRecord
 from icp_tui.domain.filing import Filing
 from icp_tui.queue import Queue, Sort
 from icp_tui.services import FilingService, fixed_clock
-from icp_tui.ui.app import IcpApp, make_app
+from icp_tui.ui.app import DashboardScreen, IcpApp, make_app
 from icp_tui.ui.sticky import DashboardState, database_key, save_state
 
 FIRST = 8
@@ -154,3 +163,18 @@ async def test_a_whole_queue_that_cannot_be_built_is_said_and_the_first_rows_sta
         assert len(app.dashboard.table.rows) == FIRST
         await pilot.press("s")
         assert app.dashboard.sort is Sort.URGENCY
+
+
+async def test_the_palette_says_so_too_while_loading(
+    demo_db: Path, reference: Reference, release: threading.Event
+) -> None:
+    app = opening(reference)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(app.dashboard.table.rows) == FIRST)
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "Cycle the sort order")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("Sort: wait" in n for n in notifications(app)))
+        assert app.dashboard.sort is Sort.URGENCY
+        assert isinstance(app.screen, DashboardScreen)
