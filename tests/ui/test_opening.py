@@ -57,26 +57,27 @@ def opening(reference: Reference) -> IcpApp:
     )
 
 
-def whole_order(db: Path, reference: Reference) -> list[str]:
-    """The whole queue's ids, most urgent first, as `list` prints them."""
-    service = FilingService.open(db, reference, clock=fixed_clock(NOW))
-    return [e.id for e in service.load_queue().select()]
+def whole_queue(db: Path, reference: Reference) -> Queue:
+    """The whole queue, as `list` reads it."""
+    return FilingService.open(db, reference, clock=fixed_clock(NOW)).load_queue()
 
 
 async def test_the_most_urgent_rows_show_first_then_the_whole_queue(
     demo_db: Path, demo: list[Filing], reference: Reference, release: threading.Event
 ) -> None:
-    order = whole_order(demo_db, reference)
+    whole = whole_queue(demo_db, reference)
+    order = [e.id for e in whole.select()]
     app = opening(reference)
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.dashboard.table
         await wait_for(pilot, lambda: "loading" in screen_text(app))
         assert [e.id for e in table.rows] == order[:FIRST]
+        assert len(app.dashboard.queue.entries) == FIRST
         status = screen_text(app).splitlines()[1]
         # The counts are of every filing, and the line says how many the rows are of.
         assert f"{FIRST} of {len(demo)}" in status
-        counts = app.dashboard.queue.counts()
-        assert counts.total() == FIRST
+        for health, n in whole.counts().items():
+            assert f"{health.glyph} {n} {health.word}" in status
         release.set()
         await wait_for(pilot, lambda: len(table.rows) == len(demo))
         assert [e.id for e in table.rows] == order
