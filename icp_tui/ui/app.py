@@ -59,6 +59,10 @@ from icp_tui.ui.timetravel import TimeMoved
 __all__ = ["DashboardScreen", "IcpApp", "make_app"]
 
 
+class _Leaving(Exception):
+    """The app is leaving while the whole queue is built: the rest is not needed."""
+
+
 class IcpApp(App[int]):
     """The ICP filing queue dashboard."""
 
@@ -207,9 +211,15 @@ class IcpApp(App[int]):
         """The whole queue, from what the store read at opening, behind the first rows."""
 
         def progress(done: int, total: int) -> None:
+            if self.leaving.is_set():
+                raise _Leaving  # the app waits for this thread to end: end it now
             self.dashboard.post_message(QueueLoading(done, total))
 
-        self.dashboard.post_message(QueueLoaded(self.service.queue(progress)))
+        try:
+            queue = self.service.queue(progress)
+        except _Leaving:
+            return
+        self.dashboard.post_message(QueueLoaded(queue))
 
     @work(
         thread=True,

@@ -4,6 +4,7 @@ key pressed meanwhile does what it says and nothing else (issue 17)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -179,3 +180,29 @@ async def test_the_palette_says_so_too_while_loading(
         await wait_for(pilot, lambda: any("Sort: wait" in n for n in notifications(app)))
         assert app.dashboard.sort is Sort.URGENCY
         assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_quitting_while_loading_ends_the_build_at_once(
+    demo_db: Path, reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process cannot end before the thread that builds the whole queue has."""
+    ended = threading.Event()
+
+    def long_build(
+        service: FilingService, progress: Callable[[int, int], None] | None = None
+    ) -> Queue:
+        assert progress is not None
+        try:
+            for step in range(6000):  # a minute of work, telling its progress at each step
+                progress(step, 6000)
+                time.sleep(0.01)
+        finally:
+            ended.set()
+        raise AssertionError("the build went on after the app left")
+
+    monkeypatch.setattr(FilingService, "queue", long_build)
+    app = opening(reference)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "loading" in screen_text(app))
+        await pilot.press("q")
+    assert ended.wait(30)
