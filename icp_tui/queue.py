@@ -19,7 +19,6 @@ from datetime import datetime
 from enum import StrEnum
 from operator import attrgetter
 from typing import Any, Protocol
-from weakref import WeakMethod
 
 from icp_tui.domain.calendar import BusinessCalendar, day_of, day_start
 from icp_tui.domain.collector import gc_paused
@@ -58,9 +57,6 @@ from icp_tui.domain.transitions import MATERIALS_STAGES
 _STAGE_INDEX = {stage: i for i, stage in enumerate(STAGE_ORDER)}
 _RANKS = {health: health.rank for health in Health}  # a look-up, not a property per filing
 _ENTITY_TYPES = {kind: kind.value for kind in EntityType}
-
-#: The queue's estimate of an entry's approval, held weakly by the entries (see Queue).
-Estimator = WeakMethod[Callable[["QueueEntry"], ApprovalEstimate]]
 
 
 class QueueReference(Protocol):
@@ -115,7 +111,7 @@ class QueueEntry:
         self._urgency: tuple[int, float, str] = (Health.DONE.rank, 0.0, filing.id)
         self.province_names = ""  # the province's other names (Chinese), for the filter
         #: The queue's estimate of its approval, set while it is in authority review.
-        self._estimator: Estimator | None = None
+        self._estimator: Callable[[QueueEntry], ApprovalEstimate] | None = None
         #: Its finished authority reviews, as the queue's distributions counted them.
         self.reviews: tuple[FinishedReview, ...] = ()
         #: The instants the queue will re-check it at: the next change of health or escalation
@@ -150,8 +146,7 @@ class QueueEntry:
     @property
     def eta(self) -> ApprovalEstimate | None:
         """When it is likely approved (authority review only), from its province's reviews."""
-        estimate = None if self._estimator is None else self._estimator()
-        return None if estimate is None else estimate(self)
+        return None if self._estimator is None else self._estimator(self)
 
     @property
     def haystack(self) -> str:
@@ -434,10 +429,7 @@ class Queue:
         self._window_day = now.astimezone(BEIJING).date()
         #: Approval estimates by province and day of entry (a date ordinal), as they are read.
         self._estimates: dict[str, dict[int, ApprovalEstimate]] = {}
-        # One method, shared by the entries in review; held weakly, so that the queue and
-        # its entries form no cycle: a queue replaced is freed by reference counting, even
-        # once frozen with the dashboard's filings (collector.py), which no collection scans.
-        self._estimator: Estimator = WeakMethod(self._estimate)
+        self._estimator = self._estimate  # one bound method, shared by the entries in review
         #: Summaries from before reviews were kept (an older PostgreSQL row): `fill_reviews`.
         self.unknown_reviews: set[str] = set()
         self.entries: dict[str, QueueEntry] = {}
