@@ -413,19 +413,21 @@ class _Schedule:
 
     An entry is listed under each instant it was ever due at; only the one it is due at now
     counts (`Queue` checks it as it re-checks), so nothing is searched for and taken out.
+    Listed by filing id: the clock going back and forth lists a filing again under an instant
+    it was never taken out of, which a list would hold twice, more at each step in time.
     """
 
     def __init__(self, *, later: bool) -> None:
         self._sign = -1.0 if later else 1.0
         self._heap: list[float] = []
-        self._due: dict[float, list[QueueEntry]] = {}
+        self._due: dict[float, dict[str, QueueEntry]] = {}
 
     def add(self, instant: float, entry: QueueEntry, bulk: bool) -> None:
         due = self._due.get(instant)
         if due is not None:
-            due.append(entry)
+            due[entry.id] = entry  # a newer version of the filing takes its place
             return
-        self._due[instant] = [entry]
+        self._due[instant] = {entry.id: entry}
         if bulk:
             self._heap.append(self._sign * instant)  # heapified once the bulk load ends
         else:
@@ -439,13 +441,13 @@ class _Schedule:
         heap = self._heap
         return bool(heap) and (heap[0] <= stamp if self._sign > 0 else -heap[0] > stamp)
 
-    def passed(self, stamp: float) -> Iterator[tuple[float, list[QueueEntry]]]:
+    def passed(self, stamp: float) -> Iterator[tuple[float, Iterable[QueueEntry]]]:
         """Take out each instant that the clock set to `stamp` has passed, with its entries:
         those at or before it going on, those after it going back."""
         heap, sign = self._heap, self._sign
         while heap and (heap[0] <= stamp if sign > 0 else -heap[0] > stamp):
             instant = sign * heapq.heappop(heap)
-            yield instant, self._due.pop(instant)
+            yield instant, self._due.pop(instant).values()
 
 
 class _Approvals:

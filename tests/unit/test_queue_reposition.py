@@ -227,3 +227,30 @@ def test_rows_changed_since_their_sort_are_found_by_the_key_they_were_sorted_und
     entries = [queue.entries[i] for i in placed]
     reposition(rows, entries, sort, lambda e: True, placed_position(rows, sort, placed))
     assert _ids(rows) == _ids(queue.select(View.ALL, "", "amy", sort))
+
+
+def test_the_clock_going_back_and_forth_lists_each_filing_once_per_instant() -> None:
+    # Steps in time move the clock back and forth on one queue: its re-check schedules must
+    # not grow with each step (they held a filing once more under an instant at every cycle).
+    queue = Queue(REFERENCE, NOW)
+    for filing in filings():
+        queue.put(filing)
+
+    def listed() -> int:
+        schedules = (queue._wakeups, queue._lookbacks)
+        return sum(len(due) for schedule in schedules for due in schedule._due.values())
+
+    later = NOW + timedelta(days=2)
+    queue.refresh(later)
+    queue.refresh(NOW)
+    once = listed()
+    for _ in range(4):
+        queue.refresh(later)
+        queue.refresh(NOW)
+    assert listed() == once
+    fresh = Queue(REFERENCE, NOW)
+    for filing in filings():
+        fresh.put(filing)
+    assert [(e.id, e.health) for e in queue.select(View.ALL, actor="amy")] == [
+        (e.id, e.health) for e in fresh.select(View.ALL, actor="amy")
+    ]
