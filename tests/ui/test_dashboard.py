@@ -287,6 +287,11 @@ async def test_footer_is_rebuilt_only_when_the_keys_it_shows_change(
         await highlight(pilot, "ICP-2026-00001")  # with the authority: no withdrawing
         await wait_for(pilot, lambda: footer_keys()["w"].has_class("-disabled"))
         assert not footer_keys()["a"].has_class("-disabled")
+        # Only which keys apply changed: greyed out in place, the same keys kept.
+        assert all(footer_keys()[k] is before[k] for k in before)
+        await highlight(pilot, "ICP-2026-00002")  # and back: withdrawing applies again
+        await wait_for(pilot, lambda: not footer_keys()["w"].has_class("-disabled"))
+        assert all(footer_keys()[k] is before[k] for k in before)
 
 
 async def test_advance_on_a_closed_filing_explains(make_db: MakeDb, reference: Reference) -> None:
