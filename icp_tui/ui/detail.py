@@ -18,7 +18,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.css.styles import RulesMap
 from textual.message import Message
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, RichVisual
+from textual.widget import Widget
 from textual.widgets import Static
 
 from icp_tui.config import Reference
@@ -156,6 +161,36 @@ class DrawnOnce:
             drawn = list(console.render(self.renderable, options.reset_height()))
             self._drawn[width] = drawn
         yield from drawn
+
+
+class DrawnLines(RichVisual):
+    """What a Static shows, its height and its lines worked out once per width.
+
+    Textual works out a Static's height from its content at each layout and draws it again to
+    paint, and a filing shown lays the screen out twice (its height, then the scrollbar that
+    follows it): four passes over every line of the detail for one cursor move. Its content
+    does not change until the next `update`, which makes a new one.
+    """
+
+    def __init__(self, widget: Widget, renderable: RenderableType) -> None:
+        super().__init__(widget, renderable)
+        self._heights: dict[int, int] = {}
+        self._lines: dict[tuple[int, int | None, Style], list[Strip]] = {}
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = super().get_height(rules, width)
+        return height
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        key = (width, height, style)
+        lines = self._lines.get(key)
+        if lines is None:
+            lines = self._lines[key] = super().render_strips(width, height, style, options)
+        return lines
 
 
 class StagePanes:
@@ -399,8 +434,13 @@ class FilingDetail(VerticalScroll):
         """Escape in the detail: the focus goes back to where it came from."""
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("No filing selected.", "dim"), id="detail-header")
-        yield Static(id="detail-body")
+        header = Static(Text("No filing selected.", "dim"), id="detail-header")
+        body = Static(id="detail-body")
+        for part in (header, body):
+            # No links in a filing's detail: spares restyling every line of it at each paint
+            # (and a repaint whenever the mouse moves over it).
+            part.set_reactive(Widget.auto_links, False)
+            yield part
 
     def show(
         self,
@@ -422,8 +462,8 @@ class FilingDetail(VerticalScroll):
         panes = StagePanes(filing, reference, now, eta, keys)
         kept, self._drawings = self._drawings, {}
         parts = [self._drawing(part, kept) for part in panes.panes()]
-        header.update(DrawnOnce(panes.summary()))
-        body.update(Group(*parts))
+        header.update(DrawnLines(header, DrawnOnce(panes.summary())))
+        body.update(DrawnLines(body, Group(*parts)))
         if filing.id != self._shown:
             # Another filing: start at its current stage (the last pane before the notes),
             # not where the previous one was scrolled to. The same filing changing keeps
