@@ -10,6 +10,7 @@ Keys open dialogs here; a change is saved by an App worker, which reports back b
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from copy import copy
 from datetime import datetime
@@ -33,6 +34,7 @@ from icp_tui.domain.filing import BEIJING, Filing
 from icp_tui.domain.naming import counted
 from icp_tui.domain.provinces import icp_number_example, icp_number_problem
 from icp_tui.domain.query import Query, QueryError, parse_query
+from icp_tui.domain.sla import Health
 from icp_tui.domain.stages import REASONED_STAGES, Stage, rule
 from icp_tui.domain.transitions import advance_targets, withdraw_refusal
 from icp_tui.queue import (
@@ -231,7 +233,7 @@ class DashboardScreen(Screen[None]):
     def watch_filter_query(self, query: Query) -> None:
         if self._selection is None:
             self._selection = QuerySelection(self.queue, self._ordered, self.service.actor)
-        self.table.show_rows(self._selection.select(query), self._kept())
+        self.table.show_rows(self._selection.select(query), self._kept(), self._every_count())
         self.update_status()
         # Kept for the next start once typing pauses, not at every key.
         if self._remember_timer is not None:
@@ -256,11 +258,14 @@ class DashboardScreen(Screen[None]):
         self._order_stale = False
         self._moved = set()
         self.table.show_eta = self.view_name is View.AUTHORITY or self.sort is Sort.ETA
-        # Every filing shown: the queue keeps their counts (a sort needs no recount).
-        every = self.view_name is View.ALL and not saved and not self.filter_query
-        counts = self.queue.counts() if every else None
-        self.table.show_rows(self.filtered(self._ordered), keep, counts)
+        self.table.show_rows(self.filtered(self._ordered), keep, self._every_count())
         self.update_status()
+
+    def _every_count(self) -> Counter[Health] | None:
+        """The rows' counts per health when every filing is shown: the queue keeps them, so a
+        sort or a filter cleared needs no recount (~40 ms at 100,000); else None."""
+        every = self.view_name is View.ALL and not self.saved_query() and not self.filter_query
+        return self.queue.counts() if every else None
 
     def _kept(self) -> QueueEntry | None:
         """The highlighted filing's entry in the queue, which the new rows come from (a new

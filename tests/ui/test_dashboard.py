@@ -1104,6 +1104,31 @@ async def test_counts_follow_the_clock_through_a_sort_and_a_resort(
         assert "✖ 1 breached" in text_of(app.dashboard.query_one(StatusLine))
 
 
+async def test_counts_follow_the_clock_through_a_filter_cleared(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    """A filter cleared shows every filing again, with the queue's counts: the rows' own, also
+    after the clock moved a filing to another health while the filter was in force."""
+    at_risk = hand_filing(1, Stage.AUTHORITY_REVIEW, hours_ago=24 * 22)
+    sms = hand_filing(2, Stage.SMS_VERIFICATION, hours_ago=1)
+    make_db([at_risk, sms])
+    clock = MovingClock(NOW)
+    settings = Settings(db_path=DB)
+    app = make_app(DB, reference, settings=settings, clock=clock, actor=ACTOR)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.dashboard.table
+        await pilot.press("slash")
+        await type_text(pilot, "00001")
+        await wait_for(pilot, lambda: len(table.rows) == 1)
+        assert table.health_counts() == Counter({Health.AT_RISK: 1})
+        clock.now = NOW + timedelta(hours=24)  # the 24 hours of the SMS check are over
+        await wait_for(pilot, lambda: app.dashboard.queue.entries[sms.id].health is Health.BREACHED)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(table.rows) == 2)
+        assert table.health_counts() == Counter({Health.AT_RISK: 1, Health.BREACHED: 1})
+        assert "✖ 1 breached" in text_of(app.dashboard.query_one(StatusLine))
+
+
 async def test_a_cursor_move_repaints_the_two_rows_it_leaves_and_reaches(
     make_db: MakeDb, reference: Reference
 ) -> None:
