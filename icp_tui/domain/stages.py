@@ -211,10 +211,13 @@ class ReasonLists:
         type "duplicate" for "duplicate application"), else `text` kept as "other: text";
         InvalidInput if it starts several."""
         typed = text.strip()
-        if not typed or typed.casefold() == "other":
+        if not typed:
             return ""  # no reason given: refused by the transition
-        if typed.casefold().startswith("other:"):  # "other:" alone gives no reason either
-            return f"other: {typed[6:].strip()}" if typed[6:].strip() else ""
+        if typed.casefold() in ("other", "other:"):
+            # Said apart from "no reason": the word alone is a choice made without its text.
+            raise InvalidInput('"other" takes the reason in words: "other: TEXT"')
+        if typed.casefold().startswith("other:"):
+            return f"other: {typed[6:].strip()}"
         listed = {r: (r,) for r in self.offered(stage) if r != "other"}
         try:
             return pick(typed, listed, "reason", shown=lambda r: f"'{r}'")

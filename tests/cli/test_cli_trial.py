@@ -4,10 +4,13 @@ the detail pane says."""
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
+import subprocess
 
 import pytest
-from cli_helpers import Runner, as_json, ok, unchanged, user_error
+from cli_helpers import NOW, Runner, as_json, ok, unchanged, user_error
 from test_cli import new_filing
 
 
@@ -227,11 +230,14 @@ def test_a_config_that_is_not_toml_says_what_and_where_in_one_sentence(run: Runn
     assert said == f"icp-tui: {config}: not valid TOML: invalid value (at line 1, column 19)"
 
 
-def test_other_with_no_text_is_no_reason(run: Runner) -> None:
+def test_other_with_no_text_says_it_needs_words_and_changes_nothing(run: Runner) -> None:
     filing_id = new_filing(run)
     check = unchanged(run.db.parent)
-    user_error(run("withdraw", filing_id, "--reason", "other:"), "needs a reason")
-    user_error(run("advance", filing_id, "--to", "returned", "--reason", "other: "), "reason")
+    for reason in ("other", "other:"):
+        said = user_error(run("withdraw", filing_id, "--reason", reason))
+        assert said == 'icp-tui: "other" takes the reason in words: "other: TEXT"'
+    user_error(run("advance", filing_id, "--to", "returned", "--reason", "other: "), "in words")
+    user_error(run("withdraw", filing_id, "--reason", " "), "needs a reason")
     check()
 
 
@@ -266,3 +272,41 @@ def test_config_shows_the_database_the_commands_open(run: Runner) -> None:
     assert f"database           {run.cwd.resolve() / 'missing/../f.json'}  (--db)" in lines
     sharing = next(line for line in lines if line.startswith("sharing"))
     assert "no database there yet" in sharing, lines
+
+
+def test_the_command_leaves_at_once_with_all_its_output_and_its_exit_status(run: Runner) -> None:
+    # The real process (console(): os._exit once main is done, skipping the interpreter's
+    # exit): what main printed is all there, on a pipe too, and the status is main's.
+    ok(run("demo", "--count", "2000", "--seed", "3"))  # a list far beyond a pipe's buffer
+    env = {k: v for k, v in run.env.items() if k != "PYTHONUNBUFFERED"}  # as users run it
+
+    def process(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = run.command(args, NOW, run.db)
+        return subprocess.run(
+            argv, env=env, cwd=run.cwd, capture_output=True, text=True, timeout=120
+        )
+
+    listed = process("list", "--json")
+    assert listed.returncode == 0 and len(json.loads(listed.stdout)) == 2000, listed.stderr
+    first = json.loads(listed.stdout)[0]["id"]
+    shown = process("show", first)  # a few lines, still in the output's buffer at the end
+    assert shown.returncode == 0 and shown.stdout.startswith(first), shown
+    noted = process("note", first, "called back")
+    assert noted.returncode == 0 and noted.stdout == f"note added to {first}\n", noted
+    assert as_json(run("show", first, "--json"))["notes"][-1]["text"] == "called back"
+    missing = process("show", "ICP-1999-00001")
+    assert missing.returncode == 1 and missing.stdout == "", missing
+    assert missing.stderr.count("\n") == 1 and "ICP-1999-00001" in missing.stderr
+    # A reader that leaves after the first line: no traceback, and not an error.
+    listing = shlex.join(run.command(("list", "--json"), NOW, run.db))
+    piped = subprocess.run(
+        f"{listing} | head -n 1",
+        shell=True,
+        env=env,
+        cwd=run.cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert piped.returncode == 0 and piped.stdout.count("\n") == 1, piped
+    assert "Traceback" not in piped.stderr and "Exception" not in piped.stderr, piped.stderr

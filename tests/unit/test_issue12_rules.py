@@ -502,7 +502,6 @@ def test_reasons_are_listed_or_kept_as_other(reference: Reference) -> None:
     assert reasons.chosen(S.RETURNED, "photo is blurry") == "other: photo is blurry"
     assert reasons.chosen(S.REJECTED, "other: wrong city") == "other: wrong city"
     assert reasons.chosen(S.RETURNED, "  ") == ""
-    assert reasons.chosen(S.RETURNED, "other") == ""
     assert ReasonLists(("a",), ("b",)).offered(S.REJECTED) == ("b", "other")
 
 

@@ -61,7 +61,6 @@ def test_a_reason_is_the_listed_one_it_starts_and_the_start_of_several_is_refuse
     assert REASONS.chosen(S.RETURNED, "materials-missing") == "materials missing"
     assert REASONS.chosen(S.RETURNED, "m") == "materials missing"  # nothing else starts so
     assert REASONS.chosen(S.RETURNED, "missing") == "other: missing"  # a start, not a part
-    assert REASONS.chosen(S.RETURNED, "Other: ") == ""  # no reason: the move is refused
     with pytest.raises(InvalidInput) as refused:
         REASONS.chosen(S.WITHDRAWN, "d")
     assert str(refused.value) == (
@@ -76,6 +75,14 @@ def test_withdraw_reasons_are_the_configured_ones_with_other_last() -> None:
     assert mine.offered(S.WITHDRAWN) == ("paid twice", "other")
     assert mine.chosen(S.WITHDRAWN, "Paid") == "paid twice"
     assert mine.chosen(S.WITHDRAWN, "applicant request") == "other: applicant request"
+
+
+@pytest.mark.parametrize("typed", ["other", "Other: ", " OTHER:"])
+def test_other_without_its_text_says_it_takes_words(typed: str) -> None:
+    # Not "needs a reason": the user gave one, "other", and is told what it lacks.
+    with pytest.raises(InvalidInput) as refused:
+        REASONS.chosen(S.WITHDRAWN, typed)
+    assert str(refused.value) == '"other" takes the reason in words: "other: TEXT"'
 
 
 def test_the_start_of_other_is_free_text_not_the_bare_word() -> None:
