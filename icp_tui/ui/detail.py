@@ -19,7 +19,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.css.styles import RulesMap
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, RichVisual
@@ -418,10 +420,26 @@ def _next_step(filing: Filing, status: SlaStatus, reference: Reference) -> tuple
     return "nothing: the filing is closed", ""
 
 
+#: A size that, changed, repaints but does not lay the screen out again. Textual lays it out
+#: once more whenever a layout changed a widget's size (its `virtual_size`): a filing shown in
+#: the pane, of another height, laid the screen out and painted the pane twice. The first
+#: layout already placed everything at its new size, and a scrollbar that comes or goes lays
+#: it out by itself (`show_vertical_scrollbar`), so the second changed nothing.
+_SIZE_REPAINTS = Reactive(Size(0, 0), layout=False)
+
+
+class PaneText(Static):
+    """The detail's header or body: a Static whose new height lays the screen out once."""
+
+    virtual_size = _SIZE_REPAINTS
+
+
 class FilingDetail(VerticalScroll):
     """The detail of a filing: its header stays in view, the panes open on the current stage."""
 
     BINDINGS = [Binding("escape", "leave", "Back to the table", show=False)]
+
+    virtual_size = _SIZE_REPAINTS
 
     _shown: str | None = None  # the filing shown, to know when another one comes
 
@@ -434,8 +452,8 @@ class FilingDetail(VerticalScroll):
         """Escape in the detail: the focus goes back to where it came from."""
 
     def compose(self) -> ComposeResult:
-        header = Static(Text("No filing selected.", "dim"), id="detail-header")
-        body = Static(id="detail-body")
+        header = PaneText(Text("No filing selected.", "dim"), id="detail-header")
+        body = PaneText(id="detail-body")
         for part in (header, body):
             # No links in a filing's detail: spares restyling every line of it at each paint
             # (and a repaint whenever the mouse moves over it).

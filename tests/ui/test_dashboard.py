@@ -48,6 +48,7 @@ from icp_tui.queue import Sort
 from icp_tui.services import fixed_clock
 from icp_tui.store import FilingStore
 from icp_tui.ui.app import DashboardScreen, IcpApp, make_app
+from icp_tui.ui.detail import FilingDetail
 from icp_tui.ui.modals import (
     AdvanceScreen,
     DetailScreen,
@@ -1102,6 +1103,37 @@ async def test_counts_follow_the_clock_through_a_sort_and_a_resort(
             await pilot.pause()
             assert table.health_counts() == Counter({Health.AT_RISK: 1, Health.BREACHED: 1})
         assert "✖ 1 breached" in text_of(app.dashboard.query_one(StatusLine))
+
+
+async def test_the_detail_takes_the_height_of_each_filing_shown(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    """The pane is laid out once for a filing of another height (a second layout changed
+    nothing): its scroll range, scrollbar and lines must still be the new filing's, from a
+    short filing to a tall one and back."""
+    tall = hand_filing(1, Stage.PRELIMINARY_REVIEW)
+    for k in range(30):
+        tall = add_note(tall, NOW, "bob", f"called the applicant, attempt {k}")
+    make_db([tall, hand_filing(2, Stage.PRELIMINARY_REVIEW, hours_ago=1)])
+    app = build_app(reference)
+    async with app.run_test(size=(140, 40)) as pilot:
+        detail = app.dashboard.query_one(FilingDetail)
+        await highlight(pilot, "ICP-2026-00002")
+        await wait_for(pilot, lambda: "ICP-2026-00002" in detail_text(app))
+        assert not detail.show_vertical_scrollbar and detail.max_scroll_y == 0
+        await highlight(pilot, "ICP-2026-00001")
+        await wait_for(pilot, lambda: "ICP-2026-00001" in detail_text(app))
+        await pilot.pause()
+        assert detail.show_vertical_scrollbar
+        assert "attempt 29" in text_of(detail.query_one("#detail-body", Static))
+        detail.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert "attempt 29" in screen_text(app)  # the range reaches the last note
+        await highlight(pilot, "ICP-2026-00002")
+        await wait_for(pilot, lambda: "ICP-2026-00002" in detail_text(app))
+        await pilot.pause()
+        assert not detail.show_vertical_scrollbar and detail.max_scroll_y == 0
+        assert "attempt" not in detail_text(app) and "attempt" not in screen_text(app)
 
 
 async def test_counts_follow_the_clock_through_a_filter_cleared(
