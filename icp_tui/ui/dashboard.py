@@ -75,6 +75,7 @@ from icp_tui.ui.modals import (
     WithdrawScreen,
 )
 from icp_tui.ui.querybox import QueryBox
+from icp_tui.ui.resizing import size_that_repaints
 from icp_tui.ui.status import StatusLine, fit_banner
 from icp_tui.ui.sticky import DashboardState
 from icp_tui.ui.table import COLUMNS, DOMAIN_BONUS, TABLE_NEED, FilingTable
@@ -120,6 +121,13 @@ def side_pane_width(width: int) -> int:
     table_want = table_need + COLUMNS["entity"].width + 1 + DOMAIN_BONUS
     spare = width - table_need
     return max(0, min(spare, max(PANE_MIN, min(int(width * PANE_SHARE), width - table_want))))
+
+
+class SideBySide(Horizontal):
+    """The table and the detail beside it: the query box shown or hidden resizes it, and that
+    lays the screen out once (ui/resizing.py)."""
+
+    virtual_size = size_that_repaints()
 
 
 #: Smaller than this, the layout cannot show what staff need: say so instead.
@@ -175,7 +183,7 @@ class DashboardScreen(Screen[None]):
         yield Static(id="banner")
         yield Static(id="too-small")
         yield QueryBox(app.reference, id="query")
-        with Horizontal(id="main"):
+        with SideBySide(id="main"):
             yield FilingTable(app.reference, app.clock, id="table")
             yield FilingDetail(id="detail")
         yield KeysFooter(compact=True, show_command_palette=False)

@@ -19,9 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.css.styles import RulesMap
-from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import Reactive
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, RichVisual
@@ -42,6 +40,7 @@ from icp_tui.domain.sla import (
 )
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, SlaClock, Stage, rule
 from icp_tui.domain.transitions import sms_attempts
+from icp_tui.ui.resizing import size_that_repaints
 
 #: The labels' column ("entered", "deadline", "materials").
 LABEL_WIDTH = 10
@@ -420,18 +419,10 @@ def _next_step(filing: Filing, status: SlaStatus, reference: Reference) -> tuple
     return "nothing: the filing is closed", ""
 
 
-#: A size that, changed, repaints but does not lay the screen out again. Textual lays it out
-#: once more whenever a layout changed a widget's size (its `virtual_size`): a filing shown in
-#: the pane, of another height, laid the screen out and painted the pane twice. The first
-#: layout already placed everything at its new size, and a scrollbar that comes or goes lays
-#: it out by itself (`show_vertical_scrollbar`), so the second changed nothing.
-_SIZE_REPAINTS = Reactive(Size(0, 0), layout=False)
-
-
 class PaneText(Static):
     """The detail's header or body: a Static whose new height lays the screen out once."""
 
-    virtual_size = _SIZE_REPAINTS
+    virtual_size = size_that_repaints()
 
 
 class FilingDetail(VerticalScroll):
@@ -439,7 +430,7 @@ class FilingDetail(VerticalScroll):
 
     BINDINGS = [Binding("escape", "leave", "Back to the table", show=False)]
 
-    virtual_size = _SIZE_REPAINTS
+    virtual_size = size_that_repaints()
 
     _shown: str | None = None  # the filing shown, to know when another one comes
 
