@@ -167,10 +167,9 @@ class DrawnOnce:
 class DrawnLines(RichVisual):
     """What a Static shows, its height and its lines worked out once per width.
 
-    Textual works out a Static's height from its content at each layout and draws it again to
-    paint, and a filing shown lays the screen out twice (its height, then the scrollbar that
-    follows it): four passes over every line of the detail for one cursor move. Its content
-    does not change until the next `update`, which makes a new one.
+    Textual works out a Static's height from its content at each layout and draws all of it
+    again at each paint: passes over every line of the detail, several for one cursor move.
+    Its content does not change until the next `update`, which makes a new one.
     """
 
     def __init__(self, widget: Widget, renderable: RenderableType) -> None:
@@ -424,6 +423,12 @@ class PaneText(Static):
 
     virtual_size = size_that_repaints()
 
+    def __init__(self, content: RenderableType = "", *, id: str) -> None:
+        super().__init__(content, id=id)
+        # No links in a filing's detail: spares restyling every line of it at each paint (and
+        # a repaint whenever the mouse moves over it).
+        self.set_reactive(Widget.auto_links, False)
+
 
 class FilingDetail(VerticalScroll):
     """The detail of a filing: its header stays in view, the panes open on the current stage."""
@@ -443,13 +448,8 @@ class FilingDetail(VerticalScroll):
         """Escape in the detail: the focus goes back to where it came from."""
 
     def compose(self) -> ComposeResult:
-        header = PaneText(Text("No filing selected.", "dim"), id="detail-header")
-        body = PaneText(id="detail-body")
-        for part in (header, body):
-            # No links in a filing's detail: spares restyling every line of it at each paint
-            # (and a repaint whenever the mouse moves over it).
-            part.set_reactive(Widget.auto_links, False)
-            yield part
+        yield PaneText(Text("No filing selected.", "dim"), id="detail-header")
+        yield PaneText(id="detail-body")
 
     def show(
         self,
