@@ -413,6 +413,32 @@ class _Schedule:
             yield instant, self._due.pop(instant)
 
 
+class _Approvals:
+    """A queue's approval estimates, by province and day of entry (a date ordinal), as they
+    are read, and the reviews they rest on. Apart from the queue, which its entries in review
+    would otherwise hold in a cycle with it: a queue replaced is freed by reference counting
+    alone, as it must be once frozen with the dashboard's filings (collector.py)."""
+
+    __slots__ = ("history", "known", "policy")
+
+    def __init__(self, history: ReviewHistory, policy: SlaPolicy) -> None:
+        self.history = history
+        self.policy = policy
+        self.known: dict[str, dict[int, ApprovalEstimate]] = {}
+
+    def estimate(self, entry: QueueEntry) -> ApprovalEstimate:
+        # An estimate depends on the province and the day of entry alone (it counts business
+        # days from that date): the thousands of filings in review share a few hundred.
+        known = self.known.setdefault(entry.province, {})
+        day = day_of(entry.times.entered_ts)
+        estimate = known.get(day)
+        if estimate is None:
+            estimate = known[day] = self.history.estimate(
+                entry.province, entry.times.entered_at, self.policy
+            )
+        return estimate
+
+
 class Queue:
     """All filings' entries, kept current as filings change and time passes.
 
@@ -425,11 +451,10 @@ class Queue:
     def __init__(self, reference: QueueReference, now: datetime) -> None:
         self.reference = reference
         self.window_days = window_days = reference.review_window_days
-        self.review_history = ReviewHistory((), now, window_days)
+        self._approvals = _Approvals(ReviewHistory((), now, window_days), reference.policy)
         self._window_day = now.astimezone(BEIJING).date()
-        #: Approval estimates by province and day of entry (a date ordinal), as they are read.
-        self._estimates: dict[str, dict[int, ApprovalEstimate]] = {}
-        self._estimator = self._estimate  # one bound method, shared by the entries in review
+        #: One bound method, shared by the entries in review.
+        self._estimator = self._approvals.estimate
         #: Summaries from before reviews were kept (an older PostgreSQL row): `fill_reviews`.
         self.unknown_reviews: set[str] = set()
         self.entries: dict[str, QueueEntry] = {}
@@ -528,25 +553,19 @@ class Queue:
         if not self._bulk:
             self._reestimate({filing.province, *(r.province for r in entry.reviews)})
 
-    def _estimate(self, entry: QueueEntry) -> ApprovalEstimate:
-        # An estimate depends on the province and the day of entry alone (it counts business
-        # days from that date): the thousands of filings in review share a few hundred.
-        known = self._estimates.setdefault(entry.province, {})
-        day = day_of(entry.times.entered_ts)
-        estimate = known.get(day)
-        if estimate is None:
-            estimate = known[day] = self.review_history.estimate(
-                entry.province, entry.times.entered_at, self.reference.policy
-            )
-        return estimate
+    @property
+    def review_history(self) -> ReviewHistory:
+        """The finished authority reviews of the window, by province."""
+        return self._approvals.history
 
     def _reestimate(self, provinces: Iterable[str] | None = None) -> None:
         """Forget the estimates of `provinces` (None: all), whose reviews changed."""
         self._orders.pop(Sort.ETA, None)  # estimates move by themselves: sorted afresh
+        known = self._approvals.known
         if provinces is None:
-            self._estimates.clear()
+            known.clear()
         for province in provinces or ():
-            self._estimates.pop(province, None)
+            known.pop(province, None)
 
     def _move_window(self, now: datetime) -> None:
         """The reviews counted are those of the window before `now`: once a day, drop the
@@ -557,7 +576,7 @@ class Queue:
         self._window_day = day
         changed = self.review_history.move_to(now)
         if changed is None:
-            self.review_history = ReviewHistory(
+            self._approvals.history = ReviewHistory(
                 (r for e in self.entries.values() for r in e.reviews), now, self.window_days
             )
         self._reestimate(changed)

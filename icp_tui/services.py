@@ -198,7 +198,7 @@ class FilingService:
 
     def time_machine(self) -> TimeMachine:
         """Rebuilds the queue as it was at past instants, from what the store last read."""
-        return TimeMachine(self.reference, self.store.summaries, self.get)
+        return TimeMachine(self.reference, self.store.summaries, self.get, self.store.for_rebuild)
 
     def ids(self) -> list[str]:
         """Ids of all filings, oldest first."""

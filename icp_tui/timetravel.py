@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 from icp_tui.config import Reference
-from icp_tui.domain.asof import as_of
+from icp_tui.domain.asof import Record, as_of, summary_as_of
 from icp_tui.domain.collector import gc_paused
 from icp_tui.domain.errors import InvalidInput
 from icp_tui.domain.filing import BEIJING, MAX_YEAR, MIN_YEAR, Filing, stamp
@@ -61,20 +61,21 @@ class _Kept:
     so far, by how many of its entries they include (the state at an instant depends on that
     alone: stepping back to an instant seen before rebuilds nothing)."""
 
-    __slots__ = ("filing", "states", "times")
+    __slots__ = ("record", "states", "times")
 
-    def __init__(self, filing: Filing) -> None:
-        self.filing = filing
-        self.times = sorted(entry.at.timestamp() for entry in filing.history)
+    def __init__(self, record: Record | Filing) -> None:
+        self.record = record
+        self.times = sorted(entry.at.timestamp() for entry in record.history)
         self.states: dict[int, FilingSummary | None] = {}
 
 
 class TimeMachine:
     """Rebuilds the queue of a store at past instants.
 
-    `summaries` lists the store's current summaries; `record` reads one full record. Records
-    read are kept (with the times of their history entries, and what was rebuilt of them)
-    for the next instant asked.
+    `summaries` lists the store's current summaries; `record` reads one whole filing, and
+    `for_rebuild` one as a step in time needs it (`Store.for_rebuild`). Those read are kept
+    (with the times of their history entries, and what was rebuilt of them) for the next
+    instant asked.
     """
 
     def __init__(
@@ -82,24 +83,26 @@ class TimeMachine:
         reference: Reference,
         summaries: Callable[[], Iterable[FilingSummary]],
         record: Callable[[str], Filing],
+        for_rebuild: Callable[[str], Record | Filing] | None = None,
     ) -> None:
         self.reference = reference
         self._summaries = summaries
         self._record = record
+        self._for_rebuild = for_rebuild or record
         self._records: dict[str, _Kept] = {}
 
     def _kept(self, summary: FilingSummary) -> _Kept:
         """The filing's record, read once per version."""
         kept = self._records.get(summary.id)
-        if kept is None or kept.filing.version != summary.version:
-            kept = self._records[summary.id] = _Kept(self._record(summary.id))
+        if kept is None or kept.record.version != summary.version:
+            kept = self._records[summary.id] = _Kept(self._for_rebuild(summary.id))
         return kept
 
     def filing_at(self, summary: FilingSummary, at: datetime) -> Filing | None:
         """The whole filing as it was at `at` (None: not submitted yet)."""
         if summary.created_ts > at.timestamp():
             return None
-        return as_of(self._kept(summary).filing, at)
+        return as_of(self._record(summary.id), at)
 
     def summary_at(self, summary: FilingSummary, at: datetime | None) -> FilingSummary | None:
         """What the queue needs of the filing as it was at `at` (None: as it is now; the
@@ -111,11 +114,10 @@ class TimeMachine:
             return summary  # unchanged since: no record is read
         kept = self._kept(summary)
         if at is None:
-            return summarize(kept.filing)
+            return summarize(kept.record)
         count = bisect_right(kept.times, stamp)
         if count not in kept.states:
-            filing = as_of(kept.filing, at)
-            kept.states[count] = None if filing is None else summarize(filing)
+            kept.states[count] = summary_as_of(kept.record, at)
         return kept.states[count]
 
     def filings_at(self, at: datetime) -> Iterator[Filing]:
@@ -129,7 +131,10 @@ class TimeMachine:
         """The whole queue as it was at `at`, evaluated then (only `province`'s filings, as
         `FilingService.province_queue` has them)."""
         queue = Queue(self.reference, at)
-        with queue.loading():
+        # Thousands of records read and kept, as in `changes`: without the collector (its
+        # collections scanned every loaded filing, again and again: 1.5 s of a day back's
+        # `list --as-of` at 50,000 filings).
+        with gc_paused(long_lived=True), queue.loading():
             for summary in self._summaries():
                 if province is not None and summary.province != province:
                     continue

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from icp_tui.domain.errors import HistoryOutOfOrder, InvalidRecord
 from icp_tui.domain.stages import CLOSED, Stage, can_move
@@ -57,6 +57,29 @@ class Transition:
     def moved(self) -> bool:
         """A move between stages; otherwise a change recorded in place (note, ticket, ...)."""
         return self.source is not self.target
+
+
+class HistoryEntry(Protocol):
+    """What reading a history needs of an entry: a Transition, or the lighter entry a step
+    in time reads records into (`asof.Entry`)."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def by(self) -> str: ...
+    @property
+    def source(self) -> Stage | None: ...
+    @property
+    def target(self) -> Stage: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def undo(self) -> bool: ...
+    @property
+    def moved(self) -> bool: ...
+
+
+E = TypeVar("E", bound=HistoryEntry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +138,7 @@ class Filing:
     @property
     def last_move(self) -> Transition:
         """The history entry that put the filing in its current stage."""
-        return next(entry for entry in reversed(self.history) if entry.moved)
+        return last_move(self.history)
 
     @property
     def latest_at(self) -> datetime:
@@ -152,6 +175,11 @@ class Filing:
                 "history: nothing was changed"
             )
         return replace(self, version=self.version + 1, updated_at=at, updated_by=by, **fields)
+
+
+def last_move(history: Sequence[E]) -> E:
+    """The entry of `history` that put the filing in the stage it ends in."""
+    return next(entry for entry in reversed(history) if entry.moved)
 
 
 def _submits(entry: Transition) -> bool:
@@ -254,6 +282,15 @@ def _plain_filing(record: Any) -> Filing | None:
     """The common, valid record read without the per-field reader (None: anything unusual,
     for `_checked_filing` to read or explain). A step in time at 50,000 filings decodes
     thousands of records: the reader was half of each."""
+    fields = plain_fields(record, Transition)
+    return None if fields is None else Filing(*fields)
+
+
+def plain_fields(
+    record: Any, entry: Callable[[datetime, str, Stage | None, Stage, str, bool], E]
+) -> tuple[Any, ...] | None:
+    """The fields of a common, valid record in `Filing`'s order, its history entries made by
+    `entry` (None: anything unusual, for the per-field reader)."""
     try:
         texts = (record["id"], record["domain"], record["entity"], record["province"])
         if not all(type(text) is str and text for text in texts):
@@ -280,12 +317,12 @@ def _plain_filing(record: Any) -> Filing | None:
         if entered is None:
             return None
         submitted = _plain_time(record.get("submitted_at")) or entered
-        history = tuple(_transition("", i, item) for i, item in enumerate(listed[0]))
+        history = tuple(_plain_entry(item, entry) for item in listed[0])
         notes = tuple(_plain_note(item) for item in listed[1])
         if not history:
             return None
         assignee, ticket, icp_number, updated_by = optional
-        return Filing(
+        return (
             *texts[:3],
             _ENTITY_TYPE_BY_ID[record["entity_type"]],
             texts[3],
@@ -426,7 +463,20 @@ def _out_of_range(moment: datetime) -> bool:
     return moment.utcoffset() is None or not MIN_YEAR < moment.year < MAX_YEAR
 
 
-def check_history(filing: Filing) -> None:
+class WithHistory(Protocol):
+    """What checking a history reads of a filing (a Filing, or a record read for a rebuild)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def stage(self) -> Stage: ...
+    @property
+    def entered_at(self) -> datetime: ...
+    @property
+    def history(self) -> Sequence[HistoryEntry]: ...
+
+
+def check_history(filing: WithHistory) -> None:
     """Refuse a filing whose history contradicts itself or its stage."""
     where = f"filing {filing.id!r}"
     if not filing.history:
@@ -465,7 +515,7 @@ def check_history(filing: Filing) -> None:
             f"{where}: stage is {filing.stage} but its history ends in {previous.target}"
         )
     # An undo puts the clock back to when the filing first entered the stage it returns to.
-    move = filing.last_move
+    move = last_move(filing.history)
     if move.at != filing.entered_at and not (move.undo and filing.entered_at <= move.at):
         raise InvalidRecord(
             f"{where}: entered_at {filing.entered_at.isoformat()} is not the time of its "
@@ -473,7 +523,7 @@ def check_history(filing: Filing) -> None:
         )
 
 
-def _undoes_into(history: tuple[Transition, ...], entry: Transition) -> bool:
+def _undoes_into(history: Sequence[HistoryEntry], entry: HistoryEntry) -> bool:
     """An undo returns to a stage the filing really was in before."""
     return any(t.target is entry.target for t in history if t.at <= entry.at and t is not entry)
 
@@ -485,28 +535,37 @@ def _transition(where: str, index: int, item: dict[str, Any]) -> Transition:
     # Opening 50,000 filings reads ~250,000 of these: take the common, valid case without the
     # per-field reader, and let the checked path below explain anything unusual.
     try:
-        at = datetime.fromisoformat(item["at"])
-        by, source, reason = item["by"], item.get("from"), item.get("reason", "")
-        undo = item.get("undo", False)
-        if (
-            at.tzinfo is not None
-            and MIN_YEAR < at.year < MAX_YEAR
-            and type(by) is str
-            and by
-            and (type(reason) is str)
-            and type(undo) is bool
-        ):
-            return Transition(
-                at,
-                by,
-                None if source is None else _STAGE_BY_ID[source],
-                _STAGE_BY_ID[item["to"]],
-                reason,
-                undo,
-            )
+        return _plain_entry(item, Transition)
     except (KeyError, TypeError, ValueError):
         pass
     return _checked_transition(where, index, item)
+
+
+def _plain_entry(
+    item: Any, entry: Callable[[datetime, str, Stage | None, Stage, str, bool], E]
+) -> E:
+    """A stored history entry as `_checked_transition` accepts it, made by `entry`; KeyError,
+    TypeError or ValueError for anything unusual."""
+    at = datetime.fromisoformat(item["at"])
+    by, source, reason = item["by"], item.get("from"), item.get("reason", "")
+    undo = item.get("undo", False)
+    if (
+        at.tzinfo is not None
+        and MIN_YEAR < at.year < MAX_YEAR
+        and type(by) is str
+        and by
+        and (type(reason) is str)
+        and type(undo) is bool
+    ):
+        return entry(
+            at,
+            by,
+            None if source is None else _STAGE_BY_ID[source],
+            _STAGE_BY_ID[item["to"]],
+            reason,
+            undo,
+        )
+    raise ValueError(item)
 
 
 def _checked_transition(where: str, index: int, item: dict[str, Any]) -> Transition:

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from icp_tui.domain.errors import InvalidRecord
-from icp_tui.domain.filing import EntityType, Filing, Transition, once_per_moment
+from icp_tui.domain.filing import (
+    Checklist,
+    EntityType,
+    HistoryEntry,
+    once_per_moment,
+)
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, Stage
 
 #: Written into the store's summary sidecar: bump it whenever `to_row`/`from_row` change, so
@@ -178,7 +183,40 @@ def _stretches(pairs: Any, moved: float) -> tuple[tuple[float, float], ...]:
     return tuple(result)
 
 
-def summarize(filing: Filing) -> FilingSummary:
+class Summarized(Protocol):
+    """What a summary is made of: a Filing, or a record read for a rebuild (`asof.Record`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def domain(self) -> str: ...
+    @property
+    def entity(self) -> str: ...
+    @property
+    def entity_type(self) -> EntityType: ...
+    @property
+    def province(self) -> str: ...
+    @property
+    def stage(self) -> Stage: ...
+    @property
+    def entered_at(self) -> datetime: ...
+    @property
+    def submitted_at(self) -> datetime: ...
+    @property
+    def assignee(self) -> str | None: ...
+    @property
+    def ticket(self) -> str | None: ...
+    @property
+    def checklist(self) -> Checklist: ...
+    @property
+    def sms_sent_at(self) -> datetime | None: ...
+    @property
+    def history(self) -> Sequence[HistoryEntry]: ...
+
+
+def summarize(filing: Summarized) -> FilingSummary:
     """The summary of a (checked) filing."""
     # One epoch time per datetime object: a filing built in one go (an import) shares one
     # between several of its times, and timestamp() is most of the rest of the cost.
@@ -191,7 +229,7 @@ def summarize(filing: Filing) -> FilingSummary:
     history = filing.history
     first = history[0]
     order_start = latest = first.at
-    last: Transition | None = None  # the latest move
+    last: HistoryEntry | None = None  # the latest move
     submitted = filing.submitted_at
     stretches = []
     reviewed = False
@@ -235,7 +273,7 @@ def summarize(filing: Filing) -> FilingSummary:
     )
 
 
-def authority_reviews(history: tuple[Transition, ...]) -> Iterator[tuple[datetime, datetime]]:
+def authority_reviews(history: Sequence[HistoryEntry]) -> Iterator[tuple[datetime, datetime]]:
     """When each finished authority review of a history was entered and decided, oldest first.
 
     A decision that was later undone does not count; the review it reopened keeps its first

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
+from icp_tui.domain.asof import Record
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.summary import FilingSummary
 
@@ -43,6 +44,11 @@ class Store(Protocol):
 
     def get(self, filing_id: str) -> Filing:
         """The whole filing as last read; UnknownFiling if there is none."""
+        ...
+
+    def for_rebuild(self, filing_id: str) -> Record | Filing:
+        """The filing as last read, as a step in time reads it: an `asof.Record` where that
+        is cheaper; UnknownFiling if there is none."""
         ...
 
     def summary(self, filing_id: str) -> FilingSummary:

@@ -23,9 +23,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import orjson
 
+from icp_tui.domain.asof import Record
 from icp_tui.domain.collector import gc_paused
 from icp_tui.domain.errors import UnknownFiling
 from icp_tui.domain.filing import Filing, check_filing, from_record, stamp, to_record
@@ -76,6 +78,7 @@ from icp_tui.store.state import (
     apply_journal,
     build_state,
     decode,
+    decode_for_rebuild,
     take_fold,
 )
 from icp_tui.store.watching import FolderWatch, WatchUnavailable
@@ -86,6 +89,9 @@ COMPACTION_GRACE = 30.0
 #: poll() lists changed filings up to this many; beyond it says "reloaded" (None) instead,
 #: so a wholesale change does not build tens of thousands of Filing objects at once.
 POLL_LIST_LIMIT = 2000
+
+#: What a record is decoded into: a Filing, or a record read for a rebuild.
+D = TypeVar("D", Filing, Record | Filing)
 
 
 class FilingStore:
@@ -248,7 +254,12 @@ class FilingStore:
         DatabaseCorrupt if its stored record turns out to be bad (see journal.py).
         """
         with self._mutex:
-            return self._decode(filing_id)
+            return self._decode(filing_id, decode)
+
+    def for_rebuild(self, filing_id: str) -> Record | Filing:
+        """The filing as last read, as a step in time reads it (`decode_for_rebuild`)."""
+        with self._mutex:
+            return self._decode(filing_id, decode_for_rebuild)
 
     def summary(self, filing_id: str) -> FilingSummary:
         """The summary of the filing as last read (from memory); UnknownFiling if there is none."""
@@ -329,7 +340,7 @@ class FilingStore:
         else is refused with StaleChange; None acts on whatever is current.
         """
         with self._writing():
-            current = self._decode(filing_id)
+            current = self._decode(filing_id, decode)
             state = self._loaded()
             if expected_version is not None and current.version != expected_version:
                 raise StaleChange(_stale_message(current), current)
@@ -471,14 +482,14 @@ class FilingStore:
         if old is not None and old.records is not None and old.records is not state.records:
             old.records.let_go()
 
-    def _decode(self, filing_id: str) -> Filing:
+    def _decode(self, filing_id: str, reader: Callable[[Path, StoreState, str], D]) -> D:
         """The filing as last read; if its base was rewritten in place since (so its record
         may no longer be where it was), the database is read again first."""
         try:
-            return decode(self.path, self._loaded(), filing_id)
+            return reader(self.path, self._loaded(), filing_id)
         except BaseChanged:
             self._reload()
-            return decode(self.path, self._loaded(), filing_id)
+            return reader(self.path, self._loaded(), filing_id)
 
     def _check_access(self, state: StoreState) -> None:
         """Decide whether this handle may write, and say why not."""

@@ -38,6 +38,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb, set_json_dumps, set_json_loads
 
+from icp_tui.domain.asof import Record
 from icp_tui.domain.errors import InvalidRecord, UnknownFiling
 from icp_tui.domain.filing import Filing, from_record, to_record
 from icp_tui.domain.summary import FilingSummary, summarize
@@ -286,6 +287,11 @@ class PostgresStore:
                     "which filing_versions does not hold"
                 )
             return self._decode(filing_id, row[0])
+
+    def for_rebuild(self, filing_id: str) -> Record | Filing:
+        """The filing at the version last read, for a step in time: as `get` reads it (the
+        light record is the file store's saving; a row here is fetched one at a time)."""
+        return self.get(filing_id)
 
     def poll(self) -> list[Filing] | None:
         """What changed since the last load() or poll(): the rows whose change number is above

@@ -85,6 +85,21 @@ def test_an_empty_database_opens(backend: Backend) -> None:
     assert store.poll() == []
 
 
+def test_for_a_step_in_time_a_filing_reads_as_it_was_last_read(
+    stores: tuple[Store, Store],
+) -> None:
+    """`for_rebuild`: the same filing as `get` (what a summary of it, at any instant, reads
+    alike), at the version last read, and UnknownFiling for an id there is none of."""
+    first, second = stores
+    second.commit(fid(1), lambda f: add_note(f, LATER, "bob", "called"), 1)
+    for store, version in ((first, 1), (second, 2)):
+        read = store.for_rebuild(fid(1))
+        assert read.version == version
+        assert summarize(read) == summarize(store.get(fid(1))) == store.summary(fid(1))
+    with pytest.raises(UnknownFiling):
+        first.for_rebuild(fid(9))
+
+
 def test_a_commit_is_one_version_on_and_seen_by_others(stores: tuple[Store, Store]) -> None:
     mine, theirs = stores
     saved = mine.commit(fid(1), noter("called the applicant"), expected_version=1)

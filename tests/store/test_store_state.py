@@ -11,6 +11,7 @@ import orjson
 import pytest
 from store_helpers import T0, fid, make_filing
 
+from icp_tui.domain.asof import Record
 from icp_tui.domain.errors import UnknownFiling
 from icp_tui.domain.filing import Filing, to_record
 from icp_tui.domain.summary import summarize
@@ -25,7 +26,7 @@ from icp_tui.store.journal import (
     SummaryRead,
     journal_path,
 )
-from icp_tui.store.state import apply_journal, build_state, decode
+from icp_tui.store.state import apply_journal, build_state, decode, decode_for_rebuild
 
 PATH = Path("/nowhere/filings.json")  # only named in messages: nothing is opened
 GENERATION = 3
@@ -102,6 +103,23 @@ def test_through_the_sidecar_a_bad_record_is_refused_only_when_decoded() -> None
     damaged = r"ICP-2026-00001.*is damaged: its record is not JSON$"
     with pytest.raises(DatabaseCorrupt, match=damaged):
         decode(PATH, state, fid(1))
+
+
+def test_a_step_in_time_reads_a_record_as_decode_does_and_refuses_what_it_refuses() -> None:
+    """`decode_for_rebuild`: the light record of a valid filing (its summary the filing's),
+    and for a damaged one decode's own refusal, not a summary of the damage."""
+    state, _ = build_state(PATH, snapshot(FILINGS), None)
+    light = decode_for_rebuild(PATH, state, fid(2))
+    assert isinstance(light, Record) and summarize(light) == summarize(FILINGS[1])
+    records = [(1, b'{"id": "ICP-2026-00001", "broken', 2), (2, raw(noted(FILINGS[1])), 3)]
+    state, _ = build_state(PATH, snapshot(FILINGS[:2], records=records), None)
+    with pytest.raises(DatabaseCorrupt, match=r"ICP-2026-00001.*is damaged: its record is not"):
+        decode_for_rebuild(PATH, state, fid(1))
+    # A record of another version than its summary says: decode names the mismatch.
+    with pytest.raises(DatabaseCorrupt, match=r"holds filing 'ICP-2026-00002' version 2"):
+        decode_for_rebuild(PATH, state, fid(2))
+    with pytest.raises(UnknownFiling):
+        decode_for_rebuild(PATH, state, fid(7))
 
 
 def test_without_the_sidecar_a_bad_record_is_refused_with_its_line() -> None:

@@ -1,19 +1,24 @@
 """A filing as it was at a past instant, rebuilt from its history: before, between and after
 moves, notes, assignments and tickets; and, for any history the actions can make, the rebuild
-at every instant equals the filing as it was then (so at the latest one, today's record)."""
+at every instant equals the filing as it was then (so at the latest one, today's record).
+
+A step in time reads records the light way (`read_for_rebuild`) and summarizes them at an
+instant without making the Filing (`summary_as_of`): for any history, and any damage done to
+its stored form, that is what the checked reader and the rebuild give, or it declines."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from unit_helpers import S, bj
 
 from icp_tui.domain import transitions as t
-from icp_tui.domain.asof import as_of, rebuild
-from icp_tui.domain.errors import IcpError, TransitionNotAllowed
-from icp_tui.domain.filing import EntityType, Filing, Transition
+from icp_tui.domain.asof import Entry, as_of, read_for_rebuild, rebuild, summary_as_of
+from icp_tui.domain.errors import IcpError, InvalidRecord, TransitionNotAllowed
+from icp_tui.domain.filing import EntityType, Filing, Transition, from_record, to_record
 from icp_tui.domain.summary import summarize
 
 T0 = bj(2026, 11, 23, 9)  # a Monday
@@ -233,6 +238,14 @@ def test_the_rebuild_at_any_instant_is_the_filing_as_it_was(
             undone_notes = True
         states.append(changed)
     final = states[-1]
+    light = read_for_rebuild(to_record(final))
+    assert light is not None  # what the actions write is read the light way
+    instants = [T0 - timedelta(seconds=1), *(s.latest_at for s in states)]
+    for at in [*instants, final.latest_at + timedelta(days=1)]:
+        rebuilt = as_of(final, at)
+        expected = None if rebuilt is None else summarize(rebuilt)
+        assert summary_as_of(final, at) == expected
+        assert summary_as_of(light, at) == expected
     # At the latest instant: today's record, field by field.
     assert rebuild(final, final.latest_at) == final
     assert rebuild(final, final.latest_at + timedelta(days=1)) == final
@@ -240,3 +253,103 @@ def test_the_rebuild_at_any_instant_is_the_filing_as_it_was(
         return  # an undone note's text is gone: earlier states cannot be compared whole
     for state in states:
         assert rebuild(final, state.latest_at) == state
+
+
+def test_a_record_is_read_the_light_way_with_the_same_fields() -> None:
+    final = story()[-1]
+    light = read_for_rebuild(to_record(final))
+    assert light is not None
+    assert light.history == tuple(Entry(e.at, e.by, e.source, e.target, e.reason, e.undo)
+                                  for e in final.history)  # fmt: skip
+    assert light._replace(history=final.history) == tuple(  # type: ignore[comparison-overlap]
+        getattr(final, name) for name in light._fields
+    )
+    assert summary_as_of(light, minutes(45)) == summarize(states_at(45))
+
+
+def states_at(minute: int) -> Filing:
+    rebuilt = rebuild(story()[-1], minutes(minute))
+    assert rebuilt is not None
+    return rebuilt
+
+
+# -- damaged stored forms: the light reader declines whatever the checked reader refuses ----
+
+#: Values a damaged record may hold in place of any field.
+DAMAGE = st.sampled_from(
+    [None, "", "x", 0, 1, -1, 2.5, True, [], {}, "2026-11-23T09:00:00", "2026-11-23T09:00:00+08:00",
+     "1969-01-01T00:00:00+08:00", "approved", "returned", "preliminary_review", "note added",
+     "ticket TK1", "assigned to bob", "unassigned", "company", "Zhejiang", "ICP-2026-00001"]
+)  # fmt: skip
+TOP = ["id", "version", "domain", "entity", "entity_type", "province", "stage", "entered_at",
+       "submitted_at", "assignee", "checklist", "ticket", "icp_number", "notes", "history",
+       "updated_at", "updated_by", "sms_sent_at"]  # fmt: skip
+ITEM = ["at", "by", "from", "to", "reason", "undo"]
+
+
+def _damaged(record: dict[str, object], where: str, index: int, key: str, value: object) -> None:
+    """Put `value` for `key` in the record itself, or in one of its history entries or notes
+    (None: the key taken out; "swap": an entry swapped with the next)."""
+    if where == "top":
+        if value is None:
+            record.pop(key, None)
+        else:
+            record[key] = value
+        return
+    items = record.get(where)
+    if not isinstance(items, list) or not items:
+        return  # damaged already
+    i = index % len(items)
+    if key == "swap":
+        j = (i + 1) % len(items)
+        items[i], items[j] = items[j], items[i]
+    elif not isinstance(items[i], dict):
+        return
+    elif value is None:
+        items[i].pop(key, None)
+    else:
+        items[i][key] = value
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["top", "history", "notes"]),
+            st.integers(0, 20),
+            st.sampled_from([*TOP, *ITEM, "swap", "text"]),
+            DAMAGE,
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_the_light_reader_declines_what_the_checked_reader_refuses(
+    damage: list[tuple[str, int, str, object]],
+) -> None:
+    final = story()[-1]
+    record = to_record(final)
+    for where, index, key, value in damage:
+        _damaged(record, where, index, key, value)
+    light = read_for_rebuild(record)
+    try:
+        checked = from_record(record)
+    except (InvalidRecord, ValueError, TypeError, KeyError, AttributeError):
+        assert light is None
+        return
+    if light is None:
+        return  # unusual but valid: read the checked way
+    for state in story():
+        at = state.latest_at
+        rebuilt = as_of(checked, at)
+        assert summary_as_of(light, at) == (None if rebuilt is None else summarize(rebuilt))
+
+
+def test_the_light_reader_declines_a_history_the_stage_table_refuses() -> None:
+    record = to_record(story()[-1])
+    assert read_for_rebuild(record) is not None
+    record["history"][3]["to"] = "approved"  # awaiting_photo -> approved
+    record["history"][4]["from"] = "approved"
+    with pytest.raises(InvalidRecord):
+        from_record(record)
+    assert read_for_rebuild(record) is None

@@ -4,6 +4,8 @@ recomputes them, and the window moving a day drops the reviews that left it."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import datetime, timedelta
 
 from unit_helpers import S, bj
@@ -86,3 +88,20 @@ def test_the_likely_approval_order_follows_estimates_moved_by_a_review_closing()
     assert by_eta() == ["ICP-2026-00011", "ICP-2026-00010"]
     queue.put(approve(in_review(5, bj(2026, 11, 2, 10)), bj(2026, 11, 5, 11)))  # Hebei: 3 bd
     assert by_eta() == ["ICP-2026-00010", "ICP-2026-00011"]
+
+
+def test_a_queue_let_go_is_freed_without_the_cycle_collector() -> None:
+    """The dashboard freezes what it holds (collector.py), and no collection scans what is
+    frozen: a queue it replaces (a database read afresh) must be freed by reference counting
+    alone, so its entries in review hold its estimates without holding it in a cycle."""
+    queue = Queue(REFERENCE, NOW)
+    for n in range(3):
+        queue.put(in_review(n, NOW - timedelta(days=3 + n)))
+    assert all(entry.eta is not None for entry in queue.entries.values())
+    gone = weakref.ref(queue)
+    gc.disable()
+    try:
+        del queue
+        assert gone() is None
+    finally:
+        gc.enable()
