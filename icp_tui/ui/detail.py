@@ -6,6 +6,7 @@ Everything is built as Rich `Text` from data (never markup), so a domain or note
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -478,7 +479,14 @@ class FilingDetail(VerticalScroll):
             # not where the previous one was scrolled to. The same filing changing keeps
             # the reader's place.
             self._shown = filing.id
-            self.call_after_refresh(self._scroll_to_current, parts[:-2])
+            before = parts[:-2]
+            offset = self._offset(before)
+            if offset is not None and self.show_vertical_scrollbar and offset <= self.max_scroll_y:
+                # The scroll range reaches it already: scrolled now, the pane is painted once
+                # (its new height only clamps the offset as the later scroll would).
+                self.scroll_to(y=offset, animate=False, immediate=True)
+            else:  # its new height (or width) takes effect at the next layout: scrolled then
+                self.call_after_refresh(self._scroll_to_current, before)
 
     def _drawing(self, part: RenderableType, kept: dict[StagePanel, DrawnOnce]) -> DrawnOnce:
         """`part`, drawn once; a stage's pane that reads as one shown before keeps its drawing:
@@ -489,14 +497,20 @@ class FilingDetail(VerticalScroll):
         self._drawings[part] = drawing
         return drawing
 
-    def _scroll_to_current(self, before: list[RenderableType]) -> None:
+    def _scroll_to_current(self, before: Sequence[RenderableType]) -> None:
+        offset = self._offset(before)
+        if offset is not None:
+            self.scroll_to(y=offset, animate=False, immediate=True)
+
+    def _offset(self, before: Sequence[RenderableType]) -> int | None:
+        """How many lines `before` (the parts above the current stage) take in the pane (None:
+        the pane has no width)."""
         width = self.scrollable_content_region.width
         if width <= 0:
-            return
+            return None
         console = self.app.console
         options = console.options.update_width(width)
-        offset = sum(len(console.render_lines(part, options, pad=False)) for part in before)
-        self.scroll_to(y=offset, animate=False, immediate=True)
+        return sum(len(console.render_lines(part, options, pad=False)) for part in before)
 
     def action_leave(self) -> None:
         self.post_message(self.Left())

@@ -1136,6 +1136,32 @@ async def test_the_detail_takes_the_height_of_each_filing_shown(
         assert "attempt" not in detail_text(app) and "attempt" not in screen_text(app)
 
 
+async def test_from_a_long_filing_to_another_the_pane_opens_on_its_current_stage(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    """Where the pane's scroll range already reaches the next filing's current stage, it
+    scrolls there at once (painted once): it must land on that stage's title, as when it
+    scrolled after the new height was laid out."""
+    filings = []
+    for n in (1, 2):
+        filing = hand_filing(n, Stage.AUTHORITY_REVIEW, hours_ago=n)
+        for k in range(30):  # notes under the current stage: the range reaches far down
+            filing = add_note(filing, NOW, "bob", f"called the applicant, attempt {k}")
+        filings.append(filing)
+    make_db(filings)
+    app = build_app(reference)
+    async with app.run_test(size=(140, 40)) as pilot:
+        detail = app.dashboard.query_one(FilingDetail)
+        body = detail.query_one("#detail-body", Static)
+        for fid in ("ICP-2026-00001", "ICP-2026-00002", "ICP-2026-00001"):
+            await highlight(pilot, fid)
+            await wait_for(pilot, lambda fid=fid: fid in detail_text(app))
+            await pilot.pause()
+            title = next(i for i, line in enumerate(text_of(body).splitlines()) if "▶" in line)
+            assert 0 < title < detail.max_scroll_y  # scrolled there, not clamped
+            await wait_for(pilot, lambda title=title: round(detail.scroll_y) == title)
+
+
 async def test_counts_follow_the_clock_through_a_filter_cleared(
     make_db: MakeDb, reference: Reference
 ) -> None:
