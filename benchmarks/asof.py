@@ -77,7 +77,9 @@ def median_of(runs: int, measure: object) -> float:
 
 async def dashboard_steps(db: Path) -> list[tuple[str, float, float]]:
     reference = load_reference(Settings())
-    app = make_app(db, reference, settings=Settings(db_path=db), clock=fixed_clock(NOW))
+    app = make_app(
+        db, reference, settings=Settings(db_path=db), clock=fixed_clock(NOW), first_rows=0
+    )
     freeze_loaded()
     figures: list[tuple[str, float, float]] = []
     async with app.run_test(size=(120, 40)) as pilot:
@@ -124,7 +126,7 @@ def opening(db: Path, runs: int) -> tuple[float, float]:
 
     def build() -> float:
         start = time.perf_counter()
-        make_app(db, reference, settings=Settings(db_path=db), clock=fixed_clock(NOW))
+        make_app(db, reference, settings=Settings(db_path=db), clock=fixed_clock(NOW), first_rows=0)
         return time.perf_counter() - start
 
     full = median_of(runs, build)

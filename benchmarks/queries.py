@@ -57,7 +57,12 @@ def build(db: Path, actor: str) -> object:
 
     settings = Settings(db_path=db)
     return make_app(
-        db, load_reference(settings), settings=settings, clock=fixed_clock(now()), actor=actor
+        db,
+        load_reference(settings),
+        settings=settings,
+        clock=fixed_clock(now()),
+        actor=actor,
+        first_rows=0,  # the whole queue at once: a query while it loads only says so
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,12 +19,14 @@ from typing import TYPE_CHECKING
 
 from icp_tui.config import Reference
 from icp_tui.domain import transitions
+from icp_tui.domain.collector import gc_paused
 from icp_tui.domain.errors import IcpError, InvalidInput, TransitionNotAllowed
 from icp_tui.domain.filing import BEIJING, EntityType, Filing
 from icp_tui.domain.naming import resolve_filing_id
+from icp_tui.domain.sla import Health
 from icp_tui.domain.stages import CLOSED, REASONED_STAGES, Stage, named
 from icp_tui.domain.summary import FilingSummary
-from icp_tui.queue import Queue, QueueReference, fill_reviews
+from icp_tui.queue import Queue, QueueReference, fill_reviews, most_urgent
 from icp_tui.store import (
     DatabaseExists,
     DatabaseMissing,
@@ -97,23 +100,34 @@ def load_queue(
     *,
     reread: bool,
     province: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Queue:
     """The queue of every filing in `store` at `now`, from the summaries (no record decoded).
 
     With `reread` the database is read afresh first; without, the queue is rebuilt from what
     the store last read (after `poll()` said it reloaded: None). With `province`, only that
-    province's filings (see `FilingService.province_queue`).
+    province's filings (see `FilingService.province_queue`). `progress(done, total)` is told
+    every PROGRESS_STEP filings put (not with `reread`).
     """
     queue = Queue(reference, now)
-    with queue.loading():
+    # The entries live as long as the queue: as when the store loads (gc_paused there).
+    with queue.loading(), gc_paused(long_lived=True):
         if reread:
             store.load(queue.put)
         else:
-            for summary in store.summaries():
+            summaries = store.summaries()
+            total = len(summaries)
+            for done, summary in enumerate(summaries, 1):
                 if province is None or summary.province == province:
                     queue.put(summary)
+                if progress is not None and done % PROGRESS_STEP == 0:
+                    progress(done, total)
     fill_reviews(queue, store.get)  # summaries written before finished reviews were kept
     return queue
+
+
+#: How often `load_queue` tells its progress: 20 times at 100,000 filings.
+PROGRESS_STEP = 5000
 
 
 @dataclass(frozen=True)
@@ -186,9 +200,15 @@ class FilingService:
         """Read the whole database afresh into a new queue (no record is decoded)."""
         return load_queue(self.store, self.reference, self.now(), reread=True)
 
-    def queue(self) -> Queue:
-        """A new queue from the summaries already read (after a poll said to reload)."""
-        return load_queue(self.store, self.reference, self.now(), reread=False)
+    def queue(self, progress: Callable[[int, int], None] | None = None) -> Queue:
+        """A new queue from the summaries already read (after a poll said to reload, or
+        after `first_rows`); `progress(done, total)` follows the work."""
+        return load_queue(self.store, self.reference, self.now(), reread=False, progress=progress)
+
+    def first_rows(self, count: int) -> tuple[Queue, Counter[Health]]:
+        """The queue of the `count` most urgent filings already read, and the counts per
+        health of them all: what the dashboard shows while `queue()` builds the rest."""
+        return most_urgent(self.store.summaries(), self.reference, self.now(), count)
 
     def province_queue(self, province: str) -> Queue:
         """The queue of `province`'s filings alone, from the summaries already read: a

@@ -131,15 +131,7 @@ class SlaTimes(NamedTuple):
 
     def health(self, now: float) -> Health:
         """Health at `now` (epoch seconds): O(1)."""
-        if self.clock is SlaClock.STOPPED:
-            return Health.DONE
-        if self.clock is SlaClock.PAUSED:
-            return Health.WAITING
-        if now >= self.breach_at:
-            return Health.BREACHED
-        if now >= self.risk_at:
-            return Health.AT_RISK
-        return Health.ON_TRACK
+        return _health(self.clock, self.risk_at, self.breach_at, now)
 
     def escalate(self, now: float) -> bool:
         """Alibaba Cloud review has taken more than 3 bd since the latest submission."""
@@ -167,11 +159,27 @@ class SlaTimes(NamedTuple):
 
     def sort_key(self, health: Health) -> float:
         """Within a health: most overdue / soonest due / longest waiting / latest closed first."""
-        if health is Health.WAITING:
-            return self.entered_ts
-        if health is Health.DONE:
-            return -self.entered_ts
-        return NEVER if self.due_ts is None else self.due_ts
+        return _sort_key(health, self.entered_ts, self.due_ts)
+
+
+def _health(clock: SlaClock, risk_at: float, breach_at: float, now: float) -> Health:
+    if clock is SlaClock.STOPPED:
+        return Health.DONE
+    if clock is SlaClock.PAUSED:
+        return Health.WAITING
+    if now >= breach_at:
+        return Health.BREACHED
+    if now >= risk_at:
+        return Health.AT_RISK
+    return Health.ON_TRACK
+
+
+def _sort_key(health: Health, entered_ts: float, due_ts: float | None) -> float:
+    if health is Health.WAITING:
+        return entered_ts
+    if health is Health.DONE:
+        return -entered_ts
+    return NEVER if due_ts is None else due_ts
 
 
 def sla_times(filing: Filing | FilingSummary, policy: SlaPolicy) -> SlaTimes:
@@ -199,37 +207,47 @@ class Deadlines:
 
     def times(self, filing: FilingSummary) -> SlaTimes:
         """The instants of `filing`'s current stage."""
-        policy = self.policy
+        clock, target, due_ts, risk_at, breach_at = self._clock(filing)
+        escalate_at = NEVER
+        if filing.stage in ALIBABA_CLOUD_REVIEW:
+            escalate_at = self._escalate_at(filing)
+        return SlaTimes(clock, filing.entered_ts, target, due_ts, risk_at, breach_at, escalate_at)
+
+    def urgency(self, filing: FilingSummary, now: float) -> tuple[Health, float]:
+        """`filing`'s health at `now` and its sort key within that health, as `times` would
+        give them, without the escalation instant or the SlaTimes (the order of a whole queue,
+        before its entries are made)."""
+        clock, _, due_ts, risk_at, breach_at = self._clock(filing)
+        health = _health(clock, risk_at, breach_at, now)
+        return health, _sort_key(health, filing.entered_ts, due_ts)
+
+    def _clock(
+        self, filing: FilingSummary
+    ) -> tuple[SlaClock, int | None, float | None, float, float]:
+        """The stage's clock, its target, the due instant, and when it is at risk, breached."""
         stage = filing.stage
         known = self._targets.get((stage, filing.province))
         if known is None:
             known = self._targets[stage, filing.province] = (
                 rule(stage).clock,
-                policy.target(stage, filing.province),
+                self.policy.target(stage, filing.province),
             )
         clock, target = known
-        entered = filing.entered_ts
-        due_ts: float | None = None
-        risk_at = breach_at = NEVER
-        if clock is SlaClock.BUSINESS_DAYS and target is not None:
-            key = (day_of(entered), target)
+        if target is None:
+            return clock, target, None, NEVER, NEVER
+        if clock is SlaClock.BUSINESS_DAYS:
+            key = (day_of(filing.entered_ts), target)
             instants = self._days.get(key)
             if instants is None:
                 instants = self._days[key] = self._business_days(*key)
             due_ts, risk_at = instants
             # DOMAIN.md: breached once past the due time, business day or not: a filing due
             # Friday is breached from Saturday 00:00.
-            breach_at = due_ts + 1
-        elif clock is SlaClock.WALL_HOURS and target is not None:
-            # The 24 hours count from the latest SMS: a resend restarts them.
-            sent = filing.sms_sent_ts if filing.sms_sent_ts is not None else entered
-            due_ts = sent + target * 3600
-            risk_at = sent + target * 3600 * policy.at_risk_fraction
-            breach_at = due_ts
-        escalate_at = NEVER
-        if stage in ALIBABA_CLOUD_REVIEW:
-            escalate_at = self._escalate_at(filing)
-        return SlaTimes(clock, entered, target, due_ts, risk_at, breach_at, escalate_at)
+            return clock, target, due_ts, risk_at, due_ts + 1
+        # The SMS check's 24 hours count from the latest SMS: a resend restarts them.
+        sent = filing.sms_sent_ts if filing.sms_sent_ts is not None else filing.entered_ts
+        due_ts = sent + target * 3600
+        return clock, target, due_ts, sent + target * 3600 * self.policy.at_risk_fraction, due_ts
 
     def _business_days(self, day: int, target: int) -> tuple[float, float]:
         policy = self.policy

@@ -12,6 +12,7 @@ import asyncio
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +28,8 @@ from icp_tui.display import inert
 from icp_tui.domain.errors import IcpError
 from icp_tui.domain.filing import Filing, time_of_day
 from icp_tui.domain.naming import counted
-from icp_tui.queue import Queue, QueueEntry
+from icp_tui.domain.sla import Health
+from icp_tui.queue import Queue, QueueEntry, Sort, View
 from icp_tui.services import (
     BatchResult,
     Clock,
@@ -46,6 +48,8 @@ from icp_tui.ui.messages import (
     ChangeSaved,
     CompactionDeferred,
     Polled,
+    QueueLoaded,
+    QueueLoading,
     StoreChanged,
 )
 from icp_tui.ui.modals import HelpScreen
@@ -53,6 +57,10 @@ from icp_tui.ui.sticky import DashboardState, database_key, load_state, save_sta
 from icp_tui.ui.timetravel import TimeMoved
 
 __all__ = ["DashboardScreen", "IcpApp", "make_app"]
+
+
+class _Leaving(Exception):
+    """The app is leaving while the whole queue is built: the rest is not needed."""
 
 
 class IcpApp(App[int]):
@@ -73,7 +81,10 @@ class IcpApp(App[int]):
         state_key: str,
         as_of: datetime | None = None,
         remembered: DashboardState | None = None,
+        loading: Counter[Health] | None = None,
     ) -> None:
+        """`loading`: `queue` holds only the most urgent filings, and these are the counts
+        per health of all of them; the whole queue is built once the first rows are shown."""
         super().__init__()
         self.service = service
         self.settings = settings
@@ -99,7 +110,7 @@ class IcpApp(App[int]):
         self.leaving = threading.Event()
         # Held, not looked up in the screen stack: shutdown empties the stack while a dialog's
         # answer or a save's result may still arrive (a signal right after a save key).
-        self.dashboard = DashboardScreen(queue)
+        self.dashboard = DashboardScreen(queue, loading)
         #: The view, sort and filter of the user's last session on this database (restored on
         #: mount), and the database they are kept for (`sticky.database_key`).
         self.remembered = remembered or DashboardState()
@@ -129,7 +140,8 @@ class IcpApp(App[int]):
         # 16 colours turn $error and $warning into the same bright red: name distinct ones.
         self.dashboard.set_class(self.console.color_system in ("standard", "windows"), "ansi16")
         self.push_screen(self.dashboard)
-        self.follow_changes()
+        if self.dashboard.loading_counts is None:
+            self.follow_changes()  # else once the whole queue is in (the screen starts it)
 
     def exit(
         self, result: int | None = None, return_code: int = 0, message: RenderableType | None = None
@@ -187,6 +199,27 @@ class IcpApp(App[int]):
             self.dashboard.post_message(TimeMoved(since, at, None, self.machine.changes(since, at)))
 
     # -- disk work, in threads ---------------------------------------------------------
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="load",
+        exit_on_error=False,
+        description="Loading the queue",
+    )
+    def build_queue(self) -> None:
+        """The whole queue, from what the store read at opening, behind the first rows."""
+
+        def progress(done: int, total: int) -> None:
+            if self.leaving.is_set():
+                raise _Leaving  # the app waits for this thread to end: end it now
+            self.dashboard.post_message(QueueLoading(done, total))
+
+        try:
+            queue = self.service.queue(progress)
+        except _Leaving:
+            return
+        self.dashboard.post_message(QueueLoaded(queue))
 
     @work(
         thread=True,
@@ -366,6 +399,9 @@ class IcpApp(App[int]):
         elif worker.group == "wake":  # the one thread that follows changes: started again
             self.dashboard.post_message(Polled(self.live_clock(), said))
             self.set_timer(self.refresh_seconds, self.follow_changes)
+        elif worker.group == "load":  # the first rows stay; others' changes are followed
+            self.notify(said, severity="error", markup=False)
+            self.follow_changes()
         else:
             if worker.group == "travel":
                 self.travelling = False
@@ -376,6 +412,24 @@ class IcpApp(App[int]):
             self.notify(said, severity="error", markup=False)
 
 
+#: From this many filings on, the dashboard shows its first rows before the whole queue is
+#: built (about 25 µs a filing: half a second at 20,000); below, it is built before opening.
+PREVIEW_FROM = 20_000
+#: The rows shown while the rest is built: a few pages of the tallest terminal.
+FIRST_ROWS = 500
+
+
+def opens_on_urgency(state: DashboardState) -> bool:
+    """Whether the dashboard opens on every filing, most urgent first, unfiltered: then its
+    first screen is the most urgent rows, shown before the rest is built. Another view, sort
+    or filter kept from last time needs every filing at once."""
+    return (
+        state.view in ("", View.ALL.name)
+        and state.sort in ("", Sort.URGENCY.value)
+        and not state.filter
+    )
+
+
 def make_app(
     db_path: Location,
     reference: Reference,
@@ -384,16 +438,25 @@ def make_app(
     clock: Clock = system_clock,
     actor: str | None = None,
     as_of: datetime | None = None,
+    first_rows: int | None = None,
 ) -> IcpApp:
     """Load the database (errors surface here, before any screen opens) and build the app;
-    `as_of`: open it on the queue as it was then (read-only)."""
+    `as_of`: open it on the queue as it was then (read-only). The dashboard opens on the
+    `first_rows` most urgent filings and builds the whole queue after them (None: FIRST_ROWS
+    from PREVIEW_FROM filings on; 0: never)."""
     settings = settings or Settings(db_path=db_path)
     service = FilingService.open(db_path, reference, actor=actor, clock=clock)
     key = database_key(db_path)
     remembered = load_state(settings.state_file, key) if settings.state_file else None
     name = location_name(db_path)
     if as_of is None:
-        return IcpApp(service, service.load_queue(), settings, name, key, remembered=remembered)
+        service.load()
+        if first_rows is None:
+            first_rows = FIRST_ROWS if len(service.ids()) >= PREVIEW_FROM else 0
+        if first_rows and opens_on_urgency(remembered or DashboardState()):
+            queue, counts = service.first_rows(first_rows)
+            return IcpApp(service, queue, settings, name, key, None, remembered, counts)
+        return IcpApp(service, service.queue(), settings, name, key, remembered=remembered)
     service.load()
     app = IcpApp(service, Queue(reference, as_of), settings, name, key, as_of, remembered)
     app.dashboard.queue = app.machine.queue_at(as_of)  # the app's machine keeps what it read

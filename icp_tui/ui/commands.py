@@ -6,8 +6,17 @@ from collections.abc import Callable
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
 
 from icp_tui.ui.keys import DASHBOARD_KEYS, SAVED_VIEW_KEYS
+
+
+async def first_that_runs(dashboard: Screen[None], actions: list[str]) -> None:
+    """Run the first of `actions` that applies now, as a key runs the first of its bindings
+    that does: a command refused now (the queue still loading, say) says why as its key does."""
+    for action in actions:
+        if await dashboard.app.run_action(action, dashboard):
+            return
 
 
 class FilingCommands(Provider):
@@ -19,7 +28,7 @@ class FilingCommands(Provider):
         entries: list[tuple[str, Callable[[], object], str, bool]] = [
             (
                 key.command,
-                partial(dashboard.run_action, key.action),
+                partial(first_that_runs, dashboard, [b.action for b in key.bindings()]),
                 key.help or f"key {key.typed}",
                 True,
             )
@@ -28,7 +37,8 @@ class FilingCommands(Provider):
         ]
         for i, (name, query) in enumerate(getattr(self.app, "settings").views):  # noqa: B009
             key = f"key {SAVED_VIEW_KEYS[i]}: " if i < len(SAVED_VIEW_KEYS) else ""
-            run = partial(dashboard.run_action, f"saved_view({i})")
+            actions = [f"saved_view({i})", f"still_loading('View {name}')"]
+            run = partial(first_that_runs, dashboard, actions)
             entries.append((f"View: {name}", run, f"{key}{query}", True))
         entries += [
             (c.title, c.callback, c.help, c.discover)

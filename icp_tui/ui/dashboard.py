@@ -62,6 +62,8 @@ from icp_tui.ui.messages import (
     ChangeSaved,
     CompactionDeferred,
     Polled,
+    QueueLoaded,
+    QueueLoading,
     StoreChanged,
 )
 from icp_tui.ui.modals import (
@@ -103,6 +105,9 @@ WRITE_ACTIONS = frozenset(
         "sms_resent",
     }
 )
+#: The actions that need every filing in the queue: while only the first rows are in (the
+#: dashboard opening on a large database), their keys say that they wait for it.
+WHOLE_QUEUE_ACTIONS = frozenset(key.action.partition("(")[0] for key in DASHBOARD_KEYS if key.waits)
 #: The actions that act on every marked filing while marks are set.
 MARKED_ACTIONS = frozenset({"advance", "note", "take", "assign"})
 #: The side pane never narrower than this (it wraps its lines below) ...
@@ -159,9 +164,13 @@ class DashboardScreen(Screen[None]):
     last_refresh: var[datetime | None] = var(None, init=False)
     poll_error: var[str | None] = var(None, init=False)
 
-    def __init__(self, queue: Queue) -> None:
+    def __init__(self, queue: Queue, loading: Counter[Health] | None = None) -> None:
+        """`loading`: `queue` holds the most urgent filings only, and these are the counts
+        per health of the whole queue, built after the first rows are shown."""
         super().__init__()
         self.queue = queue
+        self.loading_counts = loading
+        self._loaded_share = 0  # per cent of the whole queue built, while loading
         self._ordered: list[QueueEntry] = []
         self._last_input = time.monotonic()
         self._order_stale = False
@@ -209,6 +218,8 @@ class DashboardScreen(Screen[None]):
         self.table.focus()
         self.update_banner()
         self.set_interval(1.0, self.tick)
+        if self.loading_counts is not None:
+            self.call_after_refresh(self.icp.build_queue)  # the first rows on screen first
 
     def on_resize(self) -> None:
         width, height = self.size
@@ -266,7 +277,10 @@ class DashboardScreen(Screen[None]):
         self._order_stale = False
         self._moved = set()
         self.table.show_eta = self.view_name is View.AUTHORITY or self.sort is Sort.ETA
-        self.table.show_rows(self.filtered(self._ordered), keep, self._every_count())
+        counts = self._every_count()
+        if self.loading_counts is not None:
+            counts = self.loading_counts  # the first rows, and the counts of them all
+        self.table.show_rows(self.filtered(self._ordered), keep, counts)
         self.update_status()
 
     def _every_count(self) -> Counter[Health] | None:
@@ -467,6 +481,7 @@ class DashboardScreen(Screen[None]):
 
     def update_status(self) -> None:
         app = self.icp
+        whole = self.loading_counts  # while loading: the counts of every filing
         self.query_one(StatusLine).show(
             now=app.clock(),
             past=app.as_of is not None,
@@ -479,7 +494,8 @@ class DashboardScreen(Screen[None]):
             sort=self.sort,
             rows=len(self.table.rows),
             counts=self.table.health_counts(),  # the view's, not the whole queue's
-            total=len(self.queue.entries),
+            total=len(self.queue.entries) if whole is None else whole.total(),
+            loading=None if whole is None else self._loaded_share,
             width=self.size.width,
         )
         self.query_one(QueryBox).counted(len(self.table.rows), len(self._ordered))
@@ -574,6 +590,8 @@ class DashboardScreen(Screen[None]):
 
     def eta(self, filing: Filing | None) -> ApprovalEstimate | None:
         """The queue's approval estimate of `filing`."""
+        if self.loading_counts is not None:
+            return None  # the first rows' queue has not counted every province's reviews
         entry = self.queue.entries.get(filing.id) if filing is not None else None
         return entry.eta if entry is not None else None
 
@@ -608,7 +626,12 @@ class DashboardScreen(Screen[None]):
             return self.is_mounted and self.focused is self.query_one(QueryBox).input
         if action == "saved_view":  # 7-9 only when the config has that many views
             index = parameters[0]
-            return isinstance(index, int) and index < len(self.icp.settings.views)
+            if not (isinstance(index, int) and index < len(self.icp.settings.views)):
+                return False
+        if action == "still_loading":  # the last binding of a key that waits for the queue
+            return self.loading_counts is not None
+        if self.loading_counts is not None and action in WHOLE_QUEUE_ACTIONS:
+            return False
         if action not in WRITE_ACTIONS and action != "explain":
             return True
         entry = self.table.current if self.is_mounted else None
@@ -651,6 +674,13 @@ class DashboardScreen(Screen[None]):
         if action == "take":
             return entry.assignee != self.service.actor
         return True
+
+    def action_still_loading(self, label: str) -> None:
+        said = (
+            f"{label}: wait a moment, the queue is still loading ({self._loaded_share} %); "
+            "the rows shown are the most urgent"
+        )
+        self.notify(said, severity="warning", timeout=3, markup=False)
 
     def action_explain(self, kind: str) -> None:
         if self.icp.read_only:
@@ -1170,6 +1200,35 @@ class DashboardScreen(Screen[None]):
         if message.error is None:
             self.last_refresh = message.at
 
+    @on(QueueLoading)
+    def _queue_loading(self, message: QueueLoading) -> None:
+        self._loaded_share = message.done * 100 // max(1, message.total)
+        self.update_status()
+
+    @on(QueueLoaded)
+    def _queue_loaded(self, message: QueueLoaded) -> None:
+        if self.loading_counts is None:
+            return  # a re-read of the database brought the whole queue first
+        queue = message.queue
+        # It was built from the summaries read at opening: the filings saved since (ours,
+        # and those a poll brought in) are in the first rows' queue, at their new version.
+        for entry in self.queue.entries.values():
+            built = queue.entries.get(entry.id)
+            if built is None or built.version != entry.version:
+                queue.put(self.service.summary(entry.id))
+        queue.refresh(self.icp.clock())
+        self._take_whole(queue)
+
+    def _take_whole(self, queue: Queue) -> None:
+        """The whole queue replaces the first rows': every key works from now on."""
+        self.queue = queue
+        self.loading_counts = None
+        self.reselect()
+        self.update_banner()
+        self.refresh_bindings()
+        self.show_detail()
+        self.icp.follow_changes()
+
     @on(StoreChanged)
     def _store_changed(self, message: StoreChanged) -> None:
         app = self.icp
@@ -1180,6 +1239,9 @@ class DashboardScreen(Screen[None]):
             return
         if message.filings is None:
             assert message.queue is not None
+            if self.loading_counts is not None:
+                self._take_whole(message.queue)  # read afresh: no need to wait for the rest
+                return
             self.queue = message.queue
         self.filings_changed(message.filings)
 

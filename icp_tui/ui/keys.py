@@ -37,6 +37,9 @@ class Key:
     hint: str = ""
     #: The focused text box's own key (enter submits it): in the hint, not in BINDINGS.
     widget: bool = False
+    #: It needs the whole queue: while the dashboard shows only its first rows (opening a
+    #: large database), a last binding (`still_loading`) says that it waits.
+    waits: bool = False
 
     def bindings(self) -> list[Binding]:
         if self.widget:
@@ -50,9 +53,12 @@ class Key:
             id=self.id,
             priority=self.priority,
         )
-        if not self.explains:
-            return [main]
-        return [main, Binding(self.keys, f"explain('{self.action}')", show=False)]
+        found = [main]
+        if self.explains:
+            found.append(Binding(self.keys, f"explain('{self.action}')", show=False))
+        if self.waits:
+            found.append(Binding(self.keys, f"still_loading('{self.label}')", show=False))
+        return found
 
     @property
     def typed(self) -> str:
@@ -150,6 +156,7 @@ DASHBOARD_KEYS = (
         "Assign the highlighted (or marked) filings to someone",
         id="assign",
         explains=True,
+        waits=True,
     ),
     Key(
         "space",
@@ -166,6 +173,7 @@ DASHBOARD_KEYS = (
         "mark every filing of the view",
         "Mark all",
         help_keys="*",
+        waits=True,
     ),
     Key("minus", "clear_marks", "Clear marks", "clear the marks", "Clear the marks", help_keys="-"),
     Key(
@@ -202,6 +210,7 @@ DASHBOARD_KEYS = (
         "mine only: toggle the queue of filings assigned to me",
         "Show only my filings / all filings",
         id="mine",
+        waits=True,
     ),
     Key(
         "e",
@@ -210,6 +219,7 @@ DASHBOARD_KEYS = (
         "export the view as it is (filter, sort) to a CSV file: asks for the name",
         "Export the view to a CSV file",
         id="export",
+        waits=True,
     ),
     Key(
         "g",
@@ -218,6 +228,7 @@ DASHBOARD_KEYS = (
         "stats: filings per stage and health, breaches per day, review times",
         "Statistics",
         id="stats",
+        waits=True,
     ),
     Key(
         "slash",
@@ -230,6 +241,7 @@ DASHBOARD_KEYS = (
         shown=True,
         id="filter",
         help_keys="/",
+        waits=True,
     ),
     Key("escape", "clear_filter", "Clear filter", "clear the filter"),
     # Enter in the query box, handled at once (a priority key), not by a message that keys
@@ -243,6 +255,7 @@ DASHBOARD_KEYS = (
         "Cycle the sort order",
         shown=True,
         id="sort",
+        waits=True,
     ),
     Key(
         "r",
@@ -251,6 +264,7 @@ DASHBOARD_KEYS = (
         "re-sort now (otherwise rows stay put while you work, and re-sort by themselves "
         "after a minute without a key press)",
         "Re-sort now",
+        waits=True,
     ),
     *(
         Key(
@@ -262,6 +276,7 @@ DASHBOARD_KEYS = (
             else "",
             f"Queue: {view.value}",
             help_keys="1 .. 6",
+            waits=True,
         )
         for key, view in zip("123456", View, strict=True)
     ),
@@ -274,6 +289,7 @@ DASHBOARD_KEYS = (
             if key == "7"
             else "",
             help_keys="7 / 8 / 9",
+            waits=True,
         )
         for i, key in enumerate(SAVED_VIEW_KEYS)
     ),
@@ -286,8 +302,15 @@ DASHBOARD_KEYS = (
         "The queue an hour earlier",
         id="time.hour_back",
         help_keys="[ / ]",
+        waits=True,
     ),
-    Key("right_square_bracket", "travel(1)", "Hour on", command="The queue an hour later"),
+    Key(
+        "right_square_bracket",
+        "travel(1)",
+        "Hour on",
+        command="The queue an hour later",
+        waits=True,
+    ),
     Key(
         "left_curly_bracket",
         "travel(-24)",
@@ -295,8 +318,9 @@ DASHBOARD_KEYS = (
         "the queue as it was a day earlier / later",
         "The queue a day earlier",
         help_keys="{ / }",
+        waits=True,
     ),
-    Key("right_curly_bracket", "travel(24)", "Day on", command="The queue a day later"),
+    Key("right_curly_bracket", "travel(24)", "Day on", command="The queue a day later", waits=True),
     Key(
         "at",
         "jump_to_time",
@@ -304,6 +328,7 @@ DASHBOARD_KEYS = (
         "the queue as it was at a time you type (Beijing time, e.g. 2026-11-30 09:00)",
         "The queue as it was at a time",
         help_keys="@",
+        waits=True,
     ),
     Key(
         "full_stop",
@@ -312,6 +337,7 @@ DASHBOARD_KEYS = (
         "back to now: the live queue, where the keys act again",
         "The queue now",
         help_keys=".",
+        waits=True,
     ),
 )
 

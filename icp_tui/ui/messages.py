@@ -65,3 +65,21 @@ class CompactionDeferred(Message):
     """Housekeeping after a save failed (the change is saved): a warning, retried later."""
 
     said: str
+
+
+@dataclass
+class QueueLoading(Message):
+    """The whole queue is being built behind the first rows: `done` of `total` filings."""
+
+    done: int
+    total: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, QueueLoading)  # only the latest share is shown
+
+
+@dataclass
+class QueueLoaded(Message):
+    """The whole queue, built after the first rows were shown (IcpApp.build_queue)."""
+
+    queue: Queue

@@ -52,18 +52,20 @@ class StatusLine(Static):
         width: int,
         marked: int = 0,
         past: bool = False,
+        loading: int | None = None,
     ) -> None:
         """Draw the lines for the `rows` shown (`counts` per health of them, `total` in the
         whole queue) in `width` cells; nothing is repainted if they read as before. `now` is
         the instant shown: with `past`, one travelled to (said so), while `last_refresh` is
-        always when the database was last read."""
+        always when the database was last read. `loading`: the per cent of the whole queue
+        built, while the rows are the most urgent only (the counts are of every filing)."""
         width = max(20, width)
         # Asked at every tick and poll: most of the time nothing shown has changed, and the
         # lines are not even built. Both times are shown to the minute, so an idle dashboard
         # repaints its status once a minute, not every second.
         refreshed = time_of_day(last_refresh) if last_refresh else None
         said: tuple[object, ...] = (stamp(now), past, read_only, refreshed, path, view)
-        said += (filter_text,)
+        said += (filter_text, loading)
         said += (sort, rows, total, width, marked, *(counts[h] for h in HEALTH_ORDER))
         if said == self._said:
             return
@@ -97,6 +99,8 @@ class StatusLine(Static):
                 candidate.append(f"“{inert(filter_text)}”", "bold")
             elif filter_text:
                 candidate.append(" · filtered", "bold")
+            if loading is not None:
+                candidate.append(f" · loading {loading} %…", "bold")
             if marked:
                 candidate.append(f" · {marked} marked", "bold")
             candidate.append(f" · {rows} of {total} │ " if rows != total else f" · {total} │ ")
