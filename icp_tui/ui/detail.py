@@ -6,6 +6,7 @@ Everything is built as Rich `Text` from data (never markup), so a domain or note
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +19,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.css.styles import RulesMap
 from textual.message import Message
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, RichVisual
+from textual.widget import Widget
 from textual.widgets import Static
 
 from icp_tui.config import Reference
@@ -35,6 +41,7 @@ from icp_tui.domain.sla import (
 )
 from icp_tui.domain.stages import ALIBABA_CLOUD_REVIEW, SlaClock, Stage, rule
 from icp_tui.domain.transitions import sms_attempts
+from icp_tui.ui.resizing import size_that_repaints
 
 #: The labels' column ("entered", "deadline", "materials").
 LABEL_WIDTH = 10
@@ -156,6 +163,35 @@ class DrawnOnce:
             drawn = list(console.render(self.renderable, options.reset_height()))
             self._drawn[width] = drawn
         yield from drawn
+
+
+class DrawnLines(RichVisual):
+    """What a Static shows, its height and its lines worked out once per width.
+
+    Textual works out a Static's height from its content at each layout and draws all of it
+    again at each paint: passes over every line of the detail, several for one cursor move.
+    Its content does not change until the next `update`, which makes a new one.
+    """
+
+    def __init__(self, widget: Widget, renderable: RenderableType) -> None:
+        super().__init__(widget, renderable)
+        self._heights: dict[int, int] = {}
+        self._lines: dict[tuple[int, int | None, Style], list[Strip]] = {}
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = super().get_height(rules, width)
+        return height
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        key = (width, height, style)
+        lines = self._lines.get(key)
+        if lines is None:
+            lines = self._lines[key] = super().render_strips(width, height, style, options)
+        return lines
 
 
 class StagePanes:
@@ -383,10 +419,24 @@ def _next_step(filing: Filing, status: SlaStatus, reference: Reference) -> tuple
     return "nothing: the filing is closed", ""
 
 
+class PaneText(Static):
+    """The detail's header or body: a Static whose new height lays the screen out once."""
+
+    virtual_size = size_that_repaints()
+
+    def __init__(self, content: RenderableType = "", *, id: str) -> None:
+        super().__init__(content, id=id)
+        # No links in a filing's detail: spares restyling every line of it at each paint (and
+        # a repaint whenever the mouse moves over it).
+        self.set_reactive(Widget.auto_links, False)
+
+
 class FilingDetail(VerticalScroll):
     """The detail of a filing: its header stays in view, the panes open on the current stage."""
 
     BINDINGS = [Binding("escape", "leave", "Back to the table", show=False)]
+
+    virtual_size = size_that_repaints()
 
     _shown: str | None = None  # the filing shown, to know when another one comes
 
@@ -399,8 +449,8 @@ class FilingDetail(VerticalScroll):
         """Escape in the detail: the focus goes back to where it came from."""
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("No filing selected.", "dim"), id="detail-header")
-        yield Static(id="detail-body")
+        yield PaneText(Text("No filing selected.", "dim"), id="detail-header")
+        yield PaneText(id="detail-body")
 
     def show(
         self,
@@ -422,14 +472,21 @@ class FilingDetail(VerticalScroll):
         panes = StagePanes(filing, reference, now, eta, keys)
         kept, self._drawings = self._drawings, {}
         parts = [self._drawing(part, kept) for part in panes.panes()]
-        header.update(DrawnOnce(panes.summary()))
-        body.update(Group(*parts))
+        header.update(DrawnLines(header, DrawnOnce(panes.summary())))
+        body.update(DrawnLines(body, Group(*parts)))
         if filing.id != self._shown:
             # Another filing: start at its current stage (the last pane before the notes),
             # not where the previous one was scrolled to. The same filing changing keeps
             # the reader's place.
             self._shown = filing.id
-            self.call_after_refresh(self._scroll_to_current, parts[:-2])
+            before = parts[:-2]
+            offset = self._offset(before)
+            if offset is not None and self.show_vertical_scrollbar and offset <= self.max_scroll_y:
+                # The scroll range reaches it already: scrolled now, the pane is painted once
+                # (its new height only clamps the offset as the later scroll would).
+                self.scroll_to(y=offset, animate=False, immediate=True)
+            else:  # its new height (or width) takes effect at the next layout: scrolled then
+                self.call_after_refresh(self._scroll_to_current, before)
 
     def _drawing(self, part: RenderableType, kept: dict[StagePanel, DrawnOnce]) -> DrawnOnce:
         """`part`, drawn once; a stage's pane that reads as one shown before keeps its drawing:
@@ -440,14 +497,20 @@ class FilingDetail(VerticalScroll):
         self._drawings[part] = drawing
         return drawing
 
-    def _scroll_to_current(self, before: list[RenderableType]) -> None:
+    def _scroll_to_current(self, before: Sequence[RenderableType]) -> None:
+        offset = self._offset(before)
+        if offset is not None:
+            self.scroll_to(y=offset, animate=False, immediate=True)
+
+    def _offset(self, before: Sequence[RenderableType]) -> int | None:
+        """How many lines `before` (the parts above the current stage) take in the pane (None:
+        the pane has no width)."""
         width = self.scrollable_content_region.width
         if width <= 0:
-            return
+            return None
         console = self.app.console
         options = console.options.update_width(width)
-        offset = sum(len(console.render_lines(part, options, pad=False)) for part in before)
-        self.scroll_to(y=offset, animate=False, immediate=True)
+        return sum(len(console.render_lines(part, options, pad=False)) for part in before)
 
     def action_leave(self) -> None:
         self.post_message(self.Left())

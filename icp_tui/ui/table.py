@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 from operator import attrgetter, indexOf
 from typing import Any
 
@@ -93,7 +93,8 @@ def _width(keys: Sequence[str]) -> int:
 TABLE_NEED = _width(REQUIRED + WHO)
 
 
-def layout(width: int, eta: bool = False) -> list[tuple[Column, int]]:
+@cache  # asked for every line drawn: a page is ~40 lines, and few widths are ever seen
+def layout(width: int, eta: bool = False) -> tuple[tuple[Column, int], ...]:
     """The columns that fit in `width` cells, with their widths, in display order; `eta`: the
     approval estimate in place of the flags (the authority's queue, or sorted by it: flags
     there are rare, since a filing with the authority has no ticket or order to expire)."""
@@ -124,7 +125,7 @@ def layout(width: int, eta: bool = False) -> list[tuple[Column, int]]:
     for i, column in enumerate(growers):
         share = spare // len(growers) + (1 if i < spare % len(growers) else 0)
         widths[column.key] += share
-    return [(c, widths[c.key]) for c in shown]
+    return tuple((c, widths[c.key]) for c in shown)
 
 
 def fit(text: str, width: int) -> str:
@@ -411,7 +412,12 @@ class FilingTable(ScrollView, can_focus=True):
         return self._render_row(y, entry, columns, width, i == self.cursor)
 
     def _render_row(
-        self, y: int, entry: QueueEntry, columns: list[tuple[Column, int]], width: int, cursor: bool
+        self,
+        y: int,
+        entry: QueueEntry,
+        columns: tuple[tuple[Column, int], ...],
+        width: int,
+        cursor: bool,
     ) -> Strip:
         health_style = self.get_component_rich_style(f"filing-table--{entry.health.value}")
         base = self.rich_style

@@ -49,6 +49,7 @@ from icp_tui.services import fixed_clock
 from icp_tui.store import FilingStore
 from icp_tui.ui import dashboard as dashboard_module
 from icp_tui.ui.app import DashboardScreen, IcpApp, make_app
+from icp_tui.ui.detail import FilingDetail
 from icp_tui.ui.modals import (
     AdvanceScreen,
     DetailScreen,
@@ -288,6 +289,11 @@ async def test_footer_is_rebuilt_only_when_the_keys_it_shows_change(
         await highlight(pilot, "ICP-2026-00001")  # with the authority: no withdrawing
         await wait_for(pilot, lambda: footer_keys()["w"].has_class("-disabled"))
         assert not footer_keys()["a"].has_class("-disabled")
+        # Only which keys apply changed: greyed out in place, the same keys kept.
+        assert all(footer_keys()[k] is before[k] for k in before)
+        await highlight(pilot, "ICP-2026-00002")  # and back: withdrawing applies again
+        await wait_for(pilot, lambda: not footer_keys()["w"].has_class("-disabled"))
+        assert all(footer_keys()[k] is before[k] for k in before)
 
 
 async def test_advance_on_a_closed_filing_explains(make_db: MakeDb, reference: Reference) -> None:
@@ -1097,6 +1103,88 @@ async def test_counts_follow_the_clock_through_a_sort_and_a_resort(
             await pilot.press(key)
             await pilot.pause()
             assert table.health_counts() == Counter({Health.AT_RISK: 1, Health.BREACHED: 1})
+        assert "✖ 1 breached" in text_of(app.dashboard.query_one(StatusLine))
+
+
+async def test_the_detail_takes_the_height_of_each_filing_shown(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    """The pane is laid out once for a filing of another height (a second layout changed
+    nothing): its scroll range, scrollbar and lines must still be the new filing's, from a
+    short filing to a tall one and back."""
+    tall = hand_filing(1, Stage.PRELIMINARY_REVIEW)
+    for k in range(30):
+        tall = add_note(tall, NOW, "bob", f"called the applicant, attempt {k}")
+    make_db([tall, hand_filing(2, Stage.PRELIMINARY_REVIEW, hours_ago=1)])
+    app = build_app(reference)
+    async with app.run_test(size=(140, 40)) as pilot:
+        detail = app.dashboard.query_one(FilingDetail)
+        await highlight(pilot, "ICP-2026-00002")
+        await wait_for(pilot, lambda: "ICP-2026-00002" in detail_text(app))
+        assert not detail.show_vertical_scrollbar and detail.max_scroll_y == 0
+        await highlight(pilot, "ICP-2026-00001")
+        await wait_for(pilot, lambda: "ICP-2026-00001" in detail_text(app))
+        await pilot.pause()
+        assert detail.show_vertical_scrollbar
+        assert "attempt 29" in text_of(detail.query_one("#detail-body", Static))
+        detail.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert "attempt 29" in screen_text(app)  # the range reaches the last note
+        await highlight(pilot, "ICP-2026-00002")
+        await wait_for(pilot, lambda: "ICP-2026-00002" in detail_text(app))
+        await pilot.pause()
+        assert not detail.show_vertical_scrollbar and detail.max_scroll_y == 0
+        assert "attempt" not in detail_text(app) and "attempt" not in screen_text(app)
+
+
+async def test_from_a_long_filing_to_another_the_pane_opens_on_its_current_stage(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    """Where the pane's scroll range already reaches the next filing's current stage, it
+    scrolls there at once (painted once): it must land on that stage's title, as when it
+    scrolled after the new height was laid out."""
+    filings = []
+    for n in (1, 2):
+        filing = hand_filing(n, Stage.AUTHORITY_REVIEW, hours_ago=n)
+        for k in range(30):  # notes under the current stage: the range reaches far down
+            filing = add_note(filing, NOW, "bob", f"called the applicant, attempt {k}")
+        filings.append(filing)
+    make_db(filings)
+    app = build_app(reference)
+    async with app.run_test(size=(140, 40)) as pilot:
+        detail = app.dashboard.query_one(FilingDetail)
+        body = detail.query_one("#detail-body", Static)
+        for fid in ("ICP-2026-00001", "ICP-2026-00002", "ICP-2026-00001"):
+            await highlight(pilot, fid)
+            await wait_for(pilot, lambda fid=fid: fid in detail_text(app))
+            await pilot.pause()
+            title = next(i for i, line in enumerate(text_of(body).splitlines()) if "▶" in line)
+            assert 0 < title < detail.max_scroll_y  # scrolled there, not clamped
+            await wait_for(pilot, lambda title=title: round(detail.scroll_y) == title)
+
+
+async def test_counts_follow_the_clock_through_a_filter_cleared(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    """A filter cleared shows every filing again, with the queue's counts: the rows' own, also
+    after the clock moved a filing to another health while the filter was in force."""
+    at_risk = hand_filing(1, Stage.AUTHORITY_REVIEW, hours_ago=24 * 22)
+    sms = hand_filing(2, Stage.SMS_VERIFICATION, hours_ago=1)
+    make_db([at_risk, sms])
+    clock = MovingClock(NOW)
+    settings = Settings(db_path=DB)
+    app = make_app(DB, reference, settings=settings, clock=clock, actor=ACTOR)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.dashboard.table
+        await pilot.press("slash")
+        await type_text(pilot, "00001")
+        await wait_for(pilot, lambda: len(table.rows) == 1)
+        assert table.health_counts() == Counter({Health.AT_RISK: 1})
+        clock.now = NOW + timedelta(hours=24)  # the 24 hours of the SMS check are over
+        await wait_for(pilot, lambda: app.dashboard.queue.entries[sms.id].health is Health.BREACHED)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(table.rows) == 2)
+        assert table.health_counts() == Counter({Health.AT_RISK: 1, Health.BREACHED: 1})
         assert "✖ 1 breached" in text_of(app.dashboard.query_one(StatusLine))
 
 

@@ -75,6 +75,33 @@ async def test_query_box_counts_as_you_type_and_shows_an_error_inline(
         await wait_for(pilot, lambda: shown_ids(app) == everything)
 
 
+async def test_the_query_box_shown_or_hidden_moves_the_table_and_the_detail(
+    demo_db: Path, reference: Reference
+) -> None:
+    """The box opens between the status lines and the table: the table and the detail move
+    down and shrink by its height (laid out once), and take the room back when it closes."""
+    app = build_app(reference)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        dashboard = app.dashboard
+        main = dashboard.query_one("#main")
+        closed = main.region
+        await pilot.press("slash")
+        box = dashboard.query_one(QueryBox)
+        await wait_for(pilot, lambda: box.region.height > 0)
+        await pilot.pause()
+        assert main.region.y == box.region.bottom
+        assert main.region.bottom == closed.bottom
+        for part in ("#table", "#detail"):
+            assert dashboard.query_one(part).region.y == box.region.bottom
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: main.region == closed)
+        await pilot.pause()
+        for part in ("#table", "#detail"):
+            assert dashboard.query_one(part).region.y == closed.y
+        assert "ICP-20" in screen_text(app)
+
+
 async def test_saved_views_on_7_8_9_and_in_the_palette(demo_db: Path, reference: Reference) -> None:
     app = app_with(reference)
     async with app.run_test(size=(100, 30)) as pilot:
