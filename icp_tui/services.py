@@ -394,23 +394,25 @@ class FilingService:
     ) -> Filing:
         """Move the filing on (happy path by default). Returning or rejecting needs a reason:
         a listed one (any case), or any text, kept as "other: text"."""
-        if to in REASONED_STAGES:
-            reason = self.reference.reasons.chosen(to, reason)
-        return self._change(
-            filing_id,
-            "advance",
-            lambda f, at: transitions.advance(f, at, self.actor, to, reason, icp_number),
-            expected_version,
-        )
+        reasons = self.reference.reasons
+
+        def move(filing: Filing, at: datetime) -> Filing:
+            # The reason is matched once the filing is found: an unknown id is said first.
+            why = reasons.chosen(to, reason) if to in REASONED_STAGES else reason
+            return transitions.advance(filing, at, self.actor, to, why, icp_number)
+
+        return self._change(filing_id, "advance", move, expected_version)
 
     def withdraw(self, filing_id: str, reason: str, expected_version: int | None = None) -> Filing:
         """Withdraw with a reason, matched against the configured ones as `advance` matches
         its own; refused once submitted to the communications administration."""
-        reason = self.reference.reasons.chosen(Stage.WITHDRAWN, reason)
+        reasons = self.reference.reasons
         return self._change(
             filing_id,
             "withdraw",
-            lambda f, at: transitions.withdraw(f, at, self.actor, reason),
+            lambda f, at: transitions.withdraw(
+                f, at, self.actor, reasons.chosen(Stage.WITHDRAWN, reason)
+            ),
             expected_version,
         )
 
