@@ -333,7 +333,7 @@ class FilingTable(ScrollView, can_focus=True):
             if not 0 <= i < len(self.rows) or self.rows[i].id != filing_id:
                 continue  # scrolled or replaced since drawn: repainted anyway
             if tuple(self._cell(self.rows[i], k, now) for k in keys) != texts:
-                self.refresh_line(y)
+                self._refresh_row(i)
 
     @property
     def current(self) -> QueueEntry | None:
@@ -387,9 +387,11 @@ class FilingTable(ScrollView, can_focus=True):
     # -- drawing -------------------------------------------------------------------------
 
     def _refresh_row(self, i: int) -> None:
+        # ScrollView.refresh_line takes the line in the whole table (the row's, below the
+        # header), not on screen: given the screen's, it repainted another line once scrolled.
         y = i - round(self.scroll_y) + 1
         if 1 <= y < self.size.height:
-            self.refresh_line(y)
+            self.refresh_line(i + 1)
 
     def render_line(self, y: int) -> Strip:
         self._clock_texts.pop(y, None)

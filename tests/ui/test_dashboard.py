@@ -1533,3 +1533,31 @@ async def test_polls_and_ticks_within_a_minute_leave_the_status_line_alone(
         clock.now = NOW + timedelta(minutes=1)
         await wait_for(pilot, lambda: "refreshed 15:01" in text_of(status))
         assert "2026-11-25 15:01 Beijing" in text_of(status)
+
+
+async def test_after_a_page_down_the_cursor_row_is_the_one_drawn_highlighted(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    # A cursor move repaints the rows it leaves and reaches: with the table scrolled, those
+    # must be the lines the rows are on (the row left stayed highlighted and the one reached
+    # plain, while the keys acted on the one reached).
+    make_db([hand_filing(n, Stage.AUTHORITY_REVIEW, hours_ago=n) for n in range(1, 121)])
+    settings = Settings(db_path=DB, refresh_seconds=60)
+    app = make_app(DB, reference, settings=settings, clock=fixed_clock(NOW), actor=ACTOR)
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.dashboard.table
+
+        def highlighted() -> list[str]:
+            drawn = []
+            for strip in table.render_lines(table.size.region):
+                for segment in strip:
+                    if segment.text.startswith("ICP-") and segment.style and segment.style.reverse:
+                        drawn.append(segment.text.split()[0])
+            return drawn
+
+        await settle(pilot)
+        for keys in (["pagedown", "pagedown"], ["j"], ["pageup", "j"], ["end", "pageup", "k"]):
+            await pilot.press(*keys)
+            await settle(pilot)
+            assert table.current is not None and round(table.scroll_y) > 0, keys
+            assert highlighted() == [table.current.id], keys
