@@ -113,6 +113,8 @@ WHOLE_QUEUE_ACTIONS = frozenset(key.action.partition("(")[0] for key in DASHBOAR
 MARKED_ACTIONS = frozenset({"advance", "note", "take", "assign"})
 #: The side pane never narrower than this (it wraps its lines below) ...
 PANE_MIN = 34
+#: From this many filings the statistics and an export take seconds: say they are under way.
+SLOW_WHOLE_QUEUE = 10_000
 #: ... nor wider than this share of the window.
 PANE_SHARE = 0.45
 
@@ -884,13 +886,21 @@ class DashboardScreen(Screen[None]):
 
         def chosen(name: str | None) -> None:
             if name is not None:
-                self.icp.export_view(entries, Path(name.strip()).expanduser())
+                path = Path(name.strip()).expanduser()
+                if len(entries) >= SLOW_WHOLE_QUEUE:
+                    said = f"Exporting {counted(len(entries), 'filing')} to {path.resolve()}…"
+                    self.notify(inert(said), markup=False)
+                self.icp.export_view(entries, path)
 
         prompt = f"Export the {counted(len(entries), 'filing')} of this view (filter and sort) to:"
         screen = TextPromptScreen(prompt, "a .csv file name", str(default), action="write it")
         self.app.push_screen(screen, chosen)
 
     def action_stats(self) -> None:
+        if len(self.queue.entries) >= SLOW_WHOLE_QUEUE:
+            self.notify(
+                f"Working out the statistics of {counted(len(self.queue.entries), 'filing')}…"
+            )
         self.icp.open_stats()
 
     def action_materials_received(self) -> None:
@@ -1082,7 +1092,8 @@ class DashboardScreen(Screen[None]):
 
     def note_marked(self) -> None:
         todo: list[tuple[str, int | None]] = [(e.id, None) for e in self.marked_entries()]
-        prompt = f"Note on each of {marked_filings(len(todo))} (enter adds it to all):"
+        each = "each of " if len(todo) > 1 else ""
+        prompt = f"Note on {each}{marked_filings(len(todo))} (enter adds it to all):"
 
         def typed(text: str | None) -> None:
             if text is not None:

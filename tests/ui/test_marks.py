@@ -32,6 +32,7 @@ from icp_tui.config import Reference
 from icp_tui.domain.filing import Filing
 from icp_tui.domain.stages import Stage
 from icp_tui.services import FilingService
+from icp_tui.ui import dashboard as dashboard_module
 from icp_tui.ui.dashboard import DashboardScreen
 from icp_tui.ui.modals import (
     AdvanceScreen,
@@ -299,3 +300,36 @@ def test_snapshot_with_marks(
         await highlight(pilot, IDS[1])
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=marked)
+
+
+async def test_a_note_on_one_marked_filing_is_asked_for_that_filing(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    four(make_db)
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("space", "n")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextPromptScreen))
+        assert "Note on the marked filing (enter adds it to all):" in screen_text(app)
+
+
+async def test_statistics_and_an_export_of_a_large_queue_say_they_are_under_way(
+    make_db: MakeDb, reference: Reference, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    four(make_db)
+    monkeypatch.setattr(dashboard_module, "SLOW_WHOLE_QUEUE", 4)  # four filings count as many
+    app = build_app(reference)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("g")
+        await wait_for(
+            pilot, lambda: "Working out the statistics of 4 filings…" in notifications(app)
+        )
+        await pilot.press("escape")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextPromptScreen))
+        box = app.screen.query_one(Input)
+        box.value = str(tmp_path / "view.csv")
+        await pilot.press("enter")
+        said = f"Exporting 4 filings to {tmp_path / 'view.csv'}…"
+        await wait_for(pilot, lambda: said in notifications(app))
+        await wait_for(pilot, lambda: (tmp_path / "view.csv").exists())
