@@ -285,7 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_query_options(export)
 
     importing = commands.add_parser("import", help="add filings from a CSV file")
-    importing.add_argument("file", type=Path)
+    importing.add_argument(
+        "file",
+        type=Path,
+        help="a CSV file whose header names domain, entity, province and submitted_at (the "
+        "other columns `export` writes are optional); all its rows are imported, in one "
+        "change, or none",
+    )
     importing.add_argument("--skip-bad", action="store_true", help="import the good rows")
 
     migrate = commands.add_parser(
@@ -717,7 +723,7 @@ def _is_database_file(path: Path, db: Location) -> bool:
 
 
 def import_filings(cmd: Command) -> int:
-    from icp_tui.transfer import plan_import_file
+    from icp_tui.transfer import ImportRefused, plan_import_file
 
     service = cmd.service()
     # The rows' times are checked against --now: it may not run ahead of the real clock.
@@ -728,7 +734,10 @@ def import_filings(cmd: Command) -> int:
     # Bad rows, one line each; a file that cannot be read through is the refusal's one line.
     for line in [] if plan.fatal else plan.errors:
         print(f"{PROG}: {inert(str(cmd.args.file))}: {inert(line)}", file=sys.stderr)
-    added = service.add_imported(plan, progress("importing"), skip_bad=cmd.args.skip_bad)
+    try:
+        added = service.add_imported(plan, progress("importing"), skip_bad=cmd.args.skip_bad)
+    except ImportRefused as refused:  # named like its rows' errors: which file was refused
+        raise ImportRefused(f"{cmd.args.file}: {refused}") from None
     print(
         f"imported {counted(added, 'filing')} from {inert(str(cmd.args.file))}; "
         f"{plan.skipped_duplicates} already present; {counted(len(plan.errors), 'bad row')}"

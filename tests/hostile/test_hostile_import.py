@@ -174,4 +174,5 @@ def test_importing_the_database_itself_is_refused_in_one_line(tmp_path: Path) ->
     refused = run_cli(["import", str(db)], cwd=tmp_path, private=tmp_path / "me", db=db)
     line = assert_one_line_error(refused, "no column domain, entity, province, submitted_at")
     assert "it needs" not in line and "nothing was imported" in line
+    assert line.startswith(f"icp-tui: {db}: line 1: ")  # which file, as a bad row's line says
     assert folder_bytes(db.parent) == before
