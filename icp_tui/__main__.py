@@ -918,10 +918,19 @@ def open_dashboard(cmd: Command) -> int:
 def run_dashboard(cmd: Command, path: Location, clock: Clock, settings: Settings) -> int:
     from icp_tui.ui.app import make_app
 
+    # Reading 100,000 filings takes seconds before the first screen: say what is under way
+    # meanwhile, on a line the dashboard's own screen then replaces (a terminal only).
+    said = sys.stderr.isatty()
+    if said:
+        opening = inert(display_location(path))
+        print(f"{PROG}: opening {opening}…", end="", file=sys.stderr, flush=True)
     try:
         app = make_app(path, cmd.reference, settings=settings, clock=clock, as_of=cmd.as_of)
     except KeyboardInterrupt:  # ctrl+c while the queue loads: left like `q`, nothing changed
         return 0
+    finally:
+        if said:  # the line wiped, so that an error or the shell's prompt starts clean
+            print("\r\x1b[K", end="", file=sys.stderr, flush=True)
     cmd.read.append(app)
     # The loaded filings live as long as the dashboard: spare the cycle collector rescanning
     # ~1.5 million of them on every full collection (a ~0.1 s hitch at 50,000 filings);

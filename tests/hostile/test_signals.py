@@ -397,3 +397,21 @@ def test_ctrl_c_while_the_queue_loads_leaves_like_q(
     ended = run_cli([], cwd=db.parent, private=private, db=db)
     assert (ended.returncode, ended.stdout, ended.stderr) == (0, "", ""), str(ended)
     assert records(db) == before
+
+
+def test_the_terminal_says_what_is_opening_until_the_dashboard_shows(
+    db: Path, private: Path
+) -> None:
+    # Seconds at 100,000 filings with nothing on the terminal: a line says what is read, and
+    # is wiped before the dashboard's screen comes.
+    dashboard = Dashboard(db, private)
+    try:
+        dashboard.wait_for(b"ICP-")
+        before_screen = bytes(dashboard.output).split(b"\x1b[?1049h")[0]
+        said = f"icp-tui: opening {db}…".encode()
+        assert before_screen.startswith(said) and before_screen.endswith(b"\r\x1b[K")
+        dashboard.write(b"q")
+        status = dashboard.wait_exit(EXIT_TIMEOUT)
+        assert status is not None and os.WIFEXITED(status), status
+    finally:
+        dashboard.close()
