@@ -55,7 +55,7 @@ from icp_tui.timetravel import apply_changes
 from icp_tui.ui import timetravel
 from icp_tui.ui.detail import FilingDetail
 from icp_tui.ui.footer import KeysFooter
-from icp_tui.ui.keys import DASHBOARD_KEYS, bindings
+from icp_tui.ui.keys import DASHBOARD_KEYS, SAVED_VIEW_KEYS, bindings
 from icp_tui.ui.marks import batch_summary, marked_filings, people_seen
 from icp_tui.ui.messages import (
     BatchSaved,
@@ -640,10 +640,6 @@ class DashboardScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "query_done":  # enter is the query box's only while it has the keys
             return self.is_mounted and self.focused is self.query_one(QueryBox).input
-        if action == "saved_view":  # 7-9 only when the config has that many views
-            index = parameters[0]
-            if not (isinstance(index, int) and index < len(self.icp.settings.views)):
-                return False
         if action == "still_loading":  # the last binding of a key that waits for the queue
             return self.loading_counts is not None
         if self.loading_counts is not None and action in WHOLE_QUEUE_ACTIONS:
@@ -979,7 +975,15 @@ class DashboardScreen(Screen[None]):
         self.remember()
 
     def action_saved_view(self, index: int) -> None:
-        if index < len(self.icp.settings.views) and self.choose_saved_view(index):
+        views = self.icp.settings.views
+        if index >= len(views):  # said, rather than a key that does nothing
+            have = f"has {counted(len(views), 'view')}" if views else "has no [views]"
+            said = (
+                f"No saved view {index + 1} (key {SAVED_VIEW_KEYS[index]}): the config file "
+                f"{have} (icp-tui config says where)"
+            )
+            self.notify(said, severity="warning", markup=False)
+        elif self.choose_saved_view(index):
             self.remember()
 
     def action_copy(self, what: str) -> None:

@@ -32,7 +32,7 @@ VIEWS = (("late", "health:breached"), ("waiting long", "waiting:>2d"), ("zj", "p
 def app_with(reference: Reference, state_file: Path | None = None, **extra: object) -> IcpApp:
     """The dashboard as `build_app` makes it, with saved views and a state file."""
     base = build_app(reference).settings
-    chosen = replace(base, views=VIEWS, state_file=state_file, **extra)  # type: ignore[arg-type]
+    chosen = replace(base, **{"views": VIEWS, "state_file": state_file, **extra})  # type: ignore[arg-type]
     return make_app(DB, reference, settings=chosen, clock=fixed_clock(NOW), actor=ACTOR)
 
 
@@ -246,3 +246,24 @@ def test_the_dashboard_and_list_query_select_the_same_filings(
     on_screen = asyncio.run(dashboard_ids(reference, queries))
     for query, shown in zip(queries, on_screen, strict=True):
         assert shown == cli_ids(demo_db, query), query
+
+
+@pytest.mark.parametrize(
+    ("views", "said"),
+    [
+        ((), "No saved view 2 (key 8): the config file has no [views] (icp-tui config says where)"),
+        (
+            VIEWS[:1],
+            "No saved view 2 (key 8): the config file has 1 view (icp-tui config says where)",
+        ),
+    ],
+)
+async def test_a_saved_view_key_the_config_has_no_view_for_says_so(
+    demo_db: Path, reference: Reference, views: tuple[tuple[str, str], ...], said: str
+) -> None:
+    app = app_with(reference, views=views)
+    async with app.run_test(size=(100, 30)) as pilot:
+        before = shown_ids(app)
+        await pilot.press("8")
+        await wait_for(pilot, lambda: said in notifications(app))
+        assert shown_ids(app) == before  # the view is as it was
