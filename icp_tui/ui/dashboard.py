@@ -281,9 +281,8 @@ class DashboardScreen(Screen[None]):
         self._order_stale = False
         self._moved = {}
         self.table.show_eta = self.view_name is View.AUTHORITY or self.sort is Sort.ETA
-        counts = self._every_count()
-        if self.loading_counts is not None:
-            counts = self.loading_counts  # the first rows, and the counts of them all
+        # While loading: the first rows, and the counts of them all.
+        counts = self.loading_counts if self.loading_counts is not None else self._every_count()
         self.table.show_rows(self.filtered(self._ordered), keep, counts)
         self.update_status()
 
@@ -893,10 +892,9 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(screen, chosen)
 
     def action_stats(self) -> None:
-        if len(self.queue.entries) >= SLOW_WHOLE_QUEUE:
-            self.notify(
-                f"Working out the statistics of {counted(len(self.queue.entries), 'filing')}…"
-            )
+        total = len(self.queue.entries)
+        if total >= SLOW_WHOLE_QUEUE:
+            self.notify(f"Working out the statistics of {counted(total, 'filing')}…")
         self.icp.open_stats()
 
     def action_materials_received(self) -> None:

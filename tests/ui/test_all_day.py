@@ -550,7 +550,7 @@ async def test_a_note_is_an_event_with_its_own_label_not_a_why(
         assert not any("note" in line for line in whys)
 
 
-async def test_help_says_rows_re_sort_after_a_minute_idle(
+async def test_help_says_rows_re_sort_after_a_minute_idle_and_shows_its_text_as_written(
     make_db: MakeDb, reference: Reference
 ) -> None:
     make_db([hand_filing(1, Stage.PHOTO_REVIEW)])
@@ -562,18 +562,6 @@ async def test_help_says_rows_re_sort_after_a_minute_idle(
         text = " ".join(text_of(app.screen.query_one(Static)).split())
         assert "re-sort by themselves after a minute without a key press" in text
         assert "never move" not in text
-
-
-async def test_help_shows_its_text_as_written_not_as_markup(
-    make_db: MakeDb, reference: Reference
-) -> None:
-    make_db([hand_filing(1, Stage.PHOTO_REVIEW)])
-    app = build_app(reference)
-    async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.press("question_mark")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
-        text = " ".join(text_of(app.screen.query_one(Static)).split())
         # "[views]" is the config's section, once taken for a style tag and dropped.
         assert "the first three saved views (config [views])" in text
 

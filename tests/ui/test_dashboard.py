@@ -1054,15 +1054,23 @@ class MovingClock:
         return self.now
 
 
-async def test_health_follows_the_clock_and_rows_stay_until_resort(
+def at_risk_and_sms_check(
     make_db: MakeDb, reference: Reference
-) -> None:
+) -> tuple[IcpApp, MovingClock, Filing, Filing]:
+    """A dashboard on a clock of the test's own over two filings: one at risk in authority
+    review, one whose SMS check's 24 hours end a day after NOW (then breached)."""
     at_risk = hand_filing(1, Stage.AUTHORITY_REVIEW, hours_ago=24 * 22)
     sms = hand_filing(2, Stage.SMS_VERIFICATION, hours_ago=1)
     make_db([at_risk, sms])
     clock = MovingClock(NOW)
-    settings = Settings(db_path=DB)
-    app = make_app(DB, reference, settings=settings, clock=clock, actor=ACTOR)
+    app = make_app(DB, reference, settings=Settings(db_path=DB), clock=clock, actor=ACTOR)
+    return app, clock, at_risk, sms
+
+
+async def test_health_follows_the_clock_and_rows_stay_until_resort(
+    make_db: MakeDb, reference: Reference
+) -> None:
+    app, clock, at_risk, sms = at_risk_and_sms_check(make_db, reference)
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.dashboard.table
         assert [(e.id, e.health) for e in table.rows] == [
@@ -1088,12 +1096,7 @@ async def test_counts_follow_the_clock_through_a_sort_and_a_resort(
 ) -> None:
     """With every filing shown, a sort takes the queue's counts: they must be the rows' own,
     also after the clock moved a filing to another health."""
-    at_risk = hand_filing(1, Stage.AUTHORITY_REVIEW, hours_ago=24 * 22)
-    sms = hand_filing(2, Stage.SMS_VERIFICATION, hours_ago=1)
-    make_db([at_risk, sms])
-    clock = MovingClock(NOW)
-    settings = Settings(db_path=DB)
-    app = make_app(DB, reference, settings=settings, clock=clock, actor=ACTOR)
+    app, clock, _, _ = at_risk_and_sms_check(make_db, reference)
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.dashboard.table
         assert table.health_counts() == Counter({Health.AT_RISK: 1, Health.ON_TRACK: 1})
@@ -1168,12 +1171,7 @@ async def test_counts_follow_the_clock_through_a_filter_cleared(
 ) -> None:
     """A filter cleared shows every filing again, with the queue's counts: the rows' own, also
     after the clock moved a filing to another health while the filter was in force."""
-    at_risk = hand_filing(1, Stage.AUTHORITY_REVIEW, hours_ago=24 * 22)
-    sms = hand_filing(2, Stage.SMS_VERIFICATION, hours_ago=1)
-    make_db([at_risk, sms])
-    clock = MovingClock(NOW)
-    settings = Settings(db_path=DB)
-    app = make_app(DB, reference, settings=settings, clock=clock, actor=ACTOR)
+    app, clock, _, sms = at_risk_and_sms_check(make_db, reference)
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.dashboard.table
         await pilot.press("slash")
